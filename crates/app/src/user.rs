@@ -1,0 +1,203 @@
+//! User accounts: creation (CLI and admin console), activation, password reset.
+
+use crate::auth::{check_password_strength, hash_password};
+use crate::registry::{entry, json};
+use crate::{Actor, App, AppError, AppResult, policy};
+use lianshi_domain::Role;
+use lianshi_domain::zone::RegistryKind;
+use lianshi_store::audit::audit_append;
+use lianshi_store::user::{NewUser, UserRow, user_insert, user_update};
+
+/// Input to create a user.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct UserInput {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub password: String,
+    /// Credit code of the enterprise (required for `enterprise` users).
+    pub enterprise: Option<String>,
+    /// Code of the department (for `department` users).
+    pub department: Option<String>,
+}
+
+fn valid_username(u: &str) -> AppResult<String> {
+    let u = u.trim();
+    if u.len() < 2
+        || u.len() > 40
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(AppError::bad(
+            "username_format",
+            "用户名应为2–40位字母、数字或 . _ - @",
+            "username must be 2-40 ASCII letters, digits or . _ - @",
+        ));
+    }
+    Ok(u.to_string())
+}
+
+impl App {
+    pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
+        policy::manage_users(actor)?;
+        let username = valid_username(&inp.username)?;
+        let role = Role::parse(&inp.role).map_err(AppError::from_invalid)?;
+        check_password_strength(&inp.password)?;
+        let enterprise_id = match inp
+            .enterprise
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => {
+                let code = lianshi_domain::Uscc::parse(code).map_err(AppError::from_invalid)?;
+                Some(
+                    self.db
+                        .enterprise_by_uscc(code.as_str())
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::bad(
+                                "enterprise_unknown",
+                                format!("未找到企业 {code}"),
+                                format!("no enterprise with credit code {code}"),
+                            )
+                        })?
+                        .id,
+                )
+            }
+            None => None,
+        };
+        if role == Role::Enterprise && enterprise_id.is_none() {
+            return Err(AppError::bad(
+                "enterprise_required",
+                "企业用户必须绑定一家企业（--enterprise 统一社会信用代码）",
+                "an enterprise user must be bound to one enterprise (--enterprise USCC)",
+            ));
+        }
+        if role != Role::Enterprise && enterprise_id.is_some() {
+            return Err(AppError::bad(
+                "enterprise_not_allowed",
+                "只有企业用户可以绑定企业",
+                "only enterprise users are bound to an enterprise",
+            ));
+        }
+        let department_id = match inp
+            .department
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => {
+                let idx = self.registry().await?;
+                Some(
+                    idx.find(RegistryKind::Department, code)
+                        .ok_or_else(|| {
+                            AppError::bad(
+                                "department_unknown",
+                                format!("未找到部门“{code}”"),
+                                format!("no department '{code}'"),
+                            )
+                        })?
+                        .id,
+                )
+            }
+            None => None,
+        };
+        let hash = hash_password(inp.password.clone()).await?;
+        let u = NewUser {
+            username: username.clone(),
+            display_name: inp
+                .display_name
+                .clone()
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| username.clone()),
+            role: role.as_str().into(),
+            enterprise_id,
+            department_id,
+            password_hash: hash,
+        };
+        let mut tx = self.db.begin().await?;
+        let id = user_insert(tx.conn(), &u).await?;
+        let after = serde_json::json!({
+            "username": u.username, "display_name": u.display_name, "role": u.role,
+            "enterprise_id": u.enterprise_id, "department_id": u.department_id,
+        });
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "user.create",
+                "user",
+                Some(id.to_string()),
+                None,
+                Some(after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_list(&self, actor: &Actor) -> AppResult<Vec<UserRow>> {
+        policy::manage_users(actor)?;
+        Ok(self.db.user_list().await?)
+    }
+
+    /// Change a user's name or active flag, or set a new password (ends their sessions).
+    pub async fn user_edit(
+        &self,
+        actor: &Actor,
+        id: i64,
+        display_name: Option<&str>,
+        active: Option<bool>,
+        password: Option<&str>,
+    ) -> AppResult<()> {
+        policy::manage_users(actor)?;
+        let before = self
+            .db
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+        if Some(id) == actor.user_id && active == Some(false) {
+            return Err(AppError::bad(
+                "cannot_disable_self",
+                "不能停用自己的账号",
+                "you cannot deactivate yourself",
+            ));
+        }
+        let hash = match password {
+            Some(p) => {
+                check_password_strength(p)?;
+                Some(hash_password(p.to_string()).await?)
+            }
+            None => None,
+        };
+        let name = display_name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&before.display_name)
+            .to_string();
+        let active = active.unwrap_or(before.active);
+        let mut tx = self.db.begin().await?;
+        user_update(tx.conn(), id, active, &name, hash.as_deref()).await?;
+        let after = serde_json::json!({
+            "display_name": name, "active": active, "password_changed": hash.is_some(),
+        });
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "user.update",
+                "user",
+                Some(id.to_string()),
+                json(&before),
+                Some(after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! `lianshi`: the one binary. Thin commands over the same app functions the web layer uses.
+//! A failing command exits non-zero with a one-line reason on stderr.
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Parser, Subcommand};
+use lianshi_app::enterprise::EnterpriseQuery;
+use lianshi_app::import::ImportOptions;
+use lianshi_app::user::UserInput;
+use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_store::{DEFAULT_URL, Db};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "lianshi",
+    version,
+    about = "链事荟 Lianshi — industrial-chain party building and enterprise service"
+)]
+struct Cli {
+    /// Database URL: sqlite://PATH (default ./data/lianshi.db) or postgres://…
+    #[arg(long, env = "LIANSHI_DB", global = true)]
+    db: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web UI and API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Load the demo zone if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo zone (滨江样板).
+    Demo {
+        #[arg(long, default_value_t = 2000)]
+        enterprises: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Import records.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export records.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        what: UserCmd,
+    },
+    /// Apply database migrations.
+    Migrate,
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Import enterprises from CSV (UTF-8/GBK) or XLSX.
+    Enterprises {
+        file: PathBuf,
+        /// Validate and report without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the valid rows; refused rows go to FILE.rejects.csv.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Args, Default)]
+struct Filters {
+    #[arg(long)]
+    q: Option<String>,
+    #[arg(long)]
+    ecosystem: Option<String>,
+    #[arg(long)]
+    chain: Option<String>,
+    #[arg(long)]
+    node: Option<String>,
+    #[arg(long)]
+    street: Option<String>,
+    #[arg(long)]
+    park: Option<String>,
+    #[arg(long)]
+    tag: Option<String>,
+    #[arg(long)]
+    size: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// Export enterprises (CSV, or XLSX when FILE ends in .xlsx).
+    Enterprises {
+        file: PathBuf,
+        /// Write the empty import template instead.
+        #[arg(long)]
+        template: bool,
+        #[command(flatten)]
+        filters: Filters,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, department, team, party_secretary, enterprise, finance or provider
+        #[arg(long)]
+        role: String,
+        /// Credit code of the enterprise (enterprise users).
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// Department code (department users).
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn app_err(e: AppError) -> anyhow::Error {
+    anyhow!("{}", e.message())
+}
+
+async fn open(url: &str) -> anyhow::Result<App> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("cannot open database {url}"))?;
+    db.migrate().await.context("migration failed")?;
+    Ok(App::new(db))
+}
+
+fn print_accounts(s: &lianshi_app::demo::DemoSummary) {
+    println!("演示账号 / demo accounts:");
+    for (u, p, r) in &s.accounts {
+        println!("  {u:<10} {p:<14} {r}");
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.db.clone().unwrap_or_else(|| DEFAULT_URL.to_string());
+    let cli_actor = Actor::system(Source::Cli);
+    match cli.cmd {
+        Cmd::Migrate => {
+            let db = Db::connect(&url)
+                .await
+                .with_context(|| format!("cannot open database {url}"))?;
+            let applied = db.migrate().await.context("migration failed")?;
+            println!(
+                "migrations applied: {}",
+                if applied.is_empty() {
+                    "none (up to date)".into()
+                } else {
+                    applied.join(", ")
+                }
+            );
+        }
+        Cmd::Demo { enterprises, seed } => {
+            let app = open(&url).await?;
+            let s = app
+                .demo_load(&Actor::system(Source::Demo), enterprises, seed)
+                .await
+                .map_err(app_err)?;
+            println!(
+                "演示园区已载入 / demo zone loaded: {} enterprises",
+                s.enterprises
+            );
+            print_accounts(&s);
+        }
+        Cmd::Serve { addr, demo } => {
+            let app = open(&url).await?;
+            if demo && app.is_empty().await.map_err(app_err)? {
+                let s = app
+                    .demo_load(&Actor::system(Source::Demo), 2000, 2026)
+                    .await
+                    .map_err(app_err)?;
+                println!(
+                    "演示园区已载入 / demo zone loaded: {} enterprises",
+                    s.enterprises
+                );
+            }
+            if demo {
+                print_accounts(&lianshi_app::demo::DemoSummary {
+                    structure_created: false,
+                    enterprises: 0,
+                    accounts: lianshi_domain::demo::accounts()
+                        .iter()
+                        .map(|a| (a.username.into(), a.password.into(), a.role.as_str().into()))
+                        .collect(),
+                });
+            }
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            println!("链事荟 Lianshi serving at http://{addr}/ (database {url})");
+            let router = lianshi_web::router(app);
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("server failed")?;
+        }
+        Cmd::Import {
+            what:
+                ImportWhat::Enterprises {
+                    file,
+                    dry_run,
+                    skip_invalid,
+                },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&url).await?;
+            let actor = Actor {
+                source: Source::Import,
+                ..cli_actor
+            };
+            let r = app
+                .enterprise_import(
+                    &actor,
+                    &bytes,
+                    ImportOptions {
+                        dry_run,
+                        skip_invalid,
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            for e in r.errors.iter().take(200) {
+                eprintln!("{}", e.line());
+            }
+            if r.errors.len() > 200 {
+                eprintln!("… {} more errors", r.errors.len() - 200);
+            }
+            if let Some(rej) = &r.rejects_csv {
+                if skip_invalid && !dry_run {
+                    let p = PathBuf::from(format!("{}.rejects.csv", file.display()));
+                    std::fs::write(&p, rej)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                    eprintln!("refused rows written to {}", p.display());
+                }
+            }
+            println!(
+                "{}: {} rows, {} valid, {} invalid; {} new, {} updated; {} ({}, {})",
+                file.display(),
+                r.rows,
+                r.valid,
+                r.invalid,
+                r.created,
+                r.updated,
+                if r.written {
+                    "written"
+                } else if dry_run {
+                    "dry run, nothing written"
+                } else {
+                    "nothing written"
+                },
+                r.format,
+                r.encoding
+            );
+            if r.invalid > 0 && !skip_invalid {
+                return Err(anyhow!(
+                    "{} 行有错误，未写入任何数据 / {} rows invalid; nothing written (use --skip-invalid to write the valid rows)",
+                    r.invalid,
+                    r.invalid
+                ));
+            }
+        }
+        Cmd::Export {
+            what:
+                ExportWhat::Enterprises {
+                    file,
+                    template,
+                    filters,
+                },
+        } => {
+            let xlsx = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let bytes = if template {
+                App::enterprise_template(xlsx).map_err(app_err)?
+            } else {
+                let app = open(&url).await?;
+                let q = EnterpriseQuery {
+                    q: filters.q,
+                    ecosystem: filters.ecosystem,
+                    chain: filters.chain,
+                    node: filters.node,
+                    street: filters.street,
+                    park: filters.park,
+                    tag: filters.tag,
+                    size: filters.size,
+                    ..Default::default()
+                };
+                app.enterprise_export(&cli_actor, &q, xlsx)
+                    .await
+                    .map_err(app_err)?
+            };
+            std::fs::write(&file, &bytes)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!("wrote {} ({} bytes)", file.display(), bytes.len());
+        }
+        Cmd::User {
+            what:
+                UserCmd::Add {
+                    username,
+                    role,
+                    enterprise,
+                    department,
+                    display_name,
+                    password_stdin: _,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from stdin")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let app = open(&url).await?;
+            let id = app
+                .user_create(
+                    &cli_actor,
+                    &UserInput {
+                        username: username.clone(),
+                        display_name,
+                        role,
+                        password,
+                        enterprise,
+                        department,
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            println!("user {username} created (id {id})");
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIANSHI_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lianshi: cannot start runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run(cli)) {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("lianshi: {}", chain.join(": ").replace('\n', " "));
+        std::process::exit(1);
+    }
+}

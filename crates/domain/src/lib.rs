@@ -1,0 +1,21 @@
+//! Lianshi domain: pure types and rules, no IO.
+//!
+//! Everything here validates on construction (`Uscc::parse`, `IndustryCode::parse`, `Money` in fen),
+//! so the layers above hold only values that are already known to be well-formed.
+
+pub mod demo;
+pub mod enterprise;
+pub mod error;
+pub mod industry;
+pub mod money;
+pub mod role;
+pub mod size;
+pub mod uscc;
+pub mod zone;
+
+pub use error::Invalid;
+pub use industry::IndustryCode;
+pub use money::Money;
+pub use role::Role;
+pub use size::SizeBand;
+pub use uscc::Uscc;

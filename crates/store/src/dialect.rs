@@ -1,0 +1,63 @@
+//! Where SQLite and PostgreSQL really differ, said once.
+//!
+//! The migrations come in two folders with the same file names; the schema-parity test migrates
+//! both and compares tables and columns through [`schema`] with types mapped to one vocabulary.
+
+use crate::{Backend, Db, Result};
+use sqlx::Row;
+
+/// (version, name, SQLite text, PostgreSQL text), in order.
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "0001_foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn neutral(t: &str) -> String {
+    let t = t.to_ascii_lowercase();
+    if t.contains("int") {
+        "integer".into()
+    } else if t.contains("char") || t == "text" {
+        "text".into()
+    } else {
+        t
+    }
+}
+
+/// (table, column, neutral type) sorted, excluding internal tables.
+pub async fn schema(db: &Db) -> Result<Vec<(String, String, String)>> {
+    let rows = match db.backend() {
+        Backend::Sqlite => {
+            sqlx::query(
+                "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+            )
+            .fetch_all(db.reader())
+            .await?
+        }
+        Backend::Postgres => {
+            sqlx::query(
+                "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2",
+            )
+            .fetch_all(db.reader())
+            .await?
+        }
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let t: String = r.try_get("t")?;
+        let c: String = r.try_get("c")?;
+        let ty: String = r.try_get("ty")?;
+        out.push((t, c, neutral(&ty)));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Case-insensitive LIKE operator of the backend.
+pub fn ilike(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "LIKE",
+        Backend::Postgres => "ILIKE",
+    }
+}

@@ -1,0 +1,474 @@
+//! Enterprises (一企一档), their chain positions and tags.
+//!
+//! Lists use indexed filters and `ORDER BY id` with LIMIT/OFFSET or an `after` keyset cursor, so
+//! no request scans the whole table for a page. Writes take an open connection or transaction so
+//! that the app can put the audit entry in the same transaction.
+
+use crate::{Backend, Db, Result, StoreError, dialect, now_text};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// An enterprise as stored.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct EnterpriseRow {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: Option<String>,
+    pub registered_on: Option<String>,
+    pub ownership: Option<String>,
+    pub street_id: Option<i64>,
+    pub park_id: Option<i64>,
+    pub building_id: Option<i64>,
+    pub address: Option<String>,
+    pub headcount: Option<i64>,
+    pub tech_staff: Option<i64>,
+    pub revenue_fen: Option<i64>,
+    pub rd_fen: Option<i64>,
+    pub tax_fen: Option<i64>,
+    pub size_band: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    /// Chain node ids, in id order.
+    pub node_ids: Vec<i64>,
+    pub tags: Vec<String>,
+}
+
+/// A chain position with its chain and ecosystem (denormalised for indexed filters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct NodeLink {
+    pub node_id: i64,
+    pub chain_id: i64,
+    pub ecosystem_id: i64,
+}
+
+/// All stored fields of an enterprise, for insert and update.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct EnterpriseWrite {
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: Option<String>,
+    pub registered_on: Option<String>,
+    pub ownership: Option<String>,
+    pub street_id: Option<i64>,
+    pub park_id: Option<i64>,
+    pub building_id: Option<i64>,
+    pub address: Option<String>,
+    pub headcount: Option<i64>,
+    pub tech_staff: Option<i64>,
+    pub revenue_fen: Option<i64>,
+    pub rd_fen: Option<i64>,
+    pub tax_fen: Option<i64>,
+    pub size_band: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub nodes: Vec<NodeLink>,
+    pub tags: Vec<String>,
+}
+
+/// Filters of the enterprise list. All are ANDed; `None` means no filter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnterpriseFilter {
+    /// Substring of the name, or prefix of the credit code.
+    pub q: Option<String>,
+    pub ecosystem_id: Option<i64>,
+    pub chain_id: Option<i64>,
+    pub node_id: Option<i64>,
+    pub street_id: Option<i64>,
+    pub park_id: Option<i64>,
+    pub tag: Option<String>,
+    pub size_band: Option<String>,
+    /// Restrict to one enterprise (scope of an enterprise user).
+    pub only_id: Option<i64>,
+}
+
+/// Which slice of the list: `after` (keyset, id of the last row seen) wins over `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub limit: i64,
+    pub offset: i64,
+    pub after: Option<i64>,
+}
+
+const COLS: &str = "id, uscc, name, industry_code, registered_on, ownership, street_id, park_id, building_id, address, headcount, tech_staff, revenue_fen, rd_fen, tax_fen, size_band, contact_name, contact_phone, created_at, updated_at, version";
+
+fn row(r: &AnyRow) -> Result<EnterpriseRow> {
+    Ok(EnterpriseRow {
+        id: r.try_get("id")?,
+        uscc: r.try_get("uscc")?,
+        name: r.try_get("name")?,
+        industry_code: r.try_get("industry_code")?,
+        registered_on: r.try_get("registered_on")?,
+        ownership: r.try_get("ownership")?,
+        street_id: r.try_get("street_id")?,
+        park_id: r.try_get("park_id")?,
+        building_id: r.try_get("building_id")?,
+        address: r.try_get("address")?,
+        headcount: r.try_get("headcount")?,
+        tech_staff: r.try_get("tech_staff")?,
+        revenue_fen: r.try_get("revenue_fen")?,
+        rd_fen: r.try_get("rd_fen")?,
+        tax_fen: r.try_get("tax_fen")?,
+        size_band: r.try_get("size_band")?,
+        contact_name: r.try_get("contact_name")?,
+        contact_phone: r.try_get("contact_phone")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        node_ids: Vec::new(),
+        tags: Vec::new(),
+    })
+}
+
+/// Arguments of a dynamically built query, bound in order.
+enum Arg {
+    I(i64),
+    S(String),
+}
+
+struct Where {
+    sql: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn push(&mut self, clause: impl FnOnce(usize) -> String, arg: Arg) {
+        self.args.push(arg);
+        let n = self.args.len();
+        self.sql.push(clause(n));
+    }
+
+    fn text(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.sql.join(" AND "))
+        }
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::I(i) => q.bind(*i),
+            Arg::S(s) => q.bind(s.as_str()),
+        };
+    }
+    q
+}
+
+fn filter_where(backend: Backend, f: &EnterpriseFilter) -> Where {
+    let mut w = Where {
+        sql: Vec::new(),
+        args: Vec::new(),
+    };
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let like = dialect::ilike(backend);
+        let pat = format!("%{}%", q.replace(['%', '_'], ""));
+        w.push(
+            |n| format!("(e.name {like} ${n} OR e.uscc LIKE ${n})"),
+            Arg::S(pat),
+        );
+    }
+    if let Some(id) = f.only_id {
+        w.push(|n| format!("e.id = ${n}"), Arg::I(id));
+    }
+    for (col, v) in [
+        ("ecosystem_id", f.ecosystem_id),
+        ("chain_id", f.chain_id),
+        ("node_id", f.node_id),
+    ] {
+        if let Some(v) = v {
+            w.push(
+                |n| {
+                    format!(
+                        "e.id IN (SELECT enterprise_id FROM enterprise_nodes WHERE {col} = ${n})"
+                    )
+                },
+                Arg::I(v),
+            );
+        }
+    }
+    if let Some(v) = f.street_id {
+        w.push(|n| format!("e.street_id = ${n}"), Arg::I(v));
+    }
+    if let Some(v) = f.park_id {
+        w.push(|n| format!("e.park_id = ${n}"), Arg::I(v));
+    }
+    if let Some(t) = &f.tag {
+        w.push(
+            |n| format!("e.id IN (SELECT enterprise_id FROM enterprise_tags WHERE tag = ${n})"),
+            Arg::S(t.clone()),
+        );
+    }
+    if let Some(s) = &f.size_band {
+        w.push(|n| format!("e.size_band = ${n}"), Arg::S(s.clone()));
+    }
+    w
+}
+
+impl Db {
+    /// One slice of the filtered list, with chain nodes and tags filled in.
+    pub async fn enterprise_list(
+        &self,
+        f: &EnterpriseFilter,
+        s: Slice,
+    ) -> Result<Vec<EnterpriseRow>> {
+        let mut w = filter_where(self.backend(), f);
+        if let Some(a) = s.after {
+            w.push(|n| format!("e.id > ${n}"), Arg::I(a));
+        }
+        let offset = if s.after.is_some() {
+            0
+        } else {
+            s.offset.max(0)
+        };
+        let sql = format!(
+            "SELECT {} FROM enterprises e{} ORDER BY e.id LIMIT {} OFFSET {}",
+            COLS.split(", ")
+                .map(|c| format!("e.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            w.text(),
+            s.limit.clamp(1, 10_000),
+            offset
+        );
+        let rows = bind_all(sqlx::query(&sql), &w.args)
+            .fetch_all(self.reader())
+            .await?;
+        let mut out: Vec<EnterpriseRow> = rows.iter().map(row).collect::<Result<_>>()?;
+        self.fill_links(&mut out).await?;
+        Ok(out)
+    }
+
+    /// How many enterprises match the filter.
+    pub async fn enterprise_count(&self, f: &EnterpriseFilter) -> Result<i64> {
+        let w = filter_where(self.backend(), f);
+        let sql = format!("SELECT COUNT(*) AS n FROM enterprises e{}", w.text());
+        let r = bind_all(sqlx::query(&sql), &w.args)
+            .fetch_one(self.reader())
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
+    async fn fill_links(&self, rows: &mut [EnterpriseRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        let list = ids.join(",");
+        let mut pos: HashMap<i64, usize> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            pos.insert(r.id, i);
+        }
+        // The ids are integers from our own rows, so inlining them is safe.
+        let nodes = sqlx::query(&format!(
+            "SELECT enterprise_id, node_id FROM enterprise_nodes WHERE enterprise_id IN ({list}) ORDER BY enterprise_id, node_id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        for n in nodes {
+            let e: i64 = n.try_get("enterprise_id")?;
+            if let Some(i) = pos.get(&e) {
+                rows[*i].node_ids.push(n.try_get("node_id")?);
+            }
+        }
+        let tags = sqlx::query(&format!(
+            "SELECT enterprise_id, tag FROM enterprise_tags WHERE enterprise_id IN ({list}) ORDER BY enterprise_id, tag"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        for t in tags {
+            let e: i64 = t.try_get("enterprise_id")?;
+            if let Some(i) = pos.get(&e) {
+                rows[*i].tags.push(t.try_get("tag")?);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn enterprise_by_uscc(&self, uscc: &str) -> Result<Option<EnterpriseRow>> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM enterprises WHERE uscc = $1"))
+            .bind(uscc)
+            .fetch_optional(self.reader())
+            .await?;
+        self.one_with_links(r).await
+    }
+
+    pub async fn enterprise_by_id(&self, id: i64) -> Result<Option<EnterpriseRow>> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM enterprises WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        self.one_with_links(r).await
+    }
+
+    async fn one_with_links(&self, r: Option<AnyRow>) -> Result<Option<EnterpriseRow>> {
+        match r {
+            None => Ok(None),
+            Some(r) => {
+                let mut v = vec![row(&r)?];
+                self.fill_links(&mut v).await?;
+                Ok(v.pop())
+            }
+        }
+    }
+
+    /// Every credit code already stored, for import planning (created vs updated).
+    pub async fn enterprise_usccs(&self) -> Result<std::collections::HashSet<String>> {
+        let rows = sqlx::query("SELECT uscc FROM enterprises")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("uscc")?))
+            .collect()
+    }
+
+    /// Distinct tags in use with their counts, most used first.
+    pub async fn enterprise_tag_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT tag, COUNT(*) AS n FROM enterprise_tags GROUP BY tag ORDER BY n DESC, tag",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tag")?, r.try_get("n")?)))
+            .collect()
+    }
+}
+
+fn bind_write<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    w: &'q EnterpriseWrite,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(w.uscc.as_str())
+        .bind(w.name.as_str())
+        .bind(w.industry_code.as_deref())
+        .bind(w.registered_on.as_deref())
+        .bind(w.ownership.as_deref())
+        .bind(w.street_id)
+        .bind(w.park_id)
+        .bind(w.building_id)
+        .bind(w.address.as_deref())
+        .bind(w.headcount)
+        .bind(w.tech_staff)
+        .bind(w.revenue_fen)
+        .bind(w.rd_fen)
+        .bind(w.tax_fen)
+        .bind(w.size_band.as_deref())
+        .bind(w.contact_name.as_deref())
+        .bind(w.contact_phone.as_deref())
+}
+
+const INSERT: &str = "INSERT INTO enterprises (uscc, name, industry_code, registered_on, ownership, street_id, park_id, building_id, address, headcount, tech_staff, revenue_fen, rd_fen, tax_fen, size_band, contact_name, contact_phone, created_at, updated_at, version) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)";
+
+const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, industry_code = excluded.industry_code, registered_on = excluded.registered_on, ownership = excluded.ownership, street_id = excluded.street_id, park_id = excluded.park_id, building_id = excluded.building_id, address = excluded.address, headcount = excluded.headcount, tech_staff = excluded.tech_staff, revenue_fen = excluded.revenue_fen, rd_fen = excluded.rd_fen, tax_fen = excluded.tax_fen, size_band = excluded.size_band, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone, updated_at = excluded.updated_at, version = enterprises.version + 1";
+
+/// Insert a new enterprise; a used credit code is a conflict.
+pub async fn enterprise_insert(conn: &mut AnyConnection, w: &EnterpriseWrite) -> Result<i64> {
+    let now = now_text();
+    let r = bind_write(sqlx::query(&format!("{INSERT} RETURNING id")), w)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| {
+            StoreError::from_write(e, "统一社会信用代码已存在 / credit code already exists")
+        })?;
+    let id: i64 = r.try_get("id")?;
+    write_links(conn, id, w, false).await?;
+    Ok(id)
+}
+
+/// Insert or update by credit code (import). `known_new` skips clearing links that cannot exist.
+/// Returns the enterprise id.
+pub async fn enterprise_upsert(
+    conn: &mut AnyConnection,
+    w: &EnterpriseWrite,
+    known_new: bool,
+) -> Result<i64> {
+    let r = bind_write(
+        sqlx::query(&format!("{INSERT} {ON_CONFLICT_UPDATE} RETURNING id")),
+        w,
+    )
+    .bind(now_text())
+    .fetch_one(&mut *conn)
+    .await?;
+    let id: i64 = r.try_get("id")?;
+    write_links(conn, id, w, !known_new).await?;
+    Ok(id)
+}
+
+/// Update an enterprise if its version is still `expected_version` (optimistic lock).
+pub async fn enterprise_update(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    w: &EnterpriseWrite,
+) -> Result<()> {
+    let n = bind_write(
+        sqlx::query(
+            "UPDATE enterprises SET uscc = $1, name = $2, industry_code = $3, registered_on = $4, ownership = $5, street_id = $6, park_id = $7, building_id = $8, address = $9, headcount = $10, tech_staff = $11, revenue_fen = $12, rd_fen = $13, tax_fen = $14, size_band = $15, contact_name = $16, contact_phone = $17, updated_at = $18, version = version + 1 \
+             WHERE id = $19 AND version = $20",
+        ),
+        w,
+    )
+    .bind(now_text())
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from_write(e, "统一社会信用代码已存在 / credit code already exists"))?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict(
+            "记录已被他人修改，请刷新后重试 / the record was changed by someone else; reload and retry"
+                .into(),
+        ));
+    }
+    write_links(conn, id, w, true).await
+}
+
+async fn write_links(
+    conn: &mut AnyConnection,
+    id: i64,
+    w: &EnterpriseWrite,
+    replace: bool,
+) -> Result<()> {
+    if replace {
+        sqlx::query("DELETE FROM enterprise_nodes WHERE enterprise_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM enterprise_tags WHERE enterprise_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for n in &w.nodes {
+        sqlx::query(
+            "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(n.node_id)
+        .bind(n.chain_id)
+        .bind(n.ecosystem_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for t in &w.tags {
+        sqlx::query("INSERT INTO enterprise_tags (enterprise_id, tag) VALUES ($1, $2)")
+            .bind(id)
+            .bind(t.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Users and their sessions/tokens. Only hashes of tokens and passwords are stored.
+
+use crate::{Db, Result, StoreError, now_text};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub enterprise_id: Option<i64>,
+    pub department_id: Option<i64>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub active: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub enterprise_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub password_hash: String,
+}
+
+/// A live session or API token, joined with its user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user: UserRow,
+    pub kind: String,
+    pub csrf_token: String,
+    pub expires_at: String,
+    pub last_seen_at: String,
+}
+
+const COLS: &str = "u.id, u.username, u.display_name, u.role, u.enterprise_id, u.department_id, u.password_hash, u.active, u.failed_logins, u.locked_until, u.created_at";
+
+fn user(r: &AnyRow) -> Result<UserRow> {
+    Ok(UserRow {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        role: r.try_get("role")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        department_id: r.try_get("department_id")?,
+        password_hash: r.try_get("password_hash")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        failed_logins: r.try_get("failed_logins")?,
+        locked_until: r.try_get("locked_until")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+impl Db {
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM users u WHERE u.username = $1"))
+            .bind(username)
+            .fetch_optional(self.reader())
+            .await?;
+        r.as_ref().map(user).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM users u WHERE u.id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        r.as_ref().map(user).transpose()
+    }
+
+    pub async fn user_list(&self) -> Result<Vec<UserRow>> {
+        let rows = sqlx::query(&format!("SELECT {COLS} FROM users u ORDER BY u.id"))
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(user).collect()
+    }
+
+    pub async fn user_count(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
+    /// Record a failed login; lock until `lock_until` when `lock_until` is given.
+    pub async fn user_login_failed(&self, id: i64, lock_until: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($1, locked_until) WHERE id = $2",
+        )
+        .bind(lock_until)
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn user_login_succeeded(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Look a session up by token hash, if not expired at `now`.
+    pub async fn session_get(&self, token_hash: &str, now: &str) -> Result<Option<SessionRow>> {
+        let r = sqlx::query(&format!(
+            "SELECT s.id AS sid, s.kind, s.csrf_token, s.expires_at, s.last_seen_at, {COLS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.reader())
+        .await?;
+        match r {
+            None => Ok(None),
+            Some(r) => Ok(Some(SessionRow {
+                id: r.try_get("sid")?,
+                kind: r.try_get("kind")?,
+                csrf_token: r.try_get("csrf_token")?,
+                expires_at: r.try_get("expires_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+                user: user(&r)?,
+            })),
+        }
+    }
+
+    pub async fn session_create(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        kind: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
+        let now = now_text();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(kind)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Slide an idle timeout forward.
+    pub async fn session_touch(&self, id: i64, now: &str, expires_at: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+            .bind(now)
+            .bind(expires_at)
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session_delete(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {
+    let now = now_text();
+    let r = sqlx::query(
+        "INSERT INTO users (username, display_name, role, enterprise_id, department_id, password_hash, active, failed_logins, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 0, $7, $7) RETURNING id",
+    )
+    .bind(&u.username)
+    .bind(&u.display_name)
+    .bind(&u.role)
+    .bind(u.enterprise_id)
+    .bind(u.department_id)
+    .bind(&u.password_hash)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::from_write(e, "用户名已存在 / username already exists"))?;
+    Ok(r.try_get("id")?)
+}
+
+/// Activate/deactivate a user or set a new password hash. Ends their sessions when deactivated
+/// or when the password changes.
+pub async fn user_update(
+    conn: &mut AnyConnection,
+    id: i64,
+    active: bool,
+    display_name: &str,
+    password_hash: Option<&str>,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE users SET active = $1, display_name = $2, password_hash = COALESCE($3, password_hash), updated_at = $4 WHERE id = $5",
+    )
+    .bind(i64::from(active))
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(now_text())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {id}")));
+    }
+    if !active || password_hash.is_some() {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,417 @@
+//! JSON API under `/api/v1`. Same data as the pages, same app functions, same permissions.
+
+use crate::AppState;
+use crate::auth::{ApiAuth, client};
+use crate::error::{ApiError, ApiResult};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use lianshi_app::audit::AuditQuery;
+use lianshi_app::enterprise::{EnterprisePage, EnterpriseQuery, EnterpriseView};
+use lianshi_app::import::{ImportOptions, ImportReport};
+use lianshi_app::registry::RegistryInput;
+use lianshi_app::user::UserInput;
+use lianshi_app::{App, AppError};
+use lianshi_domain::enterprise::EnterpriseInput;
+use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route("/api/v1/auth/token", post(token))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/enterprises", get(list).post(create))
+        .route("/api/v1/enterprises/import", post(import))
+        .route("/api/v1/enterprises/export", get(export))
+        .route("/api/v1/enterprises/template", get(template))
+        .route("/api/v1/enterprises/{uscc}", get(one).put(update))
+        .route("/api/v1/zone", get(zone))
+        .route("/api/v1/registry", get(registry))
+        .route("/api/v1/registry/{kind}", post(registry_create))
+        .route("/api/v1/registry/items/{id}", put(registry_update))
+        .route("/api/v1/users", get(users).post(user_create))
+        .route("/api/v1/audit", get(audit))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+async fn token(
+    State(s): State<AppState>,
+    parts: Parts,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
+        AppError::bad(
+            "body_invalid",
+            "请求体应为 JSON：{\"username\",\"password\"}",
+            format!("body must be JSON {{\"username\",\"password\"}}: {e}"),
+        )
+    })?;
+    let login = s
+        .app
+        .login(&c.username, &c.password, &client(&parts), "api")
+        .await?;
+    Ok(Json(serde_json::json!({
+        "token": login.token,
+        "token_type": "Bearer",
+        "expires_in": lianshi_app::auth::TOKEN_HOURS * 3600,
+        "role": login.actor.role,
+    })))
+}
+
+async fn me(ApiAuth(a): ApiAuth) -> Json<lianshi_app::Actor> {
+    Json(a)
+}
+
+/// Parse a JSON body with a 400 that says what is wrong (axum's own rejection is plain text).
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(AppError::bad(
+            "body_invalid",
+            format!("请求体 JSON 无效：{e}"),
+            format!("invalid JSON body: {e}"),
+        ))
+    })
+}
+
+fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Result<T, ApiError> {
+    Query::<T>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .map_err(|e| {
+            ApiError(AppError::bad(
+                "query_invalid",
+                format!("查询参数无效：{e}"),
+                format!("invalid query: {e}"),
+            ))
+        })
+}
+
+async fn list(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    parts: Parts,
+) -> ApiResult<Json<EnterprisePage>> {
+    let q: EnterpriseQuery = query(&parts)?;
+    Ok(Json(s.app.enterprise_list(&a, &q).await?))
+}
+
+async fn one(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<EnterpriseView>> {
+    Ok(Json(s.app.enterprise_get(&a, &uscc).await?))
+}
+
+/// JSON body of create/update: the input fields, numbers accepted as numbers or strings.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnterpriseJson {
+    uscc: Option<serde_json::Value>,
+    name: Option<serde_json::Value>,
+    industry_code: Option<serde_json::Value>,
+    registered_on: Option<serde_json::Value>,
+    ownership: Option<serde_json::Value>,
+    street: Option<serde_json::Value>,
+    park: Option<serde_json::Value>,
+    building: Option<serde_json::Value>,
+    address: Option<serde_json::Value>,
+    chain_nodes: Option<Vec<String>>,
+    headcount: Option<serde_json::Value>,
+    tech_staff: Option<serde_json::Value>,
+    /// Money in fen (integers), as stored.
+    revenue_fen: Option<serde_json::Value>,
+    rd_spend_fen: Option<serde_json::Value>,
+    tax_paid_fen: Option<serde_json::Value>,
+    /// Money in 元 (text such as "1200万" accepted).
+    revenue_yuan: Option<serde_json::Value>,
+    rd_spend_yuan: Option<serde_json::Value>,
+    tax_paid_yuan: Option<serde_json::Value>,
+    tags: Option<Vec<String>>,
+    contact_name: Option<serde_json::Value>,
+    contact_phone: Option<serde_json::Value>,
+    /// Optimistic lock: the version the client edited.
+    version: Option<i64>,
+}
+
+fn text(v: &Option<serde_json::Value>) -> Option<String> {
+    match v {
+        None => None,
+        Some(serde_json::Value::Null) => Some(String::new()),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+fn fen_to_yuan(v: &Option<serde_json::Value>) -> Option<String> {
+    match v {
+        None => None,
+        Some(serde_json::Value::Null) => Some(String::new()),
+        Some(serde_json::Value::Number(n)) => match n.as_i64() {
+            Some(f) => Some(lianshi_domain::Money(f).yuan_string()),
+            None => Some(n.to_string() + "x"),
+        },
+        Some(serde_json::Value::String(s)) => match s.trim().parse::<i64>() {
+            Ok(f) => Some(lianshi_domain::Money(f).yuan_string()),
+            Err(_) => Some(format!("{s} (fen)")),
+        },
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+impl EnterpriseJson {
+    fn input(&self) -> EnterpriseInput {
+        EnterpriseInput {
+            uscc: text(&self.uscc),
+            name: text(&self.name),
+            industry_code: text(&self.industry_code),
+            registered_on: text(&self.registered_on),
+            ownership: text(&self.ownership),
+            street: text(&self.street),
+            park: text(&self.park),
+            building: text(&self.building),
+            address: text(&self.address),
+            chain_nodes: self.chain_nodes.clone(),
+            headcount: text(&self.headcount),
+            tech_staff: text(&self.tech_staff),
+            revenue_yuan: text(&self.revenue_yuan).or_else(|| fen_to_yuan(&self.revenue_fen)),
+            rd_spend_yuan: text(&self.rd_spend_yuan).or_else(|| fen_to_yuan(&self.rd_spend_fen)),
+            tax_paid_yuan: text(&self.tax_paid_yuan).or_else(|| fen_to_yuan(&self.tax_paid_fen)),
+            tags: self.tags.clone(),
+            contact_name: text(&self.contact_name),
+            contact_phone: text(&self.contact_phone),
+        }
+    }
+}
+
+async fn create(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let j: EnterpriseJson = json_body(&body)?;
+    let v = s.app.enterprise_create(&a, &j.input()).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(v)))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(uscc): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<EnterpriseView>> {
+    let j: EnterpriseJson = json_body(&body)?;
+    Ok(Json(
+        s.app
+            .enterprise_update(&a, &uscc, &j.input(), j.version)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImportQuery {
+    dry_run: bool,
+    skip_invalid: bool,
+}
+
+async fn import(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    parts: Parts,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let q: ImportQuery = query(&parts)?;
+    let report: ImportReport = s
+        .app
+        .enterprise_import(
+            &a,
+            &body,
+            ImportOptions {
+                dry_run: q.dry_run,
+                skip_invalid: q.skip_invalid,
+            },
+        )
+        .await?;
+    let status = if report.invalid > 0 && !report.written && !report.dry_run {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(report)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExportQuery {
+    format: Option<String>,
+    #[serde(flatten)]
+    q: EnterpriseQuery,
+}
+
+/// A file download response.
+pub fn download(bytes: Vec<u8>, xlsx: bool, stem: &str) -> axum::response::Response {
+    let (ct, ext) = if xlsx {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        ("text/csv; charset=utf-8", "csv")
+    };
+    let disp = format!("attachment; filename=\"{stem}.{ext}\"");
+    (
+        [
+            (header::CONTENT_TYPE, ct.to_string()),
+            (header::CONTENT_DISPOSITION, disp),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn export(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    parts: Parts,
+) -> ApiResult<axum::response::Response> {
+    let q: ExportQuery = query(&parts)?;
+    let xlsx = q.format.as_deref() == Some("xlsx");
+    let bytes = s.app.enterprise_export(&a, &q.q, xlsx).await?;
+    Ok(download(bytes, xlsx, "enterprises"))
+}
+
+async fn template(ApiAuth(_a): ApiAuth, parts: Parts) -> ApiResult<axum::response::Response> {
+    let q: ExportQuery = query(&parts)?;
+    let xlsx = q.format.as_deref() == Some("xlsx");
+    Ok(download(
+        App::enterprise_template(xlsx)?,
+        xlsx,
+        "enterprise-template",
+    ))
+}
+
+async fn zone(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+) -> ApiResult<Json<serde_json::Value>> {
+    let idx = s.app.registry_view(&a).await?;
+    Ok(Json(serde_json::json!({ "zone": idx.zone })))
+}
+
+async fn registry(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+) -> ApiResult<Json<serde_json::Value>> {
+    let idx = s.app.registry_view(&a).await?;
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "zone".into(),
+        serde_json::to_value(&idx.zone).unwrap_or_default(),
+    );
+    for k in RegistryKind::ALL {
+        let items: Vec<_> = idx.of_kind(k).collect();
+        out.insert(
+            k.as_str().into(),
+            serde_json::to_value(items).unwrap_or_default(),
+        );
+    }
+    Ok(Json(serde_json::Value::Object(out)))
+}
+
+async fn registry_create(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(kind): Path<String>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let kind = RegistryKind::parse(&kind).map_err(AppError::from_invalid)?;
+    let inp: RegistryInput = json_body(&body)?;
+    let id = s.app.registry_create(&a, kind, &inp).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id })),
+    ))
+}
+
+async fn registry_update(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let inp: RegistryInput = json_body(&body)?;
+    s.app.registry_update(&a, id, &inp).await?;
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+async fn users(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+) -> ApiResult<Json<serde_json::Value>> {
+    let users = s.app.user_list(&a).await?;
+    Ok(Json(
+        serde_json::json!({ "total": users.len(), "items": users }),
+    ))
+}
+
+async fn user_create(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let inp: UserInput = json_body(&body)?;
+    let id = s.app.user_create(&a, &inp).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id })),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditParams {
+    actor: Option<String>,
+    action: Option<String>,
+    entity: Option<String>,
+    entity_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+impl AuditParams {
+    pub fn query(&self) -> AuditQuery {
+        let per = self.per_page.unwrap_or(50).clamp(1, 500);
+        AuditQuery {
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            limit: per,
+            offset: (self.page.unwrap_or(1).max(1) - 1) * per,
+        }
+    }
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    parts: Parts,
+) -> ApiResult<Json<serde_json::Value>> {
+    let p: AuditParams = query(&parts)?;
+    let (items, total) = s.app.audit_search(&a, &p.query()).await?;
+    Ok(Json(serde_json::json!({ "total": total, "items": items })))
+}

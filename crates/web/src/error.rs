@@ -1,0 +1,47 @@
+//! Errors as responses: JSON `{"code","message"}` for the API, an HTML page for browsers.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lianshi_app::AppError;
+
+/// HTTP status of an app error.
+pub fn status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Invalid(_) | AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An API error, rendered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({"code": self.0.code(), "message": self.0.message()});
+        if let AppError::Invalid(errs) = &self.0 {
+            body["fields"] = serde_json::to_value(errs).unwrap_or_default();
+        }
+        let mut r = (status(&self.0), Json(body)).into_response();
+        if let AppError::Throttled { retry_after_secs } = self.0 {
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                r.headers_mut().insert("retry-after", v);
+            }
+        }
+        r
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
