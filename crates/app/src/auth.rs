@@ -158,12 +158,12 @@ impl App {
                 "wrong username or password",
             )
         };
-        if let Ok(mut t) = self.throttle.lock() {
-            if t.prune(client) >= CLIENT_LIMIT {
-                return Err(AppError::Throttled {
-                    retry_after_secs: 600,
-                });
-            }
+        if let Ok(mut t) = self.throttle.lock()
+            && t.prune(client) >= CLIENT_LIMIT
+        {
+            return Err(AppError::Throttled {
+                retry_after_secs: 600,
+            });
         }
         let user = self.db.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -175,15 +175,15 @@ impl App {
             }
             return Err(wrong());
         };
-        if let Some(until) = user.locked_until.as_deref() {
-            if until > ts(now).as_str() {
-                let secs = chrono::DateTime::parse_from_rfc3339(until)
-                    .map(|u| (u.with_timezone(&Utc) - now).num_seconds().max(1))
-                    .unwrap_or(LOCK_MINUTES * 60);
-                return Err(AppError::Throttled {
-                    retry_after_secs: secs,
-                });
-            }
+        if let Some(until) = user.locked_until.as_deref()
+            && until > ts(now).as_str()
+        {
+            let secs = chrono::DateTime::parse_from_rfc3339(until)
+                .map(|u| (u.with_timezone(&Utc) - now).num_seconds().max(1))
+                .unwrap_or(LOCK_MINUTES * 60);
+            return Err(AppError::Throttled {
+                retry_after_secs: secs,
+            });
         }
         if !ok || !user.active {
             if let Ok(mut t) = self.throttle.lock() {

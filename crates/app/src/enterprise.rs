@@ -305,29 +305,29 @@ impl App {
             }
             r
         });
-        if let (Some(p), Some(s)) = (park, street) {
-            if p.parent_id != Some(s.id) {
-                errs.push(FieldError {
-                    field: "park",
-                    reason: Invalid::new(
-                        "park_not_in_street",
-                        format!("园区“{}”不在“{}”", p.name, s.name),
-                        format!("park '{}' is not in street '{}'", p.name, s.name),
-                    ),
-                });
-            }
+        if let (Some(p), Some(s)) = (park, street)
+            && p.parent_id != Some(s.id)
+        {
+            errs.push(FieldError {
+                field: "park",
+                reason: Invalid::new(
+                    "park_not_in_street",
+                    format!("园区“{}”不在“{}”", p.name, s.name),
+                    format!("park '{}' is not in street '{}'", p.name, s.name),
+                ),
+            });
         }
-        if let (Some(b), Some(p)) = (building, park) {
-            if b.parent_id != Some(p.id) {
-                errs.push(FieldError {
-                    field: "building",
-                    reason: Invalid::new(
-                        "building_not_in_park",
-                        format!("楼宇“{}”不在园区“{}”", b.name, p.name),
-                        format!("building '{}' is not in park '{}'", b.name, p.name),
-                    ),
-                });
-            }
+        if let (Some(b), Some(p)) = (building, park)
+            && b.parent_id != Some(p.id)
+        {
+            errs.push(FieldError {
+                field: "building",
+                reason: Invalid::new(
+                    "building_not_in_park",
+                    format!("楼宇“{}”不在园区“{}”", b.name, p.name),
+                    format!("building '{}' is not in park '{}'", b.name, p.name),
+                ),
+            });
         }
         let mut nodes = Vec::new();
         for key in &d.chain_nodes {
@@ -431,12 +431,12 @@ impl App {
         let row = self.load_visible(actor, uscc).await?;
         policy::edit_enterprise(actor, row.id)?;
         let idx = self.registry().await?;
-        if let Some(v) = expected_version {
-            if v != row.version {
-                return Err(AppError::Conflict(
+        if let Some(v) = expected_version
+            && v != row.version
+        {
+            return Err(AppError::Conflict(
                     "记录已被他人修改，请刷新后重试 / the record was changed by someone else; reload and retry".into(),
                 ));
-            }
         }
         let merged = merge(&idx, &row, inp);
         if actor.role == lianshi_domain::Role::Enterprise

@@ -11,6 +11,7 @@ pub mod enterprise;
 pub mod import;
 pub mod policy;
 pub mod registry;
+pub mod stats;
 pub mod user;
 
 use lianshi_domain::Role;

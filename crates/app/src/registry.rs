@@ -92,10 +92,10 @@ impl RegistryIndex {
     /// Find an entry of `kind` by numeric id, code or exact name (the first, if names repeat).
     pub fn find(&self, kind: RegistryKind, key: &str) -> Option<&RegistryRow> {
         let key = key.trim();
-        if let Ok(id) = key.parse::<i64>() {
-            if let Some(r) = self.get(id).filter(|r| r.kind == kind.as_str()) {
-                return Some(r);
-            }
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(r) = self.get(id).filter(|r| r.kind == kind.as_str())
+        {
+            return Some(r);
         }
         if let Some(i) = self.by_code.get(kind.as_str()).and_then(|m| m.get(key)) {
             return Some(&self.items[*i]);
@@ -162,10 +162,10 @@ pub struct RegistryInput {
 impl App {
     /// The current registry index (cached).
     pub async fn registry(&self) -> AppResult<Arc<RegistryIndex>> {
-        if let Ok(g) = self.registry.read() {
-            if let Some(r) = g.as_ref() {
-                return Ok(r.clone());
-            }
+        if let Ok(g) = self.registry.read()
+            && let Some(r) = g.as_ref()
+        {
+            return Ok(r.clone());
         }
         let idx = Arc::new(RegistryIndex::build(
             self.db.zone_get().await?,

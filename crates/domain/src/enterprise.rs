@@ -304,8 +304,10 @@ impl EnterpriseInput {
                 }
             }
         }
-        if let (Some(h), Some(t)) = (d.headcount, d.tech_staff) {
-            if t > h {
+        if let (Some(h), Some(t)) = (d.headcount, d.tech_staff)
+            && t > h
+        {
+            {
                 errs.push(FieldError {
                     field: "tech_staff",
                     reason: Invalid::new(
@@ -625,7 +627,7 @@ mod tests {
     fn a_complete_input_validates_into_a_draft() {
         let d = input().validate(today(), true).unwrap();
         assert_eq!(d.uscc.unwrap().as_str(), "91330108MA27Y5XH5G");
-        assert_eq!(d.revenue.unwrap().fen(), 1_200_0000_00);
+        assert_eq!(d.revenue.unwrap().fen(), 1_200_000_000);
         assert_eq!(d.tags, vec!["高新技术企业", "专精特新"]);
     }
 

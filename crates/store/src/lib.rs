@@ -12,6 +12,7 @@ pub mod audit;
 pub mod dialect;
 pub mod enterprise;
 pub mod registry;
+pub mod stats;
 pub mod user;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -42,10 +43,10 @@ pub enum StoreError {
 impl StoreError {
     /// Turn unique-constraint violations into [`StoreError::Conflict`].
     pub fn from_write(e: sqlx::Error, what: &str) -> StoreError {
-        if let sqlx::Error::Database(d) = &e {
-            if d.is_unique_violation() {
-                return StoreError::Conflict(what.to_string());
-            }
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            return StoreError::Conflict(what.to_string());
         }
         StoreError::Db(e)
     }
@@ -87,14 +88,13 @@ impl Db {
                     .trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
                 let memory = path.is_empty() || path.contains(":memory:");
-                if !memory {
-                    if let Some(dir) = std::path::Path::new(path).parent() {
-                        if !dir.as_os_str().is_empty() {
-                            std::fs::create_dir_all(dir).map_err(|e| {
-                                StoreError::BadUrl(format!("cannot create {}: {e}", dir.display()))
-                            })?;
-                        }
-                    }
+                if !memory
+                    && let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::BadUrl(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 let full = if url.contains('?') {
                     url.to_string()

@@ -35,10 +35,10 @@ impl IntoResponse for ApiError {
             body["fields"] = serde_json::to_value(errs).unwrap_or_default();
         }
         let mut r = (status(&self.0), Json(body)).into_response();
-        if let AppError::Throttled { retry_after_secs } = self.0 {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                r.headers_mut().insert("retry-after", v);
-            }
+        if let AppError::Throttled { retry_after_secs } = self.0
+            && let Ok(v) = retry_after_secs.to_string().parse()
+        {
+            r.headers_mut().insert("retry-after", v);
         }
         r
     }

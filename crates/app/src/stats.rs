@@ -1,0 +1,229 @@
+//! Figures of the console (工作台) and small read models of the admin pages. Every enterprise
+//! figure is a SQL aggregate over the records, scoped like the enterprise list, and carries the
+//! filter value under which the list shows exactly the records behind it.
+
+use crate::{Actor, App, AppResult, policy};
+use lianshi_domain::zone::RegistryKind;
+use lianshi_domain::{Role, SizeBand};
+use lianshi_store::stats::{Dim, Key};
+use std::collections::HashMap;
+
+/// One bar of a chart: the list filter value, labels and the number of enterprises.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Bar {
+    /// Value of the list filter (`/enterprises?{param}={key}`).
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub count: i64,
+}
+
+/// Everything the console shows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ConsoleStats {
+    /// Enterprises in the actor's scope; `None` if the actor may not browse enterprises.
+    pub enterprises: Option<i64>,
+    pub ecosystems: i64,
+    pub chains: i64,
+    pub chain_nodes: i64,
+    pub departments: i64,
+    pub institutions: i64,
+    pub streets: i64,
+    pub parks: i64,
+    pub by_ecosystem: Vec<Bar>,
+    pub by_chain: Vec<Bar>,
+    pub by_street: Vec<Bar>,
+    pub by_size: Vec<Bar>,
+    pub top_tags: Vec<Bar>,
+}
+
+/// An account as the admin list shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub role_zh: String,
+    pub role_en: String,
+    pub enterprise_uscc: Option<String>,
+    pub enterprise_name: Option<String>,
+    pub department: Option<String>,
+    pub active: bool,
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+/// Scope of the enterprise figures: `None` = all, `Some(id)` = one enterprise.
+fn scope(actor: &Actor) -> Option<i64> {
+    (actor.role == Role::Enterprise).then(|| actor.enterprise_id.unwrap_or(-1))
+}
+
+impl App {
+    /// Enterprises per registry entry of one dimension, keyed by registry id.
+    async fn counts_by_id(&self, dim: Dim, only: Option<i64>) -> AppResult<HashMap<i64, i64>> {
+        Ok(self
+            .db
+            .enterprise_counts_by(dim, only)
+            .await?
+            .into_iter()
+            .filter_map(|(k, n)| match k {
+                Key::Id(id) => Some((id, n)),
+                Key::Text(_) => None,
+            })
+            .collect())
+    }
+
+    /// Bars for every registry entry of `kind` (zeros included), largest first.
+    async fn registry_bars(
+        &self,
+        kind: RegistryKind,
+        dim: Dim,
+        only: Option<i64>,
+    ) -> AppResult<Vec<Bar>> {
+        let idx = self.registry().await?;
+        let counts = self.counts_by_id(dim, only).await?;
+        let mut bars: Vec<Bar> = idx
+            .of_kind(kind)
+            .map(|r| Bar {
+                key: r.code.clone().unwrap_or_else(|| r.id.to_string()),
+                label_zh: r.name.clone(),
+                label_en: r.name.clone(),
+                count: counts.get(&r.id).copied().unwrap_or(0),
+            })
+            .collect();
+        // Stable: equal counts keep registry order.
+        bars.sort_by(|a, b| b.count.cmp(&a.count));
+        Ok(bars)
+    }
+
+    /// The console figures for `actor`.
+    pub async fn console_stats(&self, actor: &Actor) -> AppResult<ConsoleStats> {
+        let kinds: HashMap<String, i64> = self.db.registry_counts().await?.into_iter().collect();
+        let k = |kind: RegistryKind| kinds.get(kind.as_str()).copied().unwrap_or(0);
+        let mut s = ConsoleStats {
+            enterprises: None,
+            ecosystems: k(RegistryKind::Ecosystem),
+            chains: k(RegistryKind::Chain),
+            chain_nodes: k(RegistryKind::ChainNode),
+            departments: k(RegistryKind::Department),
+            institutions: k(RegistryKind::Institution),
+            streets: k(RegistryKind::Street),
+            parks: k(RegistryKind::Park),
+            by_ecosystem: Vec::new(),
+            by_chain: Vec::new(),
+            by_street: Vec::new(),
+            by_size: Vec::new(),
+            top_tags: Vec::new(),
+        };
+        if policy::browse_enterprises(actor).is_err() {
+            return Ok(s);
+        }
+        let only = scope(actor);
+        s.enterprises = Some(self.db.enterprise_total(only).await?);
+        s.by_ecosystem = self
+            .registry_bars(RegistryKind::Ecosystem, Dim::Ecosystem, only)
+            .await?;
+        s.by_chain = self
+            .registry_bars(RegistryKind::Chain, Dim::Chain, only)
+            .await?;
+        s.by_street = self
+            .registry_bars(RegistryKind::Street, Dim::Street, only)
+            .await?;
+        let sizes: HashMap<String, i64> = self
+            .db
+            .enterprise_counts_by(Dim::Size, only)
+            .await?
+            .into_iter()
+            .filter_map(|(k, n)| match k {
+                Key::Text(t) => Some((t, n)),
+                Key::Id(_) => None,
+            })
+            .collect();
+        s.by_size = SizeBand::all()
+            .iter()
+            .map(|b| Bar {
+                key: b.as_str().into(),
+                label_zh: b.label_zh().into(),
+                label_en: b.label_en().into(),
+                count: sizes.get(b.as_str()).copied().unwrap_or(0),
+            })
+            .collect();
+        s.top_tags = self
+            .db
+            .enterprise_counts_by(Dim::Tag, only)
+            .await?
+            .into_iter()
+            .filter_map(|(k, n)| match k {
+                Key::Text(t) => Some(Bar {
+                    key: t.clone(),
+                    label_zh: t.clone(),
+                    label_en: t,
+                    count: n,
+                }),
+                Key::Id(_) => None,
+            })
+            .take(10)
+            .collect();
+        Ok(s)
+    }
+
+    /// Enterprises per registry entry (ecosystems, chains, nodes, streets, parks), keyed by id,
+    /// for the registry page; empty if the actor may not browse enterprises.
+    pub async fn registry_enterprise_counts(&self, actor: &Actor) -> AppResult<HashMap<i64, i64>> {
+        let mut out = HashMap::new();
+        if policy::browse_enterprises(actor).is_err() {
+            return Ok(out);
+        }
+        let only = scope(actor);
+        for dim in [
+            Dim::Ecosystem,
+            Dim::Chain,
+            Dim::Node,
+            Dim::Street,
+            Dim::Park,
+        ] {
+            out.extend(self.counts_by_id(dim, only).await?);
+        }
+        Ok(out)
+    }
+
+    /// All accounts with their bound enterprise and department spelled out (administrators).
+    pub async fn user_overview(&self, actor: &Actor) -> AppResult<Vec<UserView>> {
+        let users = self.user_list(actor).await?;
+        let idx = self.registry().await?;
+        let ids: Vec<i64> = users.iter().filter_map(|u| u.enterprise_id).collect();
+        let names: HashMap<i64, (String, String)> = self
+            .db
+            .enterprise_names(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, uscc, name)| (id, (uscc, name)))
+            .collect();
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let role = Role::parse(&u.role).ok();
+                let ent = u.enterprise_id.and_then(|id| names.get(&id));
+                UserView {
+                    id: u.id,
+                    username: u.username,
+                    display_name: u.display_name,
+                    role_zh: role
+                        .map(|r| r.label_zh().to_string())
+                        .unwrap_or_else(|| u.role.clone()),
+                    role_en: role
+                        .map(|r| r.label_en().to_string())
+                        .unwrap_or_else(|| u.role.clone()),
+                    role: u.role,
+                    enterprise_uscc: ent.map(|e| e.0.clone()),
+                    enterprise_name: ent.map(|e| e.1.clone()),
+                    department: idx.name(u.department_id).map(str::to_string),
+                    active: u.active,
+                    locked_until: u.locked_until,
+                    created_at: u.created_at,
+                }
+            })
+            .collect())
+    }
+}
