@@ -12,7 +12,6 @@ pub mod import;
 pub mod policy;
 pub mod registry;
 pub mod stats;
-pub mod stats;
 pub mod user;
 
 use lianshi_domain::Role;

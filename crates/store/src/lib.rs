@@ -13,7 +13,6 @@ pub mod dialect;
 pub mod enterprise;
 pub mod registry;
 pub mod stats;
-pub mod stats;
 pub mod user;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
