@@ -12,6 +12,7 @@ pub mod audit;
 pub mod dialect;
 pub mod enterprise;
 pub mod registry;
+pub mod testkit;
 pub mod stats;
 pub mod user;
 

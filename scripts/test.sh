@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: format and lint checks, then every test on SQLite and on a private
+# PostgreSQL 15 (started here, stopped on exit), then a smoke test of the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pgdir=$(mktemp -d /tmp/lianshi-pg.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() { scripts/pg.sh stop "$pgdir" || true; rm -rf "$pgdir"; }
+trap cleanup EXIT
+LIANSHI_TEST_PG=$(scripts/pg.sh start "$pgdir")
+export LIANSHI_TEST_PG
+echo "PostgreSQL for tests: $LIANSHI_TEST_PG"
+
+# A real browser for the UI smoke test.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "installing chromium and chromium-driver…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo build --release --locked -p lianshi
+export LIANSHI_BIN="$PWD/target/release/lianshi"
+cargo test --workspace --locked
