@@ -12,8 +12,8 @@ pub mod audit;
 pub mod dialect;
 pub mod enterprise;
 pub mod registry;
-pub mod testkit;
 pub mod stats;
+pub mod testkit;
 pub mod user;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
