@@ -14,7 +14,7 @@
 //! for `m ≤ n`. Generation streams: nothing is collected, so `n = 1_000_000` is fine.
 //!
 //! Guarantees of the enterprise stream: credit codes are valid GB 32100 codes (`91` + `330108` +
-//! `MA` + seven characters + check) and unique for any `n` up to 31⁷; names are unique (the first
+//! `MA` + six characters + the GB 11714 check at position 17 + the GB 32100 check) and unique for any `n` up to 31⁶; names are unique (the first
 //! 43,200 carry the plain marker `（示例）`, later ones a numbered marker `（示例2）`, `（示例3）` …);
 //! headcounts, money and counts are non-negative with tech staff ≤ headcount; building, park and
 //! street are consistent with [`zone`]; chain node codes exist in [`zone`].
@@ -756,8 +756,8 @@ const NAME_SPACE: u64 = 60 * 60 * 4 * 3;
 /// Multiplier of the name permutation (coprime to [`NAME_SPACE`] = 2⁶·3³·5²).
 const NAME_MUL: u64 = 7919;
 
-/// 31⁷: size of the credit-code body space after `MA`.
-const USCC_SPACE: u64 = 27_512_614_111;
+/// 31⁶: size of the credit-code body space after `MA` (position 17 is the GB 11714 check).
+const USCC_SPACE: u64 = 887_503_681;
 /// Multiplier of the credit-code permutation (coprime to 31).
 const USCC_MUL: u64 = 9_876_543_211;
 const USCC_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -855,7 +855,7 @@ impl Generator {
     fn uscc(&self, index: u64) -> Option<Uscc> {
         let mut x = ((u128::from(index) * u128::from(USCC_MUL) + u128::from(self.uscc_offset))
             % u128::from(USCC_SPACE)) as u64;
-        let mut body = [b'0'; 7];
+        let mut body = [b'0'; 6];
         for slot in body.iter_mut().rev() {
             *slot = USCC_CHARS[(x % 31) as usize];
             x /= 31;
@@ -865,6 +865,8 @@ impl Generator {
         first17.push_str(DIVISION_CODE);
         first17.push_str("MA");
         first17.extend(body.iter().map(|b| char::from(*b)));
+        // Position 17 carries the organisation-code check, as on real licences.
+        first17.push(crate::uscc::org_check_char(&first17[8..16])?);
         Uscc::with_check(&first17).ok()
     }
 
@@ -1321,7 +1323,7 @@ mod tests {
         assert_eq!(
             got[0],
             expect(
-                "91330108MAARCXGUJB",
+                "91330108MARCXGUJ7F",
                 "杭州泰瓴影像技术有限公司（示例）",
                 196,
                 1_467_401_300,
@@ -1332,7 +1334,7 @@ mod tests {
         assert_eq!(
             got[2],
             expect(
-                "91330108MA22BT1CQY",
+                "91330108MA2BT1CQ06",
                 "杭州瑞擎健康有限公司（示例）",
                 20,
                 479_107_700,
@@ -1562,5 +1564,13 @@ mod tests {
                 .any(|d| Some(d.code.as_str()) == dept.department_code)
         );
         assert!(accounts.iter().all(|a| a.password == DEMO_PASSWORD));
+    }
+
+    #[test]
+    fn demo_credit_codes_carry_a_valid_organisation_code_check() {
+        for e in enterprises(5, 2_000) {
+            let u = e.uscc.expect("code");
+            assert_eq!(u.org_code_warning(), None, "{u}");
+        }
     }
 }

@@ -221,22 +221,8 @@ impl Uscc {
     /// advisory only: the credit code itself stays valid.
     pub fn org_code_warning(&self) -> Option<Invalid> {
         let bytes = self.0.as_bytes();
-        let body = bytes.get(8..16)?;
         let found = char::from(*bytes.get(16)?);
-        let mut sum = 0u32;
-        for (b, w) in body.iter().zip(ORG_WEIGHTS) {
-            let v = match b {
-                b'0'..=b'9' => u32::from(b - b'0'),
-                b'A'..=b'Z' => u32::from(b - b'A') + 10,
-                _ => return None,
-            };
-            sum += v * w;
-        }
-        let expected = match 11 - sum % 11 {
-            10 => 'X',
-            11 => '0',
-            n => char::from_digit(n, 10).unwrap_or('?'),
-        };
+        let expected = org_check_char(self.0.get(8..16)?)?;
         if expected == found {
             return None;
         }
@@ -249,6 +235,28 @@ impl Uscc {
                 "note: the organisation code inside the credit code (positions 9-17) fails its GB 11714 check: position 17 should be {expected}, found {found}; the credit code itself is still valid, please compare with the business licence"
             ),
         ))
+    }
+}
+
+/// GB 11714 check character of an 8-character organisation-code body (values 0–9, A=10 … Z=35;
+/// weights 3,7,9,10,5,8,4,2; c = 11 − (Σ mod 11), 10 → `X`, 11 → `0`). `None` for other input.
+pub fn org_check_char(body: &str) -> Option<char> {
+    if body.len() != 8 {
+        return None;
+    }
+    let mut sum = 0u32;
+    for (b, w) in body.bytes().zip(ORG_WEIGHTS) {
+        let v = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A'..=b'Z' => u32::from(b - b'A') + 10,
+            _ => return None,
+        };
+        sum += v * w;
+    }
+    match 11 - sum % 11 {
+        10 => Some('X'),
+        11 => Some('0'),
+        n => char::from_digit(n, 10),
     }
 }
 
