@@ -1,5 +1,17 @@
 //! Server-rendered pages. One struct per page (askama, checked at compile time), a shared
 //! [`Layout`] for the frame, and thin handlers that call one app function each.
+//!
+//! Every page and form works without JavaScript; every POST form carries the session's CSRF
+//! token (`_csrf`), checked by [`crate::auth::Posted`] (or by hand for the multipart upload).
+//! Permissions are decided by the app; pages only hide what a role cannot use.
+
+pub mod audit;
+pub mod charts;
+pub mod console;
+pub mod enterprises;
+pub mod import;
+pub mod registry;
+pub mod users;
 
 use crate::AppState;
 use crate::auth::{LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, same_token};
@@ -11,14 +23,19 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use lianshi_app::{Actor, AppError};
+use lianshi_app::{Actor, AppError, policy};
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(console::console))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
+        .merge(enterprises::routes())
+        .merge(import::routes())
+        .merge(registry::routes())
+        .merge(users::routes())
+        .merge(audit::routes())
 }
 
 /// Percent-encode for a query value.
@@ -60,8 +77,13 @@ pub struct Layout {
     pub user: String,
     pub role_label: String,
     pub is_admin: bool,
+    /// Whether the navigation offers the enterprise list and the import page.
+    pub can_browse: bool,
+    pub can_import: bool,
     pub csrf: String,
     pub zone_name: String,
+    /// Path of this page, for the language switch link.
+    pub path: String,
 }
 
 impl Layout {
@@ -84,14 +106,193 @@ impl Layout {
                 a.role.label_zh().into()
             },
             is_admin: a.role == lianshi_domain::Role::Admin,
+            can_browse: policy::browse_enterprises(a).is_ok(),
+            can_import: policy::import_enterprises(a).is_ok(),
             csrf: auth.csrf.clone(),
             zone_name,
+            path: String::new(),
         }
     }
 
     /// Whether `key` is the active navigation entry (for `aria-current`).
     pub fn active(&self, key: &str) -> bool {
         self.nav == key
+    }
+
+    /// Link to this page in the other language.
+    pub fn switch_lang_href(&self) -> String {
+        let l = if self.t.is_en() { "zh" } else { "en" };
+        format!("{}?lang={l}", self.path)
+    }
+}
+
+/// Per-request page context: language and the layout frame.
+pub struct Ctx {
+    pub t: T,
+    pub zone_name: String,
+    pub path: String,
+    /// `?lang=` given: remember it in a cookie.
+    pub set_lang: bool,
+}
+
+impl Ctx {
+    /// Read language and zone name for a page request.
+    pub async fn of(s: &AppState, parts: &Parts) -> Ctx {
+        let zone_name = match s.app.registry().await {
+            Ok(r) => r.zone.as_ref().map(|z| z.name.clone()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let q = parts.uri.query().unwrap_or("");
+        Ctx {
+            t: T::new(lang_of(parts)),
+            zone_name,
+            path: parts.uri.path().to_string(),
+            set_lang: q.split('&').any(|kv| kv == "lang=en" || kv == "lang=zh"),
+        }
+    }
+
+    pub fn layout(&self, auth: &PageAuth, title: impl Into<String>, nav: &'static str) -> Layout {
+        let mut l = Layout::new(self.t, auth, title, nav, self.zone_name.clone());
+        l.path = self.path.clone();
+        l
+    }
+
+    /// An app error as a page in this language.
+    pub fn error(&self, e: &AppError) -> Response {
+        error_page(e, Some(self.t.lang))
+    }
+
+    /// Render a page, remembering a language switch.
+    pub fn page<P: Template>(&self, p: &P) -> Response {
+        let mut r = render(p);
+        if self.set_lang {
+            let v = if self.t.is_en() { "en" } else { "zh" };
+            if let Ok(v) = format!("lang={v}; SameSite=Lax; Path=/; Max-Age=31536000").parse() {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        r
+    }
+
+    /// Pick the message of a bilingual pair.
+    pub fn pick(&self, zh: &str, en: &str) -> String {
+        if self.t.is_en() {
+            en.to_string()
+        } else {
+            zh.to_string()
+        }
+    }
+}
+
+/// The query string of a request as a map (later values win); empty on malformed input.
+pub fn query_map(parts: &Parts) -> HashMap<String, String> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map(|q| q.0.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// Set a response's status.
+pub fn with_status(mut r: Response, status: StatusCode) -> Response {
+    *r.status_mut() = status;
+    r
+}
+
+/// 303 See Other to `to` (after a successful POST).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// An option of a `<select>` or a checkbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
+        let value = value.into();
+        Opt {
+            selected: !current.is_empty() && value == current,
+            label: label.into(),
+            value,
+        }
+    }
+}
+
+/// Options under a heading (`<optgroup>` or a fieldset of checkboxes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptGroup {
+    pub label: String,
+    pub opts: Vec<Opt>,
+}
+
+/// One entry of a pager: a page number (or a gap when `n` is 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageLink {
+    pub n: i64,
+    pub href: String,
+    pub current: bool,
+}
+
+/// Page numbers around the current page with first and last (gaps as `n = 0`), plus
+/// prev/next hrefs. `base` is the query string without `page=`.
+pub fn pager(
+    base: &str,
+    page: i64,
+    per_page: i64,
+    total: i64,
+) -> (Vec<PageLink>, Option<String>, Option<String>) {
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let href = |n: i64| {
+        if base.is_empty() {
+            format!("?page={n}")
+        } else {
+            format!("?{base}&page={n}")
+        }
+    };
+    let mut out = Vec::new();
+    let mut last = 0;
+    for n in 1..=pages {
+        if n == 1 || n == pages || (n - page).abs() <= 2 {
+            if last != 0 && n - last > 1 {
+                out.push(PageLink {
+                    n: 0,
+                    href: String::new(),
+                    current: false,
+                });
+            }
+            out.push(PageLink {
+                n,
+                href: href(n),
+                current: n == page,
+            });
+            last = n;
+        }
+    }
+    let prev = (page > 1).then(|| href(page - 1));
+    let next = (page < pages).then(|| href(page + 1));
+    (out, prev, next)
+}
+
+/// Build a query string from non-empty pairs.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", url_escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// An RFC 3339 UTC timestamp shown in China Standard Time: `YYYY-MM-DD HH:MM:SS`.
+pub fn cst(ts: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(ts) {
+        Ok(d) => (d.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => ts.to_string(),
     }
 }
 
@@ -239,26 +440,4 @@ async fn logout(State(s): State<AppState>, parts: Parts, posted: crate::auth::Po
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    l: Layout,
-    enterprises: i64,
-}
-
-async fn home(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let t = T::new(lang_of(&parts));
-    let zone = match s.app.registry().await {
-        Ok(r) => r.zone.as_ref().map(|z| z.name.clone()).unwrap_or_default(),
-        Err(e) => return error_page(&e, Some(t.lang)),
-    };
-    let page = s
-        .app
-        .enterprise_list(&auth.actor, &Default::default())
-        .await;
-    let enterprises = page.map(|p| p.total).unwrap_or(0);
-    let l = Layout::new(t, &auth, t.get("nav-home"), "home", zone);
-    render(&HomePage { l, enterprises })
 }

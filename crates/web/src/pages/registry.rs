@@ -1,0 +1,485 @@
+//! 园区登记: the zone and its registry (ecosystems → chains → nodes, departments, institutions,
+//! streets → parks → buildings, communities), with add/edit forms for administrators and the
+//! number of enterprises per entry linking to the filtered list.
+
+use super::enterprises::stage_label;
+use super::{Ctx, Layout, Opt, OptGroup, see_other, url_escape, with_status};
+use crate::AppState;
+use crate::auth::{PageAuth, Posted};
+use crate::i18n::T;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::{get, post};
+use lianshi_app::registry::RegistryInput;
+use lianshi_app::{AppError, RegistryIndex, policy};
+use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/registry", get(page))
+        .route("/registry/zone", post(zone_save))
+        .route("/registry/{kind}", post(create))
+        .route("/registry/items/{id}/edit", get(edit_form).post(update))
+}
+
+pub fn kind_label(t: T, k: RegistryKind) -> &'static str {
+    if t.is_en() {
+        k.label_en()
+    } else {
+        k.label_zh()
+    }
+}
+
+pub fn institution_label(t: T, attr: &str) -> &'static str {
+    match InstitutionKind::parse(attr) {
+        Ok(InstitutionKind::University) => t.get("inst-university"),
+        Ok(InstitutionKind::Platform) => t.get("inst-platform"),
+        Ok(InstitutionKind::Bank) => t.get("inst-bank"),
+        Ok(InstitutionKind::Fund) => t.get("inst-fund"),
+        Err(_) => "",
+    }
+}
+
+fn attr_label(t: T, kind: RegistryKind, attr: Option<&str>) -> &'static str {
+    let a = attr.unwrap_or("");
+    match kind {
+        RegistryKind::ChainNode => stage_label(t, a),
+        RegistryKind::Institution => institution_label(t, a),
+        _ => "",
+    }
+}
+
+/// The list filter an entry's enterprise count links to.
+fn filter_param(kind: RegistryKind) -> Option<&'static str> {
+    match kind {
+        RegistryKind::Ecosystem => Some("ecosystem"),
+        RegistryKind::Chain => Some("chain"),
+        RegistryKind::ChainNode => Some("node"),
+        RegistryKind::Street => Some("street"),
+        RegistryKind::Park => Some("park"),
+        _ => None,
+    }
+}
+
+pub struct RegRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub attr: &'static str,
+    pub sort: i64,
+    pub count: Option<i64>,
+    pub count_href: String,
+}
+
+pub struct RegGroup {
+    pub heading: String,
+    pub rows: Vec<RegRow>,
+}
+
+/// The add/edit fields of one kind.
+pub struct KindForm {
+    pub kind: &'static str,
+    pub has_code: bool,
+    pub parent_label: &'static str,
+    pub parents: Vec<OptGroup>,
+    pub attr_label: &'static str,
+    pub attrs: Vec<Opt>,
+}
+
+pub struct RegSection {
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub total: usize,
+    pub has_code: bool,
+    pub has_attr: bool,
+    pub has_count: bool,
+    pub groups: Vec<RegGroup>,
+    pub form: KindForm,
+}
+
+#[derive(Template)]
+#[template(path = "registry.html")]
+pub struct RegistryPage {
+    pub l: Layout,
+    pub zone_name: String,
+    pub division_code: String,
+    pub can_edit: bool,
+    pub sections: Vec<RegSection>,
+    pub saved: bool,
+}
+
+/// Rows of the entries of `kind` under `parent`; chain nodes upstream → downstream.
+fn rows_under(
+    t: T,
+    idx: &RegistryIndex,
+    parent: i64,
+    kind: RegistryKind,
+    counts: &HashMap<i64, i64>,
+    show: bool,
+) -> Vec<RegRow> {
+    let mut v = idx.children(parent, kind);
+    if kind == RegistryKind::ChainNode {
+        v.sort_by_key(|n| {
+            (
+                n.attr.as_deref().and_then(|a| Stage::parse(a).ok()),
+                n.sort,
+                n.id,
+            )
+        });
+    }
+    v.into_iter()
+        .map(|r| {
+            let e = Entry {
+                id: r.id,
+                code: r.code.as_deref(),
+                name: &r.name,
+                attr: r.attr.as_deref(),
+                sort: r.sort,
+            };
+            row(t, &e, kind, counts, show)
+        })
+        .collect()
+}
+
+/// The fields of a registry entry a row shows.
+struct Entry<'a> {
+    id: i64,
+    code: Option<&'a str>,
+    name: &'a str,
+    attr: Option<&'a str>,
+    sort: i64,
+}
+
+/// Parent choices of a kind, grouped one level up where that helps.
+fn parents(idx: &RegistryIndex, kind: RegistryKind, current: Option<i64>) -> Vec<OptGroup> {
+    let Some(pk) = kind.parent() else {
+        return Vec::new();
+    };
+    let cur = current.map(|c| c.to_string()).unwrap_or_default();
+    match pk.parent() {
+        Some(gk) => idx
+            .of_kind(gk)
+            .map(|g| OptGroup {
+                label: g.name.clone(),
+                opts: idx
+                    .children(g.id, pk)
+                    .iter()
+                    .map(|p| Opt::new(p.id.to_string(), &p.name, &cur))
+                    .collect(),
+            })
+            .collect(),
+        None => vec![OptGroup {
+            label: String::new(),
+            opts: idx
+                .of_kind(pk)
+                .map(|p| Opt::new(p.id.to_string(), &p.name, &cur))
+                .collect(),
+        }],
+    }
+}
+
+fn attr_opts(t: T, kind: RegistryKind, current: &str) -> Vec<Opt> {
+    match kind {
+        RegistryKind::ChainNode => Stage::ALL
+            .iter()
+            .map(|s| Opt::new(s.as_str(), stage_label(t, s.as_str()), current))
+            .collect(),
+        RegistryKind::Institution => InstitutionKind::ALL
+            .iter()
+            .map(|k| Opt::new(k.as_str(), institution_label(t, k.as_str()), current))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn kind_form(
+    t: T,
+    idx: &RegistryIndex,
+    kind: RegistryKind,
+    parent: Option<i64>,
+    attr: &str,
+) -> KindForm {
+    KindForm {
+        kind: kind.as_str(),
+        has_code: kind.has_code(),
+        parent_label: kind.parent().map(|p| kind_label(t, p)).unwrap_or(""),
+        parents: parents(idx, kind, parent),
+        attr_label: match kind {
+            RegistryKind::ChainNode => t.get("reg-stage"),
+            RegistryKind::Institution => t.get("reg-inst-kind"),
+            _ => "",
+        },
+        attrs: attr_opts(t, kind, attr),
+    }
+}
+
+fn row(t: T, r: &Entry, kind: RegistryKind, counts: &HashMap<i64, i64>, show: bool) -> RegRow {
+    let count = (show && filter_param(kind).is_some())
+        .then(|| counts.get(&r.id).copied().unwrap_or(0));
+    let key = r.code.map(str::to_string).unwrap_or_else(|| r.id.to_string());
+    RegRow {
+        id: r.id,
+        code: r.code.unwrap_or_default().to_string(),
+        name: r.name.to_string(),
+        attr: attr_label(t, kind, r.attr),
+        sort: r.sort,
+        count,
+        count_href: filter_param(kind)
+            .map(|p| format!("/enterprises?{p}={}", url_escape(&key)))
+            .unwrap_or_default(),
+    }
+}
+
+async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let t = c.t;
+    let idx = match s.app.registry_view(&auth.actor).await {
+        Ok(i) => i,
+        Err(e) => return c.error(&e),
+    };
+    let counts = match s.app.registry_enterprise_counts(&auth.actor).await {
+        Ok(m) => m,
+        Err(e) => return c.error(&e),
+    };
+    let show = policy::browse_enterprises(&auth.actor).is_ok();
+    let mut sections = Vec::new();
+    for kind in RegistryKind::ALL {
+        let groups = match kind.parent() {
+            Some(pk) => idx
+                .of_kind(pk)
+                .map(|p| {
+                    let heading = match idx.get(p.parent_id.unwrap_or(-1)) {
+                        Some(gp) => format!("{} › {}", gp.name, p.name),
+                        None => p.name.clone(),
+                    };
+                    RegGroup {
+                        heading,
+                        rows: rows_under(t, &idx, p.id, kind, &counts, show),
+                    }
+                })
+                .filter(|g| !g.rows.is_empty())
+                .collect(),
+            None => vec![RegGroup {
+                heading: String::new(),
+                rows: idx
+                    .of_kind(kind)
+                    .map(|r| {
+                        let e = Entry {
+                            id: r.id,
+                            code: r.code.as_deref(),
+                            name: &r.name,
+                            attr: r.attr.as_deref(),
+                            sort: r.sort,
+                        };
+                        row(t, &e, kind, &counts, show)
+                    })
+                    .collect(),
+            }],
+        };
+        sections.push(RegSection {
+            kind: kind.as_str(),
+            title: kind_label(t, kind),
+            total: idx.of_kind(kind).count(),
+            has_code: kind.has_code(),
+            has_attr: matches!(kind, RegistryKind::ChainNode | RegistryKind::Institution),
+            has_count: show && filter_param(kind).is_some(),
+            groups,
+            form: kind_form(t, &idx, kind, None, ""),
+        });
+    }
+    let (zone_name, division_code) = idx
+        .zone
+        .as_ref()
+        .map(|z| (z.name.clone(), z.division_code.clone()))
+        .unwrap_or_default();
+    let l = c.layout(&auth, t.get("nav-registry"), "registry");
+    c.page(&RegistryPage {
+        l,
+        zone_name,
+        division_code,
+        can_edit: policy::edit_registry(&auth.actor).is_ok(),
+        sections,
+        saved: super::query_map(&parts).contains_key("saved"),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Add and edit
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "registry_item.html")]
+pub struct ItemPage {
+    pub l: Layout,
+    pub action: String,
+    pub kind_title: &'static str,
+    pub form: KindForm,
+    pub code: String,
+    pub name: String,
+    pub sort: String,
+    pub error: Option<String>,
+}
+
+fn input(p: &Posted) -> RegistryInput {
+    RegistryInput {
+        code: p.get("code").filter(|c| !c.trim().is_empty()),
+        name: p.get("name").unwrap_or_default(),
+        parent_id: p.get("parent_id").and_then(|v| v.trim().parse().ok()),
+        attr: p.get("attr").filter(|c| !c.trim().is_empty()),
+        sort: p.get("sort").and_then(|v| v.trim().parse().ok()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn item_page(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    kind: RegistryKind,
+    action: String,
+    inp: &RegistryInput,
+    error: Option<String>,
+    editing: bool,
+) -> Response {
+    let t = c.t;
+    let idx = match s.app.registry().await {
+        Ok(i) => i,
+        Err(e) => return c.error(&e),
+    };
+    let title = format!(
+        "{} · {}",
+        if editing {
+            t.get("reg-edit")
+        } else {
+            t.get("reg-add")
+        },
+        kind_label(t, kind)
+    );
+    let p = ItemPage {
+        l: c.layout(auth, title, "registry"),
+        action,
+        kind_title: kind_label(t, kind),
+        form: kind_form(t, &idx, kind, inp.parent_id, inp.attr.as_deref().unwrap_or("")),
+        code: inp.code.clone().unwrap_or_default(),
+        name: inp.name.clone(),
+        sort: inp.sort.map(|s| s.to_string()).unwrap_or_default(),
+        error,
+    };
+    c.page(&p)
+}
+
+async fn refused(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    kind: RegistryKind,
+    action: String,
+    inp: &RegistryInput,
+    e: AppError,
+    editing: bool,
+) -> Response {
+    match e {
+        AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
+            let status = crate::error::status(&e);
+            let msg = super::enterprises::messages(c, &e);
+            with_status(
+                item_page(s, c, auth, kind, action, inp, Some(msg), editing).await,
+                status,
+            )
+        }
+        other => c.error(&other),
+    }
+}
+
+async fn create(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(kind): Path<String>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let kind = match RegistryKind::parse(&kind) {
+        Ok(k) => k,
+        Err(e) => return c.error(&AppError::NotFound(e.en)),
+    };
+    let inp = input(&posted);
+    match s.app.registry_create(&posted.auth.actor, kind, &inp).await {
+        Ok(_) => see_other(&format!("/registry?saved=1#{}", kind.as_str())),
+        Err(e) => {
+            let action = format!("/registry/{}", kind.as_str());
+            refused(&s, &c, &posted.auth, kind, action, &inp, e, false).await
+        }
+    }
+}
+
+async fn edit_form(
+    State(s): State<AppState>,
+    auth: PageAuth,
+    parts: Parts,
+    Path(id): Path<i64>,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    if let Err(e) = policy::edit_registry(&auth.actor) {
+        return c.error(&e);
+    }
+    let idx = match s.app.registry().await {
+        Ok(i) => i,
+        Err(e) => return c.error(&e),
+    };
+    let Some(r) = idx.get(id).cloned() else {
+        return c.error(&AppError::NotFound(format!("registry {id}")));
+    };
+    let kind = match RegistryKind::parse(&r.kind) {
+        Ok(k) => k,
+        Err(e) => return c.error(&AppError::Internal(e.en)),
+    };
+    let inp = RegistryInput {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        parent_id: r.parent_id,
+        attr: r.attr.clone(),
+        sort: Some(r.sort),
+    };
+    let action = format!("/registry/items/{id}/edit");
+    item_page(&s, &c, &auth, kind, action, &inp, None, true).await
+}
+
+async fn update(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let inp = input(&posted);
+    let kind = match s.app.registry().await {
+        Ok(idx) => idx
+            .get(id)
+            .and_then(|r| RegistryKind::parse(&r.kind).ok()),
+        Err(e) => return c.error(&e),
+    };
+    let Some(kind) = kind else {
+        return c.error(&AppError::NotFound(format!("registry {id}")));
+    };
+    match s.app.registry_update(&posted.auth.actor, id, &inp).await {
+        Ok(()) => see_other(&format!("/registry?saved=1#{}", kind.as_str())),
+        Err(e) => {
+            let action = format!("/registry/items/{id}/edit");
+            refused(&s, &c, &posted.auth, kind, action, &inp, e, true).await
+        }
+    }
+}
+
+async fn zone_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let name = posted.get("name").unwrap_or_default();
+    let code = posted.get("division_code").unwrap_or_default();
+    match s.app.zone_update(&posted.auth.actor, &name, &code).await {
+        Ok(()) => see_other("/registry?saved=1"),
+        Err(e) => c.error(&e),
+    }
+}
