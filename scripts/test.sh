@@ -13,10 +13,10 @@ export LIANSHI_TEST_PG
 echo "PostgreSQL for tests: $LIANSHI_TEST_PG"
 
 # A real browser for the UI smoke test.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; then
   echo "installing chromium and chromium-driver…"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null
 fi
 
 cargo fmt --all -- --check
