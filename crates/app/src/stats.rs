@@ -93,7 +93,7 @@ impl App {
             })
             .collect();
         // Stable: equal counts keep registry order.
-        bars.sort_by(|a, b| b.count.cmp(&a.count));
+        bars.sort_by_key(|b| std::cmp::Reverse(b.count));
         Ok(bars)
     }
 

@@ -50,7 +50,10 @@ pub fn cst_day_start(day: &str, next_day: bool) -> Option<String> {
     let d = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
     let d = if next_day { d.succ_opt()? } else { d };
     let utc = d.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8);
-    Some(utc.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    Some(
+        utc.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
 }
 
 /// Pretty-print stored JSON for reading.

@@ -68,12 +68,7 @@ pub fn clip(s: &str, max: usize) -> String {
 
 fn open_link(out: &mut String, d: &Datum) {
     if let Some(h) = &d.href {
-        let _ = write!(
-            out,
-            r#"<a href="{}" data-count="{}">"#,
-            escape(h),
-            d.value
-        );
+        let _ = write!(out, r#"<a href="{}" data-count="{}">"#, escape(h), d.value);
     }
 }
 
@@ -210,11 +205,7 @@ mod tests {
 
     #[test]
     fn text_in_charts_is_escaped() {
-        let svg = bar_chart(
-            "<script>",
-            &[d("A&B <i>", 3, "/enterprises?tag=a&b")],
-            "",
-        );
+        let svg = bar_chart("<script>", &[d("A&B <i>", 3, "/enterprises?tag=a&b")], "");
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("A&amp;B &lt;i&gt;"));
@@ -225,7 +216,10 @@ mod tests {
     fn every_bar_links_to_its_list_and_carries_its_figure() {
         let svg = bar_chart(
             "t",
-            &[d("集成电路", 12, "/enterprises?chain=ic"), d("软件", 0, "/x")],
+            &[
+                d("集成电路", 12, "/enterprises?chain=ic"),
+                d("软件", 0, "/x"),
+            ],
             "",
         );
         assert!(svg.contains(r#"<a href="/enterprises?chain=ic" data-count="12">"#));

@@ -259,13 +259,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
     }
     let sizes = SizeBand::all()
         .iter()
-        .map(|b| {
-            Opt::new(
-                b.as_str(),
-                c.pick(b.label_zh(), b.label_en()),
-                &v("size"),
-            )
-        })
+        .map(|b| Opt::new(b.as_str(), c.pick(b.label_zh(), b.label_en()), &v("size")))
         .collect();
     let per_page = page.as_ref().map(|p| p.per_page).unwrap_or(20);
     let per_pages = [20, 50, 100, 200]
@@ -274,11 +268,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         .collect();
     let filter_qs = filters_qs(&m);
     let (rows, total, cur) = match &page {
-        Some(p) => (
-            p.items.iter().map(|e| row(t, e)).collect(),
-            p.total,
-            p.page,
-        ),
+        Some(p) => (p.items.iter().map(|e| row(t, e)).collect(), p.total, p.page),
         None => (Vec::new(), 0, 1),
     };
     let (pages, prev, next) = pager(&filter_qs, cur, per_page, total);
@@ -468,8 +458,14 @@ async fn detail(
         Group {
             title: t.get("group-record"),
             items: vec![
-                (t.get("field-created-at").to_string(), super::cst(&e.created_at)),
-                (t.get("field-updated-at").to_string(), super::cst(&e.updated_at)),
+                (
+                    t.get("field-created-at").to_string(),
+                    super::cst(&e.created_at),
+                ),
+                (
+                    t.get("field-updated-at").to_string(),
+                    super::cst(&e.updated_at),
+                ),
                 (t.get("field-version").to_string(), e.version.to_string()),
             ],
         },
@@ -569,7 +565,11 @@ impl Values {
         f.insert("contact_phone", o(&e.contact_phone));
         Values {
             fields: f,
-            nodes: e.chain_nodes.iter().filter_map(|n| n.code.clone()).collect(),
+            nodes: e
+                .chain_nodes
+                .iter()
+                .filter_map(|n| n.code.clone())
+                .collect(),
             tags: e
                 .tags
                 .iter()
@@ -709,8 +709,7 @@ fn form_page(
             .collect();
         (!m.is_empty()).then(|| m.join("；"))
     };
-    let readonly_uscc =
-        existing.is_some() && auth.actor.role == lianshi_domain::Role::Enterprise;
+    let readonly_uscc = existing.is_some() && auth.actor.role == lianshi_domain::Role::Enterprise;
     let field = |key: &'static str, kind: &'static str, groups: Vec<OptGroup>| FieldView {
         key,
         label: label(c, key),
@@ -934,7 +933,9 @@ async fn refused(
         other => return c.error(&other),
     };
     with_status(
-        c.page(&form_page(c, auth, &idx, v, &errs, existing, banner, reload)),
+        c.page(&form_page(
+            c, auth, &idx, v, &errs, existing, banner, reload,
+        )),
         status,
     )
 }
@@ -961,7 +962,11 @@ async fn update(
     let version = v.version.trim().parse::<i64>().ok();
     let mut a = posted.auth.actor.clone();
     a.source = lianshi_app::Source::Web;
-    match s.app.enterprise_update(&a, &uscc, &v.input(), version).await {
+    match s
+        .app
+        .enterprise_update(&a, &uscc, &v.input(), version)
+        .await
+    {
         Ok(e) => see_other(&format!("/enterprises/{}?saved=1", e.uscc)),
         Err(e) => refused(&s, &c, &posted.auth, &v, Some(&uscc), e).await,
     }

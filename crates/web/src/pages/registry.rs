@@ -218,9 +218,12 @@ fn kind_form(
 }
 
 fn row(t: T, r: &Entry, kind: RegistryKind, counts: &HashMap<i64, i64>, show: bool) -> RegRow {
-    let count = (show && filter_param(kind).is_some())
-        .then(|| counts.get(&r.id).copied().unwrap_or(0));
-    let key = r.code.map(str::to_string).unwrap_or_else(|| r.id.to_string());
+    let count =
+        (show && filter_param(kind).is_some()).then(|| counts.get(&r.id).copied().unwrap_or(0));
+    let key = r
+        .code
+        .map(str::to_string)
+        .unwrap_or_else(|| r.id.to_string());
     RegRow {
         id: r.id,
         code: r.code.unwrap_or_default().to_string(),
@@ -363,7 +366,13 @@ async fn item_page(
         l: c.layout(auth, title, "registry"),
         action,
         kind_title: kind_label(t, kind),
-        form: kind_form(t, &idx, kind, inp.parent_id, inp.attr.as_deref().unwrap_or("")),
+        form: kind_form(
+            t,
+            &idx,
+            kind,
+            inp.parent_id,
+            inp.attr.as_deref().unwrap_or(""),
+        ),
         code: inp.code.clone().unwrap_or_default(),
         name: inp.name.clone(),
         sort: inp.sort.map(|s| s.to_string()).unwrap_or_default(),
@@ -372,6 +381,7 @@ async fn item_page(
     c.page(&p)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn refused(
     s: &AppState,
     c: &Ctx,
@@ -457,9 +467,7 @@ async fn update(
     let c = Ctx::of(&s, &parts).await;
     let inp = input(&posted);
     let kind = match s.app.registry().await {
-        Ok(idx) => idx
-            .get(id)
-            .and_then(|r| RegistryKind::parse(&r.kind).ok()),
+        Ok(idx) => idx.get(id).and_then(|r| RegistryKind::parse(&r.kind).ok()),
         Err(e) => return c.error(&e),
     };
     let Some(kind) = kind else {

@@ -92,13 +92,7 @@ async fn render_page(
         .collect();
     let departments = idx
         .of_kind(RegistryKind::Department)
-        .map(|r| {
-            Opt::new(
-                r.code.clone().unwrap_or_default(),
-                &r.name,
-                &d.department,
-            )
-        })
+        .map(|r| Opt::new(r.code.clone().unwrap_or_default(), &r.name, &d.department))
         .collect();
     c.page(&UsersPage {
         l: c.layout(auth, t.get("nav-users"), "users"),
