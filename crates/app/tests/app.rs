@@ -515,3 +515,41 @@ async fn users_need_a_valid_role_a_strong_password_and_an_enterprise_when_enterp
         "conflict"
     );
 }
+
+#[tokio::test]
+async fn a_fifty_megabyte_file_with_one_bad_last_row_writes_nothing_and_names_the_row() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let app = demo(t.db.clone(), 1).await;
+    let before = total(&app).await;
+    let pad = "浙江省杭州市滨江区示例大道".repeat(12);
+    let mut s = String::from("统一社会信用代码,企业名称,详细地址,从业人数\n");
+    let mut n = 0usize;
+    for d in lianshi_domain::demo::enterprises(99, 200_000) {
+        if s.len() >= 50 * 1024 * 1024 {
+            break;
+        }
+        let u = d.uscc.unwrap();
+        s.push_str(&format!(
+            "{},{},{}{},{}\n",
+            u,
+            d.name,
+            pad,
+            n,
+            d.headcount.unwrap_or(1)
+        ));
+        n += 1;
+    }
+    s.push_str("91330108MA27Y5XH5F,最后一行坏代码,,1\n");
+    assert!(s.len() >= 50 * 1024 * 1024);
+    let r = app
+        .enterprise_import(&admin(), s.as_bytes(), ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((r.rows, r.invalid, r.written), (n + 1, 1, false));
+    assert_eq!(
+        r.errors[0].row,
+        n + 2,
+        "header is row 1, so the last data row is n + 2"
+    );
+    assert_eq!(total(&app).await, before);
+}
