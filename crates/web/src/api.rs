@@ -152,25 +152,35 @@ fn text(v: &Option<serde_json::Value>) -> Option<String> {
     }
 }
 
-fn fen_to_yuan(v: &Option<serde_json::Value>) -> Option<String> {
-    match v {
-        None => None,
-        Some(serde_json::Value::Null) => Some(String::new()),
-        Some(serde_json::Value::Number(n)) => match n.as_i64() {
-            Some(f) => Some(lianshi_domain::Money(f).yuan_string()),
-            None => Some(n.to_string() + "x"),
-        },
-        Some(serde_json::Value::String(s)) => match s.trim().parse::<i64>() {
-            Ok(f) => Some(lianshi_domain::Money(f).yuan_string()),
-            Err(_) => Some(format!("{s} (fen)")),
-        },
-        Some(other) => Some(other.to_string()),
+/// Money given in fen (integer) as the 元 text the validator reads; anything else is a 400.
+fn fen_to_yuan(field: &str, v: &Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    let fen = match v {
+        None => return Ok(None),
+        Some(serde_json::Value::Null) => return Ok(Some(String::new())),
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(_) => None,
+    };
+    match fen {
+        Some(f) => Ok(Some(lianshi_domain::Money(f).yuan_string())),
+        None => Err(ApiError(AppError::bad(
+            "money_fen_format",
+            format!("{field} 应为以分计的整数"),
+            format!("{field} must be a whole number of fen"),
+        ))),
     }
 }
 
 impl EnterpriseJson {
-    fn input(&self) -> EnterpriseInput {
-        EnterpriseInput {
+    fn input(&self) -> Result<EnterpriseInput, ApiError> {
+        let money =
+            |yuan: &Option<serde_json::Value>, fen_field: &str, fen: &Option<serde_json::Value>| {
+                match text(yuan) {
+                    Some(y) => Ok(Some(y)),
+                    None => fen_to_yuan(fen_field, fen),
+                }
+            };
+        Ok(EnterpriseInput {
             uscc: text(&self.uscc),
             name: text(&self.name),
             industry_code: text(&self.industry_code),
@@ -183,13 +193,13 @@ impl EnterpriseJson {
             chain_nodes: self.chain_nodes.clone(),
             headcount: text(&self.headcount),
             tech_staff: text(&self.tech_staff),
-            revenue_yuan: text(&self.revenue_yuan).or_else(|| fen_to_yuan(&self.revenue_fen)),
-            rd_spend_yuan: text(&self.rd_spend_yuan).or_else(|| fen_to_yuan(&self.rd_spend_fen)),
-            tax_paid_yuan: text(&self.tax_paid_yuan).or_else(|| fen_to_yuan(&self.tax_paid_fen)),
+            revenue_yuan: money(&self.revenue_yuan, "revenue_fen", &self.revenue_fen)?,
+            rd_spend_yuan: money(&self.rd_spend_yuan, "rd_spend_fen", &self.rd_spend_fen)?,
+            tax_paid_yuan: money(&self.tax_paid_yuan, "tax_paid_fen", &self.tax_paid_fen)?,
             tags: self.tags.clone(),
             contact_name: text(&self.contact_name),
             contact_phone: text(&self.contact_phone),
-        }
+        })
     }
 }
 
@@ -199,7 +209,7 @@ async fn create(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let j: EnterpriseJson = json_body(&body)?;
-    let v = s.app.enterprise_create(&a, &j.input()).await?;
+    let v = s.app.enterprise_create(&a, &j.input()?).await?;
     Ok((axum::http::StatusCode::CREATED, Json(v)))
 }
 
@@ -212,7 +222,7 @@ async fn update(
     let j: EnterpriseJson = json_body(&body)?;
     Ok(Json(
         s.app
-            .enterprise_update(&a, &uscc, &j.input(), j.version)
+            .enterprise_update(&a, &uscc, &j.input()?, j.version)
             .await?,
     ))
 }

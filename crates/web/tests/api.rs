@@ -10,93 +10,251 @@ use tower::ServiceExt;
 
 async fn setup(db: Db) -> (Router, App) {
     let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5).await.unwrap();
+    app.demo_load(&Actor::system(Source::Demo), 30, 5)
+        .await
+        .unwrap();
     (lianshi_web::router(app.clone()), app)
 }
 
-async fn call(r: &Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    r: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut b = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let req = match body {
-        Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())),
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
         None => b.body(Body::empty()),
     }
     .unwrap();
     let resp = r.clone().oneshot(req).await.unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(r, "POST", "/api/v1/auth/token", None, Some(json!({"username": user, "password": "Lianshi@2026"}))).await;
+    let (s, v) = call(
+        r,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": user, "password": "Lianshi@2026"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v["token"].as_str().unwrap().to_string()
 }
 
 fn assert_error(s: StatusCode, v: &Value, want: StatusCode) {
     assert_eq!(s, want, "{v}");
-    assert!(v["code"].is_string() && v["message"].is_string(), "error body {v}");
+    assert!(
+        v["code"].is_string() && v["message"].is_string(),
+        "error body {v}"
+    );
 }
 
-both_backends!(the_list_is_filtered_paged_and_counts_what_it_filters, |db: Db| async move {
-    let (r, _) = setup(db).await;
-    let t = token(&r, "admin").await;
-    let (s, all) = call(&r, "GET", "/api/v1/enterprises?per_page=7", Some(&t), None).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(all["total"], 30);
-    assert_eq!(all["items"].as_array().unwrap().len(), 7);
-    let (_, p5) = call(&r, "GET", "/api/v1/enterprises?per_page=7&page=5", Some(&t), None).await;
-    assert_eq!(p5["items"].as_array().unwrap().len(), 2);
-    let (_, ic) = call(&r, "GET", "/api/v1/enterprises?chain=ic&per_page=200", Some(&t), None).await;
-    let n = ic["total"].as_i64().unwrap();
-    assert_eq!(ic["items"].as_array().unwrap().len() as i64, n);
-    assert!(ic["items"].as_array().unwrap().iter().all(|e| e["chain_nodes"].as_array().unwrap().iter().any(|c| c["chain_code"] == "ic")));
-    let (_, eco) = call(&r, "GET", "/api/v1/enterprises?ecosystem=iot&per_page=1", Some(&t), None).await;
-    assert!(eco["total"].as_i64().unwrap() >= n);
-    let name = all["items"][0]["name"].as_str().unwrap();
-    let q: String = name.chars().take(4).collect();
-    let (_, found) = call(&r, "GET", &format!("/api/v1/enterprises?q={}", urlencode(&q)), Some(&t), None).await;
-    assert!(found["items"].as_array().unwrap().iter().any(|e| e["name"] == name));
-    let (s, v) = call(&r, "GET", "/api/v1/enterprises?chain=nope", Some(&t), None).await;
-    assert_error(s, &v, StatusCode::BAD_REQUEST);
-});
+both_backends!(
+    the_list_is_filtered_paged_and_counts_what_it_filters,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let t = token(&r, "admin").await;
+        let (s, all) = call(&r, "GET", "/api/v1/enterprises?per_page=7", Some(&t), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(all["total"], 30);
+        assert_eq!(all["items"].as_array().unwrap().len(), 7);
+        let (_, p5) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises?per_page=7&page=5",
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(p5["items"].as_array().unwrap().len(), 2);
+        let (_, ic) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises?chain=ic&per_page=200",
+            Some(&t),
+            None,
+        )
+        .await;
+        let n = ic["total"].as_i64().unwrap();
+        assert_eq!(ic["items"].as_array().unwrap().len() as i64, n);
+        assert!(ic["items"].as_array().unwrap().iter().all(|e| {
+            e["chain_nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["chain_code"] == "ic")
+        }));
+        let (_, eco) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises?ecosystem=iot&per_page=1",
+            Some(&t),
+            None,
+        )
+        .await;
+        assert!(eco["total"].as_i64().unwrap() >= n);
+        let name = all["items"][0]["name"].as_str().unwrap();
+        let q: String = name.chars().take(4).collect();
+        let (_, found) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/enterprises?q={}", urlencode(&q)),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert!(
+            found["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["name"] == name)
+        );
+        let (s, v) = call(&r, "GET", "/api/v1/enterprises?chain=nope", Some(&t), None).await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+    }
+);
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
-both_backends!(create_read_update_and_the_error_statuses, |db: Db| async move {
-    let (r, _) = setup(db).await;
-    let t = token(&r, "admin").await;
-    let body = json!({"uscc": "91330108MA27Y5XH5G", "name": "接口测试（示例）", "headcount": 50, "revenue_fen": 500000000,
+both_backends!(
+    create_read_update_and_the_error_statuses,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let t = token(&r, "admin").await;
+        let body = json!({"uscc": "91330108MA27Y5XH5G", "name": "接口测试（示例）", "headcount": 50, "revenue_fen": 500000000,
                       "chain_nodes": ["ic.design"], "tags": ["专精特新"], "contact_phone": "13812345678", "street": "xixing"});
-    let (s, v) = call(&r, "POST", "/api/v1/enterprises", Some(&t), Some(body.clone())).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(v["revenue_fen"], 500000000);
-    assert_eq!(v["street"], "西兴街道");
-    let (s, v) = call(&r, "POST", "/api/v1/enterprises", Some(&t), Some(body)).await;
-    assert_error(s, &v, StatusCode::CONFLICT);
-    let (s, v) = call(&r, "GET", "/api/v1/enterprises/91330108MA27Y5XH5G", Some(&t), None).await;
-    assert_eq!((s, v["name"].as_str()), (StatusCode::OK, Some("接口测试（示例）")));
-    assert_eq!(v["contact_phone"], "13812345678", "administrators see full numbers");
-    let (s, v) = call(&r, "PUT", "/api/v1/enterprises/91330108MA27Y5XH5G", Some(&t), Some(json!({"headcount": 60, "version": 1}))).await;
-    assert_eq!((s, v["headcount"].as_i64(), v["version"].as_i64()), (StatusCode::OK, Some(60), Some(2)));
-    let (s, v) = call(&r, "PUT", "/api/v1/enterprises/91330108MA27Y5XH5G", Some(&t), Some(json!({"headcount": 61, "version": 1}))).await;
-    assert_error(s, &v, StatusCode::CONFLICT);
-    let (s, v) = call(&r, "GET", "/api/v1/enterprises/913301086706280599", Some(&t), None).await;
-    assert_error(s, &v, StatusCode::NOT_FOUND);
-    let (s, v) = call(&r, "POST", "/api/v1/enterprises", Some(&t), Some(json!({"uscc": "91330108MA27Y5XH5F", "name": "x", "headcount": -1}))).await;
-    assert_error(s, &v, StatusCode::BAD_REQUEST);
-    let fields: Vec<&str> = v["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, vec!["uscc", "headcount"]);
-    let (s, v) = call(&r, "POST", "/api/v1/enterprises", Some(&t), Some(json!({"name": "无代码"}))).await;
-    assert_error(s, &v, StatusCode::BAD_REQUEST);
-    let req = Request::post("/api/v1/enterprises").header(header::AUTHORIZATION, format!("Bearer {t}")).body(Body::from("{not json")).unwrap();
-    assert_eq!(r.clone().oneshot(req).await.unwrap().status(), StatusCode::BAD_REQUEST);
-});
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/enterprises",
+            Some(&t),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["revenue_fen"], 500000000);
+        assert_eq!(v["street"], "西兴街道");
+        let (s, v) = call(&r, "POST", "/api/v1/enterprises", Some(&t), Some(body)).await;
+        assert_error(s, &v, StatusCode::CONFLICT);
+        let (s, v) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises/91330108MA27Y5XH5G",
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, v["name"].as_str()),
+            (StatusCode::OK, Some("接口测试（示例）"))
+        );
+        assert_eq!(
+            v["contact_phone"], "13812345678",
+            "administrators see full numbers"
+        );
+        let (s, v) = call(
+            &r,
+            "PUT",
+            "/api/v1/enterprises/91330108MA27Y5XH5G",
+            Some(&t),
+            Some(json!({"headcount": 60, "version": 1})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["headcount"].as_i64(), v["version"].as_i64()),
+            (StatusCode::OK, Some(60), Some(2))
+        );
+        let (s, v) = call(
+            &r,
+            "PUT",
+            "/api/v1/enterprises/91330108MA27Y5XH5G",
+            Some(&t),
+            Some(json!({"headcount": 61, "version": 1})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::CONFLICT);
+        let (s, v) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises/913301086706280599",
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::NOT_FOUND);
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/enterprises",
+            Some(&t),
+            Some(json!({"uscc": "91330108MA27Y5XH5F", "name": "x", "headcount": -1})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        let fields: Vec<&str> = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, vec!["uscc", "headcount"]);
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/enterprises",
+            Some(&t),
+            Some(json!({"uscc": "913301086706280599", "name": "x", "revenue_fen": 12.5})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "money_fen_format");
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/enterprises",
+            Some(&t),
+            Some(json!({"name": "无代码"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        let req = Request::post("/api/v1/enterprises")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::from("{not json"))
+            .unwrap();
+        assert_eq!(
+            r.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+);
 
 both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
     let (r, app) = setup(db).await;
@@ -104,21 +262,62 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
     assert_error(s, &v, StatusCode::UNAUTHORIZED);
     let (s, v) = call(&r, "GET", "/api/v1/enterprises", Some("deadbeef"), None).await;
     assert_error(s, &v, StatusCode::UNAUTHORIZED);
-    let (s, v) = call(&r, "POST", "/api/v1/auth/token", None, Some(json!({"username": "admin", "password": "nope"}))).await;
+    let (s, v) = call(
+        &r,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": "admin", "password": "nope"})),
+    )
+    .await;
     assert_error(s, &v, StatusCode::BAD_REQUEST);
     let e = token(&r, "ent").await;
     let (_, mine) = call(&r, "GET", "/api/v1/enterprises", Some(&e), None).await;
     assert_eq!(mine["total"], 1);
     let own = mine["items"][0]["uscc"].as_str().unwrap().to_string();
-    assert!(mine["items"][0]["contact_phone"].as_str().unwrap_or("****").contains("****"), "enterprise users see masked phones");
+    assert!(
+        mine["items"][0]["contact_phone"]
+            .as_str()
+            .unwrap_or("****")
+            .contains("****"),
+        "enterprise users see masked phones"
+    );
     let a = token(&r, "admin").await;
     let (_, all) = call(&r, "GET", "/api/v1/enterprises?per_page=5", Some(&a), None).await;
-    let other = all["items"].as_array().unwrap().iter().map(|i| i["uscc"].as_str().unwrap()).find(|u| *u != own).unwrap().to_string();
-    let (s, v) = call(&r, "GET", &format!("/api/v1/enterprises/{other}"), Some(&e), None).await;
+    let other = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["uscc"].as_str().unwrap())
+        .find(|u| *u != own)
+        .unwrap()
+        .to_string();
+    let (s, v) = call(
+        &r,
+        "GET",
+        &format!("/api/v1/enterprises/{other}"),
+        Some(&e),
+        None,
+    )
+    .await;
     assert_error(s, &v, StatusCode::FORBIDDEN);
-    let (s, v) = call(&r, "PUT", &format!("/api/v1/enterprises/{other}"), Some(&e), Some(json!({"headcount": 1}))).await;
+    let (s, v) = call(
+        &r,
+        "PUT",
+        &format!("/api/v1/enterprises/{other}"),
+        Some(&e),
+        Some(json!({"headcount": 1})),
+    )
+    .await;
     assert_error(s, &v, StatusCode::FORBIDDEN);
-    let (s, _) = call(&r, "GET", &format!("/api/v1/enterprises/{own}"), Some(&e), None).await;
+    let (s, _) = call(
+        &r,
+        "GET",
+        &format!("/api/v1/enterprises/{own}"),
+        Some(&e),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let d = token(&r, "dept").await;
     let (s, v) = call(&r, "GET", "/api/v1/users", Some(&d), None).await;
@@ -127,40 +326,93 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
     assert_error(s, &v, StatusCode::FORBIDDEN);
     // An expired token is refused like an unknown one.
     let l = app.login("dept", "Lianshi@2026", "x", "api").await.unwrap();
-    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'").execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     let (s, v) = call(&r, "GET", "/api/v1/enterprises", Some(&l.token), None).await;
     assert_error(s, &v, StatusCode::UNAUTHORIZED);
 });
 
-both_backends!(registry_users_and_audit_through_the_api, |db: Db| async move {
-    let (r, _) = setup(db).await;
-    let t = token(&r, "admin").await;
-    let (_, reg) = call(&r, "GET", "/api/v1/registry", Some(&t), None).await;
-    assert_eq!(reg["ecosystem"].as_array().unwrap().len(), 5);
-    assert_eq!(reg["chain"].as_array().unwrap().len(), 8);
-    assert_eq!(reg["department"].as_array().unwrap().len(), 12);
-    assert_eq!(reg["institution"].as_array().unwrap().len(), 8);
-    assert_eq!(reg["street"].as_array().unwrap().len(), 3);
-    assert_eq!(reg["zone"]["division_code"], "330108");
-    let chain = reg["chain"][0]["id"].as_i64().unwrap();
-    let (s, v) = call(&r, "POST", "/api/v1/registry/chain_node", Some(&t), Some(json!({"code": "x.new", "name": "新环节", "parent_id": chain, "attr": "下游"}))).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let id = v["id"].as_i64().unwrap();
-    let (s, v) = call(&r, "POST", "/api/v1/registry/chain_node", Some(&t), Some(json!({"code": "x.new", "name": "重复", "parent_id": chain, "attr": "upstream"}))).await;
-    assert_error(s, &v, StatusCode::CONFLICT);
-    let (s, v) = call(&r, "POST", "/api/v1/registry/chain_node", Some(&t), Some(json!({"code": "x.bad", "name": "错父级", "parent_id": id, "attr": "upstream"}))).await;
-    assert_error(s, &v, StatusCode::BAD_REQUEST);
-    let (s, _) = call(&r, "PUT", &format!("/api/v1/registry/items/{id}"), Some(&t), Some(json!({"code": "x.new", "name": "改名环节", "parent_id": chain, "attr": "downstream"}))).await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, v) = call(&r, "POST", "/api/v1/users", Some(&t), Some(json!({"username": "zhao", "role": "team", "password": "Zhao12345"}))).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (_, users) = call(&r, "GET", "/api/v1/users", Some(&t), None).await;
-    assert!(users["items"].as_array().unwrap().iter().any(|u| u["username"] == "zhao" && u.get("password_hash").is_none()));
-    let (_, audit) = call(&r, "GET", "/api/v1/audit?action=registry.", Some(&t), None).await;
-    assert_eq!(audit["total"], 2);
-    let (_, audit) = call(&r, "GET", "/api/v1/audit?action=user.create&per_page=100", Some(&t), None).await;
-    assert!(audit["items"].as_array().unwrap().iter().any(|a| a["after"].as_str().unwrap_or("").contains("zhao")));
-});
+both_backends!(
+    registry_users_and_audit_through_the_api,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let t = token(&r, "admin").await;
+        let (_, reg) = call(&r, "GET", "/api/v1/registry", Some(&t), None).await;
+        assert_eq!(reg["ecosystem"].as_array().unwrap().len(), 5);
+        assert_eq!(reg["chain"].as_array().unwrap().len(), 8);
+        assert_eq!(reg["department"].as_array().unwrap().len(), 12);
+        assert_eq!(reg["institution"].as_array().unwrap().len(), 8);
+        assert_eq!(reg["street"].as_array().unwrap().len(), 3);
+        assert_eq!(reg["zone"]["division_code"], "330108");
+        let chain = reg["chain"][0]["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/registry/chain_node",
+            Some(&t),
+            Some(json!({"code": "x.new", "name": "新环节", "parent_id": chain, "attr": "下游"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/registry/chain_node",
+            Some(&t),
+            Some(json!({"code": "x.new", "name": "重复", "parent_id": chain, "attr": "upstream"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::CONFLICT);
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/registry/chain_node",
+            Some(&t),
+            Some(json!({"code": "x.bad", "name": "错父级", "parent_id": id, "attr": "upstream"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        let (s, _) = call(&r, "PUT", &format!("/api/v1/registry/items/{id}"), Some(&t), Some(json!({"code": "x.new", "name": "改名环节", "parent_id": chain, "attr": "downstream"}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/users",
+            Some(&t),
+            Some(json!({"username": "zhao", "role": "team", "password": "Zhao12345"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, users) = call(&r, "GET", "/api/v1/users", Some(&t), None).await;
+        assert!(
+            users["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["username"] == "zhao" && u.get("password_hash").is_none())
+        );
+        let (_, audit) = call(&r, "GET", "/api/v1/audit?action=registry.", Some(&t), None).await;
+        assert_eq!(audit["total"], 2);
+        let (_, audit) = call(
+            &r,
+            "GET",
+            "/api/v1/audit?action=user.create&per_page=100",
+            Some(&t),
+            None,
+        )
+        .await;
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["after"].as_str().unwrap_or("").contains("zhao"))
+        );
+    }
+);
 
 #[tokio::test]
 async fn import_and_export_through_the_api() {
@@ -169,18 +421,42 @@ async fn import_and_export_through_the_api() {
     let tok = token(&r, "admin").await;
     let csv = "统一社会信用代码,企业名称\n91330108MA27Y5XH5G,接口导入（示例）\n91330108MA27Y5XH5F,坏代码\n";
     let send = |uri: &str| {
-        Request::post(uri).header(header::AUTHORIZATION, format!("Bearer {tok}")).body(Body::from(csv)).unwrap()
+        Request::post(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+            .body(Body::from(csv))
+            .unwrap()
     };
-    let resp = r.clone().oneshot(send("/api/v1/enterprises/import")).await.unwrap();
+    let resp = r
+        .clone()
+        .oneshot(send("/api/v1/enterprises/import"))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v: Value = serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap()).unwrap();
-    assert_eq!((v["written"].as_bool(), v["errors"][0]["row"].as_i64()), (Some(false), Some(3)));
-    let resp = r.clone().oneshot(send("/api/v1/enterprises/import?skip_invalid=true")).await.unwrap();
+    let v: Value = serde_json::from_slice(
+        &axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (v["written"].as_bool(), v["errors"][0]["row"].as_i64()),
+        (Some(false), Some(3))
+    );
+    let resp = r
+        .clone()
+        .oneshot(send("/api/v1/enterprises/import?skip_invalid=true"))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let req = Request::get("/api/v1/enterprises/export?format=xlsx&q=%E6%8E%A5%E5%8F%A3").header(header::AUTHORIZATION, format!("Bearer {tok}")).body(Body::empty()).unwrap();
+    let req = Request::get("/api/v1/enterprises/export?format=xlsx&q=%E6%8E%A5%E5%8F%A3")
+        .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+        .body(Body::empty())
+        .unwrap();
     let resp = r.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(resp.into_body(), 8 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), 8 << 20)
+        .await
+        .unwrap();
     let sheet = lianshi_office::open(&bytes).unwrap();
     let rows: Vec<_> = sheet.rows().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), 1);
@@ -194,15 +470,26 @@ async fn the_openapi_document_lists_every_api_route_and_health_answers() {
     let (s, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
     let src = include_str!("../src/api.rs");
-    let routes: Vec<&str> = src.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).filter_map(|l| l.split('"').next()).collect();
+    let routes: Vec<&str> = src
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(".route(\""))
+        .filter_map(|l| l.split('"').next())
+        .collect();
     assert!(routes.len() >= 10);
     for route in routes {
         if route == "/api/v1/openapi.json" {
             continue;
         }
-        assert!(doc["paths"].get(route).is_some(), "{route} missing from openapi.json");
+        assert!(
+            doc["paths"].get(route).is_some(),
+            "{route} missing from openapi.json"
+        );
     }
-    let resp = r.clone().oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    let resp = r
+        .clone()
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers().get("x-frame-options").unwrap(), "DENY");
 }
@@ -211,7 +498,10 @@ async fn the_openapi_document_lists_every_api_route_and_health_answers() {
 async fn a_cookie_session_must_send_the_csrf_header_to_write_through_the_api() {
     let t = lianshi_store::testkit::sqlite().await;
     let (r, app) = setup(t.db.clone()).await;
-    let l = app.login("admin", "Lianshi@2026", "x", "session").await.unwrap();
+    let l = app
+        .login("admin", "Lianshi@2026", "x", "session")
+        .await
+        .unwrap();
     let req = |csrf: Option<&str>| {
         let mut b = Request::post("/api/v1/enterprises")
             .header(header::COOKIE, format!("lianshi_session={}", l.token))
@@ -219,9 +509,29 @@ async fn a_cookie_session_must_send_the_csrf_header_to_write_through_the_api() {
         if let Some(c) = csrf {
             b = b.header("x-csrf-token", c);
         }
-        b.body(Body::from(json!({"uscc": "91330108MA27Y5XH5G", "name": "会话写入（示例）"}).to_string())).unwrap()
+        b.body(Body::from(
+            json!({"uscc": "91330108MA27Y5XH5G", "name": "会话写入（示例）"}).to_string(),
+        ))
+        .unwrap()
     };
-    assert_eq!(r.clone().oneshot(req(None)).await.unwrap().status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.clone().oneshot(req(Some("wrong"))).await.unwrap().status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.clone().oneshot(req(Some(&l.csrf))).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        r.clone().oneshot(req(None)).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        r.clone()
+            .oneshot(req(Some("wrong")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        r.clone()
+            .oneshot(req(Some(&l.csrf)))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
 }
