@@ -242,6 +242,25 @@ fn serve_demo_starts_prints_accounts_and_answers_the_api() {
         "",
     );
     assert_eq!(s, 401);
+    let csv =
+        "统一社会信用代码,企业名称,产业链环节\n91330108MA27Y5XH5G,冒烟测试企业（示例）,ic.design\n";
+    let auth = format!("Bearer {tok}");
+    let (s, _, body) = http(
+        srv.port,
+        "POST",
+        "/api/v1/enterprises/import",
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        csv,
+    );
+    assert_eq!(s, 200, "{body}");
+    let (s, _, body) = http(
+        srv.port,
+        "GET",
+        "/api/v1/enterprises/91330108MA27Y5XH5G",
+        &[("Authorization", &auth)],
+        "",
+    );
+    assert!(s == 200 && body.contains("冒烟测试企业"), "{body}");
     let (s, head, _) = http(srv.port, "GET", "/", &[], "");
     assert_eq!(s, 303, "{head}");
     let (s, _, page) = http(srv.port, "GET", "/login", &[], "");
