@@ -250,12 +250,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("… {} more errors", r.errors.len() - 200);
             }
             if let Some(rej) = &r.rejects_csv
-                && skip_invalid && !dry_run {
-                    let p = PathBuf::from(format!("{}.rejects.csv", file.display()));
-                    std::fs::write(&p, rej)
-                        .with_context(|| format!("cannot write {}", p.display()))?;
-                    eprintln!("refused rows written to {}", p.display());
-                }
+                && skip_invalid
+                && !dry_run
+            {
+                let p = PathBuf::from(format!("{}.rejects.csv", file.display()));
+                std::fs::write(&p, rej).with_context(|| format!("cannot write {}", p.display()))?;
+                eprintln!("refused rows written to {}", p.display());
+            }
             println!(
                 "{}: {} rows, {} valid, {} invalid; {} new, {} updated; {} ({}, {})",
                 file.display(),
