@@ -211,8 +211,8 @@ impl Browser {
 fn enterprise_links(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = html;
-    while let Some(i) = rest.find(r#"<td><a href="/enterprises/"#) {
-        let s = &rest[i + r#"<td><a href="/enterprises/"#.len()..];
+    while let Some(i) = rest.find(r#"<td class="name"><a href="/enterprises/"#) {
+        let s = &rest[i + r#"<td class="name"><a href="/enterprises/"#.len()..];
         let end = s.find('"').unwrap();
         out.push(s[..end].to_string());
         rest = &s[end..];
