@@ -59,7 +59,7 @@ both_backends!(
             .enterprise_get(&admin(), "91330108MA27Y5XH5G")
             .await
             .unwrap();
-        assert_eq!(e.revenue_fen, Some(12_000_000_00));
+        assert_eq!(e.revenue_fen, Some(1_200_000_000));
         assert_eq!(e.chain_nodes[0].code.as_deref(), Some("ic.design"));
         // Software (65): medium from 100 people and 1,000万元 of revenue.
         assert_eq!(e.size_band.as_deref(), Some("medium"));
