@@ -3,6 +3,7 @@
 //! Everything here validates on construction (`Uscc::parse`, `IndustryCode::parse`, `Money` in fen),
 //! so the layers above hold only values that are already known to be well-formed.
 
+pub mod calendar;
 pub mod demo;
 pub mod enterprise;
 pub mod error;
