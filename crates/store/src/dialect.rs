@@ -7,12 +7,15 @@ use crate::{Backend, Db, Result};
 use sqlx::Row;
 
 /// (version, name, SQLite text, PostgreSQL text), in order.
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    crate::team::MIGRATION,
+];
 
 fn neutral(t: &str) -> String {
     let t = t.to_ascii_lowercase();

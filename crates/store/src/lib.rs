@@ -13,8 +13,10 @@ pub mod dialect;
 pub mod enterprise;
 pub mod registry;
 pub mod stats;
+pub mod team;
 pub mod testkit;
 pub mod user;
+pub mod visit;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
