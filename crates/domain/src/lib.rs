@@ -9,6 +9,7 @@ pub mod enterprise;
 pub mod error;
 pub mod industry;
 pub mod money;
+pub mod order;
 pub mod role;
 pub mod size;
 pub mod uscc;
