@@ -10,8 +10,10 @@ pub mod demo;
 pub mod enterprise;
 pub mod import;
 pub mod policy;
+pub mod policy_service;
 pub mod registry;
 pub mod stats;
+pub mod team;
 pub mod user;
 
 use lianshi_domain::Role;
