@@ -12,6 +12,7 @@ pub mod money;
 pub mod order;
 pub mod role;
 pub mod size;
+pub mod sla;
 pub mod uscc;
 pub mod zone;
 
