@@ -15,6 +15,7 @@ pub mod service;
 pub mod size;
 pub mod sla;
 pub mod uscc;
+pub mod visit;
 pub mod zone;
 
 pub use error::Invalid;
