@@ -69,11 +69,25 @@ pub enum VisitTrigger {
     Periodic { months: u32 },
 }
 
+impl VisitTrigger {
+    /// Stable kind code, stored beside the serialised trigger (`trigger_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VisitTrigger::NewEnterprise => "new_enterprise",
+            VisitTrigger::UrgentPainPoint => "urgent_pain_point",
+            VisitTrigger::IndicatorDrop { .. } => "indicator_drop",
+            VisitTrigger::PolicyWindow { .. } => "policy_window",
+            VisitTrigger::Periodic { .. } => "periodic",
+        }
+    }
+}
+
 /// One configured visit rule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VisitRule {
     pub code: String,
     pub name_zh: String,
+    pub name_en: String,
     pub trigger: VisitTrigger,
     /// Working days after the trigger by which the visit is due.
     pub deadline_workdays: u32,
@@ -85,6 +99,7 @@ impl VisitRule {
     pub fn new(
         code: &str,
         name_zh: &str,
+        name_en: &str,
         trigger: VisitTrigger,
         deadline_workdays: u32,
         active: bool,
@@ -98,6 +113,7 @@ impl VisitRule {
                 )
             })?,
             name_zh: crate::zone::registry_name(name_zh, 40)?,
+            name_en: crate::zone::registry_name(name_en, 80)?,
             trigger,
             deadline_workdays,
             active,
@@ -135,9 +151,10 @@ impl VisitRule {
 
 /// The rules that ship with the product.
 pub fn default_rules() -> Vec<VisitRule> {
-    let r = |code: &str, name: &str, trigger, days| VisitRule {
+    let r = |code: &str, (zh, en): (&str, &str), trigger, days| VisitRule {
         code: code.to_string(),
-        name_zh: name.to_string(),
+        name_zh: zh.to_string(),
+        name_en: en.to_string(),
         trigger,
         deadline_workdays: days,
         active: true,
@@ -145,19 +162,19 @@ pub fn default_rules() -> Vec<VisitRule> {
     vec![
         r(
             "new_enterprise",
-            "新落户必访",
+            ("新落户必访", "New enterprise visit"),
             VisitTrigger::NewEnterprise,
             10,
         ),
         r(
             "urgent_pain_point",
-            "急难诉求必访",
+            ("急难诉求必访", "Urgent pain point visit"),
             VisitTrigger::UrgentPainPoint,
             2,
         ),
         r(
             "revenue_drop",
-            "指标下滑必访",
+            ("指标下滑必访", "Indicator drop visit"),
             VisitTrigger::IndicatorDrop {
                 indicator: Indicator::Revenue,
                 drop_pct: 20,
@@ -166,13 +183,13 @@ pub fn default_rules() -> Vec<VisitRule> {
         ),
         r(
             "policy_window",
-            "政策窗口必访",
+            ("政策窗口必访", "Policy window visit"),
             VisitTrigger::PolicyWindow { policy_code: None },
             10,
         ),
         r(
             "periodic",
-            "半年定期走访",
+            ("半年定期走访", "Half-yearly visit"),
             VisitTrigger::Periodic { months: 6 },
             20,
         ),
@@ -184,6 +201,8 @@ pub fn default_rules() -> Vec<VisitRule> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IndicatorFigures {
     pub indicator: Indicator,
+    /// The period of `current`, e.g. `2025`; part of the task's trigger key.
+    pub period: String,
     pub previous: i64,
     pub current: i64,
     pub as_of: NaiveDate,
@@ -221,14 +240,21 @@ pub struct EnterpriseFacts {
 pub struct VisitDue {
     pub rule_code: String,
     pub rule_name_zh: String,
-    /// What the visit is about: `revenue`, an order ref, a policy code; empty for new/periodic.
-    pub subject: String,
+    /// Which instance of the trigger, stable across runs until a visit satisfies it, for the
+    /// one-task-per-(enterprise, rule, instance) index: `new`, `order:<ref>`,
+    /// `indicator:<indicator>:<period>`, `policy:<code>:<opens_on>`, `periodic:<triggered_on>`.
+    pub trigger_key: String,
     pub triggered_on: NaiveDate,
     pub due: NaiveDate,
     /// Due before `today` and not yet visited.
     pub overdue: bool,
     pub fallback_years: Vec<i32>,
-    /// Bilingual, Chinese first.
+    /// Why, in Chinese: `企业营业收入同比下降23.5%（≥20%），触发“指标下滑必访”，须在5个工作日内（2025-04-09前）走访`.
+    pub reason_zh: String,
+    pub reason_en: String,
+    /// The bilingual fallback warning when a year had no official schedule.
+    pub calendar_note: Option<String>,
+    /// `reason_zh / reason_en`, then the calendar note if any on a second line.
     pub explanation: String,
 }
 
@@ -263,7 +289,7 @@ pub fn evaluate(
                     && not_visited_since(facts, e)
                 {
                     hits.push((
-                        String::new(),
+                        "new".to_string(),
                         e,
                         format!("企业于{e}入驻园区，尚未走访"),
                         format!("the enterprise entered the zone on {e} and has not been visited"),
@@ -275,7 +301,7 @@ pub fn evaluate(
                 for o in &facts.urgent_orders {
                     if o.raised_on <= today && not_visited_since(facts, o.raised_on) {
                         hits.push((
-                            o.order_ref.clone(),
+                            format!("order:{}", o.order_ref),
                             o.raised_on,
                             format!("企业于{}提出紧急诉求（{}）", o.raised_on, o.order_ref),
                             format!(
@@ -303,7 +329,7 @@ pub fn evaluate(
                     if fell && f.as_of <= today && not_visited_since(facts, f.as_of) {
                         let pct = drop_text(f.previous, f.current);
                         hits.push((
-                            indicator.as_str().to_string(),
+                            format!("indicator:{}:{}", indicator.as_str(), f.period),
                             f.as_of,
                             format!("企业{}同比下降{pct}%（≥{drop_pct}%）", indicator.label_zh()),
                             format!(
@@ -325,7 +351,7 @@ pub fn evaluate(
                             None => (String::new(), String::new()),
                         };
                         hits.push((
-                            w.policy_code.clone(),
+                            format!("policy:{}:{}", w.policy_code, w.opens_on),
                             w.opens_on,
                             format!(
                                 "企业符合政策“{}”申报条件，申报窗口{}开启{close_zh}",
@@ -358,7 +384,7 @@ pub fn evaluate(
                     && next <= today
                 {
                     hits.push((
-                        String::new(),
+                        format!("periodic:{next}"),
                         next,
                         format!("{zh}，已满{months}个月"),
                         format!("{en}; {months} months have passed"),
@@ -367,7 +393,7 @@ pub fn evaluate(
                 }
             }
         }
-        for (subject, triggered_on, zh, en, cap) in hits {
+        for (trigger_key, triggered_on, zh, en, cap) in hits {
             let shift = cal
                 .add_workdays(triggered_on, i64::from(rule.deadline_workdays))
                 .ok();
@@ -390,27 +416,31 @@ pub fn evaluate(
             } else {
                 (String::new(), String::new())
             };
-            let mut explanation = format!(
-                "{zh}，触发“{}”，须在{}个工作日内（{due}前{}）走访 / {en}: rule '{}' requires a visit within {} working days (by {due}{})",
-                rule.name_zh,
-                rule.deadline_workdays,
-                cap_note.0,
-                rule.code,
-                rule.deadline_workdays,
-                cap_note.1,
+            let reason_zh = format!(
+                "{zh}，触发“{}”，须在{}个工作日内（{due}前{}）走访",
+                rule.name_zh, rule.deadline_workdays, cap_note.0,
             );
-            if let Some(note) = fallback_note(&fallback_years) {
-                explanation.push('；');
-                explanation.push_str(&note);
+            let reason_en = format!(
+                "{en}: rule '{}' requires a visit within {} working days (by {due}{})",
+                rule.name_en, rule.deadline_workdays, cap_note.1,
+            );
+            let calendar_note = fallback_note(&fallback_years);
+            let mut explanation = format!("{reason_zh} / {reason_en}");
+            if let Some(note) = &calendar_note {
+                explanation.push('\n');
+                explanation.push_str(note);
             }
             out.push(VisitDue {
                 rule_code: rule.code.clone(),
                 rule_name_zh: rule.name_zh.clone(),
-                subject,
+                trigger_key,
                 triggered_on,
                 due,
                 overdue: due < today,
                 fallback_years,
+                reason_zh,
+                reason_en,
+                calendar_note,
                 explanation,
             });
         }
@@ -441,6 +471,7 @@ mod tests {
             VisitRule::new(
                 &r.code,
                 &r.name_zh,
+                &r.name_en,
                 r.trigger.clone(),
                 r.deadline_workdays,
                 true,
@@ -491,7 +522,7 @@ mod tests {
         };
         let v = run(&f, "2025-09-30");
         assert_eq!(codes(&v), vec!["urgent_pain_point"]);
-        assert_eq!(v[0].subject, "GD-2025-0042");
+        assert_eq!(v[0].trigger_key, "order:GD-2025-0042");
         assert_eq!(v[0].due, d("2025-10-10"), "国庆 break: 10-09, 10-10");
     }
 
@@ -501,6 +532,7 @@ mod tests {
             last_visit: Some(d("2025-03-01")),
             indicators: vec![IndicatorFigures {
                 indicator: Indicator::Revenue,
+                period: "2025".into(),
                 previous: 10_000,
                 current: 7_650,
                 as_of: d("2025-04-01"),
@@ -509,6 +541,11 @@ mod tests {
         };
         let v = run(&f, "2025-04-02");
         assert_eq!(codes(&v), vec!["revenue_drop"]);
+        assert_eq!(v[0].trigger_key, "indicator:revenue:2025");
+        assert_eq!(
+            v[0].reason_en.split(':').next(),
+            Some("the enterprise's revenue fell 23.5% year on year (≥20%)")
+        );
         assert!(
             v[0].explanation
                 .starts_with("企业营业收入同比下降23.5%（≥20%），触发“指标下滑必访”"),
@@ -565,6 +602,7 @@ mod tests {
         let specific = [VisitRule::new(
             "cxq",
             "创新券窗口必访",
+            "Voucher window visit",
             VisitTrigger::PolicyWindow {
                 policy_code: Some("OTHER".into()),
             },
@@ -586,6 +624,8 @@ mod tests {
         let v = run(&f, "2025-09-30");
         assert_eq!(codes(&v), vec!["periodic"]);
         assert_eq!(v[0].triggered_on, d("2025-09-30"));
+        assert_eq!(v[0].trigger_key, "periodic:2025-09-30");
+        assert_eq!(default_rules()[4].trigger.kind(), "periodic");
         assert!(v[0].explanation.contains("上次走访2025-03-31，已满6个月"));
         let never = EnterpriseFacts::default();
         assert_eq!(run(&never, "2025-07-01")[0].triggered_on, d("2025-07-01"));
@@ -620,6 +660,7 @@ mod tests {
         let e = VisitRule::new(
             "x",
             "下滑",
+            "Drop",
             VisitTrigger::IndicatorDrop {
                 indicator: Indicator::Tax,
                 drop_pct: 0,
@@ -629,12 +670,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, "visit_rule_drop_pct");
-        let e =
-            VisitRule::new("x", "定期", VisitTrigger::Periodic { months: 0 }, 5, true).unwrap_err();
+        let e = VisitRule::new(
+            "x",
+            "定期",
+            "Periodic",
+            VisitTrigger::Periodic { months: 0 },
+            5,
+            true,
+        )
+        .unwrap_err();
         assert_eq!(e.code, "visit_rule_months");
-        let e = VisitRule::new("x", "新", VisitTrigger::NewEnterprise, 0, true).unwrap_err();
+        let e = VisitRule::new("x", "新", "New", VisitTrigger::NewEnterprise, 0, true).unwrap_err();
         assert_eq!(e.code, "visit_rule_deadline");
-        let e = VisitRule::new("X Y", "新", VisitTrigger::NewEnterprise, 5, true).unwrap_err();
+        let e =
+            VisitRule::new("X Y", "新", "New", VisitTrigger::NewEnterprise, 5, true).unwrap_err();
         assert_eq!(e.code, "visit_rule_code_format");
     }
 }
