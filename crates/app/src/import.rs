@@ -15,7 +15,7 @@ use lianshi_domain::enterprise::{
 use lianshi_domain::money::{Money, mask_phone};
 use lianshi_office::{Format, TextEncoding};
 use lianshi_store::audit::audit_append;
-use lianshi_store::enterprise::{EnterpriseRow, EnterpriseWrite, Slice, enterprise_upsert};
+use lianshi_store::enterprise::{EnterpriseRow, EnterpriseWrite, Slice, enterprise_upsert_many};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
@@ -222,9 +222,7 @@ impl App {
             return Ok(report);
         }
         let mut tx = self.db.begin().await?;
-        for w in &good {
-            enterprise_upsert(tx.conn(), w, !existing.contains(&w.uscc)).await?;
-        }
+        enterprise_upsert_many(tx.conn(), &good, |w| !existing.contains(&w.uscc)).await?;
         let sample = |new: bool| -> Vec<&str> {
             good.iter()
                 .filter(|w| existing.contains(&w.uscc) != new)

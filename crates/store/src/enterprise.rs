@@ -394,16 +394,64 @@ pub async fn enterprise_upsert(
     w: &EnterpriseWrite,
     known_new: bool,
 ) -> Result<i64> {
-    let r = bind_write(
-        sqlx::query(&format!("{INSERT} {ON_CONFLICT_UPDATE} RETURNING id")),
-        w,
-    )
-    .bind(now_text())
-    .fetch_one(&mut *conn)
-    .await?;
-    let id: i64 = r.try_get("id")?;
+    let id = upsert_row(conn, w).await?;
     write_links(conn, id, w, !known_new).await?;
     Ok(id)
+}
+
+/// Enterprises per batch of [`enterprise_upsert_many`].
+const UPSERT_BATCH: usize = 500;
+
+/// Link rows per multi-row INSERT (a node row binds 4 values, a tag row 2).
+const LINKS_PER_STATEMENT: usize = 200;
+
+/// Insert or update many enterprises by credit code (bulk import), with the same effect as
+/// calling [`enterprise_upsert`] for each in order, but writing the chain-node and tag rows of
+/// each batch of enterprises with a few multi-row statements instead of one statement per link.
+/// `known_new(w)` says that `w`'s credit code cannot exist yet (its links need no clearing).
+/// Credit codes must be distinct within `rows`. Returns the ids in the order of `rows`.
+pub async fn enterprise_upsert_many(
+    conn: &mut AnyConnection,
+    rows: &[EnterpriseWrite],
+    known_new: impl Fn(&EnterpriseWrite) -> bool,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut replace = Vec::new();
+    let mut nodes: Vec<(i64, NodeLink)> = Vec::new();
+    let mut tags: Vec<(i64, &str)> = Vec::new();
+    for batch in rows.chunks(UPSERT_BATCH) {
+        replace.clear();
+        nodes.clear();
+        tags.clear();
+        for w in batch {
+            let id = upsert_row(conn, w).await?;
+            if !known_new(w) {
+                replace.push(id);
+            }
+            nodes.extend(w.nodes.iter().map(|n| (id, *n)));
+            tags.extend(w.tags.iter().map(|t| (id, t.as_str())));
+            ids.push(id);
+        }
+        clear_links(conn, &replace).await?;
+        insert_node_rows(conn, &nodes).await?;
+        insert_tag_rows(conn, &tags).await?;
+    }
+    Ok(ids)
+}
+
+/// `INSERT … ON CONFLICT (uscc) DO UPDATE … RETURNING id`, built once.
+fn upsert_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{INSERT} {ON_CONFLICT_UPDATE} RETURNING id"));
+    &SQL
+}
+
+async fn upsert_row(conn: &mut AnyConnection, w: &EnterpriseWrite) -> Result<i64> {
+    let r = bind_write(sqlx::query(upsert_sql()), w)
+        .bind(now_text())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(r.try_get("id")?)
 }
 
 /// Update an enterprise if its version is still `expected_version` (optimistic lock).
@@ -443,32 +491,90 @@ async fn write_links(
     replace: bool,
 ) -> Result<()> {
     if replace {
-        sqlx::query("DELETE FROM enterprise_nodes WHERE enterprise_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM enterprise_tags WHERE enterprise_id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        clear_links(conn, &[id]).await?;
     }
-    for n in &w.nodes {
-        sqlx::query(
-            "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(n.node_id)
-        .bind(n.chain_id)
-        .bind(n.ecosystem_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for t in &w.tags {
-        sqlx::query("INSERT INTO enterprise_tags (enterprise_id, tag) VALUES ($1, $2)")
-            .bind(id)
-            .bind(t.as_str())
+    let nodes: Vec<(i64, NodeLink)> = w.nodes.iter().map(|n| (id, *n)).collect();
+    insert_node_rows(conn, &nodes).await?;
+    let tags: Vec<(i64, &str)> = w.tags.iter().map(|t| (id, t.as_str())).collect();
+    insert_tag_rows(conn, &tags).await
+}
+
+/// Delete the chain-node and tag rows of these enterprises.
+async fn clear_links(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(LINKS_PER_STATEMENT) {
+        // The ids are integers from our own rows, so inlining them is safe; such one-off
+        // statements are not kept in the prepared-statement cache.
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        for table in ["enterprise_nodes", "enterprise_tags"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE enterprise_id IN ({list})"
+            ))
+            .persistent(chunk.len() == 1)
             .execute(&mut *conn)
             .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT INTO table (cols) VALUES ($1, …), (…), …` for `rows` rows of `width` values.
+fn multi_insert(head: &str, rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * width * 5);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+async fn insert_node_rows(conn: &mut AnyConnection, rows: &[(i64, NodeLink)]) -> Result<()> {
+    for chunk in rows.chunks(LINKS_PER_STATEMENT) {
+        let sql = multi_insert(
+            "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id)",
+            chunk.len(),
+            4,
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, n) in chunk {
+            q = q
+                .bind(*id)
+                .bind(n.node_id)
+                .bind(n.chain_id)
+                .bind(n.ecosystem_id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_tag_rows(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> Result<()> {
+    for chunk in rows.chunks(LINKS_PER_STATEMENT) {
+        let sql = multi_insert(
+            "INSERT INTO enterprise_tags (enterprise_id, tag)",
+            chunk.len(),
+            2,
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, t) in chunk {
+            q = q.bind(*id).bind(*t);
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
