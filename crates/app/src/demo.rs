@@ -95,6 +95,7 @@ impl App {
             )
             .await?;
         }
+        self.demo_service(actor, seed).await?;
         Ok(DemoSummary {
             structure_created,
             enterprises: count,

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod demo_service;
 pub mod enterprise;
 pub mod import;
 pub mod policy;
@@ -15,6 +16,7 @@ pub mod registry;
 pub mod stats;
 pub mod team;
 pub mod user;
+pub mod visit;
 
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::FieldError;

@@ -716,6 +716,17 @@ impl App {
         })
     }
 
+    /// An enterprise user's own enterprise: its team and contact person.
+    pub async fn own_enterprise_team(&self, actor: &Actor) -> AppResult<EnterpriseTeamView> {
+        let id = actor.enterprise_id.ok_or(AppError::Forbidden)?;
+        let e = self
+            .db
+            .enterprise_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("enterprise {id}")))?;
+        self.enterprise_team(actor, &e.uscc).await
+    }
+
     /// Set one enterprise's team and contact (admin); `team_id = None` removes the 包联.
     /// Moving from another team is explicit here, so it always happens.
     pub async fn enterprise_assign(

@@ -131,44 +131,35 @@ both_backends!(
         };
         let n_ic = app.enterprise_list(&admin(), &ic).await.unwrap().total;
         assert!(n_ic > 0, "the demo has enterprises on the ic chain");
-        let r = app
-            .team_assign(
-                &admin(),
-                a.id,
-                &AssignInput {
-                    filter: Some(ic.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!((r.matched, r.assigned), (n_ic, n_ic));
-        let r2 = app
-            .team_assign(
-                &admin(),
-                b.id,
-                &AssignInput {
-                    filter: Some(ic.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!((r2.skipped, r2.assigned), (n_ic, 0));
-        let r3 = app
-            .team_assign(
-                &admin(),
-                b.id,
-                &AssignInput {
-                    filter: Some(ic),
-                    reassign: true,
-                    reason: Some("调整包联".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(r3.moved, n_ic);
+        let assign = |team: i64, reassign: bool| {
+            let app = app.clone();
+            let ic = ic.clone();
+            async move {
+                app.team_assign(
+                    &admin(),
+                    team,
+                    &AssignInput {
+                        filter: Some(ic),
+                        reassign,
+                        reason: Some("调整包联".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        // The demo already assigned every enterprise to the team of its chain.
+        let r = assign(a.id, false).await;
+        assert_eq!((r.matched, r.skipped, r.assigned), (n_ic, n_ic, 0));
+        let r = assign(a.id, true).await;
+        assert_eq!(r.moved, n_ic);
+        let r = assign(a.id, true).await;
+        assert_eq!(r.unchanged, n_ic, "assigning again changes nothing");
+        let r = assign(b.id, false).await;
+        assert_eq!(r.skipped, n_ic);
+        let r = assign(b.id, true).await;
+        assert_eq!(r.moved, n_ic);
         let page = app
             .team_enterprises(&admin(), b.id, None, Some(200))
             .await
@@ -177,8 +168,9 @@ both_backends!(
         let first = &page.items[0];
         assert_eq!(first.contact_name.as_deref(), Some("lead2（示例）"));
         let hist = app.assignment_history(&admin(), &first.uscc).await.unwrap();
-        assert_eq!(hist.len(), 2);
-        assert_eq!(hist[1].to_team_name.as_deref(), Some("乙团队"));
+        assert_eq!(hist.len(), 3, "demo, 甲, 乙: {hist:?}");
+        assert_eq!(hist[2].to_team_name.as_deref(), Some("乙团队"));
+        assert_eq!(hist[2].reason.as_deref(), Some("调整包联"));
         let (log, _) = app
             .audit_search(
                 &admin(),
@@ -211,16 +203,19 @@ both_backends!(
             .await
             .unwrap();
         let codes = usccs(&app, 3).await;
-        app.team_assign(
-            &admin(),
-            a.id,
-            &AssignInput {
-                enterprises: vec![codes[0].clone()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let r = app
+            .team_assign(
+                &admin(),
+                a.id,
+                &AssignInput {
+                    enterprises: vec![codes[0].clone()],
+                    reassign: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.moved + r.assigned, 1);
         app.enterprise_assign(&admin(), &codes[1], Some(b.id), None, None)
             .await
             .unwrap();
@@ -302,5 +297,348 @@ both_backends!(
         assert_eq!((v.team_id, v.contact_name), (None, None));
         let hist = app.assignment_history(&admin(), &code).await.unwrap();
         assert_eq!(hist.last().unwrap().reason.as_deref(), Some("企业迁出"));
+    }
+);
+
+// ---------------------------------------------------------------------------------------------
+// Visits
+// ---------------------------------------------------------------------------------------------
+
+use lianshi_app::visit::{IndicatorInput, TaskQuery, VisitInput, VisitQuery, VisitRuleInput};
+
+fn tasks_of(uscc: &str, status: &str) -> TaskQuery {
+    TaskQuery {
+        enterprise: Some(uscc.into()),
+        status: Some(status.into()),
+        per_page: Some(200),
+        ..Default::default()
+    }
+}
+
+both_backends!(
+    the_demo_gives_eight_teams_visits_and_tasks_some_of_them_overdue,
+    |db: Db| async move {
+        let app = demo(db, 40).await;
+        let teams = app.team_list(&admin()).await.unwrap();
+        assert_eq!(teams.len(), 8);
+        assert!(
+            teams[0].name.starts_with("第一服务团队（"),
+            "{}",
+            teams[0].name
+        );
+        assert_eq!(teams.iter().map(|t| t.enterprises).sum::<i64>(), 40);
+        let visits = app
+            .visit_list(&admin(), &VisitQuery::default())
+            .await
+            .unwrap();
+        assert!(visits.total > 0);
+        let overdue = app
+            .visit_tasks(
+                &admin(),
+                &TaskQuery {
+                    status: Some("overdue".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(overdue.total > 0, "old periodic visits are overdue");
+        assert!(overdue.items.iter().all(|t| t.overdue));
+        // Loading the demo again creates no second set of teams or tasks.
+        let before = app
+            .visit_tasks(
+                &admin(),
+                &TaskQuery {
+                    status: Some("all".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .total;
+        app.demo_load(&Actor::system(Source::Demo), 40, 11)
+            .await
+            .unwrap();
+        assert_eq!(app.team_list(&admin()).await.unwrap().len(), 8);
+        let after = app
+            .visit_tasks(
+                &admin(),
+                &TaskQuery {
+                    status: Some("all".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(before, after);
+    }
+);
+
+both_backends!(
+    a_revenue_drop_creates_one_explained_task_and_a_second_scan_creates_nothing,
+    |db: Db| async move {
+        let app = demo(db, 12).await;
+        let code = usccs(&app, 12).await.pop().unwrap();
+        let year = App::today()
+            .format("%Y")
+            .to_string()
+            .parse::<i32>()
+            .unwrap();
+        for (y, rev) in [(year - 1, 1_000_000), (year, 700_000)] {
+            app.indicator_record(
+                &admin(),
+                &code,
+                &IndicatorInput {
+                    period: y.to_string(),
+                    revenue_fen: Some(rev),
+                    headcount: Some(50),
+                    tax_fen: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let r = app.visit_scan(&admin(), App::today()).await.unwrap();
+        assert_eq!(r.created_by_rule.get("revenue_drop"), Some(&1), "{r:?}");
+        let t = app
+            .visit_tasks(&admin(), &tasks_of(&code, "open"))
+            .await
+            .unwrap();
+        let drop = t
+            .items
+            .iter()
+            .find(|t| t.task.rule_code == "revenue_drop")
+            .expect("a revenue-drop task");
+        assert!(
+            drop.task.reason_zh.contains("30.0%"),
+            "{}",
+            drop.task.reason_zh
+        );
+        assert!(drop.explanation.contains(" / "));
+        assert!(drop.task.due_on > drop.task.triggered_on);
+        assert!(drop.task.team_id.is_some());
+        let again = app.visit_scan(&admin(), App::today()).await.unwrap();
+        assert_eq!(again.created, 0, "{again:?}");
+        let bad = app
+            .indicator_record(
+                &admin(),
+                &code,
+                &IndicatorInput {
+                    period: "25".into(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(matches!(
+            bad,
+            Err(AppError::BadRequest {
+                code: "period_format",
+                ..
+            })
+        ));
+    }
+);
+
+both_backends!(
+    recording_a_visit_closes_the_enterprise_tasks_and_only_its_team_may_record_it,
+    |db: Db| async move {
+        let app = demo(db, 12).await;
+        let code = usccs(&app, 1).await.remove(0);
+        let et = app.enterprise_team(&admin(), &code).await.unwrap();
+        let team = app.team_get(&admin(), et.team_id.unwrap()).await.unwrap();
+        let member = app
+            .login(&team.members[0].username, PW, "t", "api")
+            .await
+            .unwrap()
+            .actor;
+        let other_team = app
+            .team_list(&admin())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.id != team.id)
+            .unwrap();
+        let outsider = app
+            .login(&other_team.members[0].username, PW, "t", "api")
+            .await
+            .unwrap()
+            .actor;
+        app.visit_trigger_urgent(et.enterprise_id, "GD-2026-0001")
+            .await
+            .unwrap();
+        let open = app
+            .visit_tasks(&member, &tasks_of(&code, "open"))
+            .await
+            .unwrap();
+        assert!(open.total >= 1);
+        let inp = VisitInput {
+            enterprise: code.clone(),
+            visited_on: App::today().to_string(),
+            participants: vec![team.members[0].username.clone()],
+            summary: "了解GPU采购困难".into(),
+            attachments: vec!["照片.jpg".into()],
+            task_id: None,
+        };
+        assert!(matches!(
+            app.visit_record(&outsider, &inp).await,
+            Err(AppError::Forbidden)
+        ));
+        let future = VisitInput {
+            visited_on: (App::today() + chrono::Duration::days(2)).to_string(),
+            ..inp.clone()
+        };
+        assert!(matches!(
+            app.visit_record(&member, &future).await,
+            Err(AppError::BadRequest {
+                code: "visit_in_future",
+                ..
+            })
+        ));
+        let path = VisitInput {
+            attachments: vec!["../etc/passwd".into()],
+            ..inp.clone()
+        };
+        assert!(app.visit_record(&member, &path).await.is_err());
+        let v = app.visit_record(&member, &inp).await.unwrap();
+        assert_eq!(v.task_ids.len() as i64, open.total);
+        let still = app
+            .visit_tasks(&member, &tasks_of(&code, "open"))
+            .await
+            .unwrap();
+        assert_eq!(still.total, 0);
+        let mine = app
+            .visit_list(
+                &member,
+                &VisitQuery {
+                    enterprise: Some(code.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(mine.items.iter().any(|x| x.id == v.id));
+        assert!(matches!(
+            app.visit_get(&outsider, v.id).await,
+            Err(AppError::Forbidden)
+        ));
+        let theirs = app
+            .visit_tasks(
+                &outsider,
+                &TaskQuery {
+                    status: Some("all".into()),
+                    per_page: Some(200),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            theirs
+                .items
+                .iter()
+                .all(|t| t.task.team_id == Some(other_team.id))
+        );
+        let owner = person(&app, "owner9", "enterprise", Some(code.clone())).await;
+        assert!(matches!(
+            app.visit_list(&owner, &VisitQuery::default()).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+);
+
+both_backends!(
+    an_urgent_pain_point_creates_one_task_per_order_and_follows_a_reassignment,
+    |db: Db| async move {
+        let app = demo(db, 8).await;
+        let code = usccs(&app, 1).await.remove(0);
+        let et = app
+            .enterprise_assign(&admin(), &code, None, None, Some("测试"))
+            .await
+            .unwrap();
+        let a = app
+            .visit_trigger_urgent(et.enterprise_id, "GD-1")
+            .await
+            .unwrap();
+        assert_eq!(a.len(), 1);
+        assert!(
+            app.visit_trigger_urgent(et.enterprise_id, "GD-1")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            app.visit_trigger_urgent(et.enterprise_id, "GD-2")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let t = app.visit_task(&admin(), a[0]).await.unwrap();
+        assert_eq!(
+            t.task.team_id, None,
+            "an unassigned enterprise's task waits for a team"
+        );
+        let team = app.team_list(&admin()).await.unwrap().remove(0);
+        app.enterprise_assign(&admin(), &code, Some(team.id), None, None)
+            .await
+            .unwrap();
+        let t = app.visit_task(&admin(), a[0]).await.unwrap();
+        assert_eq!(t.task.team_id, Some(team.id));
+        let window_end = App::today() + chrono::Duration::days(3);
+        let p = app
+            .visit_trigger_policy(et.enterprise_id, "suanliquan", window_end)
+            .await
+            .unwrap();
+        let pt = app.visit_task(&admin(), p[0]).await.unwrap();
+        assert!(
+            pt.task.due_on <= window_end.to_string(),
+            "capped at the window's close"
+        );
+    }
+);
+
+both_backends!(
+    only_an_administrator_edits_a_rule_and_a_deadline_of_zero_is_refused,
+    |db: Db| async move {
+        let app = demo(db, 4).await;
+        let dept = person(&app, "officer", "department", None).await;
+        let rules = app.visit_rules(&dept).await.unwrap();
+        assert_eq!(rules.len(), 5);
+        let edit = VisitRuleInput {
+            deadline_workdays: Some(3),
+            months: Some(3),
+            ..Default::default()
+        };
+        assert!(matches!(
+            app.visit_rule_update(&dept, "periodic", &edit).await,
+            Err(AppError::Forbidden)
+        ));
+        let r = app
+            .visit_rule_update(&admin(), "periodic", &edit)
+            .await
+            .unwrap();
+        assert_eq!(r.deadline_workdays, 3);
+        assert_eq!(
+            r.trigger,
+            lianshi_domain::visit::VisitTrigger::Periodic { months: 3 }
+        );
+        let zero = VisitRuleInput {
+            deadline_workdays: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(
+            app.visit_rule_update(&admin(), "periodic", &zero).await,
+            Err(AppError::BadRequest { .. })
+        ));
+        let stale = VisitRuleInput {
+            active: Some(false),
+            version: Some(r.version - 1),
+            ..Default::default()
+        };
+        assert!(matches!(
+            app.visit_rule_update(&admin(), "periodic", &stale).await,
+            Err(AppError::Conflict(_))
+        ));
     }
 );

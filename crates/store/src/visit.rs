@@ -19,6 +19,8 @@ pub struct IndicatorRow {
     pub revenue_fen: Option<i64>,
     pub headcount: Option<i64>,
     pub tax_fen: Option<i64>,
+    /// When the figures were last recorded (RFC 3339); ignored on write.
+    pub updated_at: String,
 }
 
 /// A visit rule as stored. The trigger is the domain's serialised `VisitTrigger`.
@@ -291,7 +293,7 @@ impl Db {
     /// Figures of one enterprise, oldest period first.
     pub async fn indicators_of(&self, enterprise_id: i64) -> Result<Vec<IndicatorRow>> {
         let rows = sqlx::query(
-            "SELECT enterprise_id, period, revenue_fen, headcount, tax_fen FROM enterprise_indicators WHERE enterprise_id = $1 ORDER BY period",
+            "SELECT enterprise_id, period, revenue_fen, headcount, tax_fen, updated_at FROM enterprise_indicators WHERE enterprise_id = $1 ORDER BY period",
         )
         .bind(enterprise_id)
         .fetch_all(self.reader())
@@ -299,22 +301,15 @@ impl Db {
         rows.iter().map(indicator).collect()
     }
 
-    /// Figures of every assigned enterprise for the given periods, for the scan.
-    pub async fn indicators_for_periods(&self, periods: &[String]) -> Result<Vec<IndicatorRow>> {
-        let mut out = Vec::new();
-        for p in periods {
-            let rows = sqlx::query(
-                "SELECT i.enterprise_id, i.period, i.revenue_fen, i.headcount, i.tax_fen FROM enterprise_indicators i \
-                 JOIN team_assignments a ON a.enterprise_id = i.enterprise_id WHERE i.period = $1 ORDER BY i.enterprise_id",
-            )
-            .bind(p.as_str())
-            .fetch_all(self.reader())
-            .await?;
-            for r in &rows {
-                out.push(indicator(r)?);
-            }
-        }
-        Ok(out)
+    /// Figures of every assigned enterprise, by enterprise then period, for the scan.
+    pub async fn indicators_assigned(&self) -> Result<Vec<IndicatorRow>> {
+        let rows = sqlx::query(
+            "SELECT i.enterprise_id, i.period, i.revenue_fen, i.headcount, i.tax_fen, i.updated_at FROM enterprise_indicators i \
+             JOIN team_assignments a ON a.enterprise_id = i.enterprise_id ORDER BY i.enterprise_id, i.period",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(indicator).collect()
     }
 
     /// Every rule in display order.
@@ -524,6 +519,7 @@ fn indicator(r: &AnyRow) -> Result<IndicatorRow> {
         revenue_fen: r.try_get("revenue_fen")?,
         headcount: r.try_get("headcount")?,
         tax_fen: r.try_get("tax_fen")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 

@@ -367,6 +367,7 @@ both_backends!(
                     revenue_fen: Some(rev),
                     headcount: Some(10),
                     tax_fen: None,
+                    ..Default::default()
                 },
             )
             .await
@@ -384,11 +385,9 @@ both_backends!(
         assert_eq!(facts[0].enterprise_id, s.e1);
         assert_eq!(facts[0].registered_on.as_deref(), Some("2025-06-01"));
         assert_eq!(facts[0].last_visit_on, None);
-        let inds = db
-            .indicators_for_periods(&["2024".into(), "2025".into()])
-            .await
-            .unwrap();
+        let inds = db.indicators_assigned().await.unwrap();
         assert_eq!(inds.len(), 2);
+        assert!(!inds[0].updated_at.is_empty());
         let _ = s.e2;
     }
 );
