@@ -24,11 +24,13 @@ use lianshi_domain::visit::{
 use lianshi_store::Tx;
 use lianshi_store::audit::audit_append;
 use lianshi_store::visit::{
-    IndicatorRow, NewVisit, NewVisitTask, TaskFilter, VisitFilter, VisitRow, VisitRuleRow,
-    VisitRuleWrite, VisitTaskRow, indicator_upsert, visit_insert, visit_rule_seed,
-    visit_rule_update, visit_task_insert, visit_tasks_close,
+    NewVisit, NewVisitTask, TaskFilter, VisitFilter, VisitRuleRow, VisitRuleWrite, VisitTaskRow,
+    indicator_upsert, visit_insert, visit_rule_seed, visit_rule_update, visit_task_insert,
+    visit_tasks_close,
 };
 use std::collections::{BTreeMap, HashMap};
+
+pub use lianshi_store::visit::{IndicatorRow, VisitRow};
 
 /// A rule as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

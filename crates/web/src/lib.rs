@@ -10,6 +10,7 @@ pub mod error;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod service_api;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(api::routes())
+        .merge(service_api::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(security_headers))

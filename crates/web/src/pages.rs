@@ -11,7 +11,9 @@ pub mod console;
 pub mod enterprises;
 pub mod import;
 pub mod registry;
+pub mod teams;
 pub mod users;
+pub mod visits;
 
 use crate::AppState;
 use crate::auth::{LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, same_token};
@@ -36,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(users::routes())
         .merge(audit::routes())
+        .merge(teams::routes())
 }
 
 /// Percent-encode for a query value.

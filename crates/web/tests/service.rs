@@ -1,0 +1,545 @@
+//! The service loop through the router (no ports): teams, 包联, visit tasks and the visit log,
+//! as JSON on both backends and as pages with CSRF-checked forms.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use lianshi_app::{Actor, App, Source};
+use lianshi_store::{Db, both_backends};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PW: &str = "Lianshi@2026";
+
+async fn setup(db: Db) -> (Router, App) {
+    let app = App::new(db);
+    app.demo_load(&Actor::system(Source::Demo), 40, 5)
+        .await
+        .unwrap();
+    (lianshi_web::router(app.clone()), app)
+}
+
+async fn call(
+    r: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn token(r: &Router, user: &str) -> String {
+    let (s, v) = call(
+        r,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": user, "password": PW})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn assert_error(s: StatusCode, v: &Value, want: StatusCode) {
+    assert_eq!(s, want, "{v}");
+    assert!(
+        v["code"].is_string() && v["message"].is_string(),
+        "error body {v}"
+    );
+}
+
+both_backends!(
+    a_team_member_sees_only_their_team_and_records_a_visit_that_closes_its_tasks,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let admin = token(&r, "admin").await;
+        let (s, teams) = call(&r, "GET", "/api/v1/teams", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(teams["total"], 8);
+        let t1 = teams["items"][0]["id"].as_i64().unwrap();
+        let member = token(&r, "team1_2").await;
+        let (_, mine) = call(&r, "GET", "/api/v1/teams", Some(&member), None).await;
+        assert_eq!(mine["total"], 1);
+        let t2 = teams["items"][1]["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/{t2}"),
+            Some(&member),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::FORBIDDEN);
+        let (_, ents) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/{t1}/enterprises?per_page=200"),
+            Some(&member),
+            None,
+        )
+        .await;
+        let uscc = ents["items"][0]["uscc"].as_str().unwrap().to_string();
+        let (s, _) = call(
+            &r,
+            "PUT",
+            &format!("/api/v1/visit-rules/indicators/{uscc}"),
+            Some(&admin),
+            Some(json!({"period": "2001", "revenue_fen": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/visits",
+            Some(&member),
+            Some(json!({"enterprise": uscc, "visited_on": "2999-01-01", "summary": "x"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "visit_in_future");
+        let today = App::today().to_string();
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/visits",
+            Some(&member),
+            Some(
+                json!({"enterprise": uscc, "visited_on": today, "summary": "了解芯片采购",
+                        "participants": ["team1_2", "team1_1"], "attachments": ["照片.jpg"]}),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["participants"].as_array().unwrap().len(), 2);
+        let (_, open) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/visit-tasks?enterprise={uscc}&status=open"),
+            Some(&member),
+            None,
+        )
+        .await;
+        assert_eq!(open["total"], 0, "{open}");
+        let (_, log) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/visits?team={t1}&from={today}"),
+            Some(&member),
+            None,
+        )
+        .await;
+        assert!(log["total"].as_i64().unwrap() >= 1);
+        let (s, v) = call(&r, "POST", "/api/v1/visit-tasks/scan", Some(&member), None).await;
+        assert_error(s, &v, StatusCode::FORBIDDEN);
+        let (s, v) = call(&r, "POST", "/api/v1/visit-tasks/scan", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            v["created"], 0,
+            "a second scan the same day creates nothing"
+        );
+    }
+);
+
+both_backends!(
+    an_enterprise_user_sees_its_own_team_and_contact_and_nothing_else,
+    |db: Db| async move {
+        let (r, app) = setup(db).await;
+        let ent = token(&r, "ent").await;
+        let (_, me) = call(&r, "GET", "/api/v1/me", Some(&ent), None).await;
+        let own = app
+            .db
+            .enterprise_by_id(me["enterprise_id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .uscc;
+        let (s, v) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/enterprise/{own}"),
+            Some(&ent),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v["team_name"].as_str().unwrap().contains("服务团队"));
+        assert!(v["contact_name"].is_string());
+        for uri in [
+            "/api/v1/teams",
+            "/api/v1/visits",
+            "/api/v1/visit-tasks",
+            "/api/v1/visit-rules",
+        ] {
+            let (s, v) = call(&r, "GET", uri, Some(&ent), None).await;
+            assert_error(s, &v, StatusCode::FORBIDDEN);
+        }
+        let (s, v) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/enterprise/{own}/history"),
+            Some(&ent),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::FORBIDDEN);
+        let bank = token(&r, "bank").await;
+        let (s, v) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/enterprise/{own}"),
+            Some(&bank),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::FORBIDDEN);
+    }
+);
+
+both_backends!(
+    an_administrator_creates_a_team_and_assigns_a_street_in_bulk_with_history,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let admin = token(&r, "admin").await;
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/teams",
+            Some(&admin),
+            Some(json!({"name": "第九服务团队（示例）", "leader": "team", "members": [{"user": "dept"}]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        assert_eq!(v["members"].as_array().unwrap().len(), 2);
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/teams/{id}/assignments"),
+            Some(&admin),
+            Some(json!({"filter": {"street": "nosuchstreet"}})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        let (_, streets) = call(&r, "GET", "/api/v1/registry", Some(&admin), None).await;
+        let street = streets["street"][0]["code"].as_str().unwrap().to_string();
+        let (s, rep) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/teams/{id}/assignments"),
+            Some(&admin),
+            Some(json!({"filter": {"street": street}, "reassign": true, "contact": "dept", "reason": "按街道包联"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{rep}");
+        let n = rep["moved"].as_i64().unwrap() + rep["assigned"].as_i64().unwrap();
+        assert!(n > 0, "{rep}");
+        let (_, page) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/{id}/enterprises?per_page=200"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(page["total"].as_i64().unwrap(), n);
+        let uscc = page["items"][0]["uscc"].as_str().unwrap();
+        let (_, h) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/teams/enterprise/{uscc}/history"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        let last = h["items"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["to_team_id"], id);
+        assert_eq!(last["reason"], "按街道包联");
+        let (s, v) = call(
+            &r,
+            "PUT",
+            &format!("/api/v1/teams/enterprise/{uscc}"),
+            Some(&admin),
+            Some(json!({"team_id": id, "contact": "team1_1"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "contact_not_member");
+    }
+);
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_service_route() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let (r, _) = setup(t.db.clone()).await;
+    let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
+    let src = include_str!("../src/service_api.rs");
+    // Every path literal in `routes()` (before the first helper).
+    let routes_fn = src.split("fn json_body").next().unwrap();
+    let routes: Vec<&str> = routes_fn
+        .split('"')
+        .filter(|x| x.starts_with("/api/v1/"))
+        .collect();
+    assert!(routes.len() >= 12, "{routes:?}");
+    for route in routes {
+        assert!(
+            doc["paths"].get(route).is_some(),
+            "{route} missing from openapi.json"
+        );
+    }
+    assert!(doc["paths"].get("/api/v1/enterprises").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------------
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(r: &Router, req: Request<Body>) -> Resp {
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+struct Browser {
+    r: Router,
+    session: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn login(r: &Router, user: &str) -> Browser {
+        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
+        let login_csrf = set_cookie(&page.headers, "lianshi_login_csrf").unwrap();
+        let token = between(&page.body, r#"name="_csrf" value=""#, "\"")
+            .unwrap()
+            .to_string();
+        let resp = send(
+            r,
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
+                .body(Body::from(form(&[
+                    ("_csrf", &token),
+                    ("next", "/"),
+                    ("username", user),
+                    ("password", PW),
+                ])))
+                .unwrap(),
+        )
+        .await;
+        let session = set_cookie(&resp.headers, "lianshi_session").expect("session");
+        let mut b = Browser {
+            r: r.clone(),
+            session,
+            csrf: String::new(),
+        };
+        let home = b.get("/").await;
+        b.csrf = between(&home.body, r#"name="_csrf" value=""#, "\"")
+            .unwrap()
+            .to_string();
+        b
+    }
+
+    async fn get(&self, uri: &str) -> Resp {
+        send(
+            &self.r,
+            Request::get(uri)
+                .header(header::COOKIE, format!("lianshi_session={}", self.session))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post(&self, uri: &str, pairs: &[(&str, &str)], with_csrf: bool) -> Resp {
+        let mut all = Vec::new();
+        if with_csrf {
+            all.push(("_csrf", self.csrf.as_str()));
+        }
+        all.extend_from_slice(pairs);
+        send(
+            &self.r,
+            Request::post(uri)
+                .header(header::COOKIE, format!("lianshi_session={}", self.session))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form(&all)))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let (r, app) = setup(t.db.clone()).await;
+    let admin = Browser::login(&r, "admin").await;
+    let teams = admin.get("/teams").await;
+    assert_eq!(teams.status, StatusCode::OK);
+    assert!(teams.body.contains("第一服务团队（"));
+    assert!(teams.body.contains("服务团队</a>"), "nav entry");
+    let t1 = app.team_list(&Actor::system(Source::Cli)).await.unwrap()[0].clone();
+    let page = admin.get(&format!("/teams/{}", t1.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(&format!(r#"data-total="{}""#, t1.enterprises))
+    );
+    let member = Browser::login(&r, &t1.members[0].username).await;
+    let visits = member.get("/visits?status=all").await;
+    assert_eq!(visits.status, StatusCode::OK, "{}", visits.body);
+    let task_link = between(&visits.body, "/visits/new?enterprise=", "\"")
+        .expect("an open task with a record link")
+        .replace("&amp;", "&");
+    let uscc = task_link.split('&').next().unwrap().to_string();
+    let form_page = member
+        .get(&format!("/visits/new?enterprise={task_link}"))
+        .await;
+    assert_eq!(form_page.status, StatusCode::OK);
+    assert!(form_page.body.contains(r#"name="summary""#));
+    let today = App::today().to_string();
+    let fields = [
+        ("enterprise", uscc.as_str()),
+        ("visited_on", today.as_str()),
+        ("participants", t1.members[0].username.as_str()),
+        ("summary", "座谈了解用工需求"),
+        ("attachments", "走访照片.jpg"),
+    ];
+    let refused = member.post("/visits", &fields, false).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let before = app
+        .visit_list(
+            &Actor::system(Source::Cli),
+            &lianshi_app::visit::VisitQuery::default(),
+        )
+        .await
+        .unwrap()
+        .total;
+    let ok = member.post("/visits", &fields, true).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = app
+        .visit_list(
+            &Actor::system(Source::Cli),
+            &lianshi_app::visit::VisitQuery::default(),
+        )
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(after, before + 1);
+    let log = member
+        .get(&format!("/visits?enterprise={uscc}&status=open"))
+        .await;
+    assert!(log.body.contains("座谈了解用工需求"));
+    assert!(
+        log.body.contains(r#"data-tasks="0""#),
+        "the visit closed the open tasks"
+    );
+    let bad = member
+        .post(
+            "/visits",
+            &[
+                ("enterprise", uscc.as_str()),
+                ("visited_on", "2999-01-01"),
+                ("summary", "x"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("走访日期不能晚于今天"));
+    let rules = member.get("/visits/rules").await;
+    assert!(rules.body.contains("新落户必访"));
+    assert!(
+        !rules.body.contains(r#"name="deadline_workdays""#),
+        "members cannot edit rules"
+    );
+    let saved = admin
+        .post(
+            "/visits/rules",
+            &[
+                ("code", "periodic"),
+                ("deadline_workdays", "15"),
+                ("active", "1"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let ent = Browser::login(&r, "ent").await;
+    let own = ent.get("/teams").await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains(r#"class="contact""#));
+    let redirected = ent.get("/visits").await;
+    assert_eq!(redirected.status, StatusCode::SEE_OTHER);
+}
