@@ -60,6 +60,36 @@ enum Cmd {
     },
     /// Apply database migrations.
     Migrate,
+    /// Rule-triggered visits (三必访).
+    Visit {
+        #[command(subcommand)]
+        what: VisitCmd,
+    },
+    /// The official working-day calendar (法定节假日与调休).
+    Calendar {
+        #[command(subcommand)]
+        what: CalendarCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print the date N working days after DATE (YYYY-MM-DD).
+    AddWorkdays {
+        date: String,
+        #[arg(allow_negative_numbers = true)]
+        n: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum VisitCmd {
+    /// Evaluate the 三必访 rules and create visit tasks (idempotent per day).
+    Scan {
+        /// The day to evaluate (default: today, China time).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,6 +184,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.db.clone().unwrap_or_else(|| DEFAULT_URL.to_string());
     let cli_actor = Actor::system(Source::Cli);
     match cli.cmd {
+        Cmd::Calendar {
+            what: CalendarCmd::AddWorkdays { date, n },
+        } => {
+            let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {date}"))?;
+            let shift = lianshi_domain::calendar::Calendar::official()
+                .add_workdays(d, n)
+                .map_err(|e| anyhow!("{}", e.bilingual()))?;
+            if let Some(note) = shift.fallback_note() {
+                eprintln!("{note}");
+            }
+            println!("{}", shift.date);
+        }
+        Cmd::Visit {
+            what: VisitCmd::Scan { date },
+        } => {
+            let day = match date {
+                Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {d}"))?,
+                None => App::today(),
+            };
+            let app = open(&url).await?;
+            let r = app.visit_scan(&cli_actor, day).await.map_err(app_err)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
         Cmd::Migrate => {
             let db = Db::connect(&url)
                 .await
