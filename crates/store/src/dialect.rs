@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0001_foundation.sql"),
     ),
     crate::team::MIGRATION,
+    crate::order::MIGRATION,
 ];
 
 fn neutral(t: &str) -> String {

@@ -9,8 +9,10 @@
 //! readers use a separate small pool.
 
 pub mod audit;
+pub mod calendar;
 pub mod dialect;
 pub mod enterprise;
+pub mod order;
 pub mod registry;
 pub mod stats;
 pub mod team;

@@ -1,0 +1,831 @@
+//! Work orders (诉求/堵点): the order rows, their append-only history (`order_events`), SLA pauses,
+//! callbacks (回访), co-handling departments, the category taxonomy with its routing to a lead
+//! department, the SLA limit table, and orders proposed to a chain council.
+//!
+//! Invariants kept here: an order row is only changed through [`order_update`], which checks the
+//! optimistic-lock `version` and bumps it, so two officers acting at once cannot both win; orders
+//! are never deleted (there is no delete function); events, callbacks and pauses are only ever
+//! appended (a pause gets its end time once). The state machine itself lives in
+//! `lianshi_domain::order`; this module stores what it decided.
+
+use crate::{Db, Result, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// The migration that creates the work-order tables.
+pub const MIGRATION: (i64, &str, &str, &str) = (
+    4,
+    "0004_orders",
+    include_str!("../migrations/sqlite/0004_orders.sql"),
+    include_str!("../migrations/postgres/0004_orders.sql"),
+);
+
+/// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
+pub const OPEN_STATES: &str =
+    "'registered','accepted','dispatched','in_progress','returned','suspended'";
+
+/// One category of the taxonomy with the department its orders are routed to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CategoryRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub department_id: Option<i64>,
+    pub sort: i64,
+    pub active: bool,
+    pub updated_at: String,
+}
+
+/// One row of the SLA table; `category` `*` holds the per-urgency default.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SlaLimitRow {
+    pub category: String,
+    pub urgency: String,
+    /// Compact form: `5d` or `8h`.
+    pub sla_limit: String,
+    pub updated_at: String,
+}
+
+/// An order as stored, with its enterprise's name and credit code.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub uscc: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub urgency: String,
+    pub channel: String,
+    pub node_id: Option<i64>,
+    pub chain_id: Option<i64>,
+    pub visit_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub state: String,
+    pub resume_to: Option<String>,
+    pub department_id: Option<i64>,
+    pub extension_json: String,
+    pub extension_days: i64,
+    pub supervision_level: i64,
+    pub reopen_count: i64,
+    pub return_count: i64,
+    pub rating: Option<String>,
+    pub sla_limit: String,
+    pub sla_start: String,
+    pub due_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_by_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub closed_at: Option<String>,
+    pub version: i64,
+}
+
+/// A new order. The state fields start as the domain's fresh snapshot says.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct NewOrder {
+    pub enterprise_id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub urgency: String,
+    pub channel: String,
+    pub node_id: Option<i64>,
+    pub chain_id: Option<i64>,
+    pub visit_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub state: String,
+    pub department_id: Option<i64>,
+    pub extension_json: String,
+    pub sla_limit: String,
+    pub sla_start: String,
+    pub due_at: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_by_name: String,
+    pub created_at: String,
+}
+
+/// The mutable part of an order after a transition.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct OrderStateWrite {
+    pub state: String,
+    pub resume_to: Option<String>,
+    pub department_id: Option<i64>,
+    pub extension_json: String,
+    pub extension_days: i64,
+    pub supervision_level: i64,
+    pub reopen_count: i64,
+    pub return_count: i64,
+    pub rating: Option<String>,
+    pub sla_start: String,
+    pub due_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub updated_at: String,
+}
+
+/// One entry of an order's history.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub event: String,
+    pub payload_json: String,
+    pub at: String,
+}
+
+/// A stretch of time the SLA clock stood still (挂起); `to_at` is `None` while suspended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PauseRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub from_at: String,
+    pub to_at: Option<String>,
+    pub reason: String,
+}
+
+/// A satisfaction callback (回访), kept with the department that handled the order then.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct CallbackRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub rating: String,
+    pub comment: String,
+    pub department_id: Option<i64>,
+    pub by_id: Option<i64>,
+    pub by_name: String,
+    pub by_role: String,
+    pub at: String,
+}
+
+/// An order proposed to its chain's council after escalation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProposalRow {
+    pub order_id: i64,
+    pub chain_id: Option<i64>,
+    pub level: i64,
+    pub proposed_at: String,
+}
+
+/// Whose orders a list may contain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OrderScope {
+    #[default]
+    All,
+    /// Orders whose lead or a co-handling department is this one.
+    Department(i64),
+    /// Orders of enterprises served by these teams.
+    Teams(Vec<i64>),
+    /// Orders of one enterprise.
+    Enterprise(i64),
+    /// Nothing (a department officer without a department).
+    Nothing,
+}
+
+/// Filters of the order list, ANDed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderFilter {
+    pub scope: OrderScope,
+    pub state: Option<String>,
+    /// `open` instead of one state: every open state.
+    pub open_only: bool,
+    pub category: Option<String>,
+    pub department_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub chain_id: Option<i64>,
+    /// Open orders whose due time is before this RFC 3339 instant.
+    pub overdue_at: Option<String>,
+    /// Substring of the title.
+    pub q: Option<String>,
+    pub parent_id: Option<i64>,
+}
+
+const ORDER_COLS: &str = "o.id, o.enterprise_id, e.name AS enterprise_name, e.uscc, o.title, o.description, o.category, o.tags_json, o.urgency, o.channel, o.node_id, o.chain_id, o.visit_id, o.parent_id, o.state, o.resume_to, o.department_id, o.extension_json, o.extension_days, o.supervision_level, o.reopen_count, o.return_count, o.rating, o.sla_limit, o.sla_start, o.due_at, o.stopped_at, o.created_by, o.created_by_name, o.created_at, o.updated_at, o.closed_at, o.version";
+
+fn order(r: &AnyRow) -> Result<OrderRow> {
+    let tags: String = r.try_get("tags_json")?;
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        enterprise_name: r.try_get("enterprise_name")?,
+        uscc: r.try_get("uscc")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        category: r.try_get("category")?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        urgency: r.try_get("urgency")?,
+        channel: r.try_get("channel")?,
+        node_id: r.try_get("node_id")?,
+        chain_id: r.try_get("chain_id")?,
+        visit_id: r.try_get("visit_id")?,
+        parent_id: r.try_get("parent_id")?,
+        state: r.try_get("state")?,
+        resume_to: r.try_get("resume_to")?,
+        department_id: r.try_get("department_id")?,
+        extension_json: r.try_get("extension_json")?,
+        extension_days: r.try_get("extension_days")?,
+        supervision_level: r.try_get("supervision_level")?,
+        reopen_count: r.try_get("reopen_count")?,
+        return_count: r.try_get("return_count")?,
+        rating: r.try_get("rating")?,
+        sla_limit: r.try_get("sla_limit")?,
+        sla_start: r.try_get("sla_start")?,
+        due_at: r.try_get("due_at")?,
+        stopped_at: r.try_get("stopped_at")?,
+        created_by: r.try_get("created_by")?,
+        created_by_name: r.try_get("created_by_name")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        closed_at: r.try_get("closed_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn event(r: &AnyRow) -> Result<EventRow> {
+    Ok(EventRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_name: r.try_get("actor_name")?,
+        from_state: r.try_get("from_state")?,
+        to_state: r.try_get("to_state")?,
+        event: r.try_get("event")?,
+        payload_json: r.try_get("payload_json")?,
+        at: r.try_get("at")?,
+    })
+}
+
+fn pause(r: &AnyRow) -> Result<PauseRow> {
+    Ok(PauseRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        from_at: r.try_get("from_at")?,
+        to_at: r.try_get("to_at")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+fn category(r: &AnyRow) -> Result<CategoryRow> {
+    Ok(CategoryRow {
+        code: r.try_get("code")?,
+        name_zh: r.try_get("name_zh")?,
+        name_en: r.try_get("name_en")?,
+        department_id: r.try_get("department_id")?,
+        sort: r.try_get("sort")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+enum Arg {
+    I(i64),
+    S(String),
+}
+
+struct Where {
+    sql: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn push(&mut self, clause: impl Fn(usize) -> String, a: Arg) {
+        self.args.push(a);
+        self.sql.push(clause(self.args.len()));
+    }
+}
+
+fn filter_where(f: &OrderFilter, like: &str) -> (String, Vec<Arg>) {
+    let mut w = Where {
+        sql: Vec::new(),
+        args: Vec::new(),
+    };
+    match &f.scope {
+        OrderScope::All => {}
+        OrderScope::Nothing => w.sql.push("1 = 0".into()),
+        OrderScope::Department(d) => w.push(
+            |n| format!("(o.department_id = ${n} OR o.id IN (SELECT order_id FROM order_cohandlers WHERE department_id = ${n}))"),
+            Arg::I(*d),
+        ),
+        OrderScope::Enterprise(e) => w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I(*e)),
+        OrderScope::Teams(ids) => {
+            // Ids are integers from the database, safe to inline.
+            let list = if ids.is_empty() {
+                "-1".to_string()
+            } else {
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            };
+            w.sql.push(format!(
+                "o.enterprise_id IN (SELECT enterprise_id FROM team_assignments WHERE team_id IN ({list}))"
+            ));
+        }
+    }
+    if f.open_only {
+        w.sql.push(format!("o.state IN ({OPEN_STATES})"));
+    }
+    if let Some(s) = &f.state {
+        w.push(|n| format!("o.state = ${n}"), Arg::S(s.clone()));
+    }
+    if let Some(c) = &f.category {
+        w.push(|n| format!("o.category = ${n}"), Arg::S(c.clone()));
+    }
+    if let Some(d) = f.department_id {
+        w.push(|n| format!("o.department_id = ${n}"), Arg::I(d));
+    }
+    if let Some(e) = f.enterprise_id {
+        w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I(e));
+    }
+    if let Some(c) = f.chain_id {
+        w.push(|n| format!("o.chain_id = ${n}"), Arg::I(c));
+    }
+    if let Some(p) = f.parent_id {
+        w.push(|n| format!("o.parent_id = ${n}"), Arg::I(p));
+    }
+    if let Some(now) = &f.overdue_at {
+        w.push(
+            |n| format!("o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < ${n}"),
+            Arg::S(now.clone()),
+        );
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pat = format!("%{}%", q.replace(['%', '_'], ""));
+        w.push(|n| format!("o.title {like} ${n}"), Arg::S(pat));
+    }
+    let text = if w.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", w.sql.join(" AND "))
+    };
+    (text, w.args)
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::I(i) => q.bind(*i),
+            Arg::S(s) => q.bind(s.as_str()),
+        };
+    }
+    q
+}
+
+impl Db {
+    /// The taxonomy in display order (inactive categories included, flagged).
+    pub async fn order_categories(&self) -> Result<Vec<CategoryRow>> {
+        let rows = sqlx::query(
+            "SELECT code, name_zh, name_en, department_id, sort, active, updated_at FROM order_categories ORDER BY sort, code",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(category).collect()
+    }
+
+    /// The SLA table as stored.
+    pub async fn sla_limits(&self) -> Result<Vec<SlaLimitRow>> {
+        let rows = sqlx::query(
+            "SELECT category, urgency, sla_limit, updated_at FROM sla_limits ORDER BY category, urgency",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SlaLimitRow {
+                    category: r.try_get("category")?,
+                    urgency: r.try_get("urgency")?,
+                    sla_limit: r.try_get("sla_limit")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn order_get(&self, id: i64) -> Result<Option<OrderRow>> {
+        let r = sqlx::query(&format!(
+            "SELECT {ORDER_COLS} FROM orders o JOIN enterprises e ON e.id = o.enterprise_id WHERE o.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        r.as_ref().map(order).transpose()
+    }
+
+    /// One page of orders, newest first, and the filter's total.
+    pub async fn order_list(
+        &self,
+        f: &OrderFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<OrderRow>, i64)> {
+        let (w, args) = filter_where(f, crate::dialect::ilike(self.backend()));
+        let sql = format!(
+            "SELECT {ORDER_COLS} FROM orders o JOIN enterprises e ON e.id = o.enterprise_id{w} ORDER BY o.id DESC LIMIT {} OFFSET {}",
+            limit.clamp(1, 10_000),
+            offset.max(0)
+        );
+        let rows = bind_all(sqlx::query(&sql), &args)
+            .fetch_all(self.reader())
+            .await?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM orders o{w}");
+        let total: i64 = bind_all(sqlx::query(&count_sql), &args)
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?;
+        Ok((rows.iter().map(order).collect::<Result<_>>()?, total))
+    }
+
+    /// Every open order (for the SLA scan), by id.
+    pub async fn order_open_all(&self) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLS} FROM orders o JOIN enterprises e ON e.id = o.enterprise_id WHERE o.state IN ({OPEN_STATES}) ORDER BY o.id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(order).collect()
+    }
+
+    /// Number of orders stored.
+    pub async fn order_count(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders")
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?)
+    }
+
+    /// An order's history, oldest first.
+    pub async fn order_events(&self, order_id: i64) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT id, order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at FROM order_events WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(order_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(event).collect()
+    }
+
+    /// An order's pauses, oldest first.
+    pub async fn order_pauses(&self, order_id: i64) -> Result<Vec<PauseRow>> {
+        let rows = sqlx::query(
+            "SELECT id, order_id, from_at, to_at, reason FROM order_pauses WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(order_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(pause).collect()
+    }
+
+    /// The pauses of every open order, by order then id (one query for the SLA scan).
+    pub async fn order_pauses_of_open(&self) -> Result<Vec<PauseRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT p.id, p.order_id, p.from_at, p.to_at, p.reason FROM order_pauses p JOIN orders o ON o.id = p.order_id WHERE o.state IN ({OPEN_STATES}) ORDER BY p.order_id, p.id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(pause).collect()
+    }
+
+    /// Co-handling department ids of an order.
+    pub async fn order_cohandlers(&self, order_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT department_id FROM order_cohandlers WHERE order_id = $1 ORDER BY department_id",
+        )
+        .bind(order_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("department_id")?))
+            .collect()
+    }
+
+    /// An order's callbacks, oldest first.
+    pub async fn order_callbacks(&self, order_id: i64) -> Result<Vec<CallbackRow>> {
+        let rows = sqlx::query(
+            "SELECT id, order_id, rating, comment, department_id, by_id, by_name, by_role, at FROM order_callbacks WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(order_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CallbackRow {
+                    id: r.try_get("id")?,
+                    order_id: r.try_get("order_id")?,
+                    rating: r.try_get("rating")?,
+                    comment: r.try_get("comment")?,
+                    department_id: r.try_get("department_id")?,
+                    by_id: r.try_get("by_id")?,
+                    by_name: r.try_get("by_name")?,
+                    by_role: r.try_get("by_role")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ids of an order's child (follow-on) orders.
+    pub async fn order_children(&self, parent_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT id FROM orders WHERE parent_id = $1 ORDER BY id")
+            .bind(parent_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("id")?))
+            .collect()
+    }
+
+    /// Orders proposed to councils, of one chain or all, oldest first.
+    pub async fn council_proposals(&self, chain_id: Option<i64>) -> Result<Vec<ProposalRow>> {
+        let rows = match chain_id {
+            Some(c) => sqlx::query(
+                "SELECT order_id, chain_id, level, proposed_at FROM council_proposals WHERE chain_id = $1 ORDER BY proposed_at, order_id",
+            )
+            .bind(c)
+            .fetch_all(self.reader())
+            .await?,
+            None => sqlx::query(
+                "SELECT order_id, chain_id, level, proposed_at FROM council_proposals ORDER BY proposed_at, order_id",
+            )
+            .fetch_all(self.reader())
+            .await?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(ProposalRow {
+                    order_id: r.try_get("order_id")?,
+                    chain_id: r.try_get("chain_id")?,
+                    level: r.try_get("level")?,
+                    proposed_at: r.try_get("proposed_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Insert categories that are missing (an administrator's edits are never overwritten).
+pub async fn order_category_seed(conn: &mut AnyConnection, rows: &[CategoryRow]) -> Result<u64> {
+    let mut n = 0;
+    for c in rows {
+        n += sqlx::query(
+            "INSERT INTO order_categories (code, name_zh, name_en, department_id, sort, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(&c.code)
+        .bind(&c.name_zh)
+        .bind(&c.name_en)
+        .bind(c.department_id)
+        .bind(c.sort)
+        .bind(i64::from(c.active))
+        .bind(&c.updated_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}
+
+/// Create or replace one category.
+pub async fn order_category_put(conn: &mut AnyConnection, c: &CategoryRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO order_categories (code, name_zh, name_en, department_id, sort, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, department_id = excluded.department_id, sort = excluded.sort, active = excluded.active, updated_at = excluded.updated_at",
+    )
+    .bind(&c.code)
+    .bind(&c.name_zh)
+    .bind(&c.name_en)
+    .bind(c.department_id)
+    .bind(c.sort)
+    .bind(i64::from(c.active))
+    .bind(&c.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Insert SLA limits that are missing.
+pub async fn sla_limit_seed(conn: &mut AnyConnection, rows: &[SlaLimitRow]) -> Result<u64> {
+    let mut n = 0;
+    for r in rows {
+        n += sqlx::query(
+            "INSERT INTO sla_limits (category, urgency, sla_limit, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (category, urgency) DO NOTHING",
+        )
+        .bind(&r.category)
+        .bind(&r.urgency)
+        .bind(&r.sla_limit)
+        .bind(&r.updated_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(n)
+}
+
+/// Set one SLA limit.
+pub async fn sla_limit_put(conn: &mut AnyConnection, r: &SlaLimitRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sla_limits (category, urgency, sla_limit, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (category, urgency) DO UPDATE SET sla_limit = excluded.sla_limit, updated_at = excluded.updated_at",
+    )
+    .bind(&r.category)
+    .bind(&r.urgency)
+    .bind(&r.sla_limit)
+    .bind(&r.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn order_insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64> {
+    let tags = serde_json::to_string(&o.tags).unwrap_or_else(|_| "[]".into());
+    let r = sqlx::query(
+        "INSERT INTO orders (enterprise_id, title, description, category, tags_json, urgency, channel, node_id, chain_id, visit_id, parent_id, state, resume_to, department_id, extension_json, extension_days, supervision_level, reopen_count, return_count, rating, sla_limit, sla_start, due_at, stopped_at, created_by, created_by_name, created_at, updated_at, closed_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, 0, 0, 0, 0, NULL, $15, $16, $17, NULL, $18, $19, $20, $21, NULL, 1) RETURNING id",
+    )
+    .bind(o.enterprise_id)
+    .bind(&o.title)
+    .bind(&o.description)
+    .bind(&o.category)
+    .bind(tags)
+    .bind(&o.urgency)
+    .bind(&o.channel)
+    .bind(o.node_id)
+    .bind(o.chain_id)
+    .bind(o.visit_id)
+    .bind(o.parent_id)
+    .bind(&o.state)
+    .bind(o.department_id)
+    .bind(&o.extension_json)
+    .bind(&o.sla_limit)
+    .bind(&o.sla_start)
+    .bind(o.due_at.as_deref())
+    .bind(o.created_by)
+    .bind(&o.created_by_name)
+    .bind(&o.created_at)
+    .bind(&o.created_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// Write an order's new state if its version is still `expected_version`; returns the new
+/// version. Someone else acted first → [`StoreError::Conflict`].
+pub async fn order_update(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    w: &OrderStateWrite,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "UPDATE orders SET state = $1, resume_to = $2, department_id = $3, extension_json = $4, extension_days = $5, supervision_level = $6, reopen_count = $7, return_count = $8, rating = $9, sla_start = $10, due_at = $11, stopped_at = $12, closed_at = $13, updated_at = $14, version = version + 1 \
+         WHERE id = $15 AND version = $16",
+    )
+    .bind(&w.state)
+    .bind(w.resume_to.as_deref())
+    .bind(w.department_id)
+    .bind(&w.extension_json)
+    .bind(w.extension_days)
+    .bind(w.supervision_level)
+    .bind(w.reopen_count)
+    .bind(w.return_count)
+    .bind(w.rating.as_deref())
+    .bind(&w.sla_start)
+    .bind(w.due_at.as_deref())
+    .bind(w.stopped_at.as_deref())
+    .bind(w.closed_at.as_deref())
+    .bind(&w.updated_at)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "order {id} version {expected_version}"
+        )));
+    }
+    Ok(expected_version + 1)
+}
+
+/// Refresh only the cached due time (after an SLA-table or calendar change); no version bump,
+/// because nothing a person decided has changed.
+pub async fn order_set_due(conn: &mut AnyConnection, id: i64, due_at: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE orders SET due_at = $1 WHERE id = $2")
+        .bind(due_at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Append one history entry.
+pub async fn order_event_insert(conn: &mut AnyConnection, e: &EventRow) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO order_events (order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(e.order_id)
+    .bind(e.actor_id)
+    .bind(&e.actor_name)
+    .bind(e.from_state.as_deref())
+    .bind(&e.to_state)
+    .bind(&e.event)
+    .bind(&e.payload_json)
+    .bind(&e.at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// Start a pause (挂起) at `from_at`.
+pub async fn order_pause_open(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    from_at: &str,
+    reason: &str,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO order_pauses (order_id, from_at, to_at, reason) VALUES ($1, $2, NULL, $3) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(from_at)
+    .bind(reason)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// End the open pause of an order at `to_at` (no-op if none is open).
+pub async fn order_pause_close(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    to_at: &str,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("UPDATE order_pauses SET to_at = $1 WHERE order_id = $2 AND to_at IS NULL")
+            .bind(to_at)
+            .bind(order_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Replace an order's co-handling departments.
+pub async fn order_cohandlers_set(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    department_ids: &[i64],
+) -> Result<()> {
+    sqlx::query("DELETE FROM order_cohandlers WHERE order_id = $1")
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    for d in department_ids {
+        sqlx::query(
+            "INSERT INTO order_cohandlers (order_id, department_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(order_id)
+        .bind(*d)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Append one callback.
+pub async fn order_callback_insert(conn: &mut AnyConnection, c: &CallbackRow) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO order_callbacks (order_id, rating, comment, department_id, by_id, by_name, by_role, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(c.order_id)
+    .bind(&c.rating)
+    .bind(&c.comment)
+    .bind(c.department_id)
+    .bind(c.by_id)
+    .bind(&c.by_name)
+    .bind(&c.by_role)
+    .bind(&c.at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// Propose an order to its chain's council; `false` if it already was.
+pub async fn council_propose(conn: &mut AnyConnection, p: &ProposalRow) -> Result<bool> {
+    let n = sqlx::query(
+        "INSERT INTO council_proposals (order_id, chain_id, level, proposed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(p.order_id)
+    .bind(p.chain_id)
+    .bind(p.level)
+    .bind(&p.proposed_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
