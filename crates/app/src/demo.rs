@@ -96,6 +96,7 @@ impl App {
             .await?;
         }
         self.demo_service(actor, seed).await?;
+        self.demo_orders(actor, seed).await?;
         Ok(DemoSummary {
             structure_created,
             enterprises: count,

@@ -6,13 +6,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod demo;
+pub mod demo_orders;
 pub mod demo_service;
 pub mod enterprise;
 pub mod import;
+pub mod open311;
+pub mod order;
 pub mod policy;
 pub mod policy_service;
 pub mod registry;
+pub mod sla;
 pub mod stats;
 pub mod team;
 pub mod user;

@@ -1,0 +1,113 @@
+//! The working-day calendar the SLA clock runs on: the years shipped with the product
+//! (`Calendar::official`, 2025 and 2026) overlaid with the years an administrator loaded into the
+//! database (`lianshi calendar load FILE`). A loaded year replaces a shipped one; a year that is
+//! in neither counts Monday–Friday, and every due time built on it says so.
+
+use crate::registry::entry;
+use crate::{Actor, App, AppError, AppResult, policy};
+use chrono::NaiveDate;
+use lianshi_domain::calendar::{Calendar, WorkdayShift, YearSchedule};
+use lianshi_store::audit::audit_append;
+use lianshi_store::calendar::{CalendarYearRow, calendar_year_put};
+use lianshi_store::now_text;
+
+/// What loading a year did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CalendarLoadReport {
+    pub year: i32,
+    /// A year of that number was already stored (or shipped) and is now replaced.
+    pub replaced: bool,
+    pub holidays: usize,
+    pub makeup_workdays: usize,
+    pub source: String,
+}
+
+/// One year the calendar knows, for display.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CalendarYearView {
+    pub year: i32,
+    pub source: String,
+    /// `shipped` or `loaded`.
+    pub origin: &'static str,
+    pub loaded_at: Option<String>,
+    pub loaded_by: Option<String>,
+    pub text: String,
+}
+
+impl App {
+    /// The calendar of the SLA clock: shipped years plus loaded years (loaded ones win). A stored
+    /// year that no longer parses is skipped with an error in the log rather than failing every
+    /// deadline.
+    pub async fn calendar(&self) -> AppResult<Calendar> {
+        let mut cal = Calendar::official();
+        for y in self.db.calendar_years().await? {
+            match YearSchedule::parse(&y.schedule).and_then(|s| cal.insert_year(s)) {
+                Ok(()) => {}
+                Err(e) => tracing::error!("stored calendar year {} is invalid: {e}", y.year),
+            }
+        }
+        Ok(cal)
+    }
+
+    /// Load one year's schedule (administrator). The text is validated by the domain parser.
+    pub async fn calendar_load(&self, actor: &Actor, text: &str) -> AppResult<CalendarLoadReport> {
+        policy::edit_registry(actor)?;
+        let schedule = YearSchedule::parse(text).map_err(AppError::from_invalid)?;
+        let shipped = Calendar::official().has_schedule(schedule.year);
+        let row = CalendarYearRow {
+            year: i64::from(schedule.year),
+            schedule: schedule.to_text(),
+            source: schedule.source.clone(),
+            loaded_at: now_text(),
+            loaded_by: actor.username.clone(),
+        };
+        let mut tx = self.db.begin().await?;
+        let existed = calendar_year_put(tx.conn(), &row).await?;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "calendar.load",
+                "calendar",
+                Some(schedule.year.to_string()),
+                None,
+                Some(serde_json::json!({"year": schedule.year, "source": schedule.source, "schedule": row.schedule})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CalendarLoadReport {
+            year: schedule.year,
+            replaced: existed || shipped,
+            holidays: schedule.holidays.len(),
+            makeup_workdays: schedule.makeup_workdays.len(),
+            source: schedule.source,
+        })
+    }
+
+    /// The years the calendar knows, shipped and loaded, in year order.
+    pub async fn calendar_years(&self) -> AppResult<Vec<CalendarYearView>> {
+        let stored = self.db.calendar_years().await?;
+        let cal = self.calendar().await?;
+        Ok(cal
+            .schedules()
+            .map(|s| {
+                let st = stored.iter().find(|r| r.year == i64::from(s.year));
+                CalendarYearView {
+                    year: s.year,
+                    source: s.source.clone(),
+                    origin: if st.is_some() { "loaded" } else { "shipped" },
+                    loaded_at: st.map(|r| r.loaded_at.clone()),
+                    loaded_by: st.map(|r| r.loaded_by.clone()),
+                    text: s.to_text(),
+                }
+            })
+            .collect())
+    }
+
+    /// The date `n` working days after `date` on the app's calendar (with fallback years named).
+    pub async fn calendar_add_workdays(&self, date: NaiveDate, n: i64) -> AppResult<WorkdayShift> {
+        let cal = self.calendar().await?;
+        cal.add_workdays(date, n).map_err(AppError::from_invalid)
+    }
+}

@@ -1,0 +1,523 @@
+//! SLA configuration and the escalation job.
+//!
+//! * The category taxonomy (with its routing to a lead department) and the SLA table live in the
+//!   database, seeded on first use from `lianshi_domain::service::default_taxonomy`,
+//!   `SlaTable::default()` and [`DEFAULT_ROUTING`]; seeding only adds what is missing, so an
+//!   administrator's edits survive. An order keeps the limit it was created under (`sla_limit`),
+//!   so changing the table never silently moves an existing deadline.
+//! * Times: rows keep RFC 3339 UTC; the SLA clock runs on China-local time (UTC+8, no DST).
+//! * [`App::sla_scan`] is the job (CLI `lianshi sla scan`): every open order past its due time is
+//!   supervised (督办) one level higher whenever its overdue time has reached the next step
+//!   ([`ESCALATION_STEP_DAYS`] working days per level), and an order at level
+//!   [`COUNCIL_LEVEL`] or higher is proposed to its chain's council (`council_proposals`).
+//!   Running the scan twice at the same moment changes nothing the second time.
+
+use crate::order::{job_actor, perm};
+use crate::registry::entry;
+use crate::{Actor, App, AppError, AppResult};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use lianshi_domain::calendar::Calendar;
+use lianshi_domain::order::{MAX_SUPERVISION_LEVEL, OrderAction, Urgency};
+use lianshi_domain::service::{ServiceCategory, category_code, default_taxonomy};
+use lianshi_domain::sla::{Due, Pause, SlaClock, SlaLimit, SlaTable};
+use lianshi_domain::zone::RegistryKind;
+use lianshi_store::audit::audit_append;
+use lianshi_store::now_text;
+use lianshi_store::order::{
+    CategoryRow, OrderRow, PauseRow, ProposalRow, SlaLimitRow, council_propose, order_category_put,
+    order_category_seed, sla_limit_put, sla_limit_seed,
+};
+use std::collections::HashMap;
+
+/// Working days of overdue time per supervision level: level 1 as soon as an order is late,
+/// level 2 after 5 more working days, and so on.
+pub const ESCALATION_STEP_DAYS: i64 = 5;
+/// Supervision level at which an order still open is proposed to its chain's council.
+pub const COUNCIL_LEVEL: i64 = 2;
+/// SLA-table key of the per-urgency default limit.
+pub const DEFAULT_KEY: &str = "*";
+/// SLA-table key of the acceptance limit (used by the response rate).
+pub const ACCEPT_KEY: &str = "@accept";
+
+/// Default routing of categories to the demo zone's department codes (`lianshi_domain::demo`).
+pub const DEFAULT_ROUTING: [(&str, &str); 9] = [
+    ("supply_chain", "jxj"),
+    ("ip", "scjgj"),
+    ("talent", "rsj"),
+    ("financing", "jrb"),
+    ("land", "ghzyj"),
+    ("policy", "fgj"),
+    ("approval", "sjzyj"),
+    ("market", "swj"),
+    ("other", "jxj"),
+];
+
+/// RFC 3339 UTC text as stored.
+pub fn text_of(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Stored UTC text → China-local time.
+pub fn local(ts: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|d| d.naive_utc() + chrono::Duration::hours(8))
+}
+
+/// China-local time → stored UTC text.
+pub fn utc_text(t: NaiveDateTime) -> String {
+    text_of((t - chrono::Duration::hours(8)).and_utc())
+}
+
+/// `10d` / `8h`, the stored form of a limit.
+pub fn limit_text(l: SlaLimit) -> String {
+    match l {
+        SlaLimit::WorkingDays(n) => format!("{n}d"),
+        SlaLimit::WorkingHours(n) => format!("{n}h"),
+    }
+}
+
+/// The due time of a stored order under its own limit, extensions and pauses.
+pub fn compute_due(cal: &Calendar, row: &OrderRow, pauses: &[PauseRow]) -> Option<Due> {
+    let start = local(&row.sla_start)?;
+    let limit = SlaLimit::parse(&row.sla_limit).ok()?;
+    let ps: Vec<Pause> = pauses
+        .iter()
+        .filter_map(|p| {
+            Some(Pause {
+                from: local(&p.from_at)?,
+                to: p.to_at.as_deref().and_then(local),
+                reason: p.reason.clone(),
+            })
+        })
+        .collect();
+    SlaClock::new(cal)
+        .due(
+            start,
+            limit,
+            u32::try_from(row.extension_days).unwrap_or(0),
+            &ps,
+        )
+        .ok()
+}
+
+/// A category as shown and edited.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CategoryView {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub department_code: Option<String>,
+    pub department: Option<String>,
+    pub sort: i64,
+    pub active: bool,
+}
+
+/// Create or edit a category (codes `[a-z][a-z0-9_]*`).
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct CategoryInput {
+    pub code: Option<String>,
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    /// Lead department code or name; empty clears the routing.
+    pub department: Option<String>,
+    pub sort: Option<i64>,
+    pub active: Option<bool>,
+}
+
+/// One SLA-table entry as shown.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SlaLimitView {
+    /// A category code, `*` (default) or `@accept` (acceptance limit).
+    pub category: String,
+    pub urgency: Urgency,
+    pub limit: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub updated_at: String,
+}
+
+/// Set one SLA limit.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct SlaLimitInput {
+    pub category: String,
+    pub urgency: String,
+    /// `5d`, `8h`, `5个工作日`…
+    pub limit: String,
+}
+
+/// What one scan did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScanReport {
+    pub at: String,
+    pub open_orders: usize,
+    pub overdue: usize,
+    /// (order ref, new level).
+    pub supervised: Vec<(String, u8)>,
+    /// Order refs newly proposed to their chain's council.
+    pub proposed: Vec<String>,
+    /// Orders skipped because someone acted on them during the scan.
+    pub conflicts: usize,
+}
+
+fn table_rows(t: &SlaTable, at: &str) -> Vec<SlaLimitRow> {
+    let mut rows: Vec<SlaLimitRow> = t
+        .entries
+        .iter()
+        .map(|e| SlaLimitRow {
+            category: e.category.clone(),
+            urgency: e.urgency.as_str().into(),
+            sla_limit: limit_text(e.limit),
+            updated_at: at.into(),
+        })
+        .collect();
+    for (key, u, l) in [
+        (DEFAULT_KEY, Urgency::Normal, t.default_normal),
+        (DEFAULT_KEY, Urgency::Urgent, t.default_urgent),
+        (ACCEPT_KEY, Urgency::Normal, t.accept_normal),
+        (ACCEPT_KEY, Urgency::Urgent, t.accept_urgent),
+    ] {
+        rows.push(SlaLimitRow {
+            category: key.into(),
+            urgency: u.as_str().into(),
+            sla_limit: limit_text(l),
+            updated_at: at.into(),
+        });
+    }
+    rows
+}
+
+impl App {
+    /// Seed the taxonomy, its routing and the SLA table if they were never seeded.
+    pub async fn order_config_ensure(&self) -> AppResult<()> {
+        if !self.db.order_categories().await?.is_empty() {
+            return Ok(());
+        }
+        let idx = self.registry().await?;
+        let at = now_text();
+        let rows: Vec<CategoryRow> = default_taxonomy()
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let dept = DEFAULT_ROUTING
+                    .iter()
+                    .find(|(k, _)| *k == c.code)
+                    .and_then(|(_, d)| idx.find(RegistryKind::Department, d))
+                    .map(|d| d.id);
+                CategoryRow {
+                    code: c.code,
+                    name_zh: c.name_zh,
+                    name_en: c.name_en,
+                    department_id: dept,
+                    sort: i as i64 * 10,
+                    active: true,
+                    updated_at: at.clone(),
+                }
+            })
+            .collect();
+        let mut tx = self.db.begin().await?;
+        order_category_seed(tx.conn(), &rows).await?;
+        sla_limit_seed(tx.conn(), &table_rows(&SlaTable::default(), &at)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The SLA table as configured.
+    pub async fn sla_table(&self) -> AppResult<SlaTable> {
+        self.order_config_ensure().await?;
+        let mut t = SlaTable {
+            entries: Vec::new(),
+            ..SlaTable::default()
+        };
+        for r in self.db.sla_limits().await? {
+            let (Ok(u), Ok(l)) = (Urgency::parse(&r.urgency), SlaLimit::parse(&r.sla_limit)) else {
+                continue;
+            };
+            match (r.category.as_str(), u) {
+                (DEFAULT_KEY, Urgency::Normal) => t.default_normal = l,
+                (DEFAULT_KEY, Urgency::Urgent) => t.default_urgent = l,
+                (ACCEPT_KEY, Urgency::Normal) => t.accept_normal = l,
+                (ACCEPT_KEY, Urgency::Urgent) => t.accept_urgent = l,
+                (c, u) => t.entries.push(lianshi_domain::sla::SlaEntry {
+                    category: c.into(),
+                    urgency: u,
+                    limit: l,
+                }),
+            }
+        }
+        Ok(t)
+    }
+
+    /// The taxonomy with routing.
+    pub async fn order_categories(&self, actor: &Actor) -> AppResult<Vec<CategoryView>> {
+        perm::view_config(actor)?;
+        self.order_config_ensure().await?;
+        let idx = self.registry().await?;
+        Ok(self
+            .db
+            .order_categories()
+            .await?
+            .into_iter()
+            .map(|c| {
+                let d = c.department_id.and_then(|d| idx.get(d));
+                CategoryView {
+                    code: c.code,
+                    name_zh: c.name_zh,
+                    name_en: c.name_en,
+                    department_code: d.and_then(|d| d.code.clone()),
+                    department: d.map(|d| d.name.clone()),
+                    sort: c.sort,
+                    active: c.active,
+                }
+            })
+            .collect())
+    }
+
+    /// Create or edit a category and its routing (admin).
+    pub async fn order_category_put(
+        &self,
+        actor: &Actor,
+        inp: &CategoryInput,
+    ) -> AppResult<CategoryView> {
+        perm::edit_config(actor)?;
+        self.order_config_ensure().await?;
+        let code =
+            category_code(inp.code.as_deref().unwrap_or("")).map_err(AppError::from_invalid)?;
+        let existing = self
+            .db
+            .order_categories()
+            .await?
+            .into_iter()
+            .find(|c| c.code == code);
+        let name_zh = inp
+            .name_zh
+            .clone()
+            .or_else(|| existing.as_ref().map(|c| c.name_zh.clone()))
+            .unwrap_or_default();
+        let name_en = inp
+            .name_en
+            .clone()
+            .or_else(|| existing.as_ref().map(|c| c.name_en.clone()))
+            .unwrap_or_else(|| name_zh.clone());
+        let valid =
+            ServiceCategory::new(&code, &name_zh, &name_en).map_err(AppError::from_invalid)?;
+        let idx = self.registry().await?;
+        let department_id = match inp.department.as_deref().map(str::trim) {
+            Some("") => None,
+            Some(d) => Some(
+                idx.find(RegistryKind::Department, d)
+                    .ok_or_else(|| {
+                        AppError::bad(
+                            "department_unknown",
+                            format!("未找到部门“{d}”"),
+                            format!("no department '{d}'"),
+                        )
+                    })?
+                    .id,
+            ),
+            None => existing.as_ref().and_then(|c| c.department_id),
+        };
+        let row = CategoryRow {
+            code: valid.code,
+            name_zh: valid.name_zh,
+            name_en: valid.name_en,
+            department_id,
+            sort: inp
+                .sort
+                .or(existing.as_ref().map(|c| c.sort))
+                .unwrap_or(1000),
+            active: inp
+                .active
+                .or(existing.as_ref().map(|c| c.active))
+                .unwrap_or(true),
+            updated_at: now_text(),
+        };
+        let mut tx = self.db.begin().await?;
+        order_category_put(tx.conn(), &row).await?;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "order_category.put",
+                "order_category",
+                Some(row.code.clone()),
+                existing.as_ref().and_then(crate::registry::json),
+                crate::registry::json(&row),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.order_categories(actor)
+            .await?
+            .into_iter()
+            .find(|c| c.code == row.code)
+            .ok_or_else(|| AppError::NotFound(row.code.clone()))
+    }
+
+    /// The SLA table as stored.
+    pub async fn sla_limits(&self, actor: &Actor) -> AppResult<Vec<SlaLimitView>> {
+        perm::view_config(actor)?;
+        self.order_config_ensure().await?;
+        Ok(self
+            .db
+            .sla_limits()
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let u = Urgency::parse(&r.urgency).ok()?;
+                let l = SlaLimit::parse(&r.sla_limit).ok()?;
+                Some(SlaLimitView {
+                    category: r.category,
+                    urgency: u,
+                    limit: limit_text(l),
+                    label_zh: l.label_zh(),
+                    label_en: l.label_en(),
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Set one SLA limit (admin). Applies to orders created from now on.
+    pub async fn sla_limit_set(
+        &self,
+        actor: &Actor,
+        inp: &SlaLimitInput,
+    ) -> AppResult<SlaLimitView> {
+        perm::edit_config(actor)?;
+        self.order_config_ensure().await?;
+        let cat = inp.category.trim();
+        if cat != DEFAULT_KEY && cat != ACCEPT_KEY {
+            let known = self.db.order_categories().await?;
+            if !known.iter().any(|c| c.code == cat) {
+                return Err(AppError::bad(
+                    "category_unknown",
+                    format!("未知诉求分类“{cat}”"),
+                    format!("unknown category '{cat}'"),
+                ));
+            }
+        }
+        let u = Urgency::parse(&inp.urgency).map_err(AppError::from_invalid)?;
+        let l = SlaLimit::parse(&inp.limit).map_err(AppError::from_invalid)?;
+        let row = SlaLimitRow {
+            category: cat.into(),
+            urgency: u.as_str().into(),
+            sla_limit: limit_text(l),
+            updated_at: now_text(),
+        };
+        let mut tx = self.db.begin().await?;
+        sla_limit_put(tx.conn(), &row).await?;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "sla_limit.set",
+                "sla_limit",
+                Some(format!("{}/{}", row.category, row.urgency)),
+                None,
+                crate::registry::json(&row),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SlaLimitView {
+            category: row.category,
+            urgency: u,
+            limit: row.sla_limit,
+            label_zh: l.label_zh(),
+            label_en: l.label_en(),
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// The escalation job at `now` (see the module header). Admin or the CLI.
+    pub async fn sla_scan(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<ScanReport> {
+        perm::run_sla_scan(actor)?;
+        let idx = self.registry().await?;
+        let cal = self.calendar().await?;
+        let clock = SlaClock::new(&cal);
+        let day = clock.hours.day_minutes().max(1);
+        let now_local = now.naive_utc() + chrono::Duration::hours(8);
+        let orders = self.db.order_open_all().await?;
+        let mut pauses: HashMap<i64, Vec<PauseRow>> = HashMap::new();
+        for p in self.db.order_pauses_of_open().await? {
+            pauses.entry(p.order_id).or_default().push(p);
+        }
+        let job = job_actor("sla_scan");
+        let mut report = ScanReport {
+            at: text_of(now),
+            open_orders: orders.len(),
+            ..Default::default()
+        };
+        let mut tx = self.db.begin().await?;
+        for mut row in orders {
+            let mut ps = pauses.remove(&row.id).unwrap_or_default();
+            let Some(due) = compute_due(&cal, &row, &ps) else {
+                continue;
+            };
+            let Some(breach) = clock.breach(&due, now_local) else {
+                continue;
+            };
+            report.overdue += 1;
+            let target = (1 + breach.overdue_working_minutes / day / ESCALATION_STEP_DAYS)
+                .min(i64::from(MAX_SUPERVISION_LEVEL));
+            if target > row.supervision_level {
+                let level =
+                    u8::try_from(row.supervision_level + 1).unwrap_or(MAX_SUPERVISION_LEVEL);
+                match self
+                    .order_step(
+                        &mut tx,
+                        &idx,
+                        &cal,
+                        &mut row,
+                        &mut ps,
+                        &job,
+                        &OrderAction::Supervise { level },
+                        now,
+                        true,
+                    )
+                    .await
+                {
+                    Ok(_) => report
+                        .supervised
+                        .push((crate::order::order_ref(row.id), level)),
+                    Err(AppError::Conflict(_)) => {
+                        report.conflicts += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if row.supervision_level >= COUNCIL_LEVEL
+                && council_propose(
+                    tx.conn(),
+                    &ProposalRow {
+                        order_id: row.id,
+                        chain_id: row.chain_id,
+                        level: row.supervision_level,
+                        proposed_at: text_of(now),
+                    },
+                )
+                .await?
+            {
+                report.proposed.push(crate::order::order_ref(row.id));
+            }
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "sla.scan",
+                "order",
+                None,
+                None,
+                crate::registry::json(&report),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}

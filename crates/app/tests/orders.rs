@@ -1,0 +1,494 @@
+//! Work orders through the use cases on both backends: the 12345 state loop, optimistic locking,
+//! SLA on the official calendar (pauses across 春节), escalation by the scan, callbacks, scope.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use lianshi_app::enterprise::EnterpriseQuery;
+use lianshi_app::order::{OrderDetail, OrderInput, OrderQuery};
+use lianshi_app::user::UserInput;
+use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_domain::order::{OrderAction, OrderState, Satisfaction};
+use lianshi_store::{Db, both_backends};
+
+const PW: &str = "Lianshi@2026";
+
+async fn demo(db: Db) -> App {
+    let app = App::new(db);
+    app.demo_load(&Actor::system(Source::Demo), 30, 11)
+        .await
+        .unwrap();
+    app
+}
+
+fn admin() -> Actor {
+    Actor::system(Source::Cli)
+}
+
+/// China-local `YYYY-MM-DD HH:MM` as a UTC instant.
+fn cst(s: &str) -> DateTime<Utc> {
+    (NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap() - chrono::Duration::hours(8))
+        .and_utc()
+}
+
+async fn usccs(app: &App) -> Vec<String> {
+    app.enterprise_list(
+        &admin(),
+        &EnterpriseQuery {
+            per_page: Some(5),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .map(|e| e.uscc)
+    .collect()
+}
+
+async fn person(
+    app: &App,
+    username: &str,
+    role: &str,
+    enterprise: Option<String>,
+    department: Option<&str>,
+) -> Actor {
+    app.user_create(
+        &admin(),
+        &UserInput {
+            username: username.into(),
+            display_name: Some(format!("{username}（示例）")),
+            role: role.into(),
+            password: PW.into(),
+            enterprise,
+            department: department.map(str::to_string),
+        },
+    )
+    .await
+    .unwrap();
+    app.login(username, PW, "test", "api").await.unwrap().actor
+}
+
+fn input(uscc: &str, category: &str) -> OrderInput {
+    OrderInput {
+        enterprise: Some(uscc.into()),
+        title: Some("核心算法专利遭仿冒".into()),
+        description: Some("竞争对手仿冒算法专利，请求快速维权".into()),
+        category: Some(category.into()),
+        channel: Some("hotline".into()),
+        ..Default::default()
+    }
+}
+
+async fn step(app: &App, id: i64, a: OrderAction, at: &str) -> OrderDetail {
+    app.order_act_at(&admin(), id, &a, None, cst(at))
+        .await
+        .unwrap()
+}
+
+async fn to_in_progress(app: &App, id: i64, dept: &str, day: &str) {
+    step(app, id, OrderAction::Accept, &format!("{day} 09:10")).await;
+    step(
+        app,
+        id,
+        OrderAction::Dispatch {
+            department: dept.into(),
+        },
+        &format!("{day} 09:20"),
+    )
+    .await;
+    step(app, id, OrderAction::Start, &format!("{day} 09:30")).await;
+}
+
+both_backends!(
+    an_illegal_transition_is_refused_with_a_clear_message_and_changes_nothing,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let o = app
+            .order_create(&admin(), &input(&u[0], "ip"))
+            .await
+            .unwrap();
+        assert_eq!(o.order.state, OrderState::Registered);
+        assert_eq!(
+            o.order.department_code.as_deref(),
+            Some("scjgj"),
+            "ip routes to 市场监管"
+        );
+        assert_eq!(o.history.len(), 1);
+        let e = app
+            .order_act(
+                &admin(),
+                o.order.id,
+                &OrderAction::Start,
+                Some(o.order.version),
+            )
+            .await
+            .unwrap_err();
+        match e {
+            AppError::BadRequest { code, zh, .. } => {
+                assert_eq!(code, "order_transition_refused");
+                assert!(zh.contains("已登记") && zh.contains("签收办理"), "{zh}");
+            }
+            other => panic!("expected 400, got {other:?}"),
+        }
+        let again = app.order_get(&admin(), o.order.id).await.unwrap();
+        assert_eq!(again.order.version, o.order.version);
+        assert_eq!(again.history.len(), 1);
+    }
+);
+
+both_backends!(
+    two_officers_acting_at_once_one_wins_and_the_other_gets_a_conflict,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let o = app
+            .order_create(&admin(), &input(&u[0], "ip"))
+            .await
+            .unwrap();
+        let v = o.order.version;
+        let a = admin();
+        let accept = OrderAction::Accept;
+        let withdraw = OrderAction::Withdraw {
+            reason: "企业撤回".into(),
+        };
+        let (x, y) = tokio::join!(
+            app.order_act(&a, o.order.id, &accept, Some(v)),
+            app.order_act(&a, o.order.id, &withdraw, Some(v)),
+        );
+        let wins = [x.is_ok(), y.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "exactly one wins: {x:?} / {y:?}");
+        let lost = if x.is_err() { x } else { y };
+        assert!(matches!(lost, Err(AppError::Conflict(_))), "{lost:?}");
+        let now = app.order_get(&a, o.order.id).await.unwrap();
+        assert_eq!(now.order.version, v + 1);
+        assert_eq!(now.history.len(), 2, "one transition in the history");
+        // A stale version is refused even when the action would be legal.
+        let stale = app
+            .order_act(
+                &a,
+                o.order.id,
+                &OrderAction::Supervise { level: 1 },
+                Some(v),
+            )
+            .await;
+        assert!(matches!(stale, Err(AppError::Conflict(_))));
+    }
+);
+
+both_backends!(
+    a_suspension_across_the_spring_festival_moves_the_due_time_by_the_working_time_it_covers,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        // Thursday before 春节 2026 (holiday 02-15…02-23, make-up days 02-14 and 02-28).
+        let plain = app
+            .order_create_at(&admin(), &input(&u[0], "ip"), cst("2026-02-12 09:00"))
+            .await
+            .unwrap();
+        let o = app
+            .order_create_at(&admin(), &input(&u[1], "ip"), cst("2026-02-12 09:00"))
+            .await
+            .unwrap();
+        let due = plain.order.due.clone().unwrap();
+        assert_eq!(due.limit, "10d");
+        assert_eq!(due.at.as_deref(), Some("2026-03-04 17:30"));
+        let id = o.order.id;
+        to_in_progress(&app, id, "scjgj", "2026-02-12").await;
+        let s = step(
+            &app,
+            id,
+            OrderAction::Suspend {
+                reason: "等待企业补充侵权证据".into(),
+            },
+            "2026-02-13 10:00",
+        )
+        .await;
+        assert_eq!(s.order.state, OrderState::Suspended);
+        assert_eq!(s.order.due.as_ref().unwrap().at, None, "clock stopped");
+        let r = step(&app, id, OrderAction::Resume, "2026-02-25 10:00").await;
+        assert_eq!(r.order.state, OrderState::InProgress);
+        let d = r.order.due.unwrap();
+        // Fri 10:00–17:30 (6 h) + Sat 02-14 make-up day + 02-24 + 02-25 08:30–10:00 = 3 days.
+        assert_eq!(d.at.as_deref(), Some("2026-03-09 17:30"));
+        assert_eq!(d.paused_working_minutes, 3 * 450);
+        assert!(
+            d.explanation
+                .iter()
+                .any(|l| l.contains("挂起2026-02-13 10:00至2026-02-25 10:00")
+                    && l.contains("等待企业补充侵权证据")),
+            "{:?}",
+            d.explanation
+        );
+        assert!(d.explanation.iter().any(|l| l.contains("10个工作日")));
+        // Answered late: the breach stays explained on the finished order.
+        let done = step(
+            &app,
+            id,
+            OrderAction::Resolve {
+                text: "已协调维权".into(),
+            },
+            "2026-03-10 10:00",
+        )
+        .await;
+        let d = done.order.due.unwrap();
+        assert!(d.overdue, "resolved after the due time");
+        assert_eq!(d.overdue_working_minutes, 90);
+        assert!(d.explanation.last().unwrap().contains("已超时"));
+        assert!(
+            !done.order.overdue,
+            "a finished order is not listed as overdue"
+        );
+    }
+);
+
+both_backends!(
+    the_scan_supervises_overdue_orders_one_level_per_step_and_proposes_them_to_the_council,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let o = app
+            .order_create_at(
+                &admin(),
+                &input(&u[0], "supply_chain"),
+                cst("2026-03-02 09:00"),
+            )
+            .await
+            .unwrap();
+        let id = o.order.id;
+        assert_eq!(
+            o.order.due.as_ref().unwrap().at.as_deref(),
+            Some("2026-03-16 17:30")
+        );
+        let before = app
+            .sla_scan(&admin(), cst("2026-03-16 17:00"))
+            .await
+            .unwrap();
+        assert!(!before.supervised.iter().any(|(r, _)| r == &o.order.ref_no));
+        let first = app
+            .sla_scan(&admin(), cst("2026-03-18 12:00"))
+            .await
+            .unwrap();
+        assert!(first.supervised.contains(&(o.order.ref_no.clone(), 1)));
+        assert!(!first.proposed.contains(&o.order.ref_no));
+        let again = app
+            .sla_scan(&admin(), cst("2026-03-18 12:00"))
+            .await
+            .unwrap();
+        assert!(
+            !again.supervised.iter().any(|(r, _)| r == &o.order.ref_no),
+            "a rerun at the same time changes nothing"
+        );
+        let later = app
+            .sla_scan(&admin(), cst("2026-03-26 12:00"))
+            .await
+            .unwrap();
+        assert!(later.supervised.contains(&(o.order.ref_no.clone(), 2)));
+        assert!(later.proposed.contains(&o.order.ref_no));
+        let d = app.order_get(&admin(), id).await.unwrap();
+        assert_eq!(d.order.supervision_level, 2);
+        assert!(d.council_proposed);
+        assert_eq!(
+            d.history.iter().filter(|e| e.event == "supervised").count(),
+            2
+        );
+        let props = app.db.council_proposals(None).await.unwrap();
+        assert!(props.iter().any(|p| p.order_id == id));
+    }
+);
+
+both_backends!(
+    an_unsatisfied_callback_reopens_the_order_and_counts_against_the_department,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let ent = person(&app, "ent_cb", "enterprise", Some(u[2].clone()), None).await;
+        let o = app.order_create(&ent, &input("", "ip")).await.unwrap();
+        assert_eq!(
+            o.order.enterprise_uscc, u[2],
+            "an enterprise user files for itself"
+        );
+        assert_eq!(o.order.channel, "portal");
+        let id = o.order.id;
+        let a = admin();
+        for act in [
+            OrderAction::Accept,
+            OrderAction::Dispatch {
+                department: "scjgj".into(),
+            },
+            OrderAction::Start,
+            OrderAction::Resolve {
+                text: "已协调".into(),
+            },
+        ] {
+            app.order_act(&a, id, &act, None).await.unwrap();
+        }
+        let d = app
+            .order_callback(&ent, id, "不满意", "问题没有解决", None)
+            .await
+            .unwrap();
+        assert_eq!(d.order.state, OrderState::InProgress);
+        assert_eq!(d.order.reopen_count, 1);
+        assert_eq!(d.order.rating, Some(Satisfaction::Unsatisfied));
+        assert_eq!(d.history.last().unwrap().event, "callback_reopened");
+        assert_eq!(d.callbacks.len(), 1);
+        let scjgj = app
+            .registry()
+            .await
+            .unwrap()
+            .find(lianshi_domain::zone::RegistryKind::Department, "scjgj")
+            .unwrap()
+            .id;
+        assert_eq!(d.callbacks[0].department_id, Some(scjgj));
+        assert_eq!(d.callbacks[0].by_role, "enterprise");
+        // The redone work can be rated again; a satisfied callback ends at 已回访.
+        app.order_act(
+            &a,
+            id,
+            &OrderAction::Resolve {
+                text: "重办完成".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let ok = app
+            .order_callback(&ent, id, "satisfied", "", None)
+            .await
+            .unwrap();
+        assert_eq!(ok.order.state, OrderState::CallbackDone);
+        assert_eq!(ok.callbacks.len(), 2);
+    }
+);
+
+both_backends!(
+    out_of_scope_users_are_refused_with_forbidden,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let mine = person(&app, "ent_a", "enterprise", Some(u[0].clone()), None).await;
+        let other = app
+            .order_create(&admin(), &input(&u[1], "ip"))
+            .await
+            .unwrap();
+        let id = other.order.id;
+        assert!(matches!(
+            app.order_get(&mine, id).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.order_create(&mine, &input(&u[1], "ip")).await,
+            Err(AppError::Forbidden)
+        ));
+        let list = app.order_list(&mine, &OrderQuery::default()).await.unwrap();
+        assert!(list.items.iter().all(|o| o.enterprise_uscc == u[0]));
+        // A department sees only orders it leads or co-handles, and acts only as lead.
+        let kjj = person(&app, "kjj_officer", "department", None, Some("kjj")).await;
+        assert!(matches!(
+            app.order_get(&kjj, id).await,
+            Err(AppError::Forbidden)
+        ));
+        let a = admin();
+        app.order_act(&a, id, &OrderAction::Accept, None)
+            .await
+            .unwrap();
+        app.order_act(
+            &a,
+            id,
+            &OrderAction::Dispatch {
+                department: "kjj".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let seen = app.order_get(&kjj, id).await.unwrap();
+        let actions: Vec<&str> = seen.actions.iter().map(|x| x.action.as_str()).collect();
+        assert!(actions.contains(&"start") && actions.contains(&"return"));
+        assert!(!actions.contains(&"dispatch"), "{actions:?}");
+        assert!(matches!(
+            app.order_act(&kjj, id, &OrderAction::Close, None).await,
+            Err(AppError::Forbidden)
+        ));
+        app.order_act(&kjj, id, &OrderAction::Start, None)
+            .await
+            .unwrap();
+        let listed = app.order_list(&kjj, &OrderQuery::default()).await.unwrap();
+        assert!(listed.items.iter().any(|o| o.id == id));
+        assert!(
+            listed
+                .items
+                .iter()
+                .all(|o| o.department_code.as_deref() == Some("kjj") || !o.cohandlers.is_empty())
+        );
+        let bank = person(&app, "bank_x", "finance", None, None).await;
+        assert!(matches!(
+            app.order_list(&bank, &OrderQuery::default()).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+);
+
+both_backends!(
+    a_loaded_calendar_year_replaces_the_weekday_fallback,
+    |db: Db| async move {
+        let app = App::new(db);
+        let d = chrono::NaiveDate::from_ymd_opt(2027, 2, 5).unwrap();
+        let before = app.calendar_add_workdays(d, 1).await.unwrap();
+        assert!(
+            before.fallback_note().is_some(),
+            "2027 falls back to Mon–Fri"
+        );
+        let text = "year 2027\nsource 示例\n2027-02-06..2027-02-13 春节\nmakeup 2027-02-14\n";
+        let r = app.calendar_load(&admin(), text).await.unwrap();
+        assert_eq!(r.year, 2027);
+        let after = app.calendar_add_workdays(d, 1).await.unwrap();
+        assert_eq!(after.date.to_string(), "2027-02-14");
+        assert!(after.fallback_note().is_none());
+        let team = Actor {
+            role: lianshi_domain::Role::Team,
+            ..admin()
+        };
+        assert!(matches!(
+            app.calendar_load(&team, text).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+);
+
+both_backends!(
+    the_demo_generates_orders_across_the_loop_with_history_and_callbacks,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let all = app
+            .order_list(
+                &admin(),
+                &OrderQuery {
+                    per_page: Some(200),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(all.total >= 35, "{}", all.total);
+        let states: std::collections::HashSet<OrderState> =
+            all.items.iter().map(|o| o.state).collect();
+        for s in [OrderState::Closed, OrderState::InProgress] {
+            assert!(states.contains(&s), "{s:?} missing from {states:?}");
+        }
+        assert!(states.len() >= 5, "{states:?}");
+        let closed = all
+            .items
+            .iter()
+            .find(|o| o.state == OrderState::Closed && o.rating.is_some())
+            .unwrap();
+        let d = app.order_get(&admin(), closed.id).await.unwrap();
+        assert!(d.history.len() >= 5);
+        assert!(!d.callbacks.is_empty());
+        // Loading again adds nothing.
+        app.demo_load(&Actor::system(Source::Demo), 30, 11)
+            .await
+            .unwrap();
+        assert_eq!(app.db.order_count().await.unwrap(), all.total);
+    }
+);
