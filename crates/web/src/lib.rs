@@ -8,7 +8,9 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod open311;
 pub mod openapi;
+pub mod order_api;
 pub mod pages;
 pub mod service_api;
 
@@ -38,6 +40,8 @@ pub fn router(app: App) -> Router {
         .route("/static/app.js", get(js))
         .merge(api::routes())
         .merge(service_api::routes())
+        .merge(order_api::routes())
+        .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(security_headers))

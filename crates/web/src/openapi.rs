@@ -127,5 +127,5 @@ pub fn document_value() -> Value {
 }
 
 pub async fn document() -> Json<Value> {
-    Json(crate::service_api::merge_openapi(document_value()))
+    Json(crate::order_api::merge_openapi(crate::service_api::merge_openapi(document_value())))
 }

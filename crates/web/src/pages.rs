@@ -10,6 +10,7 @@ pub mod charts;
 pub mod console;
 pub mod enterprises;
 pub mod import;
+pub mod orders;
 pub mod registry;
 pub mod teams;
 pub mod users;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(audit::routes())
         .merge(teams::routes())
+        .merge(orders::routes())
 }
 
 /// Percent-encode for a query value.

@@ -1,0 +1,475 @@
+//! 诉求工单 pages: the list (filters, overdue badge), one order (fields, due time and why, history
+//! timeline, the actions the user may take now, callback form) and the create form, which an
+//! enterprise user reaches from the navigation as its own portal form.
+//!
+//! Every action form carries the version the page showed; if someone acted in between, the page
+//! is shown again with 409, the new state and a notice.
+
+use super::{Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, with_status};
+use crate::AppState;
+use crate::auth::{PageAuth, Posted};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::{get, post};
+use lianshi_app::AppError;
+use lianshi_app::order::{CHANNELS, EventView, OrderDetail, OrderInput, OrderQuery, OrderView};
+use lianshi_app::sla::CategoryView;
+use lianshi_domain::Role;
+use lianshi_domain::order::{ActionKind, OrderAction, OrderState, Satisfaction};
+use lianshi_domain::zone::RegistryKind;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(list).post(create))
+        .route("/orders/new", get(new_form))
+        .route("/orders/{id}", get(detail))
+        .route("/orders/{id}/act", post(act))
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+pub struct OrdersPage {
+    pub l: Layout,
+    pub rows: Vec<OrderView>,
+    pub total: i64,
+    pub pages: Vec<PageLink>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub states: Vec<Opt>,
+    pub categories: Vec<Opt>,
+    pub departments: Vec<Opt>,
+    pub q: String,
+    pub overdue: bool,
+    pub can_create: bool,
+}
+
+/// One entry of the history timeline.
+pub struct HistoryItem {
+    pub at: String,
+    pub event: String,
+    pub label: String,
+    pub to: String,
+    pub actor: String,
+    /// Texts, reasons, departments and comments of the step.
+    pub notes: Vec<String>,
+}
+
+fn history_item(h: &EventView) -> HistoryItem {
+    let notes = ["text", "reason", "department", "comment", "channel"]
+        .iter()
+        .filter_map(|k| h.payload.get(*k).and_then(|v| v.as_str()))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    HistoryItem {
+        at: super::cst(&h.at),
+        event: h.event.clone(),
+        label: h.event_label.clone(),
+        to: h.to_state_label.clone(),
+        actor: h.actor.clone(),
+        notes,
+    }
+}
+
+/// One action form: which fields it needs.
+pub struct ActionForm {
+    pub action: String,
+    pub label: String,
+    /// `none`, `department`, `text`, `reason`, `extension`, `level`, `rating`.
+    pub field: &'static str,
+    pub next_level: i64,
+    pub primary: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orders_detail.html")]
+pub struct OrderPage {
+    pub l: Layout,
+    pub d: OrderDetail,
+    pub history: Vec<HistoryItem>,
+    pub forms: Vec<ActionForm>,
+    pub departments: Vec<Opt>,
+    pub ratings: Vec<Opt>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders_form.html")]
+pub struct OrderFormPage {
+    pub l: Layout,
+    pub is_enterprise: bool,
+    pub is_staff_lead: bool,
+    pub enterprise: String,
+    pub title: String,
+    pub description: String,
+    pub tags: String,
+    pub node: String,
+    pub parent_id: String,
+    pub visit_id: String,
+    pub categories: Vec<Opt>,
+    pub urgencies: Vec<Opt>,
+    pub channels: Vec<Opt>,
+    pub departments: Vec<Opt>,
+    pub error: Option<String>,
+}
+
+fn field_of(k: ActionKind) -> &'static str {
+    match k {
+        ActionKind::Dispatch => "department",
+        ActionKind::Reply | ActionKind::Resolve => "text",
+        ActionKind::Return
+        | ActionKind::Suspend
+        | ActionKind::RefuseExtension
+        | ActionKind::Withdraw
+        | ActionKind::Reopen => "reason",
+        ActionKind::RequestExtension => "extension",
+        ActionKind::Supervise => "level",
+        ActionKind::Callback => "rating",
+        _ => "none",
+    }
+}
+
+fn state_opts(c: &Ctx, current: &str) -> Vec<Opt> {
+    let mut v = vec![Opt::new("open", c.t.get("order-state-open"), current)];
+    v.extend(OrderState::ALL.into_iter().map(|s| {
+        Opt::new(
+            s.as_str(),
+            if c.t.is_en() {
+                s.label_en()
+            } else {
+                s.label_zh()
+            },
+            current,
+        )
+    }));
+    v
+}
+
+fn category_opts(c: &Ctx, cats: &[CategoryView], current: &str) -> Vec<Opt> {
+    cats.iter()
+        .filter(|x| x.active)
+        .map(|x| {
+            Opt::new(
+                x.code.clone(),
+                if c.t.is_en() {
+                    x.name_en.clone()
+                } else {
+                    x.name_zh.clone()
+                },
+                current,
+            )
+        })
+        .collect()
+}
+
+async fn department_opts(s: &AppState, current: &str) -> Vec<Opt> {
+    match s.app.registry().await {
+        Ok(idx) => idx
+            .of_kind(RegistryKind::Department)
+            .map(|d| Opt::new(d.code.clone().unwrap_or_default(), d.name.clone(), current))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn may_create(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Admin | Role::Department | Role::Team | Role::Enterprise
+    )
+}
+
+async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let m = query_map(&parts);
+    let g = |k: &str| m.get(k).cloned().unwrap_or_default();
+    let q = OrderQuery {
+        state: Some(g("state")),
+        category: Some(g("category")),
+        department: Some(g("department")),
+        enterprise: Some(g("enterprise")),
+        chain: Some(g("chain")),
+        overdue: Some(g("overdue") == "1"),
+        q: Some(g("q")),
+        page: g("page").parse().ok(),
+        per_page: Some(30),
+        ..Default::default()
+    };
+    let p = match s.app.order_list_lang(&auth.actor, &q, c.t.is_en()).await {
+        Ok(p) => p,
+        Err(e) => return c.error(&e),
+    };
+    let cats = s
+        .app
+        .order_categories(&auth.actor)
+        .await
+        .unwrap_or_default();
+    let base = query_string(&[
+        ("state", &g("state")),
+        ("category", &g("category")),
+        ("department", &g("department")),
+        ("enterprise", &g("enterprise")),
+        ("chain", &g("chain")),
+        ("overdue", &g("overdue")),
+        ("q", &g("q")),
+    ]);
+    let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
+    let mut rows = p.items;
+    for r in &mut rows {
+        r.created_at = super::cst(&r.created_at);
+    }
+    c.page(&OrdersPage {
+        l: c.layout(&auth, c.t.get("nav-orders"), "orders"),
+        rows,
+        total: p.total,
+        pages,
+        prev,
+        next,
+        states: state_opts(&c, &g("state")),
+        categories: category_opts(&c, &cats, &g("category")),
+        departments: department_opts(&s, &g("department")).await,
+        q: g("q"),
+        overdue: g("overdue") == "1",
+        can_create: may_create(auth.actor.role),
+    })
+}
+
+async fn render_form(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    inp: &OrderInput,
+    error: Option<String>,
+) -> Response {
+    let cats = match s.app.order_categories(&auth.actor).await {
+        Ok(x) => x,
+        Err(e) => return c.error(&e),
+    };
+    let role = auth.actor.role;
+    if !may_create(role) {
+        return c.error(&AppError::Forbidden);
+    }
+    let urg = inp.urgency.clone().unwrap_or_else(|| "normal".into());
+    let chan = inp.channel.clone().unwrap_or_else(|| "hotline".into());
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let r = c.page(&OrderFormPage {
+        l: c.layout(auth, c.t.get("order-new"), "orders"),
+        is_enterprise: role == Role::Enterprise,
+        is_staff_lead: matches!(role, Role::Admin | Role::Department),
+        enterprise: inp.enterprise.clone().unwrap_or_default(),
+        title: inp.title.clone().unwrap_or_default(),
+        description: inp.description.clone().unwrap_or_default(),
+        tags: inp.tags.join("，"),
+        node: inp.node.clone().unwrap_or_default(),
+        parent_id: inp.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        visit_id: inp.visit_id.map(|p| p.to_string()).unwrap_or_default(),
+        categories: category_opts(c, &cats, inp.category.as_deref().unwrap_or("")),
+        urgencies: vec![
+            Opt::new("normal", c.t.get("order-urgency-normal"), &urg),
+            Opt::new("urgent", c.t.get("order-urgency-urgent"), &urg),
+        ],
+        channels: CHANNELS
+            .iter()
+            .filter(|(k, _, _)| *k != "portal" && *k != "open311")
+            .map(|(k, zh, en)| Opt::new(*k, c.pick(zh, en), &chan))
+            .collect(),
+        departments: department_opts(s, inp.department.as_deref().unwrap_or("")).await,
+        error,
+    });
+    with_status(r, status)
+}
+
+async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let m = query_map(&parts);
+    let inp = OrderInput {
+        enterprise: m.get("enterprise").cloned(),
+        parent_id: m.get("parent").and_then(|p| p.parse().ok()),
+        visit_id: m.get("visit").and_then(|p| p.parse().ok()),
+        category: m.get("category").cloned(),
+        ..Default::default()
+    };
+    render_form(&s, &c, &auth, &inp, None).await
+}
+
+async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let g = |k: &str| posted.get(k).filter(|v| !v.trim().is_empty());
+    let inp = OrderInput {
+        enterprise: g("enterprise"),
+        title: g("title"),
+        description: g("description"),
+        category: g("category"),
+        tags: g("tags")
+            .unwrap_or_default()
+            .split([',', '，', ' ', '、'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        urgency: g("urgency"),
+        channel: g("channel"),
+        node: g("node"),
+        department: g("department"),
+        cohandlers: posted.all("cohandlers"),
+        parent_id: g("parent_id").and_then(|p| p.parse().ok()),
+        visit_id: g("visit_id").and_then(|p| p.parse().ok()),
+    };
+    match s.app.order_create(&posted.auth.actor, &inp).await {
+        Ok(d) => see_other(&format!("/orders/{}?done=created", d.order.id)),
+        Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
+            let msg = super::enterprises::messages(&c, &e);
+            render_form(&s, &c, &posted.auth, &inp, Some(msg)).await
+        }
+        Err(e) => c.error(&e),
+    }
+}
+
+async fn render_detail(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    id: i64,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let mut d = match s.app.order_get_lang(&auth.actor, id, c.t.is_en()).await {
+        Ok(d) => d,
+        Err(e) => return c.error(&e),
+    };
+    let forms = d
+        .actions
+        .iter()
+        .map(|a| ActionForm {
+            action: a.action.clone(),
+            label: a.label.clone(),
+            field: field_of(a.kind),
+            next_level: d.order.supervision_level + 1,
+            primary: matches!(
+                a.kind,
+                ActionKind::Accept
+                    | ActionKind::Dispatch
+                    | ActionKind::Start
+                    | ActionKind::Resolve
+                    | ActionKind::Callback
+            ),
+        })
+        .collect();
+    let history = std::mem::take(&mut d.history)
+        .iter()
+        .map(history_item)
+        .collect();
+    for cb in &mut d.callbacks {
+        cb.at = super::cst(&cb.at);
+        if let Ok(r) = Satisfaction::parse(&cb.rating) {
+            cb.rating = c.pick(r.label_zh(), r.label_en());
+        }
+    }
+    let created = super::cst(&d.order.created_at);
+    let dept = d.order.department_code.clone().unwrap_or_default();
+    let title = format!("{} {}", d.order.ref_no, d.order.title);
+    c.page(&OrderPage {
+        l: c.layout(auth, title, "orders"),
+        history,
+        forms,
+        departments: department_opts(s, &dept).await,
+        ratings: Satisfaction::ALL
+            .into_iter()
+            .map(|r| Opt::new(r.as_str(), c.pick(r.label_zh(), r.label_en()), ""))
+            .collect(),
+        notice,
+        error,
+        created,
+        d,
+    })
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    auth: PageAuth,
+    parts: Parts,
+    Path(id): Path<i64>,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let m = query_map(&parts);
+    let notice = match m.get("done").map(String::as_str) {
+        Some("created") => Some(c.t.get("order-done-created").to_string()),
+        Some("acted") => Some(c.t.get("order-done-acted").to_string()),
+        _ => None,
+    };
+    render_detail(&s, &c, &auth, id, notice, None).await
+}
+
+fn action_of(p: &Posted) -> Result<OrderAction, AppError> {
+    let g = |k: &str| p.get(k).unwrap_or_default();
+    let mut v = serde_json::json!({"action": g("action")});
+    match g("action").as_str() {
+        "dispatch" => v["department"] = g("department").into(),
+        "reply" | "resolve" => v["text"] = g("text").into(),
+        "return" | "suspend" | "refuse_extension" | "withdraw" | "reopen" => {
+            v["reason"] = g("reason").into()
+        }
+        "request_extension" => {
+            v["days"] = g("days").trim().parse::<u32>().unwrap_or(0).into();
+            v["reason"] = g("reason").into();
+        }
+        "supervise" => v["level"] = g("level").trim().parse::<u8>().unwrap_or(0).into(),
+        "callback" => {
+            v["rating"] = g("rating").into();
+            v["comment"] = g("comment").into();
+        }
+        _ => {}
+    }
+    serde_json::from_value(v).map_err(|e| {
+        AppError::bad(
+            "order_action_invalid",
+            format!("无法识别的办理动作：{e}"),
+            format!("not an order action: {e}"),
+        )
+    })
+}
+
+async fn act(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let version = posted.get("version").and_then(|v| v.parse().ok());
+    let result = match action_of(&posted) {
+        Ok(a) => s.app.order_act(&posted.auth.actor, id, &a, version).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => see_other(&format!("/orders/{id}?done=acted")),
+        Err(AppError::Conflict(_)) => {
+            let r = render_detail(
+                &s,
+                &c,
+                &posted.auth,
+                id,
+                None,
+                Some(c.t.get("order-conflict").to_string()),
+            )
+            .await;
+            with_status(r, StatusCode::CONFLICT)
+        }
+        Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
+            let msg = super::enterprises::messages(&c, &e);
+            let r = render_detail(&s, &c, &posted.auth, id, None, Some(msg)).await;
+            with_status(r, StatusCode::BAD_REQUEST)
+        }
+        Err(e) => c.error(&e),
+    }
+}

@@ -1,0 +1,534 @@
+//! Work orders through the router (no ports): the JSON API on both backends, Open311 GeoReport v2,
+//! and the pages a signed-in officer uses.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use lianshi_app::{Actor, App, Source};
+use lianshi_store::{Db, both_backends};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Lianshi@2026";
+
+async fn setup(db: Db) -> (Router, App) {
+    let app = App::new(db);
+    app.demo_load(&Actor::system(Source::Demo), 30, 5)
+        .await
+        .unwrap();
+    (lianshi_web::router(app.clone()), app)
+}
+
+async fn raw(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+async fn call(
+    r: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    let (s, _, text) = raw(r, req).await;
+    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn token(r: &Router, user: &str) -> String {
+    let (s, v) = call(
+        r,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": user, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// Two enterprises other than the demo enterprise user's own (which is the first).
+async fn others(r: &Router, t: &str) -> (String, String) {
+    let (_, v) = call(r, "GET", "/api/v1/enterprises?per_page=3", Some(t), None).await;
+    let u = |i: usize| v["items"][i]["uscc"].as_str().unwrap().to_string();
+    (u(1), u(2))
+}
+
+async fn create(r: &Router, t: &str, uscc: &str, category: &str) -> Value {
+    let (s, v) = call(
+        r,
+        "POST",
+        "/api/v1/orders",
+        Some(t),
+        Some(json!({"enterprise": uscc, "title": "GPU芯片采购渠道紧张", "description": "影响训练进度",
+                    "category": category, "channel": "12345"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+both_backends!(
+    an_illegal_step_is_a_400_and_a_stale_version_a_409_with_the_current_state,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let t = token(&r, "admin").await;
+        let (u1, _) = others(&r, &t).await;
+        let o = create(&r, &t, &u1, "supply_chain").await;
+        let id = o["id"].as_i64().unwrap();
+        assert_eq!(o["state"], "registered");
+        assert_eq!(o["department_code"], "jxj");
+        assert!(o["due"]["at"].is_string(), "{o}");
+        let url = format!("/api/v1/orders/{id}/actions");
+        let (s, v) = call(
+            &r,
+            "POST",
+            &url,
+            Some(&t),
+            Some(json!({"action": "resolve", "text": "x", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["code"], "order_transition_refused");
+        assert!(v["message"].as_str().unwrap().contains("已登记"));
+        let (s, v) = call(
+            &r,
+            "POST",
+            &url,
+            Some(&t),
+            Some(json!({"action": "accept"})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("order_version_required"))
+        );
+        let (s, v) = call(
+            &r,
+            "POST",
+            &url,
+            Some(&t),
+            Some(json!({"action": "accept", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (v["state"].as_str(), v["version"].as_i64()),
+            (Some("accepted"), Some(2))
+        );
+        // A second officer still holding version 1.
+        let (s, v) = call(
+            &r,
+            "POST",
+            &url,
+            Some(&t),
+            Some(json!({"action": "dispatch", "department": "kjj", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "conflict");
+        assert_eq!(v["current"]["state"], "accepted");
+        assert_eq!(v["current"]["version"], 2);
+        let (_, d) = call(&r, "GET", &format!("/api/v1/orders/{id}"), Some(&t), None).await;
+        let events: Vec<&str> = d["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(events, ["registered", "accepted"]);
+    }
+);
+
+both_backends!(users_outside_an_orders_scope_get_403, |db: Db| async move {
+    let (r, _) = setup(db).await;
+    let admin = token(&r, "admin").await;
+    let (u1, _) = others(&r, &admin).await;
+    let ip = create(&r, &admin, &u1, "ip").await;
+    let chips = create(&r, &admin, &u1, "supply_chain").await;
+    let ent = token(&r, "ent").await;
+    let (s, v) = call(
+        &r,
+        "GET",
+        &format!("/api/v1/orders/{}", ip["id"]),
+        Some(&ent),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _) = call(
+        &r,
+        "POST",
+        "/api/v1/orders",
+        Some(&ent),
+        Some(json!({"enterprise": u1, "title": "代别人提诉求"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The demo department officer is 经信局: chips route there, IP (市场监管) does not.
+    let dept = token(&r, "dept").await;
+    let (s, _) = call(
+        &r,
+        "GET",
+        &format!("/api/v1/orders/{}", ip["id"]),
+        Some(&dept),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(
+        &r,
+        "GET",
+        &format!("/api/v1/orders/{}", chips["id"]),
+        Some(&dept),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, list) = call(&r, "GET", "/api/v1/orders?per_page=200", Some(&dept), None).await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["department_code"] == "jxj"
+                || !o["cohandlers"].as_array().unwrap().is_empty())
+    );
+    let bank = token(&r, "bank").await;
+    let (s, _) = call(&r, "GET", "/api/v1/orders", Some(&bank), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The enterprise user files for itself and rates its own order.
+    let (s, own) = call(
+        &r,
+        "POST",
+        "/api/v1/orders",
+        Some(&ent),
+        Some(json!({"title": "研发骨干人才公寓申请", "category": "talent"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{own}");
+    assert_eq!(own["channel"], "portal");
+    let (s, v) = call(
+        &r,
+        "POST",
+        &format!("/api/v1/orders/{}/callbacks", own["id"]),
+        Some(&ent),
+        Some(json!({"rating": "satisfied"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "not answered yet: {v}");
+});
+
+both_backends!(
+    an_open311_request_round_trips_with_its_status_history,
+    |db: Db| async move {
+        let (r, _) = setup(db).await;
+        let t = token(&r, "admin").await;
+        let (u1, _) = others(&r, &t).await;
+        let (s, services) = call(&r, "GET", "/open311/v2/services.json", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            services
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["service_code"] == "ip")
+        );
+        let (s, def) = call(&r, "GET", "/open311/v2/services/ip.json", None, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(def["attributes"][0]["code"], "enterprise_uscc");
+        let form = format!(
+            "api_key={t}&service_code=ip&description=%E7%AE%97%E6%B3%95%E4%B8%93%E5%88%A9%E9%81%AD%E4%BB%BF%E5%86%92&attribute%5Benterprise_uscc%5D={u1}&attribute%5Burgency%5D=urgent"
+        );
+        let (s, _, body) = raw(
+            &r,
+            Request::post("/open311/v2/requests.json")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let created: Value = serde_json::from_str(&body).unwrap();
+        let id = created[0]["service_request_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, one) = call(
+            &r,
+            "GET",
+            &format!("/open311/v2/requests/{id}.json"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{one}");
+        assert_eq!(one[0]["status"], "open");
+        assert_eq!(one[0]["service_code"], "ip");
+        assert_eq!(one[0]["description"], "算法专利遭仿冒");
+        assert!(
+            one[0]["expected_datetime"]
+                .as_str()
+                .unwrap()
+                .ends_with("+08:00")
+        );
+        // Move it on and follow it through the same endpoint.
+        let url = format!("/api/v1/orders/{id}/actions");
+        for (i, a) in [
+            json!({"action": "accept"}),
+            json!({"action": "reply", "text": "已告知维权通道"}),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut a = a;
+            a["version"] = json!(i + 1);
+            let (s, v) = call(&r, "POST", &url, Some(&t), Some(a)).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+        let (_, list) = call(
+            &r,
+            "GET",
+            &format!("/open311/v2/requests.json?service_request_id={id}&api_key={t}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(list[0]["status"], "closed");
+        let hist = list[0]["history"].as_array().unwrap();
+        assert_eq!(hist.len(), 3);
+        assert!(
+            hist[2]["notes"]
+                .as_str()
+                .unwrap()
+                .contains("已告知维权通道")
+        );
+        let (s, e) = call(
+            &r,
+            "GET",
+            &format!("/open311/v2/requests/{id}.json"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert!(
+            e[0]["description"].is_string(),
+            "GeoReport error shape: {e}"
+        );
+    }
+);
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_order_route() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let (r, _) = setup(t.db.clone()).await;
+    let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
+    let src = include_str!("../src/order_api.rs");
+    let routes: Vec<&str> = src
+        .split("\"/api/v1/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert!(routes.len() >= 8);
+    for route in routes {
+        let p = format!("/api/v1/{route}");
+        assert!(
+            doc["paths"].get(&p).is_some(),
+            "{p} missing from openapi.json"
+        );
+    }
+}
+
+fn cookie_of(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
+    let i = s.find(a)? + a.len();
+    let j = s[i..].find(b)? + i;
+    Some(&s[i..j])
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn login(r: &Router, user: &str) -> (String, String) {
+    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
+    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
+        .unwrap()
+        .to_string();
+    let form = format!(
+        "_csrf={tok}&next=%2F&username={user}&password={}",
+        enc(PASSWORD)
+    );
+    let (s, h, _) = raw(
+        r,
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
+            .body(Body::from(form))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let session = cookie_of(&h, "lianshi_session").unwrap();
+    let (_, _, home) = get(r, &session, "/orders").await;
+    let csrf = between(&home, r#"name="_csrf" value=""#, "\"")
+        .unwrap()
+        .to_string();
+    (session, csrf)
+}
+
+async fn get(r: &Router, session: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
+    raw(
+        r,
+        Request::get(uri)
+            .header(header::COOKIE, format!("lianshi_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn post(
+    r: &Router,
+    session: &str,
+    uri: &str,
+    pairs: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, String) {
+    let body = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    raw(
+        r,
+        Request::post(uri)
+            .header(header::COOKIE, format!("lianshi_session={session}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_officer_files_an_order_in_the_form_acts_on_it_and_a_stale_form_shows_the_conflict() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let (r, _) = setup(t.db.clone()).await;
+    let (session, csrf) = login(&r, "admin").await;
+    let (s, _, list) = get(&r, &session, "/orders").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("诉求工单") && list.contains("data-total="));
+    let total: i64 = between(&list, r#"data-total=""#, "\"")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total >= 35, "demo orders listed: {total}");
+    let (s, _, form) = get(&r, &session, "/orders/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains(r#"name="title""#));
+    let tok = token(&r, "admin").await;
+    let (u1, _) = others(&r, &tok).await;
+    let (s, h, body) = post(
+        &r,
+        &session,
+        "/orders",
+        &[
+            ("_csrf", &csrf),
+            ("enterprise", &u1),
+            ("title", "扩产急需新增厂房"),
+            ("category", "land"),
+            ("urgency", "normal"),
+            ("channel", "hotline"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    let loc = h
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (s, _, page) = get(&r, &session, &loc).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("扩产急需新增厂房") && page.contains("区规划和自然资源分局"),
+        "routed to 规划资源"
+    );
+    assert!(page.contains("action-accept") && !page.contains("action-start"));
+    assert!(page.contains("10个工作日"), "due explanation shown");
+    let path = loc.split('?').next().unwrap().to_string();
+    let (s, _, _) = post(
+        &r,
+        &session,
+        &format!("{path}/act"),
+        &[("_csrf", &csrf), ("action", "accept"), ("version", "1")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, stale) = post(
+        &r,
+        &session,
+        &format!("{path}/act"),
+        &[
+            ("_csrf", &csrf),
+            ("action", "withdraw"),
+            ("reason", "重复"),
+            ("version", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(stale.contains("已被他人处理") && stale.contains(r#"data-version="2""#));
+    let (_, _, page) = get(&r, &session, &path).await;
+    assert!(page.contains("已受理") && page.contains("action-dispatch"));
+    let (s, _, bad) = post(
+        &r,
+        &session,
+        "/orders",
+        &[("_csrf", &csrf), ("enterprise", &u1), ("title", " ")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("请填写诉求标题"));
+}
