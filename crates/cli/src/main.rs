@@ -70,6 +70,21 @@ enum Cmd {
         #[command(subcommand)]
         what: CalendarCmd,
     },
+    /// Work-order time limits (SLA).
+    Sla {
+        #[command(subcommand)]
+        what: SlaCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlaCmd {
+    /// Supervise (督办) overdue open orders and propose the longest-late to their chain's council.
+    Scan {
+        /// The moment to evaluate, `YYYY-MM-DD HH:MM` China time (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +95,10 @@ enum CalendarCmd {
         #[arg(allow_negative_numbers = true)]
         n: i64,
     },
+    /// Load (or replace) one year's schedule from a text file (see `YearSchedule::parse`).
+    Load { file: PathBuf },
+    /// List the years the calendar knows (shipped and loaded).
+    Years,
 }
 
 #[derive(Subcommand)]
@@ -189,13 +208,80 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
                 .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {date}"))?;
-            let shift = lianshi_domain::calendar::Calendar::official()
-                .add_workdays(d, n)
-                .map_err(|e| anyhow!("{}", e.bilingual()))?;
+            // The app's calendar includes years an administrator loaded; without a database file
+            // yet, only the shipped years exist, so do not create one just to answer.
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            let shift = if url.starts_with("sqlite:") && !std::path::Path::new(path).exists() {
+                lianshi_domain::calendar::Calendar::official()
+                    .add_workdays(d, n)
+                    .map_err(|e| anyhow!("{}", e.bilingual()))?
+            } else {
+                open(&url)
+                    .await?
+                    .calendar_add_workdays(d, n)
+                    .await
+                    .map_err(app_err)?
+            };
             if let Some(note) = shift.fallback_note() {
                 eprintln!("{note}");
             }
             println!("{}", shift.date);
+        }
+        Cmd::Calendar {
+            what: CalendarCmd::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&url).await?;
+            let r = app
+                .calendar_load(&cli_actor, &text)
+                .await
+                .map_err(app_err)?;
+            println!(
+                "已载入{}年节假日安排：{}个假期，{}个调休上班日{} / loaded {}: {} holidays, {} make-up days{}",
+                r.year,
+                r.holidays,
+                r.makeup_workdays,
+                if r.replaced {
+                    "（已替换原安排）"
+                } else {
+                    ""
+                },
+                r.year,
+                r.holidays,
+                r.makeup_workdays,
+                if r.replaced { " (replaced)" } else { "" }
+            );
+        }
+        Cmd::Calendar {
+            what: CalendarCmd::Years,
+        } => {
+            let app = open(&url).await?;
+            for y in app.calendar_years().await.map_err(app_err)? {
+                println!("{}\t{}\t{}", y.year, y.origin, y.source);
+            }
+        }
+        Cmd::Sla {
+            what: SlaCmd::Scan { at },
+        } => {
+            let now = match at {
+                Some(t) => {
+                    let local = chrono::NaiveDateTime::parse_from_str(t.trim(), "%Y-%m-%d %H:%M")
+                        .map_err(|_| {
+                        anyhow!(
+                            "时间应为 \"YYYY-MM-DD HH:MM\" / time must be \"YYYY-MM-DD HH:MM\": {t}"
+                        )
+                    })?;
+                    (local - chrono::Duration::hours(8)).and_utc()
+                }
+                None => chrono::Utc::now(),
+            };
+            let app = open(&url).await?;
+            let r = app.sla_scan(&cli_actor, now).await.map_err(app_err)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
         }
         Cmd::Visit {
             what: VisitCmd::Scan { date },
