@@ -467,6 +467,7 @@ impl App {
                     .as_deref()
                     .and_then(date_of)
                     .or_else(|| date_of(&f.created_at)),
+                assigned_on: date_of(&f.assigned_at),
                 last_visit: f.last_visit_on.as_deref().and_then(date_of),
                 indicators: indicator_figures(inds.get(&f.enterprise_id).map(Vec::as_slice)),
                 urgent_orders: Vec::new(),

@@ -229,6 +229,10 @@ pub struct PolicyWindow {
 pub struct EnterpriseFacts {
     /// When the enterprise entered the zone (registered or moved in).
     pub entered_on: Option<NaiveDate>,
+    /// When the current service team took the enterprise on (包联). A never-visited enterprise's
+    /// periodic visit counts from the later of this and `entered_on`, so taking on an old
+    /// enterprise does not create a visit "due" decades ago.
+    pub assigned_on: Option<NaiveDate>,
     pub last_visit: Option<NaiveDate>,
     pub indicators: Vec<IndicatorFigures>,
     pub urgent_orders: Vec<UrgentOrder>,
@@ -367,14 +371,25 @@ pub fn evaluate(
                 }
             }
             VisitTrigger::Periodic { months } => {
-                let (anchor, zh, en) = match (facts.last_visit, facts.entered_on) {
-                    (Some(v), _) => (Some(v), format!("上次走访{v}"), format!("last visit {v}")),
-                    (None, Some(e)) => (
+                let since_assigned = match (facts.entered_on, facts.assigned_on) {
+                    (Some(e), Some(a)) if a > e => Some(a),
+                    _ => None,
+                };
+                let (anchor, zh, en) = match (facts.last_visit, since_assigned, facts.entered_on) {
+                    (Some(v), _, _) => (Some(v), format!("上次走访{v}"), format!("last visit {v}")),
+                    (None, Some(a), _) => (
+                        Some(a),
+                        format!("{a}包联后从未走访"),
+                        format!("never visited since the team took it on on {a}"),
+                    ),
+                    (None, None, Some(e)) => (
                         Some(e),
                         format!("入驻{e}后从未走访"),
                         format!("never visited since entering on {e}"),
                     ),
-                    (None, None) => (None, "从未走访".to_string(), "never visited".to_string()),
+                    (None, None, None) => {
+                        (None, "从未走访".to_string(), "never visited".to_string())
+                    }
                 };
                 let next = match anchor {
                     Some(a) => a.checked_add_months(Months::new(*months)),
@@ -685,5 +700,22 @@ mod tests {
         let e =
             VisitRule::new("X Y", "新", "New", VisitTrigger::NewEnterprise, 5, true).unwrap_err();
         assert_eq!(e.code, "visit_rule_code_format");
+    }
+
+    #[test]
+    fn a_never_visited_old_enterprise_counts_its_periodic_visit_from_the_assignment() {
+        let f = EnterpriseFacts {
+            entered_on: Some(d("1998-03-01")),
+            assigned_on: Some(d("2025-03-10")),
+            ..Default::default()
+        };
+        assert!(
+            run(&f, "2025-09-09").is_empty(),
+            "six months have not passed since 包联"
+        );
+        let v = run(&f, "2025-09-10");
+        assert_eq!(codes(&v), vec!["periodic"]);
+        assert_eq!(v[0].triggered_on, d("2025-09-10"));
+        assert!(v[0].reason_zh.contains("包联"));
     }
 }

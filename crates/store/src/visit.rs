@@ -158,6 +158,8 @@ pub struct ScanFacts {
     /// When the record entered Lianshi (RFC 3339).
     pub created_at: String,
     pub last_visit_on: Option<String>,
+    /// When the current team took the enterprise on (RFC 3339).
+    pub assigned_at: String,
 }
 
 fn rule(r: &AnyRow) -> Result<VisitRuleRow> {
@@ -492,7 +494,7 @@ impl Db {
     /// Facts of every assigned enterprise for the rule evaluator, by enterprise id.
     pub async fn visit_scan_facts(&self) -> Result<Vec<ScanFacts>> {
         let rows = sqlx::query(
-            "SELECT a.enterprise_id, a.team_id, e.registered_on, e.created_at, \
+            "SELECT a.enterprise_id, a.team_id, a.assigned_at, e.registered_on, e.created_at, \
              (SELECT MAX(v.visited_on) FROM visits v WHERE v.enterprise_id = a.enterprise_id) AS last_visit_on \
              FROM team_assignments a JOIN enterprises e ON e.id = a.enterprise_id ORDER BY a.enterprise_id",
         )
@@ -506,6 +508,7 @@ impl Db {
                     registered_on: r.try_get("registered_on")?,
                     created_at: r.try_get("created_at")?,
                     last_visit_on: r.try_get("last_visit_on")?,
+                    assigned_at: r.try_get("assigned_at")?,
                 })
             })
             .collect()
