@@ -14,8 +14,15 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0001_foundation.sql"),
         include_str!("../migrations/postgres/0001_foundation.sql"),
     ),
+    (
+        2,
+        "0002_list_indexes",
+        include_str!("../migrations/sqlite/0002_list_indexes.sql"),
+        include_str!("../migrations/postgres/0002_list_indexes.sql"),
+    ),
     crate::team::MIGRATION,
     crate::order::MIGRATION,
+    crate::council::MIGRATION,
 ];
 
 fn neutral(t: &str) -> String {

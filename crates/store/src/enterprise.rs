@@ -164,7 +164,19 @@ fn bind_all<'q>(
     q
 }
 
-fn filter_where(backend: Backend, f: &EnterpriseFilter) -> Where {
+/// How the chain-position and tag filters are written: `IN (SELECT …)` (best when the linked set
+/// is small: the set drives the lookup) or a correlated `EXISTS` (best when it is large: the
+/// list walks enterprises in id order and stops after one page).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LinkForm {
+    In,
+    Exists,
+}
+
+/// A linked set with at least this many rows is "large" (see [`LinkForm`]).
+const LARGE_LINK_SET: i64 = 5000;
+
+fn filter_where(backend: Backend, f: &EnterpriseFilter, form: LinkForm) -> Where {
     let mut w = Where {
         sql: Vec::new(),
         args: Vec::new(),
@@ -187,10 +199,13 @@ fn filter_where(backend: Backend, f: &EnterpriseFilter) -> Where {
     ] {
         if let Some(v) = v {
             w.push(
-                |n| {
-                    format!(
+                |n| match form {
+                    LinkForm::In => format!(
                         "e.id IN (SELECT enterprise_id FROM enterprise_nodes WHERE {col} = ${n})"
-                    )
+                    ),
+                    LinkForm::Exists => format!(
+                        "EXISTS (SELECT 1 FROM enterprise_nodes l WHERE l.enterprise_id = e.id AND l.{col} = ${n})"
+                    ),
                 },
                 Arg::I(v),
             );
@@ -204,7 +219,14 @@ fn filter_where(backend: Backend, f: &EnterpriseFilter) -> Where {
     }
     if let Some(t) = &f.tag {
         w.push(
-            |n| format!("e.id IN (SELECT enterprise_id FROM enterprise_tags WHERE tag = ${n})"),
+            |n| match form {
+                LinkForm::In => {
+                    format!("e.id IN (SELECT enterprise_id FROM enterprise_tags WHERE tag = ${n})")
+                }
+                LinkForm::Exists => format!(
+                    "EXISTS (SELECT 1 FROM enterprise_tags l WHERE l.enterprise_id = e.id AND l.tag = ${n})"
+                ),
+            },
             Arg::S(t.clone()),
         );
     }
@@ -214,6 +236,39 @@ fn filter_where(backend: Backend, f: &EnterpriseFilter) -> Where {
     w
 }
 
+/// The count query of a filter that is exactly one chain-position or tag filter.
+fn link_only(f: &EnterpriseFilter) -> Option<(String, Arg)> {
+    let plain = f.q.as_deref().is_none_or(|q| q.trim().is_empty())
+        && f.only_id.is_none()
+        && f.street_id.is_none()
+        && f.park_id.is_none()
+        && f.size_band.is_none();
+    if !plain {
+        return None;
+    }
+    match (f.ecosystem_id, f.chain_id, f.node_id, &f.tag) {
+        // An enterprise has several nodes, possibly in one chain: count it once.
+        (Some(v), None, None, None) => Some((
+            "SELECT COUNT(DISTINCT enterprise_id) AS n FROM enterprise_nodes WHERE ecosystem_id = $1".into(),
+            Arg::I(v),
+        )),
+        (None, Some(v), None, None) => Some((
+            "SELECT COUNT(DISTINCT enterprise_id) AS n FROM enterprise_nodes WHERE chain_id = $1".into(),
+            Arg::I(v),
+        )),
+        // (enterprise_id, node_id) and (enterprise_id, tag) are primary keys.
+        (None, None, Some(v), None) => Some((
+            "SELECT COUNT(*) AS n FROM enterprise_nodes WHERE node_id = $1".into(),
+            Arg::I(v),
+        )),
+        (None, None, None, Some(t)) => Some((
+            "SELECT COUNT(*) AS n FROM enterprise_tags WHERE tag = $1".into(),
+            Arg::S(t.clone()),
+        )),
+        _ => None,
+    }
+}
+
 impl Db {
     /// One slice of the filtered list, with chain nodes and tags filled in.
     pub async fn enterprise_list(
@@ -221,7 +276,8 @@ impl Db {
         f: &EnterpriseFilter,
         s: Slice,
     ) -> Result<Vec<EnterpriseRow>> {
-        let mut w = filter_where(self.backend(), f);
+        let form = self.link_form(f).await?;
+        let mut w = filter_where(self.backend(), f, form);
         if let Some(a) = s.after {
             w.push(|n| format!("e.id > ${n}"), Arg::I(a));
         }
@@ -250,12 +306,57 @@ impl Db {
 
     /// How many enterprises match the filter.
     pub async fn enterprise_count(&self, f: &EnterpriseFilter) -> Result<i64> {
-        let w = filter_where(self.backend(), f);
+        // A single chain-position or tag filter is counted from its link table's covering index
+        // alone, without visiting the enterprise rows.
+        if let Some((sql, arg)) = link_only(f) {
+            let r = bind_all(sqlx::query(&sql), std::slice::from_ref(&arg))
+                .fetch_one(self.reader())
+                .await?;
+            return Ok(r.try_get("n")?);
+        }
+        let w = filter_where(self.backend(), f, LinkForm::In);
         let sql = format!("SELECT COUNT(*) AS n FROM enterprises e{}", w.text());
         let r = bind_all(sqlx::query(&sql), &w.args)
             .fetch_one(self.reader())
             .await?;
         Ok(r.try_get("n")?)
+    }
+
+    /// [`LinkForm::Exists`] when every chain-position and tag filter selects a large set.
+    async fn link_form(&self, f: &EnterpriseFilter) -> Result<LinkForm> {
+        let mut probes: Vec<(String, Arg)> = Vec::new();
+        for (col, v) in [
+            ("ecosystem_id", f.ecosystem_id),
+            ("chain_id", f.chain_id),
+            ("node_id", f.node_id),
+        ] {
+            if let Some(v) = v {
+                probes.push((
+                    format!("SELECT enterprise_id FROM enterprise_nodes WHERE {col} = $1"),
+                    Arg::I(v),
+                ));
+            }
+        }
+        if let Some(t) = &f.tag {
+            probes.push((
+                "SELECT enterprise_id FROM enterprise_tags WHERE tag = $1".into(),
+                Arg::S(t.clone()),
+            ));
+        }
+        if probes.is_empty() || f.only_id.is_some() {
+            return Ok(LinkForm::In);
+        }
+        for (sub, arg) in probes {
+            let sql = format!("SELECT COUNT(*) AS n FROM ({sub} LIMIT {LARGE_LINK_SET}) s");
+            let r = bind_all(sqlx::query(&sql), std::slice::from_ref(&arg))
+                .fetch_one(self.reader())
+                .await?;
+            let n: i64 = r.try_get("n")?;
+            if n < LARGE_LINK_SET {
+                return Ok(LinkForm::In);
+            }
+        }
+        Ok(LinkForm::Exists)
     }
 
     async fn fill_links(&self, rows: &mut [EnterpriseRow]) -> Result<()> {
