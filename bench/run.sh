@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
-cargo build --release -q -p lianshi-bench -p lianshi-cli
+cargo build --release -q -p lianshi-bench -p lianshi
 for b in import list rss; do
     echo "== $b =="
     case $b in

@@ -37,12 +37,20 @@ pub fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == flag)
 }
 
-/// A scratch directory removed on drop.
+/// A scratch directory removed on drop, under `$LIANSHI_BENCH_TMP` or `bench/out/tmp` (not the
+/// shared /tmp, which other tools clean up by prefix).
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> anyhow::Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("lianshi-bench-{tag}-{}", std::process::id()));
+        let base = std::env::var_os("LIANSHI_BENCH_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("out")
+                    .join("tmp")
+            });
+        let dir = base.join(format!("{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;

@@ -103,20 +103,20 @@ fn binary() -> anyhow::Result<PathBuf> {
                 "--release",
                 "-q",
                 "-p",
-                "lianshi-cli",
+                "lianshi",
                 "--bin",
                 "lianshi",
             ])
             .current_dir(&root)
             .status()?;
         if !st.success() {
-            bail!("cargo build --release -p lianshi-cli failed");
+            bail!("cargo build --release -p lianshi failed");
         }
     }
     let bin = root.join("target/release/lianshi");
     if !bin.exists() {
         bail!(
-            "{} is missing: run `cargo build --release -p lianshi-cli`",
+            "{} is missing: run `cargo build --release -p lianshi`",
             bin.display()
         );
     }
