@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     crate::team::MIGRATION,
     crate::order::MIGRATION,
+    crate::council::MIGRATION,
 ];
 
 fn neutral(t: &str) -> String {

@@ -10,10 +10,12 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod council;
 pub mod dialect;
 pub mod enterprise;
 pub mod order;
 pub mod registry;
+pub mod service_report;
 pub mod stats;
 pub mod team;
 pub mod testkit;
