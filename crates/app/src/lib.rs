@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod council;
 pub mod demo;
 pub mod demo_orders;
 pub mod demo_service;
@@ -17,6 +18,7 @@ pub mod order;
 pub mod policy;
 pub mod policy_service;
 pub mod registry;
+pub mod service_report;
 pub mod sla;
 pub mod stats;
 pub mod team;
