@@ -75,6 +75,26 @@ enum Cmd {
         #[command(subcommand)]
         what: SlaCmd,
     },
+    /// Reports computed from the records.
+    Report {
+        #[command(subcommand)]
+        what: ReportCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// Service figures (服务成效) of the zone over [FROM, TO], with breakdowns by team,
+    /// department and chain. Rates are fractions 0–1, null when there is nothing to count.
+    Service {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Print one JSON object instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -294,6 +314,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&url).await?;
             let r = app.visit_scan(&cli_actor, day).await.map_err(app_err)?;
             println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        Cmd::Report {
+            what: ReportCmd::Service { from, to, json },
+        } => {
+            let day = |d: &str| {
+                chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {d}"))
+            };
+            let (from, to) = (day(&from)?, day(&to)?);
+            let app = open(&url).await?;
+            let r = app
+                .service_report(&cli_actor, from, to, chrono::Utc::now())
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let rate = lianshi_domain::service::format_rate;
+                println!(
+                    "{} — {}\n走访 visits {}（逾期 overdue {}）\n诉求 orders {} / 解决 solved {}\n响应率 {} 解决率 {} 满意率 {}\n超时 breaches {}，议事会事项办结 council actions closed {}",
+                    r.from,
+                    r.to,
+                    r.zone.visits,
+                    r.zone.visits_overdue,
+                    r.zone.orders_received,
+                    r.zone.orders_solved,
+                    rate(r.zone.response_rate),
+                    rate(r.zone.resolution_rate),
+                    rate(r.zone.satisfaction_rate),
+                    r.zone.breaches,
+                    r.zone.council_actions_closed
+                );
+            }
         }
         Cmd::Migrate => {
             let db = Db::connect(&url)
