@@ -756,7 +756,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         agenda_items_delete(tx.conn(), id, None).await?;
         tx.commit().await?;
-        let escalated = self.db.council_escalated(c.chain_id).await?;
+        let escalated = self.db.council_escalated(c.chain_id, &until).await?;
         let recurring = self
             .db
             .council_recurring(c.chain_id, &since, &until, rules.min_orders)

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod council;
 pub mod demo;
+pub mod demo_councils;
 pub mod demo_orders;
 pub mod demo_service;
 pub mod enterprise;

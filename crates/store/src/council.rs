@@ -398,17 +398,18 @@ impl Db {
             .collect()
     }
 
-    /// Orders of `chain_id` proposed to its council (by the SLA scan) that are still open and on
-    /// no agenda yet, highest escalation first.
-    pub async fn council_escalated(&self, chain_id: i64) -> Result<Vec<EscalatedRow>> {
+    /// Orders of `chain_id` proposed to its council (by the SLA scan) before `until` that are
+    /// still open and on no agenda yet, highest escalation first.
+    pub async fn council_escalated(&self, chain_id: i64, until: &str) -> Result<Vec<EscalatedRow>> {
         let rows = sqlx::query(&format!(
             "SELECT o.id, o.title, e.name AS enterprise_name, o.node_id, o.category, p.level \
              FROM council_proposals p JOIN orders o ON o.id = p.order_id JOIN enterprises e ON e.id = o.enterprise_id \
-             WHERE p.chain_id = $1 AND o.state IN ({OPEN_STATES}) \
+             WHERE p.chain_id = $1 AND p.proposed_at < $2 AND o.state IN ({OPEN_STATES}) \
              AND NOT EXISTS (SELECT 1 FROM council_agenda_orders a WHERE a.order_id = o.id) \
              ORDER BY p.level DESC, p.proposed_at, o.id"
         ))
         .bind(chain_id)
+        .bind(until)
         .fetch_all(self.reader())
         .await?;
         rows.iter()
@@ -426,8 +427,8 @@ impl Db {
     }
 
     /// Recurring pain points of a chain: (node, category) pairs with at least `threshold`
-    /// orders that were registered in `[since, until)` or are still open, withdrawn ones aside.
-    /// Largest first.
+    /// orders that were registered in `[since, until)` or are still open, leaving aside withdrawn
+    /// orders and orders a council decision already answers. Largest first.
     pub async fn council_recurring(
         &self,
         chain_id: i64,
@@ -437,7 +438,8 @@ impl Db {
     ) -> Result<Vec<RecurringRow>> {
         let cond = format!(
             "o.chain_id = $1 AND o.node_id IS NOT NULL AND o.created_at < $3 AND o.state <> 'withdrawn' \
-             AND (o.created_at >= $2 OR o.state IN ({OPEN_STATES}))"
+             AND (o.created_at >= $2 OR o.state IN ({OPEN_STATES})) \
+             AND NOT EXISTS (SELECT 1 FROM council_action_orders x WHERE x.order_id = o.id)"
         );
         let rows = sqlx::query(&format!(
             "SELECT o.node_id, o.category, COUNT(*) AS n, COUNT(DISTINCT o.enterprise_id) AS ents FROM orders o \
