@@ -25,7 +25,8 @@ use lianshi_domain::order::Urgency;
 use lianshi_domain::service::{RateCounts, rates};
 use lianshi_domain::sla::{Pause, SlaClock};
 use lianshi_domain::zone::RegistryKind;
-use lianshi_store::service_report::{FigureCounts, FigureDim, FigureRecord, Metric, Period};
+use lianshi_store::service_report::{FigureCounts, Period};
+pub use lianshi_store::service_report::{FigureDim, FigureRecord, Metric};
 use std::collections::{BTreeMap, HashMap};
 
 /// The figures of one group.

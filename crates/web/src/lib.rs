@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod council_api;
 pub mod error;
 pub mod i18n;
 pub mod open311;
@@ -41,6 +42,7 @@ pub fn router(app: App) -> Router {
         .merge(api::routes())
         .merge(service_api::routes())
         .merge(order_api::routes())
+        .merge(council_api::routes())
         .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))

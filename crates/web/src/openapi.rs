@@ -127,5 +127,7 @@ pub fn document_value() -> Value {
 }
 
 pub async fn document() -> Json<Value> {
-    Json(crate::order_api::merge_openapi(crate::service_api::merge_openapi(document_value())))
+    Json(crate::council_api::merge_openapi(
+        crate::order_api::merge_openapi(crate::service_api::merge_openapi(document_value())),
+    ))
 }
