@@ -377,14 +377,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Serve { addr, demo } => {
             let app = open(&url).await?;
             if demo && app.is_empty().await.map_err(app_err)? {
-                let s = app
-                    .demo_load(&Actor::system(Source::Demo), 2000, 2026)
-                    .await
-                    .map_err(app_err)?;
-                println!(
-                    "演示园区已载入 / demo zone loaded: {} enterprises",
-                    s.enterprises
-                );
+                if url.contains(":memory:") {
+                    let s = app
+                        .demo_load(&Actor::system(Source::Demo), 2000, 2026)
+                        .await
+                        .map_err(app_err)?;
+                    println!(
+                        "演示园区已载入 / demo zone loaded: {} enterprises",
+                        s.enterprises
+                    );
+                } else {
+                    // Load in a child process: generating the demo (and hashing its accounts'
+                    // passwords) needs memory the long-running server should not keep.
+                    let exe = std::env::current_exe().context("cannot find this program")?;
+                    let status = std::process::Command::new(exe)
+                        .args(["--db", &url, "demo", "--enterprises", "2000", "--seed", "2026"])
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .context("cannot run the demo loader")?;
+                    if !status.success() {
+                        return Err(anyhow!("demo loading failed ({status})"));
+                    }
+                    println!("演示园区已载入 / demo zone loaded: 2000 enterprises");
+                    app.registry_changed();
+                }
             }
             if demo {
                 print_accounts(&lianshi_app::demo::DemoSummary {
