@@ -1,0 +1,243 @@
+//! Councils and service figures through the router (no ports), as JSON on both backends.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use lianshi_app::{Actor, App, Source};
+use lianshi_store::{Db, both_backends};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PW: &str = "Lianshi@2026";
+
+async fn setup(db: Db) -> (Router, App) {
+    let app = App::new(db);
+    app.demo_load(&Actor::system(Source::Demo), 40, 5)
+        .await
+        .unwrap();
+    (lianshi_web::router(app.clone()), app)
+}
+
+async fn call(
+    r: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn token(r: &Router, user: &str) -> String {
+    let (s, v) = call(
+        r,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": user, "password": PW})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+both_backends!(
+    the_council_api_schedules_drafts_decides_and_reports_progress_with_errors_as_codes,
+    |db: Db| async move {
+        let (r, _app) = setup(db).await;
+        let admin = token(&r, "admin").await;
+        let (s, list) = call(&r, "GET", "/api/v1/councils", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK);
+        // The demo holds four meetings per chain.
+        assert_eq!(list["total"].as_i64().unwrap() % 4, 0);
+        let chain = list["items"][0]["chain_id"].as_i64().unwrap();
+        let (s, made) = call(
+            &r,
+            "POST",
+            "/api/v1/councils/schedule",
+            Some(&admin),
+            Some(json!({"chain": chain.to_string(), "year": 2035})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{made}");
+        assert_eq!(made["total"], 4);
+        let id = made["items"][0]["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/councils/{id}/agenda/draft"),
+            Some(&admin),
+            Some(json!({"min_orders": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "agenda_rules_invalid");
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/councils/{id}/agenda"),
+            Some(&admin),
+            Some(json!({"title": "算力共享平台建设"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let item = v["agenda"][0]["id"].as_i64().unwrap();
+        let (s, act) = call(&r, "POST", &format!("/api/v1/councils/{id}/decisions"), Some(&admin),
+            Some(json!({"decision": "经信局牵头建设", "department": "jxj", "due_on": "2035-06-30", "item_id": item}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{act}");
+        let aid = act["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/council-actions/{aid}/progress"),
+            Some(&admin),
+            Some(json!({"progress": 120})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "progress_range");
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/council-actions/{aid}/progress"),
+            Some(&admin),
+            Some(json!({"progress": 100, "note": "已建成", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "done");
+        // A stale version conflicts.
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/council-actions/{aid}/progress"),
+            Some(&admin),
+            Some(json!({"progress": 50, "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        let (s, v) = call(
+            &r,
+            "DELETE",
+            &format!("/api/v1/councils/{id}/agenda/{item}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        // An enterprise user sees no councils.
+        let ent = token(&r, "ent").await;
+        let (s, _) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/councils/{id}"),
+            Some(&ent),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+);
+
+both_backends!(
+    the_figures_api_returns_the_issue_keys_and_each_figure_leads_to_its_records,
+    |db: Db| async move {
+        let (r, _app) = setup(db).await;
+        let admin = token(&r, "admin").await;
+        let (s, v) = call(&r, "GET", "/api/v1/service/figures", Some(&admin), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        for k in [
+            "visits",
+            "visits_overdue",
+            "orders_received",
+            "orders_solved",
+            "response_rate",
+            "resolution_rate",
+            "satisfaction_rate",
+            "median_handling_days",
+            "breaches",
+            "council_actions_closed",
+            "by_team",
+            "by_department",
+            "by_chain",
+            "definitions",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k}");
+        }
+        let row = &v["by_team"][0];
+        let (s, recs) = call(
+            &r,
+            "GET",
+            &format!(
+                "/api/v1/service/figures/records?metric=visits&{}",
+                row["filter"].as_str().unwrap()
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{recs}");
+        assert_eq!(recs["total"], row["visits"]);
+        let (s, e) = call(
+            &r,
+            "GET",
+            "/api/v1/service/figures/records?metric=nope",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(e["code"], "metric_unknown");
+        let (s, e) = call(
+            &r,
+            "GET",
+            "/api/v1/service/figures?from=2026-02-01&to=2026-01-01",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(e["code"], "period_invalid");
+    }
+);
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_council_and_figure_route() {
+    let t = lianshi_store::testkit::sqlite().await;
+    let r = lianshi_web::router(App::new(t.db.clone()));
+    let (s, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let src = include_str!("../src/council_api.rs");
+    let routes_fn = src.split("fn json_body").next().unwrap();
+    let routes: Vec<&str> = routes_fn
+        .split(".route(")
+        .skip(1)
+        .filter_map(|l| l.split('"').nth(1))
+        .collect();
+    assert!(routes.len() >= 12);
+    for route in routes {
+        assert!(
+            doc["paths"].get(route).is_some(),
+            "{route} missing from openapi.json"
+        );
+    }
+}
