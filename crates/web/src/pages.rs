@@ -8,10 +8,12 @@
 pub mod audit;
 pub mod charts;
 pub mod console;
+pub mod councils;
 pub mod enterprises;
 pub mod import;
 pub mod orders;
 pub mod registry;
+pub mod service_figures;
 pub mod teams;
 pub mod users;
 pub mod visits;
@@ -41,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(teams::routes())
         .merge(orders::routes())
+        .merge(councils::routes())
 }
 
 /// Percent-encode for a query value.
