@@ -62,6 +62,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.list_index.changed_all();
         let mut accounts = Vec::new();
         for a in demo::accounts() {
             accounts.push((

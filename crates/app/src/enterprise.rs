@@ -9,10 +9,87 @@ use lianshi_domain::enterprise::{EnterpriseDraft, EnterpriseInput, FieldError};
 use lianshi_domain::money::{Money, mask_phone};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_domain::{IndustryCode, Invalid, SizeBand, size};
+use lianshi_search::{Doc, Filter, Index};
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::{
-    EnterpriseFilter, EnterpriseRow, EnterpriseWrite, Slice, enterprise_insert, enterprise_update,
+    EnterpriseFilter, EnterpriseRow, EnterpriseWrite, IndexRow, Slice, enterprise_insert,
+    enterprise_update,
 };
+use std::sync::{Arc, Mutex};
+
+/// Changed ids kept for a patch of the list index; beyond this the next list rebuilds it.
+const MAX_DIRTY: usize = 20_000;
+
+/// The enterprise list index (`lianshi-search`), derived from the store: built on the first list
+/// request, patched from the store with the ids that every enterprise write path reports after
+/// its commit ([`ListIndex::changed`]), rebuilt after bulk writes ([`ListIndex::changed_all`]).
+#[derive(Default)]
+pub struct ListIndex {
+    state: Mutex<ListState>,
+    /// One build or patch at a time.
+    build: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct ListState {
+    index: Option<Arc<Index>>,
+    /// Ids written since the index was read from the store.
+    dirty: Vec<i64>,
+    /// Too many changes to patch: rebuild.
+    stale: bool,
+}
+
+impl ListState {
+    fn fresh(&self) -> Option<Arc<Index>> {
+        self.index
+            .clone()
+            .filter(|_| !self.stale && self.dirty.is_empty())
+    }
+}
+
+impl ListIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ListState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// These enterprises were written (call after the commit).
+    pub fn changed(&self, ids: &[i64]) {
+        let mut s = self.lock();
+        if s.stale {
+            return;
+        }
+        if s.dirty.len() + ids.len() > MAX_DIRTY {
+            s.stale = true;
+            s.dirty = Vec::new();
+        } else {
+            s.dirty.extend_from_slice(ids);
+        }
+    }
+
+    /// Many enterprises were written (call after the commit): rebuild on the next list.
+    pub fn changed_all(&self) {
+        let mut s = self.lock();
+        s.stale = true;
+        s.dirty = Vec::new();
+    }
+}
+
+fn doc(r: IndexRow) -> Doc {
+    Doc {
+        id: r.id,
+        name: r.name,
+        uscc: r.uscc,
+        street_id: r.street_id,
+        park_id: r.park_id,
+        size_band: r.size_band,
+        nodes: r
+            .nodes
+            .iter()
+            .map(|n| (n.node_id, n.chain_id, n.ecosystem_id))
+            .collect(),
+        tags: r.tags,
+    }
+}
 
 /// Query of the enterprise list as the UI and API send it (codes, names or ids).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -221,6 +298,53 @@ impl App {
         }
     }
 
+    /// The current list index: built from the store on first use, patched with the enterprises
+    /// written since, or rebuilt after a bulk write.
+    pub async fn list_index(&self) -> AppResult<Arc<Index>> {
+        if let Some(ix) = self.list_index.lock().fresh() {
+            return Ok(ix);
+        }
+        let _one = self.list_index.build.lock().await;
+        let (current, dirty) = {
+            let mut s = self.list_index.lock();
+            if let Some(ix) = s.fresh() {
+                return Ok(ix);
+            }
+            // Writes reported from here on land in `dirty` again; the store read below sees
+            // every write reported before (each reports after its commit).
+            let current = s.index.clone().filter(|_| !s.stale);
+            s.stale = false;
+            (current, std::mem::take(&mut s.dirty))
+        };
+        let built = match &current {
+            Some(ix) => self
+                .db
+                .enterprise_index_rows(Some(&dirty))
+                .await
+                .map(|rows| ix.patched(&dirty, rows.into_iter().map(doc).collect())),
+            None => self.db.enterprise_index_rows(None).await.map(|rows| {
+                let mut ix = Index::new();
+                for r in rows {
+                    ix.push(&doc(r));
+                }
+                ix
+            }),
+        };
+        let mut s = self.list_index.lock();
+        match built {
+            Ok(ix) => {
+                let ix = Arc::new(ix);
+                s.index = Some(ix.clone());
+                Ok(ix)
+            }
+            Err(e) => {
+                // The taken changes are not applied: rebuild next time.
+                s.stale = true;
+                Err(e.into())
+            }
+        }
+    }
+
     /// The filtered, paged list an actor may see.
     pub async fn enterprise_list(
         &self,
@@ -237,11 +361,29 @@ impl App {
         let page = q.page.unwrap_or(1).max(1);
         let slice = Slice {
             limit: per_page,
-            offset: (page - 1) * per_page,
+            offset: (page - 1).saturating_mul(per_page),
             after: q.after,
         };
-        let rows = self.db.enterprise_list(&f, slice).await?;
-        let total = self.db.enterprise_count(&f).await?;
+        // Filter, count and slice in the in-memory list index; load only the slice's rows.
+        let ix = self.list_index().await?;
+        let hits = ix.query(
+            &Filter {
+                q: f.q.as_deref(),
+                ecosystem_id: f.ecosystem_id,
+                chain_id: f.chain_id,
+                node_id: f.node_id,
+                street_id: f.street_id,
+                park_id: f.park_id,
+                tag: f.tag.as_deref(),
+                size_band: f.size_band.as_deref(),
+                only_id: f.only_id,
+            },
+            usize::try_from(slice.offset).unwrap_or(usize::MAX),
+            per_page as usize,
+            slice.after,
+        );
+        let rows = self.db.enterprise_by_ids(&hits.ids).await?;
+        let total = hits.total as i64;
         let full = policy::sees_full_phone(actor);
         let next_after = (rows.len() as i64 == per_page)
             .then(|| rows.last().map(|r| r.id))
@@ -411,6 +553,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.list_index.changed(&[id]);
         let row = self
             .db
             .enterprise_by_id(id)
@@ -470,6 +613,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.list_index.changed(&[row.id]);
         let row = self
             .db
             .enterprise_by_id(row.id)

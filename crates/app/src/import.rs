@@ -222,7 +222,7 @@ impl App {
             return Ok(report);
         }
         let mut tx = self.db.begin().await?;
-        enterprise_upsert_many(tx.conn(), &good, |w| !existing.contains(&w.uscc)).await?;
+        let ids = enterprise_upsert_many(tx.conn(), &good, |w| !existing.contains(&w.uscc)).await?;
         let sample = |new: bool| -> Vec<&str> {
             good.iter()
                 .filter(|w| existing.contains(&w.uscc) != new)
@@ -249,6 +249,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.list_index.changed(&ids);
         report.written = true;
         Ok(report)
     }

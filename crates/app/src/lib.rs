@@ -199,6 +199,7 @@ pub struct App {
     pub db: Db,
     registry: Arc<RwLock<Option<Arc<RegistryIndex>>>>,
     throttle: Arc<Mutex<Throttle>>,
+    list_index: Arc<enterprise::ListIndex>,
 }
 
 impl App {
@@ -207,6 +208,7 @@ impl App {
             db,
             registry: Arc::new(RwLock::new(None)),
             throttle: Arc::new(Mutex::new(Throttle::default())),
+            list_index: Arc::default(),
         }
     }
 

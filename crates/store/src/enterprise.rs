@@ -70,6 +70,19 @@ pub struct EnterpriseWrite {
     pub tags: Vec<String>,
 }
 
+/// The columns the app's list index (`lianshi-search`) holds of one enterprise.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexRow {
+    pub id: i64,
+    pub name: String,
+    pub uscc: String,
+    pub street_id: Option<i64>,
+    pub park_id: Option<i64>,
+    pub size_band: Option<String>,
+    pub nodes: Vec<NodeLink>,
+    pub tags: Vec<String>,
+}
+
 /// Filters of the enterprise list. All are ANDed; `None` means no filter.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnterpriseFilter {
@@ -270,6 +283,122 @@ fn link_only(f: &EnterpriseFilter) -> Option<(String, Arg)> {
 }
 
 impl Db {
+    /// These enterprises (ids from the list index), in id order, with chain nodes and tags.
+    /// Ids that do not exist are skipped.
+    pub async fn enterprise_by_ids(&self, ids: &[i64]) -> Result<Vec<EnterpriseRow>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            // The ids are integers, so inlining them is safe.
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT {COLS} FROM enterprises WHERE id IN ({list}) ORDER BY id"
+            ))
+            .persistent(false)
+            .fetch_all(self.reader())
+            .await?;
+            for r in &rows {
+                out.push(row(r)?);
+            }
+        }
+        out.sort_by_key(|r| r.id);
+        self.fill_links(&mut out).await?;
+        Ok(out)
+    }
+
+    /// The list-index columns of every enterprise (`ids = None`) or of these ids, in id order.
+    /// Read in id ranges so that a full load of 1 M enterprises never holds all driver rows.
+    pub async fn enterprise_index_rows(&self, ids: Option<&[i64]>) -> Result<Vec<IndexRow>> {
+        const CHUNK: i64 = 50_000;
+        let mut out: Vec<IndexRow> = Vec::new();
+        let mut chunks: Vec<String> = Vec::new();
+        if let Some(ids) = ids {
+            for c in ids.chunks(500) {
+                let list = c.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                chunks.push(format!("IN ({list})"));
+            }
+        }
+        let mut after = 0i64;
+        let mut k = 0usize;
+        loop {
+            // Either the next id range of a full load or the next chunk of the given ids.
+            let (ents, cond) = match ids {
+                None => {
+                    let rows = sqlx::query(
+                        "SELECT id, name, uscc, street_id, park_id, size_band FROM enterprises WHERE id > $1 ORDER BY id LIMIT $2",
+                    )
+                    .bind(after)
+                    .bind(CHUNK)
+                    .fetch_all(self.reader())
+                    .await?;
+                    let Some(last) = rows.last() else { break };
+                    let hi: i64 = last.try_get("id")?;
+                    let cond = format!("> {after} AND enterprise_id <= {hi}");
+                    after = hi;
+                    (rows, cond)
+                }
+                Some(_) => {
+                    let Some(c) = chunks.get(k) else { break };
+                    k += 1;
+                    let rows = sqlx::query(&format!(
+                        "SELECT id, name, uscc, street_id, park_id, size_band FROM enterprises WHERE id {c} ORDER BY id"
+                    ))
+                    .persistent(false)
+                    .fetch_all(self.reader())
+                    .await?;
+                    (rows, c.clone())
+                }
+            };
+            let base = out.len();
+            for r in &ents {
+                out.push(IndexRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    uscc: r.try_get("uscc")?,
+                    street_id: r.try_get("street_id")?,
+                    park_id: r.try_get("park_id")?,
+                    size_band: r.try_get("size_band")?,
+                    nodes: Vec::new(),
+                    tags: Vec::new(),
+                });
+            }
+            drop(ents);
+            let part = &mut out[base..];
+            let find = |part: &[IndexRow], id: i64| part.binary_search_by_key(&id, |r| r.id).ok();
+            let nodes = sqlx::query(&format!(
+                "SELECT enterprise_id, node_id, chain_id, ecosystem_id FROM enterprise_nodes WHERE enterprise_id {cond} ORDER BY enterprise_id, node_id"
+            ))
+            .persistent(false)
+            .fetch_all(self.reader())
+            .await?;
+            for n in &nodes {
+                if let Some(i) = find(part, n.try_get("enterprise_id")?) {
+                    part[i].nodes.push(NodeLink {
+                        node_id: n.try_get("node_id")?,
+                        chain_id: n.try_get("chain_id")?,
+                        ecosystem_id: n.try_get("ecosystem_id")?,
+                    });
+                }
+            }
+            drop(nodes);
+            let tags = sqlx::query(&format!(
+                "SELECT enterprise_id, tag FROM enterprise_tags WHERE enterprise_id {cond} ORDER BY enterprise_id, tag"
+            ))
+            .persistent(false)
+            .fetch_all(self.reader())
+            .await?;
+            for t in &tags {
+                if let Some(i) = find(part, t.try_get("enterprise_id")?) {
+                    part[i].tags.push(t.try_get("tag")?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// One slice of the filtered list, with chain nodes and tags filled in.
     pub async fn enterprise_list(
         &self,
