@@ -1,0 +1,354 @@
+//! The 链上议事会 and 服务成效 pages through the router (no ports): sign in like a browser, read
+//! the figures and follow their links, post the council forms.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use lianshi_app::{Actor, App, Source};
+use lianshi_store::Db;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Lianshi@2026";
+
+/// A fresh SQLite file with the demo zone and the router over it.
+async fn setup() -> (Router, App) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "lianshi-council-pages-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let app = App::new(db);
+    app.demo_load(&Actor::system(Source::Demo), 40, 5)
+        .await
+        .unwrap();
+    (lianshi_web::router(app.clone()), app)
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(r: &Router, req: Request<Body>) -> Resp {
+    let resp = r.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+fn csrf_of(html: &str) -> String {
+    between(html, r#"name="_csrf" value=""#, "\"")
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&amp;", "&")
+        .replace("&#38;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+}
+
+/// A displayed count (`1,280`) as a number.
+fn number(s: &str) -> i64 {
+    s.replace(',', "").trim().parse().unwrap()
+}
+
+struct Browser {
+    r: Router,
+    session: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn login(r: &Router, user: &str) -> Browser {
+        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
+        let login_csrf = set_cookie(&page.headers, "lianshi_login_csrf").unwrap();
+        let body = form_body(&[
+            ("_csrf", &csrf_of(&page.body)),
+            ("next", "/"),
+            ("username", user),
+            ("password", PASSWORD),
+        ]);
+        let resp = send(
+            r,
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+        let mut b = Browser {
+            r: r.clone(),
+            session: set_cookie(&resp.headers, "lianshi_session").unwrap(),
+            csrf: String::new(),
+        };
+        b.csrf = csrf_of(&b.get("/").await.body);
+        assert!(!b.csrf.is_empty());
+        b
+    }
+
+    async fn get(&self, uri: &str) -> Resp {
+        send(
+            &self.r,
+            Request::get(uri)
+                .header(header::COOKIE, format!("lianshi_session={}", self.session))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post_raw(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
+        send(
+            &self.r,
+            Request::post(uri)
+                .header(header::COOKIE, format!("lianshi_session={}", self.session))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form_body(pairs)))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
+        let mut all = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        self.post_raw(uri, &all).await
+    }
+}
+
+/// The displayed text and link of a zone card.
+fn card(html: &str, key: &str) -> (String, String) {
+    let start = html
+        .find(&format!(r#"data-figure="{key}"><span class="num">"#))
+        .unwrap_or_else(|| panic!("card {key}"));
+    let head = &html[..start];
+    let href = head[head.rfind("href=\"").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap();
+    let text = between(&html[start..], r#"<span class="num">"#, "<").unwrap();
+    (text.to_string(), unescape(href))
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+#[tokio::test]
+async fn the_figures_page_shows_the_apps_zone_figures_and_every_card_opens_records_of_that_count() {
+    let (r, app) = setup().await;
+    let admin = Browser::login(&r, "admin").await;
+    let to = App::today();
+    let from = to - Duration::days(200);
+    let page = admin.get(&format!("/service?from={from}&to={to}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let login = app
+        .login("admin", PASSWORD, "test", "session")
+        .await
+        .unwrap();
+    let (actor, _) = app.authenticate(&login.token).await.unwrap();
+    let rep = app
+        .service_report(&actor, from, to, Utc::now())
+        .await
+        .unwrap();
+    let z = &rep.zone;
+    for (key, want) in [
+        ("visits", z.visits),
+        ("visits_overdue", z.visits_overdue),
+        ("orders_received", z.orders_received),
+        ("orders_solved", z.orders_solved),
+        ("breaches", z.breaches),
+        ("council_actions_closed", z.council_actions_closed),
+    ] {
+        let (text, href) = card(&page.body, key);
+        assert_eq!(number(&text), want, "{key}");
+        // The records behind the card: as many as the figure says.
+        let rec = admin.get(&href).await;
+        assert_eq!(rec.status, StatusCode::OK, "{href}: {}", rec.body);
+        let total: i64 = between(&rec.body, r#"data-total=""#, "\"")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(total, want, "{key} records at {href}");
+        if want <= 1000 {
+            assert_eq!(
+                rec.body.matches("<tr data-kind=").count() as i64,
+                want,
+                "{key} rows"
+            );
+        }
+    }
+    for (key, want) in [
+        ("response_rate", z.response_rate),
+        ("resolution_rate", z.resolution_rate),
+        ("satisfaction_rate", z.satisfaction_rate),
+    ] {
+        assert_eq!(card(&page.body, key).0, pct(want), "{key}");
+    }
+    // A team's visits in the ranking open that team's visit records.
+    let team = &rep.by_team[0];
+    let href = format!("/service/records?metric=visits&{}", team.filter);
+    assert!(
+        unescape(&page.body).contains(&href),
+        "team link {href} on the page"
+    );
+    let rec = admin.get(&href).await;
+    assert_eq!(
+        rec.body.matches("<tr data-kind=\"visit\"").count() as i64,
+        team.figures.visits
+    );
+    // English works.
+    let en = admin.get("/service?lang=en").await;
+    assert!(en.body.contains("Resolution rate"));
+}
+
+#[tokio::test]
+async fn records_out_of_scope_and_councils_for_enterprises_are_refused_with_403() {
+    let (r, _app) = setup().await;
+    let member = Browser::login(&r, "team1_2").await;
+    // Aggregates are for everyone in the loop…
+    assert_eq!(member.get("/service").await.status, StatusCode::OK);
+    // …records only for one's own scope.
+    let zone = member.get("/service/records?metric=visits&dim=zone").await;
+    assert_eq!(zone.status, StatusCode::FORBIDDEN, "{}", zone.body);
+    let ent = Browser::login(&r, "ent").await;
+    assert_eq!(ent.get("/councils").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(ent.get("/service").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(ent.get("/councils/1").await.status, StatusCode::FORBIDDEN);
+    // Only the secretariat schedules.
+    let dept = Browser::login(&r, "dept").await;
+    let resp = dept
+        .post("/councils/schedule", &[("chain", "x"), ("year", "2030")])
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_decision_posted_through_the_form_appears_as_an_action_item_and_without_csrf_nothing_changes()
+ {
+    let (r, _app) = setup().await;
+    let admin = Browser::login(&r, "admin").await;
+    let list = admin.get("/councils").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let id = between(&list.body, r#"<tr data-council=""#, "\"").expect("a meeting");
+    let uri = format!("/councils/{id}");
+    let page = admin.get(&uri).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let actions = |html: &str| -> usize {
+        between(html, r#"data-actions=""#, "\"")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = actions(&page.body);
+    let dept = between(
+        &page.body,
+        r#"<select name="department" required><option value="">"#,
+        "</select>",
+    )
+    .and_then(|s| between(s, r#"<option value=""#, "\""))
+    .expect("a department option")
+    .to_string();
+    let due = (App::today() + Duration::days(30)).to_string();
+    let decision = "协调算力券优先支持GPU采购（页面测试）";
+    let fields = [
+        ("decision", decision),
+        ("department", dept.as_str()),
+        ("due_on", due.as_str()),
+    ];
+    // Without the CSRF token: refused, nothing recorded.
+    let refused = admin
+        .post_raw(&format!("/councils/{id}/decisions"), &fields)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let same = admin.get(&uri).await;
+    assert_eq!(actions(&same.body), before);
+    assert!(!same.body.contains(decision));
+    // With it: an action item with owner and due date.
+    let ok = admin
+        .post(&format!("/councils/{id}/decisions"), &fields)
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = admin.get(&uri).await;
+    assert_eq!(actions(&after.body), before + 1);
+    let row = &after.body[after.body.find(decision).expect("the decision")..];
+    assert!(row[..row.find("</tr>").unwrap()].contains(&due));
+    // The agenda can be added to and redrafted through the forms.
+    let add = admin
+        .post(
+            &format!("/councils/{id}/agenda"),
+            &[("title", "人才公寓供给（页面测试）")],
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.body);
+    let redraft = admin
+        .post(&format!("/councils/{id}/agenda/draft"), &[])
+        .await;
+    assert_eq!(redraft.status, StatusCode::SEE_OTHER, "{}", redraft.body);
+    assert!(
+        admin
+            .get(&uri)
+            .await
+            .body
+            .contains("人才公寓供给（页面测试）")
+    );
+}
