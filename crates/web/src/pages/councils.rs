@@ -63,6 +63,8 @@ pub struct CouncilsPage {
 pub struct ActionLine {
     pub a: ActionView,
     pub can_report: bool,
+    /// Width of the progress bar in pixels (of 120).
+    pub bar: i64,
     pub item_title: String,
 }
 
@@ -247,7 +249,10 @@ async fn render_detail(
         .collect::<Vec<_>>();
     let actions = std::mem::take(&mut v.actions)
         .into_iter()
-        .map(|x| {
+        .map(|mut x| {
+            for u in &mut x.updates {
+                u.at = super::cst(&u.at);
+            }
             let can_report = a.role == Role::Admin
                 || (a.role == Role::Department
                     && a.department_id.is_some()
@@ -258,6 +263,7 @@ async fn render_detail(
                 .map(|l| l.item.title.clone())
                 .unwrap_or_default();
             ActionLine {
+                bar: x.progress.clamp(0, 100) * 120 / 100,
                 a: x,
                 can_report,
                 item_title,
