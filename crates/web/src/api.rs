@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::auth::{ApiAuth, client};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, json_body, query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
@@ -70,29 +70,6 @@ async fn token(
 
 async fn me(ApiAuth(a): ApiAuth) -> Json<lianshi_app::Actor> {
     Json(a)
-}
-
-/// Parse a JSON body with a 400 that says what is wrong (axum's own rejection is plain text).
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError(AppError::bad(
-            "body_invalid",
-            format!("请求体 JSON 无效：{e}"),
-            format!("invalid JSON body: {e}"),
-        ))
-    })
-}
-
-fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Result<T, ApiError> {
-    Query::<T>::try_from_uri(&parts.uri)
-        .map(|q| q.0)
-        .map_err(|e| {
-            ApiError(AppError::bad(
-                "query_invalid",
-                format!("查询参数无效：{e}"),
-                format!("invalid query: {e}"),
-            ))
-        })
 }
 
 async fn list(

@@ -4,9 +4,9 @@
 
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, json_body, query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
@@ -42,28 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/council-actions/{id}/orders", post(link_order))
         .route("/api/v1/service/figures", get(figures))
         .route("/api/v1/service/figures/records", get(records))
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError(AppError::bad(
-            "body_invalid",
-            format!("请求体 JSON 无效：{e}"),
-            format!("invalid JSON body: {e}"),
-        ))
-    })
-}
-
-fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Result<T, ApiError> {
-    Query::<T>::try_from_uri(&parts.uri)
-        .map(|q| q.0)
-        .map_err(|e| {
-            ApiError(AppError::bad(
-                "query_invalid",
-                format!("查询参数无效：{e}"),
-                format!("invalid query: {e}"),
-            ))
-        })
 }
 
 #[derive(Deserialize, Default)]

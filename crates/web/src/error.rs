@@ -45,3 +45,29 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Parse a JSON body with a 400 that says what is wrong (axum's own rejection is plain text).
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &axum::body::Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError(AppError::bad(
+            "body_invalid",
+            format!("请求体 JSON 无效：{e}"),
+            format!("invalid JSON body: {e}"),
+        ))
+    })
+}
+
+/// Parse the query string with a 400 that says what is wrong.
+pub fn query<T: serde::de::DeserializeOwned>(
+    parts: &axum::http::request::Parts,
+) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .map_err(|e| {
+            ApiError(AppError::bad(
+                "query_invalid",
+                format!("查询参数无效：{e}"),
+                format!("invalid query: {e}"),
+            ))
+        })
+}

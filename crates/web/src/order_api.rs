@@ -8,9 +8,9 @@
 
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, json_body, query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -37,28 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sla-limits", get(limits).put(limit_put))
         .route("/api/v1/sla/scan", post(scan))
         .route("/api/v1/calendar/years", get(years).post(year_load))
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError(AppError::bad(
-            "body_invalid",
-            format!("请求体 JSON 无效：{e}"),
-            format!("invalid JSON body: {e}"),
-        ))
-    })
-}
-
-fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Result<T, ApiError> {
-    Query::<T>::try_from_uri(&parts.uri)
-        .map(|q| q.0)
-        .map_err(|e| {
-            ApiError(AppError::bad(
-                "query_invalid",
-                format!("查询参数无效：{e}"),
-                format!("invalid query: {e}"),
-            ))
-        })
 }
 
 /// A 409 carrying the order as it is now (when the caller may still see it).
