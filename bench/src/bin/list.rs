@@ -333,6 +333,37 @@ async fn main() -> anyhow::Result<()> {
     let router = lianshi_web::router(app.clone());
     let kinds = kinds(&app).await?;
 
+    // Cold: the first list request builds the in-memory list index from the store.
+    let rss = || -> f64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    let rss_before = rss();
+    let t = Instant::now();
+    let (st, _) = get(
+        &router,
+        "/api/v1/enterprises?q=%E6%99%BA%E8%83%BD",
+        bearer(),
+    )
+    .await?;
+    let cold = t.elapsed();
+    if st != StatusCode::OK {
+        bail!("cold request answered {st}");
+    }
+    println!(
+        "cold: first list request (builds the list index) {} ms; VmRSS {:.0} → {:.0} MB",
+        ms(cold),
+        rss_before,
+        rss()
+    );
+
     // Does the page exist?
     let (st, _) = get(&router, "/enterprises", cookie()).await?;
     let page_ok = st == StatusCode::OK;
@@ -340,7 +371,8 @@ async fn main() -> anyhow::Result<()> {
         println!("page /enterprises answered {st}: measuring the API only");
     }
 
-    // Warm-up pass (not recorded) and correctness check: the API's ids equal the floor's.
+    // Warm-up pass (not recorded) and correctness check: the API's ids equal the floor's and
+    // its total equals a COUNT(*) of the floor's filter.
     let mut samples: Vec<Samples> = kinds.iter().map(|_| Samples::default()).collect();
     for (k, s) in kinds.iter().zip(samples.iter_mut()) {
         let ids = floor(&app, k).await?;
@@ -366,6 +398,28 @@ async fn main() -> anyhow::Result<()> {
             bail!(
                 "{}: API ids {api_ids:?} differ from the floor's {ids:?}",
                 k.label
+            );
+        }
+        let w = if k.floor_where.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", k.floor_where)
+        };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM enterprises e{w}");
+        let mut cq = sqlx::query(&count_sql);
+        for a in &k.floor_args {
+            cq = match a {
+                FloorArg::I(i) => cq.bind(*i),
+                FloorArg::S(s) => cq.bind(s.clone()),
+            };
+        }
+        let exact: i64 = cq.fetch_one(app.db.reader()).await?.try_get("n")?;
+        // `total` counts the filter without the `after=` cursor, the floor's filter includes it.
+        if !k.query.contains("after=") && v["total"].as_i64() != Some(exact) {
+            bail!(
+                "{}: API total {} differs from COUNT(*) {exact}",
+                k.label,
+                v["total"]
             );
         }
         s.total = match &v["total"] {

@@ -13,6 +13,7 @@
 //! position of the enterprise, independently of the others.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Marks "no value" in the id columns (store ids are positive).
 const NONE: i64 = i64::MIN;
@@ -55,7 +56,7 @@ pub struct Hits {
 }
 
 /// The index. Cheap to query concurrently (`&self`); changes build a new one.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Index {
     ids: Vec<i64>,
     /// `lower(name) SEP lower(uscc) SEP` per entry.
@@ -73,6 +74,21 @@ pub struct Index {
     sizes: Vec<String>,
     tag_names: Vec<String>,
     tag_codes: HashMap<String, u32>,
+    /// Posting lists (sorted entry positions) of the equality filters asked so far, built on
+    /// first use by one pass over the column.
+    postings: Mutex<HashMap<Key, Arc<Vec<u32>>>>,
+}
+
+/// One equality filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Street(i64),
+    Park(i64),
+    Size(u8),
+    Node(i64),
+    Chain(i64),
+    Ecosystem(i64),
+    Tag(u32),
 }
 
 impl Index {
@@ -189,6 +205,7 @@ impl Index {
             sizes: self.sizes.clone(),
             tag_names: self.tag_names.clone(),
             tag_codes: self.tag_codes.clone(),
+            postings: Mutex::default(),
         };
         out.text_start.push(0);
         out.node_start.push(0);
@@ -231,104 +248,157 @@ impl Index {
                 None => return Hits::default(),
             },
         };
-        let start = after.map_or(0, |a| self.ids.partition_point(|id| *id <= a));
-        let mut hits = Hits::default();
-        let take = |hits: &mut Hits, i: usize, seen: usize| {
-            // `seen` = matches before this one.
-            let in_slice = match after {
-                Some(_) => i >= start && hits.ids.len() < limit,
-                None => seen >= offset && hits.ids.len() < limit,
+        let mut lists: Vec<Arc<Vec<u32>>> = Vec::new();
+        for key in [
+            f.street_id.map(Key::Street),
+            f.park_id.map(Key::Park),
+            size.map(Key::Size),
+            f.node_id.map(Key::Node),
+            f.chain_id.map(Key::Chain),
+            f.ecosystem_id.map(Key::Ecosystem),
+            tag.map(Key::Tag),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            lists.push(self.posting(key));
+        }
+        if let Some(id) = f.only_id {
+            let one = match self.ids.binary_search(&id) {
+                Ok(i) => vec![i as u32],
+                Err(_) => Vec::new(),
             };
-            if in_slice {
-                hits.ids.push(self.ids[i]);
+            lists.push(Arc::new(one));
+        }
+        lists.sort_by_key(|l| l.len());
+        let scanned;
+        let found: &[u32] = match (&needle, lists.first()) {
+            (Some(n), _) => {
+                scanned = intersect(self.scan(n), &lists);
+                &scanned
+            }
+            (None, Some(first)) if lists.len() == 1 => first,
+            (None, Some(first)) => {
+                scanned = intersect(first.to_vec(), &lists[1..]);
+                &scanned
+            }
+            (None, None) => {
+                // No filter: the total is the length, the slice a range of ids.
+                let from = match after {
+                    Some(a) => self.ids.partition_point(|id| *id <= a),
+                    None => offset.min(self.ids.len()),
+                };
+                let to = from.saturating_add(limit).min(self.ids.len());
+                return Hits {
+                    total: self.ids.len(),
+                    ids: self.ids[from..to].to_vec(),
+                };
             }
         };
-        let plain = f.ecosystem_id.is_none()
-            && f.chain_id.is_none()
-            && f.node_id.is_none()
-            && f.street_id.is_none()
-            && f.park_id.is_none()
-            && tag.is_none()
-            && size.is_none()
-            && f.only_id.is_none();
-        if plain && needle.is_none() {
-            // No filter: the total is the length, the slice a range.
-            hits.total = self.ids.len();
-            let from = if after.is_some() {
-                start
-            } else {
-                offset.min(self.ids.len())
-            };
-            let to = from.saturating_add(limit).min(self.ids.len());
-            hits.ids = self.ids[from..to].to_vec();
-            return hits;
-        }
-        let matches = |i: usize| -> bool {
-            if let Some(id) = f.only_id
-                && self.ids[i] != id
-            {
-                return false;
-            }
-            if let Some(s) = f.street_id
-                && self.street[i] != s
-            {
-                return false;
-            }
-            if let Some(p) = f.park_id
-                && self.park[i] != p
-            {
-                return false;
-            }
-            if let Some(s) = size
-                && self.size[i] != s
-            {
-                return false;
-            }
-            if f.node_id.is_some() || f.chain_id.is_some() || f.ecosystem_id.is_some() {
-                let ns = &self.nodes[self.node_start[i] as usize..self.node_start[i + 1] as usize];
-                for (k, v) in [(0, f.node_id), (1, f.chain_id), (2, f.ecosystem_id)] {
-                    if let Some(v) = v
-                        && !ns.iter().any(|n| n[k] == v)
-                    {
-                        return false;
-                    }
-                }
-            }
-            if let Some(t) = tag
-                && !self.tags[self.tag_start[i] as usize..self.tag_start[i + 1] as usize]
-                    .contains(&t)
-            {
-                return false;
-            }
-            true
+        let from = match after {
+            Some(a) => found.partition_point(|i| self.ids[*i as usize] <= a),
+            None => offset.min(found.len()),
         };
-        match needle {
-            None => {
-                for i in 0..self.ids.len() {
-                    if matches(i) {
-                        let seen = hits.total;
-                        take(&mut hits, i, seen);
-                        hits.total += 1;
-                    }
-                }
-            }
-            Some(n) => {
-                let finder = memchr::memmem::Finder::new(&n);
-                let mut pos = 0;
-                while let Some(m) = finder.find(&self.text[pos..]) {
-                    let at = pos + m;
-                    let i = self.text_start.partition_point(|s| *s <= at) - 1;
-                    if matches(i) {
-                        let seen = hits.total;
-                        take(&mut hits, i, seen);
-                        hits.total += 1;
-                    }
-                    pos = self.text_start[i + 1];
-                }
-            }
+        let to = from.saturating_add(limit).min(found.len());
+        Hits {
+            total: found.len(),
+            ids: found[from..to]
+                .iter()
+                .map(|i| self.ids[*i as usize])
+                .collect(),
         }
-        hits
     }
+
+    /// Positions of the entries whose name or credit code contains `needle` (lowercase, not
+    /// empty), each once, in order.
+    fn scan(&self, needle: &[u8]) -> Vec<u32> {
+        let n = self.ids.len();
+        if n < 200_000 {
+            return self.scan_range(needle, 0, n);
+        }
+        // Large: two halves on two threads.
+        let mid = n / 2;
+        let (mut a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| self.scan_range(needle, mid, n));
+            let a = self.scan_range(needle, 0, mid);
+            (a, h.join().unwrap_or_default())
+        });
+        a.extend(b);
+        a
+    }
+
+    /// [`Index::scan`] over the entries `from..to`.
+    fn scan_range(&self, needle: &[u8], from: usize, to: usize) -> Vec<u32> {
+        let finder = memchr::memmem::Finder::new(needle);
+        let text = &self.text[..self.text_start[to]];
+        let mut out = Vec::new();
+        let mut pos = self.text_start[from];
+        let mut i = from;
+        while let Some(m) = finder.find(&text[pos..]) {
+            let at = pos + m;
+            // Hits come in increasing order: gallop forward from the last entry.
+            let mut step = 1;
+            while i + step < to && self.text_start[i + step] <= at {
+                i += step;
+                step *= 2;
+            }
+            i += self.text_start[i + 1..=to].partition_point(|s| *s <= at);
+            out.push(i as u32);
+            pos = self.text_start[i + 1];
+        }
+        out
+    }
+
+    /// The posting list of an equality filter (cached).
+    fn posting(&self, key: Key) -> Arc<Vec<u32>> {
+        if let Some(p) = self.lock().get(&key) {
+            return p.clone();
+        }
+        let nodes =
+            |i: usize| &self.nodes[self.node_start[i] as usize..self.node_start[i + 1] as usize];
+        let has: Box<dyn Fn(usize) -> bool + '_> = match key {
+            Key::Street(v) => Box::new(move |i| self.street[i] == v),
+            Key::Park(v) => Box::new(move |i| self.park[i] == v),
+            Key::Size(v) => Box::new(move |i| self.size[i] == v),
+            Key::Node(v) => Box::new(move |i| nodes(i).iter().any(|n| n[0] == v)),
+            Key::Chain(v) => Box::new(move |i| nodes(i).iter().any(|n| n[1] == v)),
+            Key::Ecosystem(v) => Box::new(move |i| nodes(i).iter().any(|n| n[2] == v)),
+            Key::Tag(v) => Box::new(move |i| {
+                self.tags[self.tag_start[i] as usize..self.tag_start[i + 1] as usize].contains(&v)
+            }),
+        };
+        let p: Arc<Vec<u32>> = Arc::new(
+            (0..self.ids.len())
+                .filter(|i| has(*i))
+                .map(|i| i as u32)
+                .collect(),
+        );
+        self.lock().insert(key, p.clone());
+        p
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Vec<u32>>>> {
+        self.postings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `a` ∩ every list of `others` (all sorted), keeping `a`'s order.
+fn intersect(mut a: Vec<u32>, others: &[Arc<Vec<u32>>]) -> Vec<u32> {
+    for b in others {
+        let mut j = 0;
+        a.retain(|x| {
+            // Gallop in `b` to the first element ≥ x.
+            let mut step = 1;
+            while j + step < b.len() && b[j + step] < *x {
+                j += step;
+                step *= 2;
+            }
+            let end = (j + step + 1).min(b.len());
+            j += b[j..end].partition_point(|y| y < x);
+            j < b.len() && b[j] == *x
+        });
+    }
+    a
 }
 
 fn push_lower(out: &mut Vec<u8>, s: &str) {
