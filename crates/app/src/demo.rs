@@ -8,7 +8,7 @@ use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::demo;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
-use lianshi_store::enterprise::enterprise_upsert;
+use lianshi_store::enterprise::{enterprise_generation_bump, enterprise_upsert};
 use lianshi_store::registry::{RegistryWrite, ZoneRow, registry_insert, zone_put};
 
 /// What a demo load did.
@@ -49,6 +49,7 @@ impl App {
             enterprise_upsert(tx.conn(), &w, structure_created).await?;
             count += 1;
         }
+        enterprise_generation_bump(tx.conn()).await?;
         audit_append(
             tx.conn(),
             &entry(

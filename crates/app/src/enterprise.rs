@@ -12,8 +12,8 @@ use lianshi_domain::{IndustryCode, Invalid, SizeBand, size};
 use lianshi_search::{Doc, Filter, Index};
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::{
-    EnterpriseFilter, EnterpriseRow, EnterpriseWrite, IndexRow, Slice, enterprise_insert,
-    enterprise_update,
+    EnterpriseFilter, EnterpriseRow, EnterpriseWrite, IndexRow, Slice, enterprise_generation_bump,
+    enterprise_insert, enterprise_update,
 };
 use std::sync::{Arc, Mutex};
 
@@ -37,13 +37,34 @@ struct ListState {
     dirty: Vec<i64>,
     /// Too many changes to patch: rebuild.
     stale: bool,
+    /// The store's enterprise generation the index reflects.
+    base_gen: Option<i64>,
+    /// Generations of this process's own writes reported since (each with its ids in `dirty`).
+    /// A committed generation not in here was written by another process: rebuild.
+    own_gens: Vec<i64>,
 }
 
 impl ListState {
-    fn fresh(&self) -> Option<Arc<Index>> {
+    fn fresh(&self, db_gen: i64) -> Option<Arc<Index>> {
         self.index
             .clone()
-            .filter(|_| !self.stale && self.dirty.is_empty())
+            .filter(|_| !self.stale && self.dirty.is_empty() && self.base_gen == Some(db_gen))
+    }
+
+    /// Whether every write committed after `base_gen` up to `db_gen` is one of ours.
+    fn explained(&self, db_gen: i64) -> bool {
+        let Some(base) = self.base_gen else {
+            return false;
+        };
+        let mut own: Vec<i64> = self
+            .own_gens
+            .iter()
+            .copied()
+            .filter(|g| *g > base && *g <= db_gen)
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        own.len() as i64 == db_gen - base
     }
 }
 
@@ -52,12 +73,14 @@ impl ListIndex {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// These enterprises were written (call after the commit).
-    pub fn changed(&self, ids: &[i64]) {
+    /// These enterprises were written by the transaction that moved the store's enterprise
+    /// generation to `generation` (call after the commit).
+    pub fn changed(&self, ids: &[i64], generation: i64) {
         let mut s = self.lock();
         if s.stale {
             return;
         }
+        s.own_gens.push(generation);
         if s.dirty.len() + ids.len() > MAX_DIRTY {
             s.stale = true;
             s.dirty = Vec::new();
@@ -301,19 +324,27 @@ impl App {
     /// The current list index: built from the store on first use, patched with the enterprises
     /// written since, or rebuilt after a bulk write.
     pub async fn list_index(&self) -> AppResult<Arc<Index>> {
-        if let Some(ix) = self.list_index.lock().fresh() {
+        // One cheap read tells whether anyone (this process or another, e.g. a CLI import while
+        // the server runs) committed enterprise writes since the index was read.
+        let db_gen = self.db.enterprise_generation().await?;
+        if let Some(ix) = self.list_index.lock().fresh(db_gen) {
             return Ok(ix);
         }
         let _one = self.list_index.build.lock().await;
+        let db_gen = self.db.enterprise_generation().await?;
         let (current, dirty) = {
             let mut s = self.list_index.lock();
-            if let Some(ix) = s.fresh() {
+            if let Some(ix) = s.fresh(db_gen) {
                 return Ok(ix);
             }
-            // Writes reported from here on land in `dirty` again; the store read below sees
-            // every write reported before (each reports after its commit).
-            let current = s.index.clone().filter(|_| !s.stale);
+            // Patch only when every commit since the index was read is one of ours (their ids
+            // are in `dirty`); a foreign commit means rebuild. Writes reported from here on land
+            // in `dirty` again; the store read below sees every write committed up to `db_gen`.
+            let explained = s.explained(db_gen);
+            let current = s.index.clone().filter(|_| !s.stale && explained);
             s.stale = false;
+            s.own_gens.retain(|g| *g > db_gen);
+            s.base_gen = Some(db_gen);
             (current, std::mem::take(&mut s.dirty))
         };
         let built = match &current {
@@ -540,6 +571,7 @@ impl App {
             .map_err(AppError::Invalid)?;
         let mut tx = self.db.begin().await?;
         let id = enterprise_insert(tx.conn(), &w).await?;
+        let generation = enterprise_generation_bump(tx.conn()).await?;
         audit_append(
             tx.conn(),
             &entry(
@@ -553,7 +585,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.list_index.changed(&[id]);
+        self.list_index.changed(&[id], generation);
         let row = self
             .db
             .enterprise_by_id(id)
@@ -600,6 +632,7 @@ impl App {
         let before = view(&idx, &row, true);
         let mut tx = self.db.begin().await?;
         enterprise_update(tx.conn(), row.id, row.version, &w).await?;
+        let generation = enterprise_generation_bump(tx.conn()).await?;
         audit_append(
             tx.conn(),
             &entry(
@@ -613,7 +646,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.list_index.changed(&[row.id]);
+        self.list_index.changed(&[row.id], generation);
         let row = self
             .db
             .enterprise_by_id(row.id)

@@ -15,7 +15,9 @@ use lianshi_domain::enterprise::{
 use lianshi_domain::money::{Money, mask_phone};
 use lianshi_office::{Format, TextEncoding};
 use lianshi_store::audit::audit_append;
-use lianshi_store::enterprise::{EnterpriseRow, EnterpriseWrite, Slice, enterprise_upsert_many};
+use lianshi_store::enterprise::{
+    EnterpriseRow, EnterpriseWrite, Slice, enterprise_generation_bump, enterprise_upsert_many,
+};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
@@ -223,6 +225,7 @@ impl App {
         }
         let mut tx = self.db.begin().await?;
         let ids = enterprise_upsert_many(tx.conn(), &good, |w| !existing.contains(&w.uscc)).await?;
+        let generation = enterprise_generation_bump(tx.conn()).await?;
         let sample = |new: bool| -> Vec<&str> {
             good.iter()
                 .filter(|w| existing.contains(&w.uscc) != new)
@@ -249,7 +252,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.list_index.changed(&ids);
+        self.list_index.changed(&ids, generation);
         report.written = true;
         Ok(report)
     }

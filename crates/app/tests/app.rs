@@ -553,3 +553,44 @@ async fn a_fifty_megabyte_file_with_one_bad_last_row_writes_nothing_and_names_th
     );
     assert_eq!(total(&app).await, before);
 }
+
+both_backends!(
+    a_write_by_another_process_is_seen_by_the_list,
+    |db: Db| async move {
+        let app = demo(db.clone(), 10).await;
+        let before = total(&app).await;
+        // Another App on the same database stands for another process (e.g. a CLI import while
+        // the server runs): its writes never reach this App's in-memory list index directly.
+        let other = App::new(db);
+        let inp = EnterpriseInput {
+            uscc: Some("91330108MA27Y5XH5G".into()),
+            name: Some("另一进程写入（示例）".into()),
+            ..Default::default()
+        };
+        other.enterprise_create(&admin(), &inp).await.unwrap();
+        assert_eq!(total(&app).await, before + 1);
+        let q = EnterpriseQuery {
+            q: Some("另一进程".into()),
+            ..Default::default()
+        };
+        assert_eq!(app.enterprise_list(&admin(), &q).await.unwrap().total, 1);
+        // This App's own edit is patched in as well.
+        let upd = EnterpriseInput {
+            name: Some("本进程改名（示例）".into()),
+            ..Default::default()
+        };
+        app.enterprise_update(&admin(), "91330108MA27Y5XH5G", &upd, None)
+            .await
+            .unwrap();
+        let q = EnterpriseQuery {
+            q: Some("本进程改名".into()),
+            ..Default::default()
+        };
+        assert_eq!(app.enterprise_list(&admin(), &q).await.unwrap().total, 1);
+        let q = EnterpriseQuery {
+            q: Some("另一进程".into()),
+            ..Default::default()
+        };
+        assert_eq!(app.enterprise_list(&admin(), &q).await.unwrap().total, 0);
+    }
+);

@@ -391,7 +391,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     // passwords) needs memory the long-running server should not keep.
                     let exe = std::env::current_exe().context("cannot find this program")?;
                     let status = std::process::Command::new(exe)
-                        .args(["--db", &url, "demo", "--enterprises", "2000", "--seed", "2026"])
+                        .args([
+                            "--db",
+                            &url,
+                            "demo",
+                            "--enterprises",
+                            "2000",
+                            "--seed",
+                            "2026",
+                        ])
                         .stdout(std::process::Stdio::null())
                         .status()
                         .context("cannot run the demo loader")?;
@@ -416,6 +424,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             println!("链事荟 Lianshi serving at http://{addr}/ (database {url})");
+            // Build the enterprise list index in the background so the first visitor does not
+            // wait for it (seconds at a million enterprises).
+            let warm = app.clone();
+            tokio::spawn(async move {
+                if let Err(e) = warm.list_index().await {
+                    tracing::warn!("list index warm-up failed: {}", e.message());
+                }
+            });
             let router = lianshi_web::router(app);
             axum::serve(
                 listener,

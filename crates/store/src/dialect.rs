@@ -23,6 +23,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     crate::team::MIGRATION,
     crate::order::MIGRATION,
     crate::council::MIGRATION,
+    (
+        6,
+        "0006_change_counters",
+        include_str!("../migrations/sqlite/0006_change_counters.sql"),
+        include_str!("../migrations/postgres/0006_change_counters.sql"),
+    ),
 ];
 
 fn neutral(t: &str) -> String {
