@@ -89,6 +89,14 @@ pub struct OrderInput {
     pub visit_id: Option<i64>,
 }
 
+/// An order checked by [`App::order_prepare`], ready for [`App::order_create_in`].
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedOrder {
+    pub(crate) new: NewOrder,
+    pub(crate) cohandlers: Vec<i64>,
+    pub(crate) urgent: bool,
+}
+
 /// List query as pages and the API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
@@ -573,6 +581,32 @@ impl App {
         inp: &OrderInput,
         now: DateTime<Utc>,
     ) -> AppResult<OrderDetail> {
+        let prepared = self.order_prepare(actor, inp, now).await?;
+        let mut tx = self.db.begin().await?;
+        let id = self.order_create_in(&mut tx, actor, &prepared).await?;
+        tx.commit().await?;
+        if prepared.urgent {
+            // 三必访: an urgent pain point triggers a visit by the enterprise's team. The order
+            // stands even if the hook fails; the failure is logged for the visit scan to catch.
+            if let Err(e) = self
+                .visit_trigger_urgent(prepared.new.enterprise_id, &order_ref(id))
+                .await
+            {
+                tracing::error!("urgent-visit hook for {}: {e}", order_ref(id));
+            }
+        }
+        self.order_get(actor, id).await
+    }
+
+    /// Check an order to create (permission, fields, routing, due time) without writing it.
+    /// Reads only (apart from seeding the default configuration once), so callers that create
+    /// orders inside a transaction of their own prepare them before opening it.
+    pub(crate) async fn order_prepare(
+        &self,
+        actor: &Actor,
+        inp: &OrderInput,
+        now: DateTime<Utc>,
+    ) -> AppResult<PreparedOrder> {
         self.order_config_ensure().await?;
         let idx = self.registry().await?;
         let mine = self.order_teams(actor).await?;
@@ -758,22 +792,23 @@ impl App {
             created_by_name: actor.display_name.clone(),
             created_at: text_of(now),
         };
-        let mut tx = self.db.begin().await?;
-        let id = self
-            .order_insert_in(&mut tx, actor, &new, &cohandlers, true)
-            .await?;
-        tx.commit().await?;
-        if urgency == Urgency::Urgent {
-            // 三必访: an urgent pain point triggers a visit by the enterprise's team. The order
-            // stands even if the hook fails; the failure is logged for the visit scan to catch.
-            if let Err(e) = self
-                .visit_trigger_urgent(enterprise.id, &order_ref(id))
-                .await
-            {
-                tracing::error!("urgent-visit hook for {}: {e}", order_ref(id));
-            }
-        }
-        self.order_get(actor, id).await
+        Ok(PreparedOrder {
+            new,
+            cohandlers,
+            urgent: urgency == Urgency::Urgent,
+        })
+    }
+
+    /// Write a prepared order (with its first history entry and audit entry) in the caller's
+    /// transaction. The urgent-visit hook is the caller's business, after its commit.
+    pub(crate) async fn order_create_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        prepared: &PreparedOrder,
+    ) -> AppResult<i64> {
+        self.order_insert_in(tx, actor, &prepared.new, &prepared.cohandlers, true)
+            .await
     }
 
     /// Insert an order with its co-handlers, its first history entry and (for people) an audit

@@ -129,6 +129,32 @@ pub struct VisitInput {
     pub attachments: Vec<String>,
     /// The task this visit answers; without it, every open task triggered by the visit date.
     pub task_id: Option<i64>,
+    /// Pain points (堵点) heard on the visit: each becomes a work order of the visited
+    /// enterprise, channel `visit`, linked to the visit, written in the visit's transaction.
+    pub pain_points: Vec<PainPointInput>,
+}
+
+/// A pain point raised on a visit.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct PainPointInput {
+    pub title: String,
+    pub description: String,
+    /// Order category code or Chinese name (default `other`).
+    pub category: Option<String>,
+    /// `normal` / `urgent` (default `normal`).
+    pub urgency: Option<String>,
+}
+
+/// A recorded visit and the work orders created from its pain points.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VisitRecorded {
+    #[serde(flatten)]
+    pub visit: VisitRow,
+    /// Ids of the orders created from the pain points, in the order given.
+    pub order_ids: Vec<i64>,
+    /// Their reference numbers.
+    pub orders: Vec<String>,
 }
 
 /// What the extension step of [`App::visit_record_then`] gets to see.
@@ -730,8 +756,70 @@ impl App {
 
     /// Record a visit; closes the task(s) it answers. See [`App::visit_record_then`].
     pub async fn visit_record(&self, actor: &Actor, inp: &VisitInput) -> AppResult<VisitRow> {
-        self.visit_record_then(actor, inp, async |_: &mut Tx, _: &RecordedVisit| Ok(()))
-            .await
+        Ok(self.visit_record_orders(actor, inp).await?.visit)
+    }
+
+    /// Record a visit with its pain points: every pain point is checked before anything is
+    /// written (a bad one refuses the whole form), then the visit and one work order per pain
+    /// point (channel `visit`, linked to the visit) are written in one transaction. The
+    /// urgent-visit rule is not raised for them: the visit it would ask for has just happened.
+    pub async fn visit_record_orders(
+        &self,
+        actor: &Actor,
+        inp: &VisitInput,
+    ) -> AppResult<VisitRecorded> {
+        if inp.pain_points.len() > 20 {
+            return Err(AppError::bad(
+                "too_many_pain_points",
+                "一次走访最多登记20个堵点",
+                "at most 20 pain points per visit",
+            ));
+        }
+        let now = chrono::Utc::now();
+        let mut prepared = Vec::with_capacity(inp.pain_points.len());
+        for (i, p) in inp.pain_points.iter().enumerate() {
+            let oi = crate::order::OrderInput {
+                enterprise: Some(inp.enterprise.clone()),
+                title: Some(p.title.clone()),
+                description: Some(p.description.clone()),
+                category: p.category.clone(),
+                urgency: p.urgency.clone(),
+                channel: Some("visit".into()),
+                ..Default::default()
+            };
+            let one = self
+                .order_prepare(actor, &oi, now)
+                .await
+                .map_err(|e| match e {
+                    AppError::BadRequest { code, zh, en } => AppError::BadRequest {
+                        code,
+                        zh: format!("堵点{}：{zh}", i + 1),
+                        en: format!("pain point {}: {en}", i + 1),
+                    },
+                    e => e,
+                })?;
+            prepared.push(one);
+        }
+        let mut order_ids = Vec::new();
+        let ids = &mut order_ids;
+        let visit = self
+            .visit_record_then(actor, inp, async |tx: &mut Tx, rec: &RecordedVisit| {
+                for p in &mut prepared {
+                    p.new.visit_id = Some(rec.visit_id);
+                    ids.push(self.order_create_in(tx, actor, p).await?);
+                }
+                Ok(())
+            })
+            .await?;
+        let orders = order_ids
+            .iter()
+            .map(|i| crate::order::order_ref(*i))
+            .collect();
+        Ok(VisitRecorded {
+            visit,
+            order_ids,
+            orders,
+        })
     }
 
     /// Record a visit and run `then` in the same transaction after the visit is stored and its

@@ -479,6 +479,7 @@ both_backends!(
             summary: "了解GPU采购困难".into(),
             attachments: vec!["照片.jpg".into()],
             task_id: None,
+            pain_points: vec![],
         };
         assert!(matches!(
             app.visit_record(&outsider, &inp).await,
@@ -640,5 +641,128 @@ both_backends!(
             app.visit_rule_update(&admin(), "periodic", &stale).await,
             Err(AppError::Conflict(_))
         ));
+    }
+);
+
+use lianshi_app::order::OrderQuery;
+use lianshi_app::visit::PainPointInput;
+
+fn pain(title: &str, category: &str, urgency: &str) -> PainPointInput {
+    PainPointInput {
+        title: title.into(),
+        description: format!("{title}（走访中企业反映）"),
+        category: Some(category.into()),
+        urgency: Some(urgency.into()),
+    }
+}
+
+async fn team_member_of(app: &App, code: &str) -> Actor {
+    let et = app.enterprise_team(&admin(), code).await.unwrap();
+    let team = app.team_get(&admin(), et.team_id.unwrap()).await.unwrap();
+    app.login(&team.members[0].username, PW, "t", "api")
+        .await
+        .unwrap()
+        .actor
+}
+
+async fn visit_orders(app: &App, code: &str) -> Vec<lianshi_app::order::OrderView> {
+    app.order_list(
+        &admin(),
+        &OrderQuery {
+            enterprise: Some(code.into()),
+            per_page: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .filter(|o| o.channel == "visit" && o.visit_id.is_some())
+    .collect()
+}
+
+both_backends!(
+    pain_points_recorded_with_a_visit_become_visit_orders_linked_to_it_with_audit_entries,
+    |db: Db| async move {
+        let app = demo(db, 12).await;
+        let code = usccs(&app, 1).await.remove(0);
+        let member = team_member_of(&app, &code).await;
+        let before = visit_orders(&app, &code).await.len();
+        let inp = VisitInput {
+            enterprise: code.clone(),
+            visited_on: App::today().to_string(),
+            summary: "了解GPU采购与专利保护".into(),
+            pain_points: vec![
+                pain("GPU芯片采购困难", "supply_chain", "urgent"),
+                pain("算法专利保护", "ip", "normal"),
+            ],
+            ..Default::default()
+        };
+        let rec = app.visit_record_orders(&member, &inp).await.unwrap();
+        assert_eq!(rec.order_ids.len(), 2);
+        let orders = visit_orders(&app, &code).await;
+        assert_eq!(orders.len(), before + 2);
+        for id in &rec.order_ids {
+            let o = app.order_get(&admin(), *id).await.unwrap();
+            assert_eq!(o.order.visit_id, Some(rec.visit.id));
+            assert_eq!(o.order.channel, "visit");
+        }
+        let first = app.order_get(&admin(), rec.order_ids[0]).await.unwrap();
+        assert_eq!(first.order.category, "supply_chain");
+        assert_eq!(first.order.urgency.as_str(), "urgent");
+        for r in &rec.orders {
+            let (audit, _) = app
+                .audit_search(
+                    &admin(),
+                    &AuditQuery {
+                        action: Some("order.create".into()),
+                        entity_id: Some(r.clone()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(audit.len() == 1, "no audit entry for {r}");
+        }
+    }
+);
+
+both_backends!(
+    a_bad_pain_point_refuses_the_whole_visit_form_and_writes_neither_visit_nor_orders,
+    |db: Db| async move {
+        let app = demo(db, 12).await;
+        let code = usccs(&app, 1).await.remove(0);
+        let member = team_member_of(&app, &code).await;
+        let q = VisitQuery {
+            enterprise: Some(code.clone()),
+            ..Default::default()
+        };
+        let visits_before = app.visit_list(&admin(), &q).await.unwrap().total;
+        let orders_before = visit_orders(&app, &code).await.len();
+        let inp = VisitInput {
+            enterprise: code.clone(),
+            visited_on: App::today().to_string(),
+            summary: "走访".into(),
+            pain_points: vec![
+                pain("融资需求", "financing", "normal"),
+                pain("未知分类", "no_such_category", "normal"),
+            ],
+            ..Default::default()
+        };
+        let err = app.visit_record_orders(&member, &inp).await.unwrap_err();
+        match err {
+            AppError::BadRequest { code, zh, .. } => {
+                assert_eq!(code, "category_unknown");
+                assert!(zh.starts_with("堵点2"), "{zh}");
+            }
+            e => panic!("expected a refusal, got {e:?}"),
+        }
+        assert_eq!(
+            app.visit_list(&admin(), &q).await.unwrap().total,
+            visits_before
+        );
+        assert_eq!(visit_orders(&app, &code).await.len(), orders_before);
     }
 );

@@ -318,6 +318,7 @@ async fn record(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
         summary: d.summary.clone(),
         attachments: split_list(&d.attachments),
         task_id: d.task_id.trim().parse().ok(),
+        pain_points: Vec::new(),
     };
     match s.app.visit_record(&posted.auth.actor, &inp).await {
         Ok(v) => see_other(&format!("/visits?done=recorded&enterprise={}", v.uscc)),
