@@ -287,7 +287,11 @@ visit-attachments = Attachments
 visit-attachments-hint = File names, separated by commas (e.g. photo.jpg)
 visit-answers-task = Task answered
 visit-all-open-tasks = Every open task of the enterprise triggered by the visit date
-visit-pain-point-note = Pain points raised during the visit can be filed from this form once work orders are available.
+visit-pain-point-note = Each pain point with a title becomes a work order of this enterprise (source: visit), saved together with the visit; leave a row empty to skip it.
+visit-pain-points = Pain points raised on the visit
+visit-pain-point-title = Pain point
+visit-pain-point-description = Description
+visit-recorded-orders = Visit recorded; the tasks it answers are done. Work orders created from its pain points:
 visit-save = Save visit
 
 # Work orders

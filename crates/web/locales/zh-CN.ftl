@@ -287,7 +287,11 @@ visit-attachments = 附件
 visit-attachments-hint = 文件名，多个以逗号分隔（如 走访照片.jpg）
 visit-answers-task = 对应走访任务
 visit-all-open-tasks = 该企业所有到期前已触发的任务
-visit-pain-point-note = 走访中发现的诉求（堵点）将在工单功能上线后可在此一并登记。
+visit-pain-point-note = 填写了标题的堵点将作为该企业的工单（来源：走访）与走访记录一并保存；不需要的行留空即可。
+visit-pain-points = 走访中发现的堵点
+visit-pain-point-title = 堵点
+visit-pain-point-description = 描述
+visit-recorded-orders = 走访已记录，相关走访任务已完成；由堵点生成的工单数：
 visit-save = 保存走访记录
 
 # 诉求工单 (work orders)

@@ -269,7 +269,7 @@ async fn visit_record(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let inp: VisitInput = json_body(&body)?;
-    let v = s.app.visit_record(&a, &inp).await?;
+    let v = s.app.visit_record_orders(&a, &inp).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -387,12 +387,16 @@ pub fn openapi_paths() -> Value {
                 [vec![q("team", "team id", "integer"), q("enterprise", "credit code", "string"),
                       q("from", "YYYY-MM-DD inclusive", "string"), q("to", "YYYY-MM-DD inclusive", "string")], paging()].concat(),
                 None, json!({"200": ok("page")})),
-            "post": op("Record a visit; closes the task given or every open task triggered by the visit date", vec![],
+            "post": op("Record a visit; closes the task given or every open task triggered by the visit date. Each pain point becomes a work order (channel visit, linked to the visit) in the same transaction; the response adds their order_ids and refs (orders)", vec![],
                 Some(json!({"type": "object", "required": ["enterprise", "visited_on", "summary"], "properties": {
                     "enterprise": {"type": "string"}, "visited_on": {"type": "string", "format": "date"},
                     "participants": {"type": "array", "items": {"type": "string"}}, "summary": {"type": "string"},
-                    "attachments": {"type": "array", "items": {"type": "string"}}, "task_id": {"type": "integer"}}})),
-                json!({"201": ok("visit"), "400": err("invalid"), "409": err("task already closed")}))},
+                    "attachments": {"type": "array", "items": {"type": "string"}}, "task_id": {"type": "integer"},
+                    "pain_points": {"type": "array", "maxItems": 20, "items": {"type": "object", "required": ["title"], "properties": {
+                        "title": {"type": "string"}, "description": {"type": "string"},
+                        "category": {"type": "string", "description": "order category code or Chinese name; default other"},
+                        "urgency": {"type": "string", "enum": ["normal", "urgent"]}}}}}})),
+                json!({"201": ok("visit with order_ids and orders"), "400": err("invalid"), "409": err("task already closed")}))},
         "/api/v1/visits/{id}": {
             "get": op("One visit", vec![path_param("id", "integer", "visit id")], None,
                 json!({"200": ok("visit"), "404": err("unknown")}))},

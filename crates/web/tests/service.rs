@@ -543,3 +543,124 @@ async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task()
     let redirected = ent.get("/visits").await;
     assert_eq!(redirected.status, StatusCode::SEE_OTHER);
 }
+
+/// A team member and one enterprise of their team.
+async fn member_and_enterprise(app: &App) -> (String, String) {
+    let sys = Actor::system(Source::Cli);
+    let t1 = app.team_list(&sys).await.unwrap()[0].clone();
+    let ents = app
+        .team_enterprises(&sys, t1.id, None, Some(10))
+        .await
+        .unwrap();
+    (t1.members[0].username.clone(), ents.items[0].uscc.clone())
+}
+
+async fn visit_orders_of(app: &App, visit_id: i64) -> Vec<lianshi_app::order::OrderView> {
+    app.order_list(
+        &Actor::system(Source::Cli),
+        &lianshi_app::order::OrderQuery {
+            per_page: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .filter(|o| o.visit_id == Some(visit_id))
+    .collect()
+}
+
+both_backends!(
+    the_visits_api_files_pain_points_as_visit_orders_and_refuses_a_bad_one_whole,
+    |db: Db| async move {
+        let (r, app) = setup(db).await;
+        let (user, uscc) = member_and_enterprise(&app).await;
+        let member = token(&r, &user).await;
+        let today = App::today().to_string();
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/visits",
+            Some(&member),
+            Some(json!({"enterprise": uscc, "visited_on": today, "summary": "了解芯片采购",
+                "pain_points": [
+                    {"title": "GPU采购周期长", "description": "交付等待半年", "category": "supply_chain", "urgency": "urgent"},
+                    {"title": "专利布局", "category": "ip"}]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["order_ids"].as_array().unwrap().len(), 2, "{v}");
+        let visit_id = v["id"].as_i64().unwrap();
+        let orders = visit_orders_of(&app, visit_id).await;
+        assert_eq!(orders.len(), 2);
+        assert!(orders.iter().all(|o| o.channel == "visit"));
+        assert!(orders.iter().any(|o| o.category == "ip"));
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/visits",
+            Some(&member),
+            Some(
+                json!({"enterprise": uscc, "visited_on": today, "summary": "第二次走访",
+                "pain_points": [{"title": "", "description": "没有标题"}]}),
+            ),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+        assert_eq!(v["code"], "order_title_required");
+    }
+);
+
+both_backends!(
+    the_visit_form_saves_filled_pain_point_rows_as_orders_and_keeps_them_on_error,
+    |db: Db| async move {
+        let (r, app) = setup(db).await;
+        let (user, uscc) = member_and_enterprise(&app).await;
+        let member = Browser::login(&r, &user).await;
+        let form = member.get(&format!("/visits/new?enterprise={uscc}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert_eq!(form.body.matches(r#"name="pp_title""#).count(), 3);
+        assert!(form.body.contains(r#"<option value="supply_chain""#));
+        let today = App::today().to_string();
+        let mut fields = vec![
+            ("enterprise", uscc.as_str()),
+            ("visited_on", today.as_str()),
+            ("summary", "座谈了解融资需求"),
+        ];
+        for (title, cat, urg) in [
+            ("贷款贴息咨询", "financing", "normal"),
+            ("", "other", "normal"),
+            ("厂房扩租", "land", "urgent"),
+        ] {
+            fields.extend([
+                ("pp_title", title),
+                ("pp_description", ""),
+                ("pp_category", cat),
+                ("pp_urgency", urg),
+            ]);
+        }
+        let bad: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|&(k, v)| if v == "land" { (k, "nope") } else { (k, v) })
+            .collect();
+        let q = lianshi_app::visit::VisitQuery {
+            enterprise: Some(uscc.clone()),
+            ..Default::default()
+        };
+        let sys = Actor::system(Source::Cli);
+        let before = app.visit_list(&sys, &q).await.unwrap().total;
+        let refused = member.post("/visits", &bad, true).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("堵点2"), "row number in the error");
+        assert!(refused.body.contains(r#"value="厂房扩租""#), "rows kept");
+        let ok = member.post("/visits", &fields, true).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let visits = app.visit_list(&sys, &q).await.unwrap();
+        assert_eq!(visits.total, before + 1, "the refused form wrote no visit");
+        let orders = visit_orders_of(&app, visits.items[0].id).await;
+        let mut cats: Vec<&str> = orders.iter().map(|o| o.category.as_str()).collect();
+        cats.sort();
+        assert_eq!(cats, ["financing", "land"]);
+    }
+);

@@ -151,7 +151,7 @@ fn state_opts(c: &Ctx, current: &str) -> Vec<Opt> {
     v
 }
 
-fn category_opts(c: &Ctx, cats: &[CategoryView], current: &str) -> Vec<Opt> {
+pub(super) fn category_opts(c: &Ctx, cats: &[CategoryView], current: &str) -> Vec<Opt> {
     cats.iter()
         .filter(|x| x.active)
         .map(|x| {

@@ -13,7 +13,8 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::visit::{
-    TaskQuery, VisitInput, VisitQuery, VisitRow, VisitRuleInput, VisitRuleView, VisitTaskView,
+    PainPointInput, TaskQuery, VisitInput, VisitQuery, VisitRow, VisitRuleInput, VisitRuleView,
+    VisitTaskView,
 };
 use lianshi_app::{App, AppError, policy_service};
 use lianshi_domain::Role;
@@ -65,8 +66,22 @@ pub struct VisitFormPage {
     pub attachments: String,
     pub task_id: String,
     pub tasks: Vec<TaskRow>,
+    /// Pain-point rows: those sent back after an error, then blank ones.
+    pub pains: Vec<PainRow>,
     pub error: Option<String>,
 }
+
+/// One pain-point row of the visit form.
+pub struct PainRow {
+    pub n: usize,
+    pub title: String,
+    pub description: String,
+    pub categories: Vec<Opt>,
+    pub urgencies: Vec<Opt>,
+}
+
+/// Blank pain-point rows the form always offers.
+const PAIN_ROWS: usize = 3;
 
 #[derive(Template)]
 #[template(path = "visits_rules.html")]
@@ -191,6 +206,11 @@ async fn render_list(
     let (pages, prev, next) = pager(&base, tasks.page, tasks.per_page, tasks.total);
     let notice = match m.get("done").map(String::as_str) {
         Some("recorded") => Some(t.get("visit-recorded").to_string()),
+        Some("recorded_orders") => Some(format!(
+            "{} {}",
+            t.get("visit-recorded-orders"),
+            m.get("n").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0)
+        )),
         Some("scanned") => Some(format!(
             "{} {}",
             t.get("visit-scan-done"),
@@ -226,6 +246,26 @@ struct Draft {
     summary: String,
     attachments: String,
     task_id: String,
+    pains: Vec<PainPointInput>,
+}
+
+/// The pain-point rows of a posted form (`pp_title`, `pp_description`, `pp_category`,
+/// `pp_urgency`, repeated in row order); rows without title and description are left out.
+fn posted_pains(posted: &Posted) -> Vec<PainPointInput> {
+    let titles = posted.all("pp_title");
+    let descs = posted.all("pp_description");
+    let cats = posted.all("pp_category");
+    let urgs = posted.all("pp_urgency");
+    let at = |v: &[String], i: usize| v.get(i).map(|x| x.trim().to_string()).unwrap_or_default();
+    (0..titles.len().max(descs.len()))
+        .map(|i| PainPointInput {
+            title: at(&titles, i),
+            description: at(&descs, i),
+            category: Some(at(&cats, i)).filter(|x| !x.is_empty()),
+            urgency: Some(at(&urgs, i)).filter(|x| !x.is_empty()),
+        })
+        .filter(|p| !p.title.is_empty() || !p.description.is_empty())
+        .collect()
 }
 
 async fn render_form(
@@ -256,6 +296,34 @@ async fn render_form(
             Err(e) => return c.error(&e),
         }
     };
+    // Categories for the pain-point rows; a reader who may not see them gets "other" only.
+    let cats = s
+        .app
+        .order_categories(&auth.actor)
+        .await
+        .unwrap_or_default();
+    let blank = PainPointInput::default();
+    let pains = d
+        .pains
+        .iter()
+        .chain(std::iter::repeat_n(&blank, PAIN_ROWS))
+        .take(d.pains.len() + PAIN_ROWS)
+        .enumerate()
+        .map(|(i, p)| {
+            let cat = p.category.clone().unwrap_or_default();
+            let urg = p.urgency.clone().unwrap_or_else(|| "normal".into());
+            PainRow {
+                n: i + 1,
+                title: p.title.clone(),
+                description: p.description.clone(),
+                categories: super::orders::category_opts(c, &cats, &cat),
+                urgencies: vec![
+                    Opt::new("normal", c.t.get("order-urgency-normal"), &urg),
+                    Opt::new("urgent", c.t.get("order-urgency-urgent"), &urg),
+                ],
+            }
+        })
+        .collect();
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -270,6 +338,7 @@ async fn render_form(
         attachments: d.attachments,
         task_id: d.task_id,
         tasks,
+        pains,
         error,
     });
     with_status(r, status)
@@ -288,6 +357,7 @@ async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Re
         summary: String::new(),
         attachments: String::new(),
         task_id: m.get("task").cloned().unwrap_or_default(),
+        pains: Vec::new(),
     };
     render_form(&s, &c, &auth, d, None).await
 }
@@ -310,6 +380,7 @@ async fn record(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
         summary: g("summary"),
         attachments: g("attachments"),
         task_id: g("task_id"),
+        pains: posted_pains(&posted),
     };
     let inp = VisitInput {
         enterprise: d.enterprise.clone(),
@@ -318,10 +389,18 @@ async fn record(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
         summary: d.summary.clone(),
         attachments: split_list(&d.attachments),
         task_id: d.task_id.trim().parse().ok(),
-        pain_points: Vec::new(),
+        pain_points: d.pains.clone(),
     };
-    match s.app.visit_record(&posted.auth.actor, &inp).await {
-        Ok(v) => see_other(&format!("/visits?done=recorded&enterprise={}", v.uscc)),
+    match s.app.visit_record_orders(&posted.auth.actor, &inp).await {
+        Ok(v) if v.order_ids.is_empty() => see_other(&format!(
+            "/visits?done=recorded&enterprise={}",
+            v.visit.uscc
+        )),
+        Ok(v) => see_other(&format!(
+            "/visits?done=recorded_orders&n={}&enterprise={}",
+            v.order_ids.len(),
+            v.visit.uscc
+        )),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
             let msg = super::enterprises::messages(&c, &e);
             let status = crate::error::status(&e);
