@@ -11,6 +11,7 @@ pub mod console;
 pub mod councils;
 pub mod enterprises;
 pub mod import;
+pub mod order_admin;
 pub mod orders;
 pub mod registry;
 pub mod service_figures;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(teams::routes())
         .merge(orders::routes())
+        .merge(order_admin::routes())
         .merge(councils::routes())
 }
 

@@ -532,3 +532,126 @@ async fn an_officer_files_an_order_in_the_form_acts_on_it_and_a_stale_form_shows
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(bad.contains("请填写诉求标题"));
 }
+
+both_backends!(
+    an_administrator_routes_a_category_sets_a_limit_and_loads_a_calendar_year_in_the_settings_pages,
+    |db: Db| async move {
+        let (r, app) = setup(db).await;
+        let sys = Actor::system(Source::Cli);
+        let (session, csrf) = login(&r, "admin").await;
+        let (_, _, list) = get(&r, &session, "/orders").await;
+        assert!(
+            list.contains(r#"href="/orders/categories""#),
+            "settings link"
+        );
+        let (s, _, page) = get(&r, &session, "/orders/categories").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains(r#"data-code="supply_chain""#));
+        let route = [
+            ("code", "supply_chain"),
+            ("name_zh", "供应链与采购（含芯片、算力）"),
+            ("department", "kjj"),
+            ("sort", "0"),
+            ("active", "1"),
+        ];
+        let (s, _, _) = post(&r, &session, "/orders/categories", &route).await;
+        assert_ne!(s, StatusCode::SEE_OTHER, "no CSRF token, no change");
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut v = vec![("_csrf", csrf.clone())];
+            v.extend(pairs.iter().map(|(k, x)| (*k, x.to_string())));
+            v
+        };
+        let send = async |uri: &str, v: Vec<(&str, String)>| {
+            let pairs: Vec<(&str, &str)> = v.iter().map(|(k, x)| (*k, x.as_str())).collect();
+            post(&r, &session, uri, &pairs).await
+        };
+        let (s, _, _) = send("/orders/categories", with(&route)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let cats = app.order_categories(&sys).await.unwrap();
+        let sc = cats.iter().find(|c| c.code == "supply_chain").unwrap();
+        assert_eq!(sc.department_code.as_deref(), Some("kjj"));
+
+        let (s, _, _) = send(
+            "/orders/sla",
+            with(&[("category", "ip"), ("urgency", "urgent"), ("limit", "2d")]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let limits = app.sla_limits(&sys).await.unwrap();
+        let ip = limits
+            .iter()
+            .find(|l| l.category == "ip" && l.urgency.as_str() == "urgent")
+            .expect("the limit was stored");
+        assert!(ip.limit.starts_with('2'), "{ip:?}");
+        let (s, _, page) = send(
+            "/orders/sla",
+            with(&[("category", "ip"), ("urgency", "urgent"), ("limit", "soon")]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains(r#"class="alert error""#));
+
+        let next = chrono::Datelike::year(&App::today()) + 1;
+        let (_, _, page) = get(&r, &session, "/orders/calendar").await;
+        let note = format!("{next}年未载入法定节假日安排");
+        let shipped = app.calendar_years().await.unwrap();
+        if !shipped.iter().any(|y| y.year == next) {
+            assert!(page.contains(&note), "fallback note for {next}");
+        }
+        let (s, _, page) = send(
+            "/orders/calendar",
+            with(&[("text", "year 2099\n2099-13-40 坏日期\n")]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains("第2行"), "the parse error names the line");
+        let text = format!("year {next}\nsource 测试文号\n{next}-01-01 元旦\n");
+        let (s, _, _) = send(
+            "/orders/calendar",
+            vec![("_csrf", csrf.clone()), ("text", text)],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, _, page) = get(&r, &session, "/orders/calendar").await;
+        assert!(page.contains(&format!(r#"data-year="{next}""#)));
+        assert!(!page.contains(&note), "no fallback note once loaded");
+        let years = app.calendar_years().await.unwrap();
+        let y = years.iter().find(|y| y.year == next).unwrap();
+        assert_eq!((y.origin, y.source.as_str()), ("loaded", "测试文号"));
+    }
+);
+
+both_backends!(
+    a_team_member_reads_the_order_settings_without_forms_and_cannot_change_them,
+    |db: Db| async move {
+        let (r, app) = setup(db).await;
+        let (session, csrf) = login(&r, "team1_2").await;
+        let (_, _, list) = get(&r, &session, "/orders").await;
+        assert!(!list.contains(r#"href="/orders/categories""#));
+        for uri in ["/orders/categories", "/orders/sla", "/orders/calendar"] {
+            let (s, _, page) = get(&r, &session, uri).await;
+            assert_eq!(s, StatusCode::OK, "{uri}");
+            assert!(
+                !page.contains(&format!(r#"action="{uri}""#)),
+                "no form on {uri}"
+            );
+        }
+        let (s, _, _) = post(
+            &r,
+            &session,
+            "/orders/sla",
+            &[
+                ("_csrf", &csrf),
+                ("category", "ip"),
+                ("urgency", "urgent"),
+                ("limit", "1d"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let limits = app.sla_limits(&Actor::system(Source::Cli)).await.unwrap();
+        assert!(!limits.iter().any(|l| l.category == "ip"
+            && l.urgency.as_str() == "urgent"
+            && l.limit.starts_with('1')));
+    }
+);

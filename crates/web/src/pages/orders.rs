@@ -45,6 +45,8 @@ pub struct OrdersPage {
     pub q: String,
     pub overdue: bool,
     pub can_create: bool,
+    /// Links to the order settings pages (categories, SLA limits, calendar).
+    pub can_configure: bool,
 }
 
 /// One entry of the history timeline.
@@ -168,7 +170,7 @@ pub(super) fn category_opts(c: &Ctx, cats: &[CategoryView], current: &str) -> Ve
         .collect()
 }
 
-async fn department_opts(s: &AppState, current: &str) -> Vec<Opt> {
+pub(super) async fn department_opts(s: &AppState, current: &str) -> Vec<Opt> {
     match s.app.registry().await {
         Ok(idx) => idx
             .of_kind(RegistryKind::Department)
@@ -237,6 +239,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         q: g("q"),
         overdue: g("overdue") == "1",
         can_create: may_create(auth.actor.role),
+        can_configure: lianshi_app::order::perm::edit_config(&auth.actor).is_ok(),
     })
 }
 
