@@ -947,11 +947,21 @@ impl App {
         q: &OrderQuery,
         en: bool,
     ) -> AppResult<OrderPage> {
+        self.order_list_at(actor, q, en, Utc::now()).await
+    }
+
+    /// [`Self::order_list_lang`] as seen at `now` (due times and the overdue filter).
+    pub async fn order_list_at(
+        &self,
+        actor: &Actor,
+        q: &OrderQuery,
+        en: bool,
+        now: DateTime<Utc>,
+    ) -> AppResult<OrderPage> {
         let mine = self.order_teams(actor).await?;
         let scope = perm::list_scope(actor, &mine)?;
         self.order_config_ensure().await?;
         let idx = self.registry().await?;
-        let now = Utc::now();
         let mut f = OrderFilter {
             scope,
             q: trimmed(&q.q),
@@ -1014,8 +1024,16 @@ impl App {
                 })?;
             f.enterprise_id = Some(e.id);
         }
+        let cal = self.calendar().await?;
         if q.overdue == Some(true) {
-            f.overdue_at = Some(text_of(now));
+            // The badge counts working time past the due time (SlaClock::breach); the store
+            // compares stored due times. Comparing with the SLA clock's reading instead of the
+            // wall clock (evenings, weekends and holidays read as the end of the last working
+            // period) makes "past due" mean "overdue by working time", so filter and badge agree.
+            f.overdue_at = Some(crate::sla::utc_text(crate::sla::clock_reading(
+                &cal,
+                local_now(now),
+            )));
         }
         let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
         let page = q.page.unwrap_or(1).max(1);
@@ -1023,7 +1041,6 @@ impl App {
             .db
             .order_list(&f, per_page, (page - 1) * per_page)
             .await?;
-        let cal = self.calendar().await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let pauses = if r.state == "suspended" || r.stopped_at.is_none() {

@@ -64,6 +64,31 @@ pub fn local(ts: &str) -> Option<NaiveDateTime> {
         .map(|d| d.naive_utc() + chrono::Duration::hours(8))
 }
 
+/// The SLA clock's reading at China-local `t`: `t` itself inside an office period of a working
+/// day, otherwise the end of the last office period before it (a period that starts exactly at
+/// `t` has not yet counted any time). A due time is past this reading exactly when working time
+/// has run since it, which is what the overdue badge ([`SlaClock::breach`]) counts; the overdue
+/// list filter compares stored due times with it so the two agree. Looks back at most a year.
+pub fn clock_reading(cal: &Calendar, t: NaiveDateTime) -> NaiveDateTime {
+    let hours = lianshi_domain::sla::OfficeHours::default();
+    let mut day = t.date();
+    for _ in 0..370 {
+        if cal.is_workday(day) {
+            for (a, b) in hours.periods().iter().rev() {
+                let (start, end) = (day.and_time(*a), day.and_time(*b));
+                if start < t {
+                    return end.min(t);
+                }
+            }
+        }
+        match day.pred_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    t
+}
+
 /// China-local time → stored UTC text.
 pub fn utc_text(t: NaiveDateTime) -> String {
     text_of((t - chrono::Duration::hours(8)).and_utc())

@@ -492,3 +492,89 @@ both_backends!(
         assert_eq!(app.db.order_count().await.unwrap(), all.total);
     }
 );
+
+/// Is order `id` in the "overdue only" list at `at`, and does its badge say overdue there?
+async fn filter_and_badge(app: &App, uscc: &str, id: i64, at: &str) -> (bool, bool) {
+    let q = |overdue| OrderQuery {
+        enterprise: Some(uscc.into()),
+        overdue: Some(overdue),
+        per_page: Some(200),
+        ..Default::default()
+    };
+    let listed = app
+        .order_list_at(&admin(), &q(true), false, cst(at))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .any(|o| o.id == id);
+    let badge = app
+        .order_list_at(&admin(), &q(false), false, cst(at))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .find(|o| o.id == id)
+        .map(|o| o.overdue)
+        .unwrap();
+    (listed, badge)
+}
+
+both_backends!(
+    the_overdue_filter_and_the_badge_agree_over_a_weekend_and_at_the_start_of_office_hours,
+    |db: Db| async move {
+        let app = demo(db).await;
+        app.sla_limit_set(
+            &admin(),
+            &lianshi_app::sla::SlaLimitInput {
+                category: "talent".into(),
+                urgency: "normal".into(),
+                limit: "1h".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let u = usccs(&app).await;
+        // Friday 2026-03-06 16:30 + 1 working hour = due at close of office, 17:30.
+        let o = app
+            .order_create_at(&admin(), &input(&u[0], "talent"), cst("2026-03-06 16:30"))
+            .await
+            .unwrap();
+        assert_eq!(
+            o.order.due.as_ref().and_then(|d| d.at.clone()).as_deref(),
+            Some("2026-03-06 17:30")
+        );
+        for (at, overdue) in [
+            ("2026-03-06 17:00", false),
+            ("2026-03-06 20:00", false), // after hours: no working time has run
+            ("2026-03-07 10:00", false), // Saturday: the wall clock alone would say overdue
+            ("2026-03-09 08:30", false), // Monday, the very start of office hours
+            ("2026-03-09 08:31", true),
+            ("2026-03-09 12:45", true), // lunch break, still overdue
+        ] {
+            assert_eq!(
+                filter_and_badge(&app, &u[0], o.order.id, at).await,
+                (overdue, overdue),
+                "at {at}: (in the overdue list, badge)"
+            );
+        }
+    }
+);
+
+#[test]
+fn the_sla_clock_reading_stops_at_the_last_office_period_outside_working_time() {
+    use lianshi_app::sla::clock_reading;
+    use lianshi_domain::calendar::Calendar;
+    let cal = Calendar::official();
+    let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    for (at, want) in [
+        ("2026-03-09 10:00", "2026-03-09 10:00"), // inside the morning period
+        ("2026-03-09 12:30", "2026-03-09 12:00"), // lunch break
+        ("2026-03-09 13:30", "2026-03-09 12:00"), // afternoon starts, nothing counted yet
+        ("2026-03-09 08:00", "2026-03-06 17:30"), // Monday before office → Friday close
+        ("2026-03-08 11:00", "2026-03-06 17:30"), // Sunday
+        ("2026-10-05 09:00", "2026-09-30 17:30"), // 国庆 holiday week → last working day before it
+    ] {
+        assert_eq!(clock_reading(&cal, t(at)), t(want), "at {at}");
+    }
+}
