@@ -1,0 +1,423 @@
+//! `service`: work orders at scale (issue 3, "Performance"). With 1,000,000 orders and
+//! 10,000,000 history events on SQLite, measures through the real paths:
+//! (1) the zone figures for the last year (`App::service_report`, what `lianshi report service`
+//! calls), goal < 200 ms; (2) an order page, API `GET /api/v1/orders/{id}` and HTML
+//! `/orders/{id}` through `lianshi_web::router` in-process, goal p99 < 20 ms; (3) the SLA scan of
+//! all open orders (`App::sla_scan`, first run escalates, then a second run), goal < 1 s.
+//!
+//! Data: the demo zone with 20,000 enterprises (`demo_load`, whose ~4,400 orders went through
+//! the real state machine) is the template; its orders with history, pauses, callbacks,
+//! co-handlers and council proposals are cloned in SQL (`INSERT … SELECT`) to 1,000,000 orders,
+//! closed ones shifted back in steps over a further year, open ones by at most 19 days (so ~8.5%
+//! stay open, some overdue). The demo paths have at most 9 events per order (6.8 on average), so
+//! clones get duplicate non-acceptance events (adjacent ids, same time) to reach 10,000,000
+//! events; the figures read only `accepted` events, so padding changes history length and index
+//! size, not figures. Secondary indexes are dropped during the load and recreated from their
+//! migration SQL. Cached at `bench/out/service-1m.db` (delete to rebuild); each run measures on a
+//! scratch copy, since the scan writes.
+//!
+//! `cargo run --release -p lianshi-bench --bin service -- [--orders 1000000] [--events 10000000] [--pages 300] [--runs 5]`
+
+use anyhow::{Context, anyhow};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use lianshi_app::{Actor, App, Source};
+use lianshi_bench::{Scratch, Table, arg, ms, open_app, percentile, sqlite_url};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const OPEN: &str = "'registered','accepted','dispatched','in_progress','returned','suspended'";
+/// Minutes a closed clone of pass k is shifted back per pass (k × 1.6 days: a year over ~227 passes).
+const STEP_MINUTES: i64 = 2304;
+/// Order ids of pass k: k × ORDER_STRIDE + template id; event ids: (k × EVENT_STRIDE + template id) × 2 (+1 padding).
+const ORDER_STRIDE: i64 = 10_000;
+const EVENT_STRIDE: i64 = 100_000;
+
+fn cache_path(orders: i64) -> PathBuf {
+    let name = if orders == 1_000_000 {
+        "service-1m.db".to_string()
+    } else {
+        format!("service-{orders}.db")
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("out").join(name)
+}
+
+async fn exec(tx: &mut lianshi_store::Tx, sql: &str) -> anyhow::Result<u64> {
+    Ok(sqlx::query(sql)
+        .execute(tx.conn())
+        .await
+        .with_context(|| sql.chars().take(120).collect::<String>())?
+        .rows_affected())
+}
+
+async fn scalar(app: &App, sql: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query(sql)
+        .fetch_one(app.db.reader())
+        .await?
+        .try_get::<i64, _>(0)?)
+}
+
+fn ts(col: &str) -> String {
+    format!("strftime('%Y-%m-%dT%H:%M:%fZ', {col}, '-' || m.mins || ' minutes')")
+}
+
+/// Build the cached database (once).
+async fn build(path: &Path, orders: i64, events: i64) -> anyhow::Result<()> {
+    let part = path.with_extension("db.part");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", part.display()));
+    }
+    std::fs::create_dir_all(path.parent().context("cache folder")?)?;
+    println!(
+        "building {} ({orders} orders, {events} events; once)…",
+        path.display()
+    );
+    let t0 = Instant::now();
+    let app = open_app(&sqlite_url(&part)).await?;
+    app.demo_load(&Actor::system(Source::Demo), 20_000, 1)
+        .await
+        .map_err(|e| anyhow!("demo: {}", e.message()))?;
+    println!(
+        "  demo zone, 20,000 enterprises: {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    let t1 = Instant::now();
+    let tpl_n = scalar(&app, "SELECT COUNT(*) FROM orders").await?;
+    let tpl_max = scalar(&app, "SELECT MAX(id) FROM orders").await?;
+    let tpl_ev_max = scalar(&app, "SELECT MAX(id) FROM order_events").await?;
+    anyhow::ensure!(
+        tpl_max < ORDER_STRIDE && tpl_ev_max < EVENT_STRIDE,
+        "template too large"
+    );
+    let passes = (orders - tpl_n + tpl_n - 1) / tpl_n;
+    let last_take = orders - tpl_n - (passes - 1) * tpl_n;
+    let mut tx = app.db.begin().await?;
+    for sql in [
+        "CREATE TABLE bench_ev AS SELECT * FROM order_events".to_string(),
+        "CREATE TABLE bench_ps AS SELECT * FROM order_pauses".into(),
+        "CREATE TABLE bench_cb AS SELECT * FROM order_callbacks".into(),
+        "CREATE TABLE bench_co AS SELECT * FROM order_cohandlers".into(),
+        "CREATE TABLE bench_cp AS SELECT * FROM council_proposals".into(),
+        "CREATE TABLE bench_map (new_id INTEGER PRIMARY KEY, tpl_id INTEGER NOT NULL, k INTEGER NOT NULL, mins INTEGER NOT NULL)".into(),
+        format!(
+            "WITH RECURSIVE p(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM p WHERE k < {passes}) \
+             INSERT INTO bench_map SELECT p.k * {ORDER_STRIDE} + o.id, o.id, p.k, \
+             CASE WHEN o.state IN ({OPEN}) THEN (p.k % 20) * 1440 ELSE p.k * {STEP_MINUTES} END \
+             FROM p CROSS JOIN (SELECT id, state, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM orders) o \
+             WHERE p.k < {passes} OR o.rn <= {last_take}"
+        ),
+        "CREATE INDEX bench_map_k ON bench_map(k, tpl_id)".into(),
+    ] {
+        exec(&mut tx, &sql).await?;
+    }
+    // Drop the secondary indexes of the bulk tables; recreate them from their own SQL after.
+    let idx: Vec<(String, String)> = sqlx::query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND tbl_name IN ('orders','order_events','order_pauses','order_callbacks','order_cohandlers','council_proposals')",
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<anyhow::Result<_>>()?;
+    for (name, _) in &idx {
+        exec(&mut tx, &format!("DROP INDEX {name}")).await?;
+    }
+    tx.commit().await?;
+    // Padding: share (per 10,007) of eligible clone events that get a duplicate.
+    let clone_ev = scalar(
+        &app,
+        "SELECT COALESCE(SUM(c), 0) FROM bench_map m JOIN (SELECT order_id, COUNT(*) AS c FROM bench_ev GROUP BY order_id) e ON e.order_id = m.tpl_id",
+    )
+    .await?;
+    let eligible = scalar(
+        &app,
+        "SELECT COALESCE(SUM(c), 0) FROM bench_map m JOIN (SELECT order_id, COUNT(*) AS c FROM bench_ev WHERE event NOT IN ('registered','accepted') GROUP BY order_id) e ON e.order_id = m.tpl_id",
+    )
+    .await?;
+    let base_ev = scalar(&app, "SELECT COUNT(*) FROM bench_ev").await?;
+    let need = (events - base_ev - clone_ev).max(0);
+    let thr = ((need as f64 / eligible.max(1) as f64) * 10_007.0).round() as i64;
+    let order_cols = "enterprise_id, title, description, category, tags_json, urgency, channel, node_id, chain_id, visit_id, parent_id, state, resume_to, department_id, extension_json, extension_days, supervision_level, reopen_count, return_count, rating, sla_limit";
+    let chunk = 20;
+    let mut k0 = 1;
+    while k0 <= passes {
+        let k1 = (k0 + chunk - 1).min(passes);
+        let w = format!("m.k BETWEEN {k0} AND {k1}");
+        let mut tx = app.db.begin().await?;
+        exec(&mut tx, &format!(
+            "INSERT INTO orders (id, {order_cols}, sla_start, due_at, stopped_at, created_by, created_by_name, created_at, updated_at, closed_at, version) \
+             SELECT m.new_id, {oc}, {}, {}, {}, o.created_by, o.created_by_name, {}, {}, {}, o.version \
+             FROM bench_map m JOIN orders o ON o.id = m.tpl_id WHERE {w}",
+            ts("o.sla_start"), ts("o.due_at"), ts("o.stopped_at"), ts("o.created_at"), ts("o.updated_at"), ts("o.closed_at"),
+            oc = order_cols.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ")
+        )).await?;
+        let ev_sel = |id: &str, extra: &str| {
+            format!(
+                "INSERT INTO order_events (id, order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at) \
+                 SELECT {id}, m.new_id, e.actor_id, e.actor_name, e.from_state, e.to_state, e.event, e.payload_json, {} \
+                 FROM bench_map m JOIN bench_ev e ON e.order_id = m.tpl_id WHERE {w}{extra}",
+                ts("e.at")
+            )
+        };
+        exec(
+            &mut tx,
+            &ev_sel(&format!("(m.k * {EVENT_STRIDE} + e.id) * 2"), ""),
+        )
+        .await?;
+        exec(&mut tx, &ev_sel(
+            &format!("(m.k * {EVENT_STRIDE} + e.id) * 2 + 1"),
+            &format!(" AND e.event NOT IN ('registered','accepted') AND ((e.id * 7919 + m.k * 104729) % 10007) < {thr}"),
+        )).await?;
+        exec(&mut tx, &format!(
+            "INSERT INTO order_pauses (id, order_id, from_at, to_at, reason) SELECT m.k * {EVENT_STRIDE} + p.id, m.new_id, {}, {}, p.reason \
+             FROM bench_map m JOIN bench_ps p ON p.order_id = m.tpl_id WHERE {w}", ts("p.from_at"), ts("p.to_at"))).await?;
+        exec(&mut tx, &format!(
+            "INSERT INTO order_callbacks (id, order_id, rating, comment, department_id, by_id, by_name, by_role, at) \
+             SELECT m.k * {EVENT_STRIDE} + c.id, m.new_id, c.rating, c.comment, c.department_id, c.by_id, c.by_name, c.by_role, {} \
+             FROM bench_map m JOIN bench_cb c ON c.order_id = m.tpl_id WHERE {w}", ts("c.at"))).await?;
+        exec(&mut tx, &format!(
+            "INSERT INTO order_cohandlers (order_id, department_id) SELECT m.new_id, c.department_id \
+             FROM bench_map m JOIN bench_co c ON c.order_id = m.tpl_id WHERE {w}")).await?;
+        exec(&mut tx, &format!(
+            "INSERT INTO council_proposals (order_id, chain_id, level, proposed_at) SELECT m.new_id, c.chain_id, c.level, {} \
+             FROM bench_map m JOIN bench_cp c ON c.order_id = m.tpl_id WHERE {w}", ts("c.proposed_at"))).await?;
+        tx.commit().await?;
+        println!(
+            "  passes {k0}–{k1} of {passes}: {:.1} s",
+            t1.elapsed().as_secs_f64()
+        );
+        k0 = k1 + 1;
+    }
+    let t2 = Instant::now();
+    let mut tx = app.db.begin().await?;
+    for (_, sql) in &idx {
+        exec(&mut tx, sql).await?;
+    }
+    for t in [
+        "bench_ev",
+        "bench_ps",
+        "bench_cb",
+        "bench_co",
+        "bench_cp",
+        "bench_map",
+    ] {
+        exec(&mut tx, &format!("DROP TABLE {t}")).await?;
+    }
+    tx.commit().await?;
+    println!("  indexes recreated: {:.1} s", t2.elapsed().as_secs_f64());
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(app.db.writer())
+        .await?;
+    app.db.close().await;
+    std::fs::rename(&part, path)?;
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", part.display()));
+    }
+    println!("  built in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn get(
+    router: &axum::Router,
+    uri: &str,
+    auth: (&str, String),
+) -> anyhow::Result<(StatusCode, usize)> {
+    let req = Request::builder()
+        .uri(uri)
+        .header(auth.0, auth.1)
+        .body(Body::empty())?;
+    let resp = router.clone().oneshot(req).await?;
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+    Ok((status, body.len()))
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s[s.len() / 2]
+}
+
+fn verdict(got: Duration, goal: Duration) -> Vec<String> {
+    let r = got.as_secs_f64() / goal.as_secs_f64();
+    vec![
+        ms(got),
+        ms(goal),
+        format!("{r:.2}"),
+        if r < 1.0 { "met" } else { "MISSED" }.into(),
+    ]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let orders: i64 = arg("orders", 1_000_000);
+    let events: i64 = arg("events", 10_000_000);
+    let pages: usize = arg("pages", 300);
+    let runs: usize = arg("runs", 5);
+    let cache = cache_path(orders);
+    if !cache.exists() {
+        build(&cache, orders, events).await?;
+    }
+    let dir = Scratch::new("service")?;
+    let work = dir.path("work.db");
+    let t = Instant::now();
+    std::fs::copy(&cache, &work)?;
+    println!("scratch copy: {:.1} s", t.elapsed().as_secs_f64());
+    let app = open_app(&sqlite_url(&work)).await?;
+    let actor = Actor::system(Source::Cli);
+    let now = chrono::Utc::now();
+    let to = App::today();
+    let from = to - chrono::Duration::days(364);
+    let n_orders = scalar(&app, "SELECT COUNT(*) FROM orders").await?;
+    let n_events = scalar(&app, "SELECT COUNT(*) FROM order_events").await?;
+    let n_open = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM orders WHERE state IN ({OPEN})"),
+    )
+    .await?;
+    let n_year = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM orders WHERE created_at >= '{from}'"),
+    )
+    .await?;
+    let n_pauses = scalar(&app, "SELECT COUNT(*) FROM order_pauses").await?;
+    let n_cb = scalar(&app, "SELECT COUNT(*) FROM order_callbacks").await?;
+    println!(
+        "service bench: {n_orders} orders ({n_open} open, {n_year} created in {from}..{to}), {n_events} events, {n_pauses} pauses, {n_cb} callbacks; {} MB",
+        std::fs::metadata(&cache)?.len() / 1_000_000
+    );
+
+    // (1) Zone figures for the last year.
+    let mut rep = Vec::new();
+    let mut received = 0;
+    for i in 0..=runs {
+        let t = Instant::now();
+        let r = app
+            .service_report(&actor, from, to, now)
+            .await
+            .map_err(|e| anyhow!("report: {}", e.message()))?;
+        let d = t.elapsed();
+        received = r.zone.orders_received;
+        println!(
+            "  report run {i}: {} ms{}",
+            ms(d),
+            if i == 0 { " (first, cold)" } else { "" }
+        );
+        if i > 0 {
+            rep.push(d);
+        }
+    }
+    rep.sort();
+
+    // (2) Order pages.
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM orders ORDER BY id")
+        .fetch_all(app.db.reader())
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    let mut x: u64 = 2026;
+    let mut pick = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ids[((x >> 33) as usize) % ids.len()]
+    };
+    let api_login = app
+        .login("admin", lianshi_domain::demo::DEMO_PASSWORD, "bench", "api")
+        .await
+        .map_err(|e| anyhow!("login: {}", e.message()))?;
+    let page_login = app
+        .login(
+            "admin",
+            lianshi_domain::demo::DEMO_PASSWORD,
+            "bench",
+            "session",
+        )
+        .await
+        .map_err(|e| anyhow!("login: {}", e.message()))?;
+    let bearer = || ("authorization", format!("Bearer {}", api_login.token));
+    let cookie = || {
+        (
+            "cookie",
+            format!("{}={}", lianshi_web::auth::SESSION_COOKIE, page_login.token),
+        )
+    };
+    let router = lianshi_web::router(app.clone());
+    let (mut api, mut page) = (Vec::new(), Vec::new());
+    let (mut api_bytes, mut page_bytes) = (0, 0);
+    for i in 0..pages + 20 {
+        let id = pick();
+        let t = Instant::now();
+        let (st, n) = get(&router, &format!("/api/v1/orders/{id}"), bearer()).await?;
+        let d1 = t.elapsed();
+        anyhow::ensure!(st == StatusCode::OK, "api {id}: {st}");
+        let t = Instant::now();
+        let (st, m) = get(&router, &format!("/orders/{id}"), cookie()).await?;
+        let d2 = t.elapsed();
+        anyhow::ensure!(st == StatusCode::OK, "page {id}: {st}");
+        if i >= 20 {
+            api.push(d1);
+            page.push(d2);
+            api_bytes += n;
+            page_bytes += m;
+        }
+    }
+    api.sort();
+    page.sort();
+    println!(
+        "  order pages: {pages} random ids after 20 warm-up; mean body API {} B, page {} B",
+        api_bytes / pages.max(1),
+        page_bytes / pages.max(1)
+    );
+
+    // (3) SLA scan.
+    let mut scans = Vec::new();
+    for i in 0..2 {
+        let t = Instant::now();
+        let r = app
+            .sla_scan(&actor, now)
+            .await
+            .map_err(|e| anyhow!("scan: {}", e.message()))?;
+        let d = t.elapsed();
+        println!(
+            "  scan run {}: {} ms — {} open, {} overdue, {} supervised, {} proposed, {} conflicts",
+            i + 1,
+            ms(d),
+            r.open_orders,
+            r.overdue,
+            r.supervised.len(),
+            r.proposed.len(),
+            r.conflicts
+        );
+        scans.push(d);
+    }
+
+    println!();
+    let mut t = Table::new(&["measure", "ms", "goal ms", "ratio", ""]);
+    let row = |label: &str, got, goal| {
+        let mut v = vec![label.to_string()];
+        v.extend(verdict(got, goal));
+        v
+    };
+    let g200 = Duration::from_millis(200);
+    let g20 = Duration::from_millis(20);
+    let g1s = Duration::from_secs(1);
+    t.row(row(
+        &format!("zone figures, year ({received} orders), min of {runs}"),
+        rep[0],
+        g200,
+    ));
+    t.row(row("zone figures, year, median", median(&rep), g200));
+    t.row(row("order API p50", percentile(&api, 50.0), g20));
+    t.row(row("order API p99", percentile(&api, 99.0), g20));
+    t.row(row("order page p50", percentile(&page, 50.0), g20));
+    t.row(row("order page p99", percentile(&page, 99.0), g20));
+    t.row(row("SLA scan, first run (escalates)", scans[0], g1s));
+    t.row(row("SLA scan, second run", scans[1], g1s));
+    t.print();
+    Ok(())
+}
