@@ -1,7 +1,7 @@
 //! Reading the audit log (administrators only). Writing happens inside each use case's
 //! transaction; nothing here or anywhere else can change or remove an entry.
 
-use crate::{Actor, App, AppResult, policy};
+use crate::{Actor, App, AppResult, access};
 pub use lianshi_store::audit::{AuditQuery, AuditRow};
 
 impl App {
@@ -10,7 +10,7 @@ impl App {
         actor: &Actor,
         q: &AuditQuery,
     ) -> AppResult<(Vec<AuditRow>, i64)> {
-        policy::read_audit(actor)?;
+        access::read_audit(actor)?;
         Ok(self.db.audit_search(q).await?)
     }
 }

@@ -4,7 +4,7 @@
 //! in neither counts Monday–Friday, and every due time built on it says so.
 
 use crate::registry::entry;
-use crate::{Actor, App, AppError, AppResult, policy};
+use crate::{Actor, App, AppError, AppResult, access};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::{Calendar, WorkdayShift, YearSchedule};
 use lianshi_store::audit::audit_append;
@@ -51,7 +51,7 @@ impl App {
 
     /// Load one year's schedule (administrator). The text is validated by the domain parser.
     pub async fn calendar_load(&self, actor: &Actor, text: &str) -> AppResult<CalendarLoadReport> {
-        policy::edit_registry(actor)?;
+        access::edit_registry(actor)?;
         let schedule = YearSchedule::parse(text).map_err(AppError::from_invalid)?;
         let shipped = Calendar::official().has_schedule(schedule.year);
         let row = CalendarYearRow {

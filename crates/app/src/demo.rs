@@ -28,7 +28,7 @@ impl App {
 
     /// Load the demo zone with `n` enterprises generated from `seed`.
     pub async fn demo_load(&self, actor: &Actor, n: usize, seed: u64) -> AppResult<DemoSummary> {
-        crate::policy::edit_registry(actor)?;
+        crate::access::edit_registry(actor)?;
         let structure_created = self.db.zone_get().await?.is_none();
         if structure_created {
             self.demo_structure(actor).await?;

@@ -4,7 +4,7 @@
 //! from industry, headcount and revenue) and lands with its audit entry in one transaction.
 
 use crate::registry::{RegistryIndex, entry, json};
-use crate::{Actor, App, AppError, AppResult, policy};
+use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::enterprise::{EnterpriseDraft, EnterpriseInput, FieldError};
 use lianshi_domain::money::{Money, mask_phone};
 use lianshi_domain::zone::RegistryKind;
@@ -382,7 +382,7 @@ impl App {
         actor: &Actor,
         q: &EnterpriseQuery,
     ) -> AppResult<EnterprisePage> {
-        policy::browse_enterprises(actor)?;
+        access::browse_enterprises(actor)?;
         let idx = self.registry().await?;
         let mut f = self.resolve_query(&idx, q)?;
         if actor.role == lianshi_domain::Role::Enterprise {
@@ -415,7 +415,7 @@ impl App {
         );
         let rows = self.db.enterprise_by_ids(&hits.ids).await?;
         let total = hits.total as i64;
-        let full = policy::sees_full_phone(actor);
+        let full = access::sees_full_phone(actor);
         let next_after = (rows.len() as i64 == per_page)
             .then(|| rows.last().map(|r| r.id))
             .flatten();
@@ -429,14 +429,14 @@ impl App {
     }
 
     async fn load_visible(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseRow> {
-        policy::browse_enterprises(actor)?;
+        access::browse_enterprises(actor)?;
         let code = uscc.trim().to_ascii_uppercase();
         let row = self
             .db
             .enterprise_by_uscc(&code)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("enterprise {code}")))?;
-        policy::view_enterprise(actor, row.id)?;
+        access::view_enterprise(actor, row.id)?;
         Ok(row)
     }
 
@@ -444,7 +444,7 @@ impl App {
     pub async fn enterprise_get(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseView> {
         let row = self.load_visible(actor, uscc).await?;
         let idx = self.registry().await?;
-        Ok(view(&idx, &row, policy::sees_full_phone(actor)))
+        Ok(view(&idx, &row, access::sees_full_phone(actor)))
     }
 
     /// Resolve a validated draft against the registry into a storable write.
@@ -561,7 +561,7 @@ impl App {
         actor: &Actor,
         inp: &EnterpriseInput,
     ) -> AppResult<EnterpriseView> {
-        policy::create_enterprise(actor)?;
+        access::create_enterprise(actor)?;
         let draft = inp
             .validate(Self::today(), true)
             .map_err(AppError::Invalid)?;
@@ -591,7 +591,7 @@ impl App {
             .enterprise_by_id(id)
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
-        Ok(view(&idx, &row, policy::sees_full_phone(actor)))
+        Ok(view(&idx, &row, access::sees_full_phone(actor)))
     }
 
     /// Edit an enterprise: fields absent from the input keep their value, empty strings clear.
@@ -604,7 +604,7 @@ impl App {
         expected_version: Option<i64>,
     ) -> AppResult<EnterpriseView> {
         let row = self.load_visible(actor, uscc).await?;
-        policy::edit_enterprise(actor, row.id)?;
+        access::edit_enterprise(actor, row.id)?;
         let idx = self.registry().await?;
         if let Some(v) = expected_version
             && v != row.version
@@ -652,7 +652,7 @@ impl App {
             .enterprise_by_id(row.id)
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
-        Ok(view(&idx, &row, policy::sees_full_phone(actor)))
+        Ok(view(&idx, &row, access::sees_full_phone(actor)))
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::enterprise::EnterpriseQuery;
 use crate::registry::{RegistryIndex, entry};
-use crate::{Actor, App, AppError, AppResult, policy};
+use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::enterprise::{
     COLUMNS, field_label_en, field_label_zh, input_from_cells, map_headers,
 };
@@ -92,7 +92,7 @@ impl App {
         bytes: &[u8],
         opts: ImportOptions,
     ) -> AppResult<ImportReport> {
-        policy::import_enterprises(actor)?;
+        access::import_enterprises(actor)?;
         let sheet = lianshi_office::open(bytes).map_err(file_error)?;
         let mapping = map_headers(&sheet.headers).map_err(AppError::from_invalid)?;
         let idx = self.registry().await?;
@@ -264,10 +264,10 @@ impl App {
         q: &EnterpriseQuery,
         xlsx: bool,
     ) -> AppResult<Vec<u8>> {
-        policy::export_enterprises(actor)?;
+        access::export_enterprises(actor)?;
         let idx = self.registry().await?;
         let f = self.resolve_query(&idx, q)?;
-        let full = policy::sees_full_phone(actor);
+        let full = access::sees_full_phone(actor);
         let headers: Vec<&str> = COLUMNS.iter().map(|c| c.zh).collect();
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut after = None;

@@ -4,6 +4,8 @@
 //! Error policy: use cases return [`AppError`], whose variants map one-to-one to HTTP statuses
 //! and carry a stable snake_case code plus a bilingual message.
 
+pub mod access;
+pub mod access_service;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -16,8 +18,6 @@ pub mod enterprise;
 pub mod import;
 pub mod open311;
 pub mod order;
-pub mod policy;
-pub mod policy_service;
 pub mod registry;
 pub mod service_report;
 pub mod sla;

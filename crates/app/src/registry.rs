@@ -1,7 +1,7 @@
 //! The zone registry use cases and an in-memory index of it (hundreds of rows) used to resolve
 //! names and codes in forms, filters and imports. The index is rebuilt after every registry write.
 
-use crate::{Actor, App, AppError, AppResult, policy};
+use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage, registry_code, registry_name};
 use lianshi_store::audit::{AuditEntry, audit_append};
 use lianshi_store::enterprise::NodeLink;
@@ -185,7 +185,7 @@ impl App {
     }
 
     pub async fn registry_view(&self, actor: &Actor) -> AppResult<Arc<RegistryIndex>> {
-        policy::view_registry(actor)?;
+        access::view_registry(actor)?;
         self.registry().await
     }
 
@@ -195,7 +195,7 @@ impl App {
         name: &str,
         division_code: &str,
     ) -> AppResult<()> {
-        policy::edit_registry(actor)?;
+        access::edit_registry(actor)?;
         let name = registry_name(name, 60).map_err(AppError::from_invalid)?;
         let code = division_code.trim();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
@@ -297,7 +297,7 @@ impl App {
         kind: RegistryKind,
         inp: &RegistryInput,
     ) -> AppResult<i64> {
-        policy::edit_registry(actor)?;
+        access::edit_registry(actor)?;
         let idx = self.registry().await?;
         let w = self.registry_write(&idx, kind, inp)?;
         let mut tx = self.db.begin().await?;
@@ -325,7 +325,7 @@ impl App {
         id: i64,
         inp: &RegistryInput,
     ) -> AppResult<()> {
-        policy::edit_registry(actor)?;
+        access::edit_registry(actor)?;
         let idx = self.registry().await?;
         let before = idx
             .get(id)

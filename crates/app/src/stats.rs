@@ -2,7 +2,7 @@
 //! figure is a SQL aggregate over the records, scoped like the enterprise list, and carries the
 //! filter value under which the list shows exactly the records behind it.
 
-use crate::{Actor, App, AppResult, policy};
+use crate::{Actor, App, AppResult, access};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_domain::{Role, SizeBand};
 use lianshi_store::stats::{Dim, Key};
@@ -116,7 +116,7 @@ impl App {
             by_size: Vec::new(),
             top_tags: Vec::new(),
         };
-        if policy::browse_enterprises(actor).is_err() {
+        if access::browse_enterprises(actor).is_err() {
             return Ok(s);
         }
         let only = scope(actor);
@@ -172,7 +172,7 @@ impl App {
     /// for the registry page; empty if the actor may not browse enterprises.
     pub async fn registry_enterprise_counts(&self, actor: &Actor) -> AppResult<HashMap<i64, i64>> {
         let mut out = HashMap::new();
-        if policy::browse_enterprises(actor).is_err() {
+        if access::browse_enterprises(actor).is_err() {
             return Ok(out);
         }
         let only = scope(actor);

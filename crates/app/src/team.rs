@@ -8,7 +8,7 @@
 
 use crate::enterprise::EnterpriseQuery;
 use crate::registry::{entry, json};
-use crate::{Actor, App, AppError, AppResult, policy_service as ps};
+use crate::{Actor, App, AppError, AppResult, access_service as ps};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;

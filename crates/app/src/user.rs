@@ -2,7 +2,7 @@
 
 use crate::auth::{check_password_strength, hash_password};
 use crate::registry::{entry, json};
-use crate::{Actor, App, AppError, AppResult, policy};
+use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
@@ -41,7 +41,7 @@ fn valid_username(u: &str) -> AppResult<String> {
 
 impl App {
     pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
-        policy::manage_users(actor)?;
+        access::manage_users(actor)?;
         let username = valid_username(&inp.username)?;
         let role = Role::parse(&inp.role).map_err(AppError::from_invalid)?;
         check_password_strength(&inp.password)?;
@@ -141,7 +141,7 @@ impl App {
     }
 
     pub async fn user_list(&self, actor: &Actor) -> AppResult<Vec<UserRow>> {
-        policy::manage_users(actor)?;
+        access::manage_users(actor)?;
         Ok(self.db.user_list().await?)
     }
 
@@ -154,7 +154,7 @@ impl App {
         active: Option<bool>,
         password: Option<&str>,
     ) -> AppResult<()> {
-        policy::manage_users(actor)?;
+        access::manage_users(actor)?;
         let before = self
             .db
             .user_by_id(id)

@@ -14,7 +14,7 @@
 //! same form) inside the visit's transaction.
 
 use crate::registry::entry;
-use crate::{Actor, App, AppError, AppResult, policy_service as ps};
+use crate::{Actor, App, AppError, AppResult, access_service as ps};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::Calendar;
 use lianshi_domain::visit::{

@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use lianshi_app::{Actor, AppError, policy};
+use lianshi_app::{Actor, AppError, access};
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -116,8 +116,8 @@ impl Layout {
                 a.role.label_zh().into()
             },
             is_admin: a.role == lianshi_domain::Role::Admin,
-            can_browse: policy::browse_enterprises(a).is_ok(),
-            can_import: policy::import_enterprises(a).is_ok(),
+            can_browse: access::browse_enterprises(a).is_ok(),
+            can_import: access::import_enterprises(a).is_ok(),
             csrf: auth.csrf.clone(),
             zone_name,
             path: String::new(),

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
+use lianshi_app::access;
 use lianshi_app::audit::AuditQuery;
-use lianshi_app::policy;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(page))
@@ -69,7 +69,7 @@ fn pretty(s: &Option<String>) -> Option<String> {
 
 async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = policy::read_audit(&auth.actor) {
+    if let Err(e) = access::read_audit(&auth.actor) {
         return c.error(&e);
     }
     let m = query_map(&parts);

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::enterprise::{EnterpriseQuery, EnterpriseView};
-use lianshi_app::{AppError, RegistryIndex, policy};
+use lianshi_app::{AppError, RegistryIndex, access};
 use lianshi_domain::enterprise::{
     EnterpriseInput, FieldError, KNOWN_TAGS, OWNERSHIP_TYPES, field_label_en, field_label_zh,
 };
@@ -292,8 +292,8 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         prev,
         next,
         filter_qs,
-        can_create: policy::create_enterprise(&auth.actor).is_ok(),
-        can_export: policy::export_enterprises(&auth.actor).is_ok(),
+        can_create: access::create_enterprise(&auth.actor).is_ok(),
+        can_export: access::export_enterprises(&auth.actor).is_ok(),
         error,
     });
     with_status(r, status)
@@ -490,7 +490,7 @@ async fn detail(
                 .unwrap_or_default(),
         })
         .collect();
-    let can_edit = policy::edit_enterprise(&auth.actor, e.id).is_ok();
+    let can_edit = access::edit_enterprise(&auth.actor, e.id).is_ok();
     let saved = query_map(&parts).contains_key("saved");
     let l = c.layout(&auth, e.name.clone(), "enterprises");
     c.page(&DetailPage {
@@ -857,7 +857,7 @@ fn form_page(
 
 async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = policy::create_enterprise(&auth.actor) {
+    if let Err(e) = access::create_enterprise(&auth.actor) {
         return c.error(&e);
     }
     let idx = match s.app.registry().await {
@@ -887,7 +887,7 @@ async fn edit_form(
         Ok(e) => e,
         Err(e) => return c.error(&e),
     };
-    if let Err(err) = policy::edit_enterprise(&auth.actor, e.id) {
+    if let Err(err) = access::edit_enterprise(&auth.actor, e.id) {
         return c.error(&err);
     }
     let idx = match s.app.registry().await {

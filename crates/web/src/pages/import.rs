@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::import::{ImportOptions, ImportReport};
-use lianshi_app::{AppError, policy};
+use lianshi_app::{AppError, access};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/enterprises/import", get(form).post(upload))
@@ -45,7 +45,7 @@ impl ImportPage {
 
 async fn form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = policy::import_enterprises(&auth.actor) {
+    if let Err(e) = access::import_enterprises(&auth.actor) {
         return c.error(&e);
     }
     let l = c.layout(&auth, c.t.get("nav-import"), "import");
@@ -120,7 +120,7 @@ async fn upload(
     if !same_token(&csrf, &auth.csrf) {
         return c.error(&csrf_error());
     }
-    if let Err(e) = policy::import_enterprises(&auth.actor) {
+    if let Err(e) = access::import_enterprises(&auth.actor) {
         return c.error(&e);
     }
     let l = c.layout(&auth, c.t.get("nav-import"), "import");

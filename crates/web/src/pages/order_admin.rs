@@ -15,7 +15,7 @@ use axum::routing::get;
 use lianshi_app::calendar::CalendarYearView;
 use lianshi_app::order::perm;
 use lianshi_app::sla::{CategoryInput, CategoryView, SlaLimitInput, SlaLimitView};
-use lianshi_app::{App, AppError, policy};
+use lianshi_app::{App, AppError, access};
 use lianshi_domain::calendar::fallback_note;
 
 pub fn routes() -> Router<AppState> {
@@ -265,7 +265,7 @@ async fn render_calendar(
         years,
         fallback,
         text,
-        can_edit: policy::edit_registry(&auth.actor).is_ok(),
+        can_edit: access::edit_registry(&auth.actor).is_ok(),
         notice,
         error,
     });

@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::access_service;
 use lianshi_app::enterprise::EnterpriseQuery;
-use lianshi_app::policy_service;
 use lianshi_app::team::{
     AssignInput, EnterpriseTeamView, MemberInput, TeamEnterpriseView, TeamInput, TeamView,
 };
@@ -125,7 +125,7 @@ async fn render_list(
         l: c.layout(auth, c.t.get("nav-teams"), "teams"),
         teams,
         own,
-        can_manage: policy_service::manage_teams(a).is_ok(),
+        can_manage: access_service::manage_teams(a).is_ok(),
         error,
         name: form.0,
         leader: form.1,
@@ -238,7 +238,7 @@ async fn render_team(
         pages,
         prev,
         next,
-        can_manage: policy_service::manage_teams(a).is_ok(),
+        can_manage: access_service::manage_teams(a).is_ok(),
         notice,
         error,
         chains,

@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::stats::UserView;
 use lianshi_app::user::UserInput;
-use lianshi_app::{AppError, policy};
+use lianshi_app::{AppError, access};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 
@@ -124,7 +124,7 @@ fn empty() -> Draft {
 
 async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = policy::manage_users(&auth.actor) {
+    if let Err(e) = access::manage_users(&auth.actor) {
         return c.error(&e);
     }
     let q = super::query_map(&parts);

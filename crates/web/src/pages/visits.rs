@@ -16,7 +16,7 @@ use lianshi_app::visit::{
     PainPointInput, TaskQuery, VisitInput, VisitQuery, VisitRow, VisitRuleInput, VisitRuleView,
     VisitTaskView,
 };
-use lianshi_app::{App, AppError, policy_service};
+use lianshi_app::{App, AppError, access_service};
 use lianshi_domain::Role;
 
 pub fn routes() -> Router<AppState> {
@@ -232,7 +232,7 @@ async fn render_list(
         pages,
         prev,
         next,
-        is_admin: policy_service::run_visit_scan(&auth.actor).is_ok(),
+        is_admin: access_service::run_visit_scan(&auth.actor).is_ok(),
         notice,
         error,
     });
@@ -440,7 +440,7 @@ async fn render_rules(
     let r = c.page(&RulesPage {
         l: c.layout(auth, c.t.get("visit-rules"), "visits"),
         rules,
-        can_edit: policy_service::edit_visit_rules(&auth.actor).is_ok(),
+        can_edit: access_service::edit_visit_rules(&auth.actor).is_ok(),
         notice,
         error,
     });

@@ -1,4 +1,4 @@
-//! Who may do what in the service loop (teams, 包联, visits). Same style as [`crate::policy`]:
+//! Who may do what in the service loop (teams, 包联, visits). Same style as [`crate::access`]:
 //! pure functions of the actor and the facts the use case loaded (the actor's team ids, the
 //! enterprise's team), called before touching the store.
 //!
