@@ -617,6 +617,21 @@ impl Browser {
             .to_string()
     }
 
+    /// Polls the page source until `want` appears or 60 s pass. A click on a
+    /// submit button returns once the click is dispatched; the POST, the
+    /// redirect and the next page load may still be under way on a loaded
+    /// CI machine. Returns the last source seen either way.
+    fn source_once(&self, want: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let page = self.source();
+            if page.contains(want) || start.elapsed() > Duration::from_secs(60) {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     fn screenshot(&self, path: &Path) {
         use std::io::Write as _;
         let b64 = self.cmd("GET", "/screenshot", serde_json::Value::Null);
@@ -665,16 +680,16 @@ fn a_real_browser_signs_in_and_browses_enterprises() {
     b.type_into("input[name=username]", "admin");
     b.type_into("input[name=password]", "Lianshi@2026");
     b.click("form button");
-    let page = b.source();
+    let page = b.source_once("91330108");
     assert!(
         page.contains("91330108"),
-        "after login the enterprise list shows credit codes"
+        "after login the enterprise list shows credit codes; the page was:\n{page}"
     );
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     b.screenshot(&shots.join("ui-enterprises.png"));
     b.go(&format!("{base}/"));
     assert!(
-        b.source().contains("<svg"),
+        b.source_once("<svg").contains("<svg"),
         "the console draws its charts as SVG"
     );
     b.screenshot(&shots.join("ui-console.png"));
