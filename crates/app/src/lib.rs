@@ -110,6 +110,13 @@ pub enum AppError {
     /// 409.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// 409 with a stable code: a business rule refused the request (over budget, wrong state…).
+    #[error("{code}: {zh} / {en}")]
+    Refused {
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
     /// 429.
     #[error("too many attempts")]
     Throttled { retry_after_secs: i64 },
@@ -121,6 +128,15 @@ pub enum AppError {
 impl AppError {
     pub fn bad(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
         AppError::BadRequest {
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// A 409 refusal with a stable code.
+    pub fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+        AppError::Refused {
             code,
             zh: zh.into(),
             en: en.into(),
@@ -144,6 +160,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::Refused { code, .. } => code,
             AppError::Throttled { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
@@ -170,6 +187,7 @@ impl AppError {
             AppError::Forbidden => "无权访问该记录 / you may not access this record".into(),
             AppError::NotFound(what) => format!("未找到 / not found: {what}"),
             AppError::Conflict(what) => format!("冲突 / conflict: {what}"),
+            AppError::Refused { zh, en, .. } => format!("{zh} / {en}"),
             AppError::Throttled { retry_after_secs } => format!(
                 "尝试次数过多，请{retry_after_secs}秒后再试 / too many attempts; retry in {retry_after_secs} s"
             ),
