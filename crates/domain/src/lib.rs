@@ -16,6 +16,7 @@ pub mod size;
 pub mod sla;
 pub mod uscc;
 pub mod visit;
+pub mod voucher;
 pub mod zone;
 
 pub use error::Invalid;
