@@ -14,6 +14,7 @@ pub mod council;
 pub mod dialect;
 pub mod enterprise;
 pub mod order;
+pub mod policy;
 pub mod registry;
 pub mod service_report;
 pub mod stats;
