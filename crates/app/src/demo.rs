@@ -100,6 +100,7 @@ impl App {
         self.demo_service(actor, seed).await?;
         self.demo_orders(actor, seed).await?;
         self.demo_councils(actor, seed).await?;
+        self.demo_scores(actor, seed).await?;
         Ok(DemoSummary {
             structure_created,
             enterprises: count,

@@ -91,8 +91,14 @@ impl App {
         {
             Some(code) => {
                 let idx = self.registry().await?;
+                // A financial-institution user's "department" is its institution (积分贷 consent).
+                let kind = if role == Role::Finance {
+                    RegistryKind::Institution
+                } else {
+                    RegistryKind::Department
+                };
                 Some(
-                    idx.find(RegistryKind::Department, code)
+                    idx.find(kind, code)
                         .ok_or_else(|| {
                             AppError::bad(
                                 "department_unknown",

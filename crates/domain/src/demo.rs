@@ -576,7 +576,10 @@ pub fn accounts() -> Vec<DemoAccount> {
             enterprise_index: Some(0),
             ..a("ent", Role::Enterprise, "企业联络员（示例）")
         },
-        a("bank", Role::Finance, "科技支行客户经理（示例）"),
+        DemoAccount {
+            department_code: Some("hzbank_tech"),
+            ..a("bank", Role::Finance, "科技支行客户经理（示例）")
+        },
         a("provider", Role::Provider, "惠企服务商（示例）"),
     ]
 }

@@ -11,6 +11,7 @@ pub mod industry;
 pub mod money;
 pub mod order;
 pub mod role;
+pub mod score;
 pub mod service;
 pub mod size;
 pub mod sla;

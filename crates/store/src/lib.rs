@@ -16,6 +16,7 @@ pub mod enterprise;
 pub mod order;
 pub mod policy;
 pub mod registry;
+pub mod score;
 pub mod service_report;
 pub mod stats;
 pub mod team;
