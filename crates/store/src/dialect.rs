@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0006_change_counters.sql"),
     ),
     crate::policy::MIGRATION,
+    crate::voucher::MIGRATION,
     crate::score::MIGRATION,
 ];
 

@@ -23,6 +23,7 @@ pub mod team;
 pub mod testkit;
 pub mod user;
 pub mod visit;
+pub mod voucher;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
