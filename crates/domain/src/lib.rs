@@ -15,6 +15,7 @@ pub mod score;
 pub mod service;
 pub mod size;
 pub mod sla;
+pub mod subsidy;
 pub mod uscc;
 pub mod visit;
 pub mod voucher;

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     crate::policy::MIGRATION,
     crate::voucher::MIGRATION,
+    crate::subsidy::MIGRATION,
     crate::score::MIGRATION,
 ];
 

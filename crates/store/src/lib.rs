@@ -19,6 +19,7 @@ pub mod registry;
 pub mod score;
 pub mod service_report;
 pub mod stats;
+pub mod subsidy;
 pub mod team;
 pub mod testkit;
 pub mod user;
