@@ -27,6 +27,7 @@ pub mod stats;
 pub mod team;
 pub mod user;
 pub mod visit;
+pub mod voucher;
 
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::FieldError;
