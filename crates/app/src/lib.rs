@@ -19,6 +19,7 @@ pub mod enterprise;
 pub mod import;
 pub mod open311;
 pub mod order;
+pub mod policy;
 pub mod registry;
 pub mod score;
 pub mod service_report;
@@ -221,6 +222,7 @@ pub struct App {
     registry: Arc<RwLock<Option<Arc<RegistryIndex>>>>,
     throttle: Arc<Mutex<Throttle>>,
     list_index: Arc<enterprise::ListIndex>,
+    policy_cache: Arc<policy::PolicyCache>,
 }
 
 impl App {
@@ -230,6 +232,7 @@ impl App {
             registry: Arc::new(RwLock::new(None)),
             throttle: Arc::new(Mutex::new(Throttle::default())),
             list_index: Arc::default(),
+            policy_cache: Arc::default(),
         }
     }
 
