@@ -223,6 +223,7 @@ pub struct App {
     throttle: Arc<Mutex<Throttle>>,
     list_index: Arc<enterprise::ListIndex>,
     policy_cache: Arc<policy::PolicyCache>,
+    figures: Arc<service_report::FiguresCache>,
 }
 
 impl App {
@@ -233,6 +234,7 @@ impl App {
             throttle: Arc::new(Mutex::new(Throttle::default())),
             list_index: Arc::default(),
             policy_cache: Arc::default(),
+            figures: Arc::default(),
         }
     }
 

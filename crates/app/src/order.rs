@@ -397,7 +397,7 @@ pub(crate) fn snapshot(row: &OrderRow, idx: &RegistryIndex) -> OrderSnapshot {
 }
 
 /// Payload of an action worth keeping in the history (texts, reasons, departments, levels).
-fn payload(action: &OrderAction) -> serde_json::Value {
+pub(crate) fn payload(action: &OrderAction) -> serde_json::Value {
     let mut v = serde_json::to_value(action).unwrap_or_default();
     if let Some(m) = v.as_object_mut() {
         m.remove("action");
@@ -920,12 +920,7 @@ impl App {
                 }
             })
             .collect();
-        let council_proposed = self
-            .db
-            .council_proposals(row.chain_id)
-            .await?
-            .iter()
-            .any(|p| p.order_id == id);
+        let council_proposed = self.db.council_proposed(id).await?;
         Ok(OrderDetail {
             order: view,
             history,

@@ -19,15 +19,15 @@
 //!   their council and their owner department. Not counted for teams.
 
 use crate::{Actor, App, AppError, AppResult};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use lianshi_domain::Role;
-use lianshi_domain::order::Urgency;
+use lianshi_domain::order::{OrderState, Urgency};
 use lianshi_domain::service::{RateCounts, rates};
-use lianshi_domain::sla::{Pause, SlaClock};
+use lianshi_domain::sla::{Pause, SlaClock, SlaTable};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::service_report::{FigureCounts, Period};
 pub use lianshi_store::service_report::{FigureDim, FigureRecord, Metric};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The figures of one group.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -174,12 +174,19 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(|a, b| a.total_cmp(b));
+    // Selection instead of a sort: the same middle values, in linear time.
     let n = v.len();
+    let (left, mid, _) = v.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
+    let hi = *mid;
     let m = if n % 2 == 1 {
-        v[n / 2]
+        hi
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let lo = left
+            .iter()
+            .copied()
+            .max_by(|a, b| a.total_cmp(b))
+            .unwrap_or(hi);
+        (lo + hi) / 2.0
     };
     Some((m * 100.0).round() / 100.0)
 }
@@ -313,48 +320,13 @@ impl App {
                 }
             }
         }
-        let mut keys: Vec<Option<i64>> = counts.keys().copied().collect();
-        for k in in_time.keys().chain(handling.keys()) {
-            if !keys.contains(k) {
-                keys.push(*k);
-            }
-        }
-        let mut out = BTreeMap::new();
-        for k in keys {
-            let c: FigureCounts = counts.get(&k).copied().unwrap_or_default();
-            let rc = RateCounts {
-                received: c.orders_received.max(0) as u64,
-                withdrawn_before_acceptance: c.withdrawn_before_acceptance.max(0) as u64,
-                withdrawn: c.withdrawn.max(0) as u64,
-                accepted_in_time: in_time.get(&k).copied().unwrap_or(0),
-                solved: c.solved.max(0) as u64,
-                satisfied: c.satisfied.max(0) as u64,
-                basically_satisfied: c.basically_satisfied.max(0) as u64,
-                unsatisfied: c.unsatisfied.max(0) as u64,
-            };
-            let r = rates(&rc);
-            out.insert(
-                k,
-                Figures {
-                    visits: c.visits,
-                    visits_overdue: c.visits_overdue,
-                    orders_received: c.orders_received,
-                    orders_solved: c.solved,
-                    response_rate: r.response_rate,
-                    resolution_rate: r.resolution_rate,
-                    satisfaction_rate: r.satisfaction_rate,
-                    median_handling_days: median(handling.remove(&k).unwrap_or_default()),
-                    breaches: c.breaches,
-                    council_actions_closed: c.actions_closed,
-                    rate_counts: rc,
-                },
-            );
-        }
-        Ok(out)
+        Ok(assemble(counts, in_time, handling))
     }
 
     /// The zone's figures over `[from, to]` with breakdowns by team, department and chain and
-    /// the rankings, as of `now`.
+    /// the rankings, as of `now`. Order and callback figures come from the facts kept in memory
+    /// ([`FiguresCache`], refreshed from the store first); visits, visit tasks and council
+    /// actions from SQL aggregates.
     pub async fn service_report(
         &self,
         actor: &Actor,
@@ -364,15 +336,42 @@ impl App {
     ) -> AppResult<ServiceReport> {
         perm::view(actor)?;
         let p = period(from, to, now)?;
+        let [zone, team, dept, chain] = self.figures_fast(&p).await?;
+        self.report_from(&p, zone, team, dept, chain).await
+    }
+
+    /// [`Self::service_report`] computed straight from the records (four passes of SQL
+    /// aggregates and a calendar walk per order): the reference the fast path is tested against.
+    #[doc(hidden)]
+    pub async fn service_report_recomputed(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> AppResult<ServiceReport> {
+        perm::view(actor)?;
+        let p = period(from, to, now)?;
+        let zone = self.figures_by(FigureDim::Zone, &p).await?;
+        let team = self.figures_by(FigureDim::Team, &p).await?;
+        let dept = self.figures_by(FigureDim::Department, &p).await?;
+        let chain = self.figures_by(FigureDim::Chain, &p).await?;
+        self.report_from(&p, zone, team, dept, chain).await
+    }
+
+    async fn report_from(
+        &self,
+        p: &Period,
+        mut zone_figs: FigureMap,
+        team_figs: FigureMap,
+        dept_figs: FigureMap,
+        chain_figs: FigureMap,
+    ) -> AppResult<ServiceReport> {
+        let p = p.clone();
         let idx = self.registry().await?;
-        let zone = self
-            .figures_by(FigureDim::Zone, &p)
-            .await?
-            .remove(&Some(0))
-            .unwrap_or_default();
+        let zone = zone_figs.remove(&Some(0)).unwrap_or_default();
         let teams = self.db.team_list().await?;
         let mut by_team: Vec<FigureRow> = Vec::new();
-        let team_figs = self.figures_by(FigureDim::Team, &p).await?;
         for t in &teams {
             by_team.push(FigureRow {
                 id: Some(t.id),
@@ -393,7 +392,6 @@ impl App {
                     a.figures.resolution_rate,
                 ))
         });
-        let dept_figs = self.figures_by(FigureDim::Department, &p).await?;
         let mut by_department: Vec<FigureRow> = idx
             .of_kind(RegistryKind::Department)
             .map(|d| FigureRow {
@@ -424,7 +422,6 @@ impl App {
                 }
             }
         }
-        let chain_figs = self.figures_by(FigureDim::Chain, &p).await?;
         let by_chain = idx
             .of_kind(RegistryKind::Chain)
             .map(|c| FigureRow {
@@ -481,6 +478,375 @@ impl App {
             items,
         })
     }
+}
+
+/// The order and callback facts behind the figures, kept in the app's memory so a report is one
+/// pass over memory instead of SQL aggregates and a calendar walk per order on every request.
+///
+/// Freshness: every order write stamps the row with the `orders` change counter
+/// (`orders.figures_rev`); before each report the cache reads the counter and, if it moved,
+/// reloads only the rows written since (with their callbacks and pauses) — also rows written by
+/// other processes. Calendar-dependent facts (acceptance in time, handling days) are recomputed
+/// when the calendar or the acceptance limits change; the team of each enterprise is reloaded
+/// when the 包联 assignments change. The first report of a process loads everything (seconds
+/// at a million orders; `serve` can warm it up with [`App::service_figures_warm`]).
+#[derive(Default)]
+pub struct FiguresCache {
+    state: tokio::sync::Mutex<Option<FigState>>,
+}
+
+#[derive(Default)]
+struct FigState {
+    /// The `orders` counter when last refreshed, and the highest row revision loaded.
+    generation: i64,
+    rev: i64,
+    /// Calendar and acceptance limits the derived facts were computed on.
+    basis: String,
+    team_stamp: (i64, i64, i64),
+    teams: HashMap<i64, i64>,
+    slots: HashMap<i64, usize>,
+    orders: Vec<OrderFig>,
+    callbacks: Vec<CallbackFig>,
+    pauses: HashMap<i64, Vec<Pause>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct OrderFig {
+    id: i64,
+    enterprise_id: i64,
+    department_id: Option<i64>,
+    chain_id: Option<i64>,
+    urgent: bool,
+    state: Option<OrderState>,
+    /// Epoch milliseconds (UTC).
+    created: i64,
+    accepted: Option<i64>,
+    stopped: Option<i64>,
+    due: Option<i64>,
+    /// Derived on the calendar: accepted within the acceptance limit; working days from
+    /// registration to the answer of a handled order.
+    in_time: bool,
+    handling_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CallbackFig {
+    slot: usize,
+    at: i64,
+    department_id: Option<i64>,
+    /// 0 satisfied, 1 basically satisfied, 2 unsatisfied.
+    rating: u8,
+}
+
+fn millis(ts: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// Epoch milliseconds → China-local time, as `sla::local` reads stored text.
+fn local_of(ms: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_millis(ms).map(|d| d.naive_utc() + Duration::hours(8))
+}
+
+impl OrderFig {
+    fn derive(&mut self, clock: &SlaClock, table: &SlaTable, pauses: &[Pause]) {
+        self.in_time = false;
+        self.handling_days = None;
+        let Some(created) = local_of(self.created) else {
+            return;
+        };
+        if let Some(acc) = self.accepted.and_then(local_of) {
+            let urgency = if self.urgent {
+                Urgency::Urgent
+            } else {
+                Urgency::Normal
+            };
+            let due = clock.due(created, table.accept_limit(urgency), 0, &[]);
+            self.in_time = due.ok().and_then(|d| d.at).is_some_and(|at| acc <= at);
+        }
+        if self.state.is_some_and(|s| s.is_handled())
+            && let Some(stop) = self.stopped.and_then(local_of)
+        {
+            self.handling_days = clock.elapsed_working_days(created, stop, pauses).ok();
+        }
+    }
+}
+
+/// One group's running totals in a pass.
+#[derive(Default)]
+struct Acc {
+    counts: FigureCounts,
+    in_time: u64,
+    handling: Vec<f64>,
+}
+
+impl App {
+    /// Load (or refresh) the figures kept in memory now, e.g. when `serve` starts.
+    pub async fn service_figures_warm(&self) -> AppResult<()> {
+        let mut g = self.figures.state.lock().await;
+        self.figures_refresh(&mut g).await
+    }
+
+    async fn figures_refresh(&self, g: &mut Option<FigState>) -> AppResult<()> {
+        let generation = self.db.order_generation().await?;
+        let cal = self.calendar().await?;
+        let table = self.sla_table().await?;
+        let basis = format!(
+            "{cal:?}|{:?}|{:?}",
+            table.accept_normal, table.accept_urgent
+        );
+        let clock = SlaClock::new(&cal);
+        let st = g.get_or_insert_with(FigState::default);
+        let full = st.orders.is_empty() && st.generation == 0 && st.rev == 0;
+        if full || generation != st.generation {
+            let since = if full { None } else { Some(st.rev) };
+            let (orders, callbacks, pauses) = self.db.figure_order_facts(since).await?;
+            let mut changed: HashSet<usize> = HashSet::new();
+            for o in &orders {
+                st.pauses.remove(&o.id);
+            }
+            for ps in pauses {
+                if let Some(from) = crate::sla::local(&ps.from_at) {
+                    st.pauses.entry(ps.order_id).or_default().push(Pause {
+                        from,
+                        to: ps.to_at.as_deref().and_then(crate::sla::local),
+                        reason: ps.reason,
+                    });
+                }
+            }
+            for o in orders {
+                st.rev = st.rev.max(o.rev);
+                let mut f = OrderFig {
+                    id: o.id,
+                    enterprise_id: o.enterprise_id,
+                    department_id: o.department_id,
+                    chain_id: o.chain_id,
+                    urgent: Urgency::parse(&o.urgency).unwrap_or(Urgency::Normal)
+                        == Urgency::Urgent,
+                    state: OrderState::parse(&o.state).ok(),
+                    // An unreadable time keeps the order out of every period.
+                    created: millis(&o.created_at).unwrap_or(i64::MIN),
+                    accepted: o.accepted_at.as_deref().and_then(millis),
+                    stopped: o.stopped_at.as_deref().and_then(millis),
+                    due: o.due_at.as_deref().and_then(millis),
+                    ..Default::default()
+                };
+                let ps = st.pauses.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
+                f.derive(&clock, &table, ps);
+                let slot = match st.slots.get(&f.id) {
+                    Some(&s) => {
+                        st.orders[s] = f;
+                        s
+                    }
+                    None => {
+                        st.slots.insert(f.id, st.orders.len());
+                        st.orders.push(f);
+                        st.orders.len() - 1
+                    }
+                };
+                changed.insert(slot);
+            }
+            if !full && !changed.is_empty() {
+                st.callbacks.retain(|c| !changed.contains(&c.slot));
+            }
+            for c in callbacks {
+                let (Some(&slot), Some(at)) = (st.slots.get(&c.order_id), millis(&c.at)) else {
+                    continue;
+                };
+                st.callbacks.push(CallbackFig {
+                    slot,
+                    at,
+                    department_id: c.department_id,
+                    rating: match c.rating.as_str() {
+                        "satisfied" => 0,
+                        "basically_satisfied" => 1,
+                        _ => 2,
+                    },
+                });
+            }
+            st.generation = generation;
+        }
+        if st.basis != basis {
+            let pauses = &st.pauses;
+            for f in st.orders.iter_mut() {
+                let ps = pauses.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
+                f.derive(&clock, &table, ps);
+            }
+            st.basis = basis;
+        }
+        let stamp = self.db.figure_team_stamp().await?;
+        if stamp != st.team_stamp || st.teams.is_empty() {
+            st.teams = self.db.assignment_pairs().await?.into_iter().collect();
+            st.team_stamp = stamp;
+        }
+        Ok(())
+    }
+
+    /// Figures of the zone, by team, by department and by chain over `p`: one pass over the
+    /// facts in memory for orders and callbacks, SQL aggregates for the rest.
+    async fn figures_fast(&self, p: &Period) -> AppResult<[FigureMap; 4]> {
+        const DIMS: [FigureDim; 4] = [
+            FigureDim::Zone,
+            FigureDim::Team,
+            FigureDim::Department,
+            FigureDim::Chain,
+        ];
+        let mut accs: [HashMap<Option<i64>, Acc>; 4] = Default::default();
+        {
+            let mut g = self.figures.state.lock().await;
+            self.figures_refresh(&mut g).await?;
+            let Some(st) = g.as_ref() else {
+                return Err(AppError::NotFound("figures".into()));
+            };
+            let (Some(from), Some(to), Some(now)) =
+                (millis(&p.from_ts), millis(&p.to_ts), millis(&p.now_ts))
+            else {
+                return Err(AppError::bad(
+                    "period_invalid",
+                    "统计期间无效",
+                    "invalid period",
+                ));
+            };
+            for o in &st.orders {
+                if o.created < from || o.created >= to {
+                    continue;
+                }
+                let keys = [
+                    Some(0),
+                    st.teams.get(&o.enterprise_id).copied(),
+                    o.department_id,
+                    o.chain_id,
+                ];
+                let withdrawn = o.state == Some(OrderState::Withdrawn);
+                let solved = o.state.is_some_and(|s| s.is_handled());
+                let open = o.state.is_some_and(|s| s.is_open());
+                let breach = !withdrawn
+                    && o.due.is_some_and(|due| match o.stopped {
+                        Some(stop) => stop > due,
+                        None => open && due < now,
+                    });
+                for (acc, k) in accs.iter_mut().zip(keys) {
+                    let a = acc.entry(k).or_default();
+                    a.counts.orders_received += 1;
+                    if withdrawn {
+                        a.counts.withdrawn += 1;
+                        if o.accepted.is_none() {
+                            a.counts.withdrawn_before_acceptance += 1;
+                        }
+                    }
+                    if solved {
+                        a.counts.solved += 1;
+                    }
+                    if breach {
+                        a.counts.breaches += 1;
+                    }
+                    if o.in_time {
+                        a.in_time += 1;
+                    }
+                    if let Some(d) = o.handling_days {
+                        a.handling.push(d);
+                    }
+                }
+            }
+            for c in &st.callbacks {
+                if c.at < from || c.at >= to {
+                    continue;
+                }
+                let Some(o) = st.orders.get(c.slot) else {
+                    continue;
+                };
+                let keys = [
+                    Some(0),
+                    st.teams.get(&o.enterprise_id).copied(),
+                    c.department_id,
+                    o.chain_id,
+                ];
+                for (acc, k) in accs.iter_mut().zip(keys) {
+                    let a = &mut acc.entry(k).or_default().counts;
+                    match c.rating {
+                        0 => a.satisfied += 1,
+                        1 => a.basically_satisfied += 1,
+                        _ => a.unsatisfied += 1,
+                    }
+                }
+            }
+        }
+        let mut out: [FigureMap; 4] = Default::default();
+        for (i, dim) in DIMS.into_iter().enumerate() {
+            let mut counts = self.db.figure_activity(dim, p).await?;
+            let mut in_time = HashMap::new();
+            let mut handling = HashMap::new();
+            for (k, a) in std::mem::take(&mut accs[i]) {
+                let c = counts.entry(k).or_default();
+                c.orders_received = a.counts.orders_received;
+                c.withdrawn = a.counts.withdrawn;
+                c.withdrawn_before_acceptance = a.counts.withdrawn_before_acceptance;
+                c.solved = a.counts.solved;
+                c.breaches = a.counts.breaches;
+                c.satisfied = a.counts.satisfied;
+                c.basically_satisfied = a.counts.basically_satisfied;
+                c.unsatisfied = a.counts.unsatisfied;
+                if a.in_time > 0 {
+                    in_time.insert(k, a.in_time);
+                }
+                if !a.handling.is_empty() {
+                    handling.insert(k, a.handling);
+                }
+            }
+            out[i] = assemble(counts, in_time, handling);
+        }
+        Ok(out)
+    }
+}
+
+/// Figures of one dimension, by group key.
+type FigureMap = BTreeMap<Option<i64>, Figures>;
+
+/// Figures of every group from its counts, its orders accepted in time and its handling times.
+fn assemble(
+    counts: BTreeMap<Option<i64>, FigureCounts>,
+    in_time: HashMap<Option<i64>, u64>,
+    mut handling: HashMap<Option<i64>, Vec<f64>>,
+) -> FigureMap {
+    let mut keys: Vec<Option<i64>> = counts.keys().copied().collect();
+    for k in in_time.keys().chain(handling.keys()) {
+        if !keys.contains(k) {
+            keys.push(*k);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for k in keys {
+        let c: FigureCounts = counts.get(&k).copied().unwrap_or_default();
+        let rc = RateCounts {
+            received: c.orders_received.max(0) as u64,
+            withdrawn_before_acceptance: c.withdrawn_before_acceptance.max(0) as u64,
+            withdrawn: c.withdrawn.max(0) as u64,
+            accepted_in_time: in_time.get(&k).copied().unwrap_or(0),
+            solved: c.solved.max(0) as u64,
+            satisfied: c.satisfied.max(0) as u64,
+            basically_satisfied: c.basically_satisfied.max(0) as u64,
+            unsatisfied: c.unsatisfied.max(0) as u64,
+        };
+        let r = rates(&rc);
+        out.insert(
+            k,
+            Figures {
+                visits: c.visits,
+                visits_overdue: c.visits_overdue,
+                orders_received: c.orders_received,
+                orders_solved: c.solved,
+                response_rate: r.response_rate,
+                resolution_rate: r.resolution_rate,
+                satisfaction_rate: r.satisfaction_rate,
+                median_handling_days: median(handling.remove(&k).unwrap_or_default()),
+                breaches: c.breaches,
+                council_actions_closed: c.actions_closed,
+                rate_counts: rc,
+            },
+        );
+    }
+    out
 }
 
 /// Rates compared with "nothing to count" last.

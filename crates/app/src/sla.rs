@@ -12,22 +12,23 @@
 //!   [`COUNCIL_LEVEL`] or higher is proposed to its chain's council (`council_proposals`).
 //!   Running the scan twice at the same moment changes nothing the second time.
 
-use crate::order::{job_actor, perm};
+use crate::order::{job_actor, order_ref, payload, perm, snapshot};
 use crate::registry::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lianshi_domain::calendar::Calendar;
-use lianshi_domain::order::{MAX_SUPERVISION_LEVEL, OrderAction, Urgency};
+use lianshi_domain::order::{MAX_SUPERVISION_LEVEL, OrderAction, Urgency, apply};
 use lianshi_domain::service::{ServiceCategory, category_code, default_taxonomy};
 use lianshi_domain::sla::{Due, Pause, SlaClock, SlaLimit, SlaTable};
 use lianshi_domain::zone::RegistryKind;
-use lianshi_store::audit::audit_append;
+use lianshi_store::audit::{AuditEntry, audit_append};
 use lianshi_store::now_text;
 use lianshi_store::order::{
-    CategoryRow, OrderRow, PauseRow, ProposalRow, SlaLimitRow, council_propose, order_category_put,
-    order_category_seed, sla_limit_put, sla_limit_seed,
+    CategoryRow, EventRow, OrderRow, PauseRow, ProposalRow, SlaLimitRow, SuperviseWrite,
+    council_propose_many, order_audit_many, order_category_put, order_category_seed,
+    order_event_insert_many, order_supervise_batch, sla_limit_put, sla_limit_seed,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Working days of overdue time per supervision level: level 1 as soon as an order is late,
 /// level 2 after 5 more working days, and so on.
@@ -458,6 +459,14 @@ impl App {
     }
 
     /// The escalation job at `now` (see the module header). Admin or the CLI.
+    ///
+    /// Orders due before the SLA clock's reading are overdue by their stored due time; the store
+    /// returns only the open orders whose level could rise (due at least `5 × level` working days
+    /// before the reading, a cut computed once per level), that may need a council proposal, or
+    /// that had a pause after their due time. Each of those is decided exactly as
+    /// [`App::order_step`] would (due time recomputed with its pauses, the domain's `apply` for
+    /// the state check), and the writes — rows (version-checked), history, audit, proposals — go
+    /// in one transaction as multi-row statements.
     pub async fn sla_scan(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<ScanReport> {
         perm::run_sla_scan(actor)?;
         let idx = self.registry().await?;
@@ -465,71 +474,142 @@ impl App {
         let clock = SlaClock::new(&cal);
         let day = clock.hours.day_minutes().max(1);
         let now_local = now.naive_utc() + chrono::Duration::hours(8);
-        let orders = self.db.order_open_all().await?;
+        let reading_local = clock_reading(&cal, now_local);
+        let reading = utc_text(reading_local);
+        let cuts: Vec<String> = (0..i64::from(MAX_SUPERVISION_LEVEL))
+            .map(|l| {
+                if l == 0 {
+                    reading.clone()
+                } else {
+                    scan_cut(&cal, reading_local, l * ESCALATION_STEP_DAYS)
+                }
+            })
+            .collect();
+        let (open_n, late_n) = self.db.order_scan_counts(&reading).await?;
+        let (rows, pause_rows) = self
+            .db
+            .order_scan_candidates(&reading, &cuts, COUNCIL_LEVEL)
+            .await?;
         let mut pauses: HashMap<i64, Vec<PauseRow>> = HashMap::new();
-        for p in self.db.order_pauses_of_open().await? {
+        for p in pause_rows {
             pauses.entry(p.order_id).or_default().push(p);
         }
         let job = job_actor("sla_scan");
+        let at_text = text_of(now);
         let mut report = ScanReport {
-            at: text_of(now),
-            open_orders: orders.len(),
+            at: at_text.clone(),
+            open_orders: usize::try_from(open_n).unwrap_or(0),
+            overdue: usize::try_from(late_n).unwrap_or(0),
             ..Default::default()
         };
-        let mut tx = self.db.begin().await?;
-        for mut row in orders {
-            let mut ps = pauses.remove(&row.id).unwrap_or_default();
+        // (row after the step, proposed already, the step's history and audit entries)
+        let mut decided: Vec<(OrderRow, bool, Option<Step>)> = Vec::new();
+        let mut writes: Vec<SuperviseWrite> = Vec::new();
+        for cand in rows {
+            let mut row = cand.order;
+            let ps = pauses.remove(&row.id).unwrap_or_default();
+            let paused_after_due = row.due_at.as_deref().is_some_and(|due| {
+                ps.iter()
+                    .any(|p| p.to_at.as_deref().is_none_or(|to| to > due))
+            });
             let Some(due) = compute_due(&cal, &row, &ps) else {
                 continue;
             };
             let Some(breach) = clock.breach(&due, now_local) else {
                 continue;
             };
-            report.overdue += 1;
+            if paused_after_due {
+                // Not counted by the store: its overdue time is not simply "since due".
+                report.overdue += 1;
+            }
             let target = (1 + breach.overdue_working_minutes / day / ESCALATION_STEP_DAYS)
                 .min(i64::from(MAX_SUPERVISION_LEVEL));
+            let mut step = None;
             if target > row.supervision_level {
                 let level =
                     u8::try_from(row.supervision_level + 1).unwrap_or(MAX_SUPERVISION_LEVEL);
-                match self
-                    .order_step(
-                        &mut tx,
-                        &idx,
-                        &cal,
-                        &mut row,
-                        &mut ps,
-                        &job,
-                        &OrderAction::Supervise { level },
-                        now,
-                        true,
-                    )
-                    .await
-                {
-                    Ok(_) => report
-                        .supervised
-                        .push((crate::order::order_ref(row.id), level)),
-                    Err(AppError::Conflict(_)) => {
-                        report.conflicts += 1;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
+                let action = OrderAction::Supervise { level };
+                let before = snapshot(&row, &idx);
+                let t = apply(&before, &action).map_err(AppError::from_invalid)?;
+                row.state = t.snapshot.state.as_str().into();
+                row.supervision_level = i64::from(t.snapshot.supervision_level);
+                row.due_at = compute_due(&cal, &row, &ps)
+                    .and_then(|d| d.at)
+                    .map(utc_text);
+                row.updated_at = at_text.clone();
+                writes.push(SuperviseWrite {
+                    id: row.id,
+                    expected_version: row.version,
+                    level: row.supervision_level,
+                    due_at: row.due_at.clone(),
+                });
+                let p = payload(&action);
+                let event = EventRow {
+                    order_id: row.id,
+                    actor_id: job.user_id,
+                    actor_name: job.display_name.clone(),
+                    from_state: Some(before.state.as_str().into()),
+                    to_state: row.state.clone(),
+                    event: t.event.as_str().into(),
+                    payload_json: p.to_string(),
+                    at: at_text.clone(),
+                    ..Default::default()
+                };
+                let audit = entry(
+                    &job,
+                    &format!("order.{}", action.kind().as_str()),
+                    "order",
+                    Some(order_ref(row.id)),
+                    Some(serde_json::json!({"state": before.state, "version": row.version})),
+                    Some(
+                        serde_json::json!({"state": row.state, "event": t.event, "payload": p, "version": row.version + 1}),
+                    ),
+                );
+                step = Some((event, audit));
             }
-            if row.supervision_level >= COUNCIL_LEVEL
-                && council_propose(
-                    tx.conn(),
-                    &ProposalRow {
-                        order_id: row.id,
-                        chain_id: row.chain_id,
-                        level: row.supervision_level,
-                        proposed_at: text_of(now),
-                    },
-                )
-                .await?
-            {
-                report.proposed.push(crate::order::order_ref(row.id));
+            decided.push((row, cand.proposed, step));
+        }
+        let mut tx = self.db.begin().await?;
+        let done: HashSet<i64> = order_supervise_batch(tx.conn(), &writes, &at_text)
+            .await?
+            .into_iter()
+            .collect();
+        let mut events = Vec::with_capacity(done.len());
+        let mut audits = Vec::with_capacity(done.len());
+        let mut proposals = Vec::new();
+        for (row, proposed, step) in decided {
+            if let Some((event, audit)) = step {
+                if !done.contains(&row.id) {
+                    report.conflicts += 1;
+                    continue;
+                }
+                report.supervised.push((
+                    order_ref(row.id),
+                    u8::try_from(row.supervision_level).unwrap_or(MAX_SUPERVISION_LEVEL),
+                ));
+                events.push(event);
+                audits.push(audit);
+            }
+            if row.supervision_level >= COUNCIL_LEVEL && !proposed {
+                proposals.push(ProposalRow {
+                    order_id: row.id,
+                    chain_id: row.chain_id,
+                    level: row.supervision_level,
+                    proposed_at: at_text.clone(),
+                });
             }
         }
+        order_event_insert_many(tx.conn(), &events).await?;
+        order_audit_many(tx.conn(), &audits).await?;
+        let new: HashSet<i64> = council_propose_many(tx.conn(), &proposals)
+            .await?
+            .into_iter()
+            .collect();
+        report.proposed = proposals
+            .iter()
+            .filter(|p| new.contains(&p.order_id))
+            .map(|p| order_ref(p.order_id))
+            .collect();
         audit_append(
             tx.conn(),
             &entry(
@@ -545,4 +625,30 @@ impl App {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// One supervision decided by the scan: its history entry and audit entry.
+type Step = (EventRow, AuditEntry);
+
+/// Stored UTC text of the latest instant an order may be due and still be at least `days`
+/// working days overdue at the clock reading `reading`: midnight after the day `days` working
+/// days back (a working day holds at most one day of working time, so an order due later
+/// cannot be that late). A bound for the store's query; the scan decides exactly.
+fn scan_cut(cal: &Calendar, reading: NaiveDateTime, days: i64) -> String {
+    let mut d = reading.date();
+    let mut n = 0;
+    for _ in 0..(days * 3 + 3700) {
+        if cal.is_workday(d) {
+            n += 1;
+            if n >= days {
+                break;
+            }
+        }
+        match d.pred_opt() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    let next = d.succ_opt().unwrap_or(d);
+    utc_text(next.and_hms_opt(0, 0, 0).unwrap_or(reading))
 }

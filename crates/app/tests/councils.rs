@@ -276,3 +276,93 @@ both_backends!(
         assert!(app.service_report(&off, from, to, Utc::now()).await.is_ok());
     }
 );
+
+/// The fast figures (facts kept in memory, refreshed by revision) equal the straightforward
+/// recomputation from the records, for several periods, also after another process (a second
+/// `App` on the same database) created, accepted and withdrew orders and ran the SLA scan.
+async fn same_figures(app: &App, label: &str) {
+    let a = admin();
+    let to = App::today();
+    let now = Utc::now();
+    for (from, to) in [
+        (to - Duration::days(400), to),
+        (to - Duration::days(30), to),
+        (to - Duration::days(394), to - Duration::days(200)),
+        (to, to + Duration::days(60)),
+    ] {
+        let fast = app.service_report(&a, from, to, now).await.unwrap();
+        let slow = app
+            .service_report_recomputed(&a, from, to, now)
+            .await
+            .unwrap();
+        assert_eq!(fast, slow, "{label}: {from}..{to}");
+    }
+}
+
+both_backends!(
+    the_fast_zone_figures_equal_a_recomputation_from_the_records_before_and_after_writes,
+    |db: Db| async move {
+        let app = App::new(db.clone());
+        app.demo_load(&Actor::system(Source::Demo), 200, 11)
+            .await
+            .unwrap();
+        let a = admin();
+        let r = app
+            .service_report(
+                &a,
+                App::today() - Duration::days(400),
+                App::today(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(r.zone.orders_received > 10, "{}", r.zone.orders_received);
+        same_figures(&app, "demo").await;
+        // Another process writes.
+        let other = App::new(db.clone());
+        let ents = other
+            .enterprise_list(
+                &a,
+                &lianshi_app::enterprise::EnterpriseQuery {
+                    per_page: Some(3),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items;
+        for (i, e) in ents.iter().enumerate() {
+            let o = other
+                .order_create(
+                    &a,
+                    &OrderInput {
+                        enterprise: Some(e.uscc.clone()),
+                        title: Some(format!("差分测试{i}")),
+                        category: Some("talent".into()),
+                        channel: Some("hotline".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let action = if i == 0 {
+                lianshi_domain::order::OrderAction::Withdraw {
+                    reason: "重复".into(),
+                }
+            } else {
+                lianshi_domain::order::OrderAction::Accept
+            };
+            other
+                .order_act(&a, o.order.id, &action, Some(o.order.version))
+                .await
+                .unwrap();
+        }
+        other
+            .sla_scan(&a, Utc::now() + Duration::days(40))
+            .await
+            .unwrap();
+        same_figures(&app, "after writes by another app").await;
+        // And the writer's own cache, built after its writes.
+        same_figures(&other, "writer").await;
+    }
+);

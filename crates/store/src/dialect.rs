@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_change_counters.sql"),
         include_str!("../migrations/postgres/0006_change_counters.sql"),
     ),
+    crate::order::FIGURES_MIGRATION,
     crate::policy::MIGRATION,
     crate::voucher::MIGRATION,
     crate::subsidy::MIGRATION,

@@ -20,6 +20,14 @@ pub const MIGRATION: (i64, &str, &str, &str) = (
     include_str!("../migrations/postgres/0004_orders.sql"),
 );
 
+/// The migration that keeps per-order figure facts (`accepted_at`, `figures_rev`) on the rows.
+pub const FIGURES_MIGRATION: (i64, &str, &str, &str) = (
+    7,
+    "0007_order_figures",
+    include_str!("../migrations/sqlite/0007_order_figures.sql"),
+    include_str!("../migrations/postgres/0007_order_figures.sql"),
+);
+
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
 pub const OPEN_STATES: &str =
     "'registered','accepted','dispatched','in_progress','returned','suspended'";
@@ -644,9 +652,10 @@ pub async fn sla_limit_put(conn: &mut AnyConnection, r: &SlaLimitRow) -> Result<
 
 pub async fn order_insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64> {
     let tags = serde_json::to_string(&o.tags).unwrap_or_else(|_| "[]".into());
+    let rev = order_generation_bump(&mut *conn).await?;
     let r = sqlx::query(
-        "INSERT INTO orders (enterprise_id, title, description, category, tags_json, urgency, channel, node_id, chain_id, visit_id, parent_id, state, resume_to, department_id, extension_json, extension_days, supervision_level, reopen_count, return_count, rating, sla_limit, sla_start, due_at, stopped_at, created_by, created_by_name, created_at, updated_at, closed_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, 0, 0, 0, 0, NULL, $15, $16, $17, NULL, $18, $19, $20, $21, NULL, 1) RETURNING id",
+        "INSERT INTO orders (enterprise_id, title, description, category, tags_json, urgency, channel, node_id, chain_id, visit_id, parent_id, state, resume_to, department_id, extension_json, extension_days, supervision_level, reopen_count, return_count, rating, sla_limit, sla_start, due_at, stopped_at, created_by, created_by_name, created_at, updated_at, closed_at, version, figures_rev) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, 0, 0, 0, 0, NULL, $15, $16, $17, NULL, $18, $19, $20, $21, NULL, 1, $22) RETURNING id",
     )
     .bind(o.enterprise_id)
     .bind(&o.title)
@@ -669,6 +678,7 @@ pub async fn order_insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64>
     .bind(&o.created_by_name)
     .bind(&o.created_at)
     .bind(&o.created_at)
+    .bind(rev)
     .fetch_one(&mut *conn)
     .await?;
     Ok(r.try_get("id")?)
@@ -682,8 +692,9 @@ pub async fn order_update(
     expected_version: i64,
     w: &OrderStateWrite,
 ) -> Result<i64> {
+    let rev = order_generation_bump(&mut *conn).await?;
     let r = sqlx::query(
-        "UPDATE orders SET state = $1, resume_to = $2, department_id = $3, extension_json = $4, extension_days = $5, supervision_level = $6, reopen_count = $7, return_count = $8, rating = $9, sla_start = $10, due_at = $11, stopped_at = $12, closed_at = $13, updated_at = $14, version = version + 1 \
+        "UPDATE orders SET state = $1, resume_to = $2, department_id = $3, extension_json = $4, extension_days = $5, supervision_level = $6, reopen_count = $7, return_count = $8, rating = $9, sla_start = $10, due_at = $11, stopped_at = $12, closed_at = $13, updated_at = $14, version = version + 1, figures_rev = $17 \
          WHERE id = $15 AND version = $16",
     )
     .bind(&w.state)
@@ -702,6 +713,7 @@ pub async fn order_update(
     .bind(&w.updated_at)
     .bind(id)
     .bind(expected_version)
+    .bind(rev)
     .execute(&mut *conn)
     .await?;
     if r.rows_affected() == 0 {
@@ -738,6 +750,16 @@ pub async fn order_event_insert(conn: &mut AnyConnection, e: &EventRow) -> Resul
     .bind(&e.at)
     .fetch_one(&mut *conn)
     .await?;
+    if e.event == "accepted" {
+        // Keep the first acceptance on the row (what the response rate reads).
+        sqlx::query(
+            "UPDATE orders SET accepted_at = $1 WHERE id = $2 AND (accepted_at IS NULL OR accepted_at > $1)",
+        )
+        .bind(&e.at)
+        .bind(e.order_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(r.try_get("id")?)
 }
 
@@ -828,4 +850,344 @@ pub async fn council_propose(conn: &mut AnyConnection, p: &ProposalRow) -> Resul
     .await?
     .rows_affected();
     Ok(n > 0)
+}
+
+/// Bump the `orders` change counter and return its new value: the `figures_rev` of the rows the
+/// transaction writes. Every order write calls it, so a process holding figures in memory can
+/// reload just the rows written since it last looked (the counter row also orders concurrent
+/// writers on PostgreSQL: a later writer waits for the earlier one's commit).
+pub async fn order_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+    let r = sqlx::query(
+        "UPDATE change_counters SET value = value + 1 WHERE name = 'orders' RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("value")?)
+}
+
+/// An open order the SLA scan must look at closely, with what its due time needs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScanRow {
+    /// The order's fields the scan reads (text fields it does not need are empty).
+    pub order: OrderRow,
+    /// Already proposed to its chain's council.
+    pub proposed: bool,
+}
+
+/// One supervision write of the batched SLA scan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuperviseWrite {
+    pub id: i64,
+    pub expected_version: i64,
+    pub level: i64,
+    pub due_at: Option<String>,
+}
+
+/// Rows per multi-row statement (keeps the bound parameters under SQLite's limit).
+const BATCH: usize = 500;
+
+/// `WHERE` text of the scan candidates: open orders due before `$1` (the SLA clock's reading as
+/// stored text) that may need a higher level (`due_at <= cut` of their level), may need a council
+/// proposal (level ≥ `council_level`, not yet proposed), or had a pause after their due time
+/// (their overdue time is not simply "since due"). `cuts[l]` is the cut for level `l`.
+fn scan_where(cuts: &[String], council_level: i64) -> (String, Vec<String>) {
+    let mut args = Vec::new();
+    let mut ors = Vec::new();
+    for (l, cut) in cuts.iter().enumerate() {
+        args.push(cut.clone());
+        ors.push(format!(
+            "(o.supervision_level = {l} AND o.due_at <= ${})",
+            args.len() + 1
+        ));
+    }
+    ors.push(format!(
+        "(o.supervision_level >= {council_level} AND NOT EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id))"
+    ));
+    ors.push(
+        "EXISTS (SELECT 1 FROM order_pauses ps WHERE ps.order_id = o.id AND (ps.to_at IS NULL OR ps.to_at > o.due_at))"
+            .into(),
+    );
+    (
+        format!(
+            "o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < $1 AND ({})",
+            ors.join(" OR ")
+        ),
+        args,
+    )
+}
+
+impl Db {
+    /// How many order-writing transactions have committed (see [`order_generation_bump`]).
+    pub async fn order_generation(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'orders'")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(r.try_get("value")?)
+    }
+
+    /// Whether an order was proposed to its chain's council.
+    pub async fn council_proposed(&self, order_id: i64) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS x FROM council_proposals WHERE order_id = $1")
+                .bind(order_id)
+                .fetch_optional(self.reader())
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Open orders, and open orders due before `reading` without a pause after their due time
+    /// (those are overdue by the stored due time alone).
+    pub async fn order_scan_counts(&self, reading: &str) -> Result<(i64, i64)> {
+        let r = sqlx::query(&format!(
+            "SELECT (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES})) AS open_n, \
+             (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < $1 \
+              AND NOT EXISTS (SELECT 1 FROM order_pauses ps WHERE ps.order_id = o.id AND (ps.to_at IS NULL OR ps.to_at > o.due_at))) AS late_n"
+        ))
+        .bind(reading)
+        .fetch_one(self.reader())
+        .await?;
+        Ok((r.try_get("open_n")?, r.try_get("late_n")?))
+    }
+
+    /// The scan candidates (see [`scan_where`]) by id, with their pauses by order then id.
+    pub async fn order_scan_candidates(
+        &self,
+        reading: &str,
+        cuts: &[String],
+        council_level: i64,
+    ) -> Result<(Vec<ScanRow>, Vec<PauseRow>)> {
+        let (w, args) = scan_where(cuts, council_level);
+        let sql = format!(
+            "SELECT o.id, o.enterprise_id, o.urgency, o.chain_id, o.state, o.resume_to, o.department_id, o.extension_json, o.extension_days, \
+             o.supervision_level, o.reopen_count, o.return_count, o.rating, o.sla_limit, o.sla_start, o.due_at, o.stopped_at, o.closed_at, o.version, \
+             CASE WHEN EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id) THEN 1 ELSE 0 END AS proposed \
+             FROM orders o WHERE {w} ORDER BY o.id"
+        );
+        let mut q = sqlx::query(&sql).bind(reading);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(self.reader()).await?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                Ok(ScanRow {
+                    order: OrderRow {
+                        id: r.try_get("id")?,
+                        enterprise_id: r.try_get("enterprise_id")?,
+                        urgency: r.try_get("urgency")?,
+                        chain_id: r.try_get("chain_id")?,
+                        state: r.try_get("state")?,
+                        resume_to: r.try_get("resume_to")?,
+                        department_id: r.try_get("department_id")?,
+                        extension_json: r.try_get("extension_json")?,
+                        extension_days: r.try_get("extension_days")?,
+                        supervision_level: r.try_get("supervision_level")?,
+                        reopen_count: r.try_get("reopen_count")?,
+                        return_count: r.try_get("return_count")?,
+                        rating: r.try_get("rating")?,
+                        sla_limit: r.try_get("sla_limit")?,
+                        sla_start: r.try_get("sla_start")?,
+                        due_at: r.try_get("due_at")?,
+                        stopped_at: r.try_get("stopped_at")?,
+                        closed_at: r.try_get("closed_at")?,
+                        version: r.try_get("version")?,
+                        ..Default::default()
+                    },
+                    proposed: r.try_get::<i64, _>("proposed")? != 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if out.is_empty() {
+            return Ok((out, Vec::new()));
+        }
+        let psql = format!(
+            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps JOIN orders o ON o.id = ps.order_id \
+             WHERE {w} ORDER BY ps.order_id, ps.id"
+        );
+        let mut q = sqlx::query(&psql).bind(reading);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let pauses = q
+            .fetch_all(self.reader())
+            .await?
+            .iter()
+            .map(pause)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((out, pauses))
+    }
+}
+
+/// Raise the supervision level of many orders at once (the SLA scan), each only if its version
+/// is still the expected one; bumps each version like [`order_update`] and stamps `updated_at`
+/// and the figures revision. Returns the ids written (the others were changed meanwhile).
+pub async fn order_supervise_batch(
+    conn: &mut AnyConnection,
+    writes: &[SuperviseWrite],
+    updated_at: &str,
+) -> Result<Vec<i64>> {
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rev = order_generation_bump(&mut *conn).await?;
+    let mut done = Vec::with_capacity(writes.len());
+    for chunk in writes.chunks(BATCH) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for i in 0..chunk.len() {
+            let b = 2 + i * 4;
+            values.push(format!(
+                "(CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+        }
+        let sql = format!(
+            "WITH v(id, ver, lvl, due) AS (VALUES {}) \
+             UPDATE orders SET supervision_level = v.lvl, due_at = v.due, updated_at = $1, version = orders.version + 1, figures_rev = $2 \
+             FROM v WHERE orders.id = v.id AND orders.version = v.ver RETURNING orders.id",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(updated_at).bind(rev);
+        for w in chunk {
+            q = q
+                .bind(w.id)
+                .bind(w.expected_version)
+                .bind(w.level)
+                .bind(w.due_at.as_deref());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            done.push(r.try_get::<i64, _>(0)?);
+        }
+    }
+    Ok(done)
+}
+
+/// Append many history entries (multi-row inserts); see [`order_event_insert`].
+pub async fn order_event_insert_many(conn: &mut AnyConnection, events: &[EventRow]) -> Result<()> {
+    for chunk in events.chunks(BATCH) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO order_events (order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(e.order_id)
+                .bind(e.actor_id)
+                .bind(&e.actor_name)
+                .bind(e.from_state.as_deref())
+                .bind(&e.to_state)
+                .bind(&e.event)
+                .bind(&e.payload_json)
+                .bind(&e.at);
+        }
+        q.execute(&mut *conn).await?;
+        for e in chunk.iter().filter(|e| e.event == "accepted") {
+            sqlx::query(
+                "UPDATE orders SET accepted_at = $1 WHERE id = $2 AND (accepted_at IS NULL OR accepted_at > $1)",
+            )
+            .bind(&e.at)
+            .bind(e.order_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Append many audit entries of order steps at once (the batched SLA scan), in the shape
+/// `audit::audit_append` writes.
+pub async fn order_audit_many(
+    conn: &mut AnyConnection,
+    entries: &[crate::audit::AuditEntry],
+) -> Result<()> {
+    let at = crate::now_text();
+    for chunk in entries.chunks(BATCH) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 1 + i * 8;
+                format!(
+                    "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, source) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(&at);
+        for e in chunk {
+            q = q
+                .bind(e.actor_id)
+                .bind(&e.actor_name)
+                .bind(&e.action)
+                .bind(&e.entity)
+                .bind(e.entity_id.as_deref())
+                .bind(e.before.as_ref().map(|v| v.to_string()))
+                .bind(e.after.as_ref().map(|v| v.to_string()))
+                .bind(&e.source);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Propose many orders to their chains' councils; returns the ids newly proposed.
+pub async fn council_propose_many(
+    conn: &mut AnyConnection,
+    rows: &[ProposalRow],
+) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in rows.chunks(BATCH) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 4;
+                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO council_proposals (order_id, chain_id, level, proposed_at) VALUES {} ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(p.order_id)
+                .bind(p.chain_id)
+                .bind(p.level)
+                .bind(&p.proposed_at);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(r.try_get::<i64, _>(0)?);
+        }
+    }
+    Ok(out)
 }

@@ -67,6 +67,33 @@ pub struct OrderTiming {
     pub stopped_at: Option<String>,
 }
 
+/// One order's facts for the figures kept in memory (see `app::service_report`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FigureOrderFact {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub department_id: Option<i64>,
+    pub chain_id: Option<i64>,
+    pub urgency: String,
+    pub state: String,
+    pub created_at: String,
+    /// First acceptance.
+    pub accepted_at: Option<String>,
+    pub stopped_at: Option<String>,
+    pub due_at: Option<String>,
+    /// `orders.figures_rev`.
+    pub rev: i64,
+}
+
+/// One callback's facts for the figures kept in memory.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FigureCallbackFact {
+    pub order_id: i64,
+    pub rating: String,
+    pub department_id: Option<i64>,
+    pub at: String,
+}
+
 /// Which records make a figure, for the drill-down lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -207,6 +234,28 @@ impl Db {
                 _ => e.unsatisfied += n,
             }
         }
+        self.figure_activity_into(dim, p, &mut out).await?;
+        Ok(out)
+    }
+
+    /// The counts that do not come from orders (visits, overdue visit tasks, council actions
+    /// closed) of every group of `dim` over `p`.
+    pub async fn figure_activity(
+        &self,
+        dim: FigureDim,
+        p: &Period,
+    ) -> Result<BTreeMap<Option<i64>, FigureCounts>> {
+        let mut out = BTreeMap::new();
+        self.figure_activity_into(dim, p, &mut out).await?;
+        Ok(out)
+    }
+
+    async fn figure_activity_into(
+        &self,
+        dim: FigureDim,
+        p: &Period,
+        out: &mut BTreeMap<Option<i64>, FigureCounts>,
+    ) -> Result<()> {
         let visits_sql = match dim {
             FigureDim::Zone => "SELECT CAST(0 AS BIGINT) AS k, COUNT(*) AS n FROM visits v WHERE v.visited_on >= $1 AND v.visited_on <= $2".to_string(),
             FigureDim::Team => "SELECT v.team_id AS k, COUNT(*) AS n FROM visits v WHERE v.visited_on >= $1 AND v.visited_on <= $2 GROUP BY v.team_id".to_string(),
@@ -269,7 +318,94 @@ impl Db {
                 out.entry(key_of(r)?).or_default().actions_closed = r.try_get("n")?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Order facts for the in-memory figures: every order (`since_rev` = `None`) or those written
+    /// after revision `since_rev`, with all their callbacks and pauses.
+    pub async fn figure_order_facts(
+        &self,
+        since_rev: Option<i64>,
+    ) -> Result<(Vec<FigureOrderFact>, Vec<FigureCallbackFact>, Vec<PauseRow>)> {
+        let (w, cw, pw) = match since_rev {
+            None => (String::new(), String::new(), String::new()),
+            Some(r) => (
+                format!(" WHERE o.figures_rev > {r}"),
+                format!(" JOIN orders o ON o.id = c.order_id WHERE o.figures_rev > {r}"),
+                format!(" JOIN orders o ON o.id = ps.order_id WHERE o.figures_rev > {r}"),
+            ),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT o.id, o.enterprise_id, o.department_id, o.chain_id, o.urgency, o.state, o.created_at, o.accepted_at, o.stopped_at, o.due_at, o.figures_rev FROM orders o{w}"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        let orders = rows
+            .iter()
+            .map(|r| {
+                Ok(FigureOrderFact {
+                    id: r.try_get(0)?,
+                    enterprise_id: r.try_get(1)?,
+                    department_id: r.try_get(2)?,
+                    chain_id: r.try_get(3)?,
+                    urgency: r.try_get(4)?,
+                    state: r.try_get(5)?,
+                    created_at: r.try_get(6)?,
+                    accepted_at: r.try_get(7)?,
+                    stopped_at: r.try_get(8)?,
+                    due_at: r.try_get(9)?,
+                    rev: r.try_get(10)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        drop(rows);
+        let rows = sqlx::query(&format!(
+            "SELECT c.order_id, c.rating, c.department_id, c.at FROM order_callbacks c{cw}"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        let callbacks = rows
+            .iter()
+            .map(|r| {
+                Ok(FigureCallbackFact {
+                    order_id: r.try_get(0)?,
+                    rating: r.try_get(1)?,
+                    department_id: r.try_get(2)?,
+                    at: r.try_get(3)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        drop(rows);
+        let rows = sqlx::query(&format!(
+            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps{pw} ORDER BY ps.order_id, ps.id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        let pauses = rows
+            .iter()
+            .map(|r| {
+                Ok(PauseRow {
+                    id: r.try_get("id")?,
+                    order_id: r.try_get("order_id")?,
+                    from_at: r.try_get("from_at")?,
+                    to_at: r.try_get("to_at")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((orders, callbacks, pauses))
+    }
+
+    /// A stamp that changes whenever an enterprise's 包联 team changes (every assignment write
+    /// appends to `team_assignment_history`).
+    pub async fn figure_team_stamp(&self) -> Result<(i64, i64, i64)> {
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM team_assignment_history) AS n, (SELECT COALESCE(MAX(id), 0) FROM team_assignment_history) AS m, \
+             (SELECT COUNT(*) FROM team_assignments) AS a",
+        )
+        .fetch_one(self.reader())
+        .await?;
+        Ok((r.try_get("n")?, r.try_get("m")?, r.try_get("a")?))
     }
 
     /// Orders received in `p` with their first acceptance and stop times, keyed by `dim`.
