@@ -227,3 +227,13 @@ impl Table {
         }
     }
 }
+
+/// Policy benchmark: population files and the OpenFisca translation (`bin/policy.rs`).
+pub mod policy_of;
+pub mod policy_pop;
+/// The rule expression parser of `lianshi-rules`, compiled from its source file: the crate keeps
+/// its syntax tree private, and the OpenFisca translation must read exactly the trees the
+/// product parses.
+#[path = "../../crates/rules/src/expr.rs"]
+#[allow(dead_code)]
+pub mod rules_expr;
