@@ -15,6 +15,7 @@ pub mod demo_councils;
 pub mod demo_orders;
 pub mod demo_scores;
 pub mod demo_service;
+pub mod demo_vouchers;
 pub mod enterprise;
 pub mod import;
 pub mod open311;

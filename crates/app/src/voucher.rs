@@ -928,12 +928,15 @@ impl App {
                 "the provider and the enterprise are related parties",
             ));
         }
-        if self
+        if let Some(prev) = self
             .db
             .voucher_redemption_by_contract(provider.id, contract)
             .await?
-            .is_some()
         {
+            // A concurrent request with the same key may have committed since the key check.
+            if prev.request_key == key {
+                return self.replay(prev, contract, inp);
+            }
             return Err(duplicate_contract(contract));
         }
         let today_s = today.to_string();
