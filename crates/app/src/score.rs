@@ -17,9 +17,11 @@ use lianshi_domain::score::{
 };
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
+/// Rows the web layer shows as they are.
+pub use lianshi_store::score::{ConsentRow, LoanRow, ModelRow, RunRow};
 use lianshi_store::score::{
-    ConsentRow, LoanRow, LoanWrite, ModelRow, RunRow, ScoreFilter, ScoreRow, ScoreWrite,
-    score_consent_set, score_loan_insert, score_model_insert, score_run_insert,
+    LoanWrite, ScoreFilter, ScoreRow, ScoreWrite, score_consent_set, score_loan_insert,
+    score_model_insert, score_run_insert,
 };
 
 /// Who may do what with scores.

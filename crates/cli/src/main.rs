@@ -80,6 +80,31 @@ enum Cmd {
         #[command(subcommand)]
         what: ReportCmd,
     },
+    /// Innovation points for loans (积分贷).
+    Score {
+        #[command(subcommand)]
+        what: ScoreCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScoreCmd {
+    /// Score every enterprise with the current model; prints the enterprises per stage.
+    Run {
+        /// The scoring date (default: today, China time).
+        #[arg(long)]
+        date: Option<String>,
+        /// Print the run as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the current model (JSON), or save FILE as its next version.
+    Model {
+        #[arg(long)]
+        load: Option<PathBuf>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -282,6 +307,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&url).await?;
             for y in app.calendar_years().await.map_err(app_err)? {
                 println!("{}\t{}\t{}", y.year, y.origin, y.source);
+            }
+        }
+        Cmd::Score {
+            what: ScoreCmd::Run { date, json },
+        } => {
+            let day = match date {
+                Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {d}"))?,
+                None => App::today(),
+            };
+            let app = open(&url).await?;
+            let r = app.score_run(&cli_actor, day).await.map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "积分计算 #{}：模型 v{}，{}，共 {} 家企业 / run #{}: model v{}, {}, {} enterprises",
+                    r.run_id,
+                    r.model_version,
+                    r.scored_on,
+                    r.enterprises,
+                    r.run_id,
+                    r.model_version,
+                    r.scored_on,
+                    r.enterprises
+                );
+                for s in &r.by_stage {
+                    println!(
+                        "{}\t{}\t{}\t{:.2}",
+                        s.code, s.name, s.enterprises, s.average
+                    );
+                }
+            }
+        }
+        Cmd::Score {
+            what: ScoreCmd::Model { load, note },
+        } => {
+            let app = open(&url).await?;
+            if let Some(file) = load {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let inp = lianshi_app::score::ModelInput {
+                    text: Some(text),
+                    model: None,
+                    note,
+                };
+                let v = app
+                    .score_model_save(&cli_actor, &inp)
+                    .await
+                    .map_err(app_err)?;
+                println!("已保存模型 v{v} / saved model version {v}");
+            } else {
+                let m = app.score_model(&cli_actor).await.map_err(app_err)?;
+                println!("{}", m.current.text);
             }
         }
         Cmd::Sla {

@@ -13,6 +13,7 @@ pub mod open311;
 pub mod openapi;
 pub mod order_api;
 pub mod pages;
+pub mod score_api;
 pub mod service_api;
 
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn router(app: App) -> Router {
         .merge(service_api::routes())
         .merge(order_api::routes())
         .merge(council_api::routes())
+        .merge(score_api::routes())
         .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))

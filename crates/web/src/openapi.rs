@@ -127,7 +127,8 @@ pub fn document_value() -> Value {
 }
 
 pub async fn document() -> Json<Value> {
+    let doc = crate::score_api::merge_openapi(document_value());
     Json(crate::council_api::merge_openapi(
-        crate::order_api::merge_openapi(crate::service_api::merge_openapi(document_value())),
+        crate::order_api::merge_openapi(crate::service_api::merge_openapi(doc)),
     ))
 }

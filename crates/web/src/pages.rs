@@ -14,6 +14,7 @@ pub mod import;
 pub mod order_admin;
 pub mod orders;
 pub mod registry;
+pub mod scores;
 pub mod service_figures;
 pub mod teams;
 pub mod users;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orders::routes())
         .merge(order_admin::routes())
         .merge(councils::routes())
+        .merge(scores::routes())
 }
 
 /// Percent-encode for a query value.
