@@ -23,9 +23,8 @@ use lianshi_rules as rules;
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::EnterpriseRow;
 use lianshi_store::policy::{
-    FactRow, NewNotice, NoticeFilter, PolicyFilter, PolicyRunRow, PolicyWrite,
-    Upserted, policy_notice_decide, policy_notice_insert, policy_run_finish, policy_run_start,
-    policy_upsert,
+    FactRow, NewNotice, NoticeFilter, PolicyFilter, PolicyRunRow, PolicyWrite, Upserted,
+    policy_notice_decide, policy_notice_insert, policy_run_finish, policy_run_start, policy_upsert,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -58,7 +57,9 @@ pub mod perm {
     pub fn manage(a: &Actor, department_id: Option<i64>) -> AppResult<()> {
         match a.role {
             Role::Admin => Ok(()),
-            Role::Department => allow(a.department_id.is_none() || a.department_id == department_id),
+            Role::Department => {
+                allow(a.department_id.is_none() || a.department_id == department_id)
+            }
             _ => Err(AppError::Forbidden),
         }
     }
@@ -83,7 +84,10 @@ pub mod perm {
 
     /// Whole-zone lists (runs, all notices, eligible lists): staff, not enterprises.
     pub fn staff(a: &Actor) -> AppResult<()> {
-        allow(matches!(a.role, Role::Admin | Role::Department | Role::Team))
+        allow(matches!(
+            a.role,
+            Role::Admin | Role::Department | Role::Team
+        ))
     }
 }
 
@@ -431,7 +435,10 @@ fn def_of(row: &PolicyRow) -> AppResult<rules::PolicyDef> {
         AppError::Internal(format!(
             "stored rules of {} no longer parse: {}",
             row.code,
-            d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; ")
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
         ))
     })?;
     match defs.len() {
@@ -540,6 +547,18 @@ fn in_window(row: &PolicyRow, on: NaiveDate) -> bool {
     let d = on.format("%Y-%m-%d").to_string();
     row.window_from.as_deref().is_none_or(|f| f <= d.as_str())
         && row.window_to.as_deref().is_none_or(|t| t >= d.as_str())
+}
+
+fn undecided(n: &NoticeRow) -> AppResult<()> {
+    if n.state == "new" {
+        Ok(())
+    } else {
+        Err(AppError::refused(
+            "notice_decided",
+            "该通知已处理",
+            "this notice has already been decided",
+        ))
+    }
 }
 
 impl App {
@@ -662,7 +681,10 @@ impl App {
             let Some(dept) = dept else {
                 return Err(AppError::bad(
                     "department_unknown",
-                    format!("{file}: 政策 {} 的部门 {} 不在区域名录中", d.code, d.department),
+                    format!(
+                        "{file}: 政策 {} 的部门 {} 不在区域名录中",
+                        d.code, d.department
+                    ),
                     format!(
                         "{file}: policy {}: department {} is not in the zone registry",
                         d.code, d.department
@@ -739,7 +761,10 @@ impl App {
             return Err(AppError::bad(
                 "rule_code_mismatch",
                 format!("须恰好包含一个编码为 {} 的 [[policy]] 条目", old.code),
-                format!("expected exactly one [[policy]] entry with code {}", old.code),
+                format!(
+                    "expected exactly one [[policy]] entry with code {}",
+                    old.code
+                ),
             ));
         }
         self.policy_load_named(actor, code, src).await?;
@@ -803,7 +828,11 @@ impl App {
         Ok((e, facts))
     }
 
-    fn compile(defs: &[rules::PolicyDef], on: NaiveDate, ov: &rules::Overrides) -> AppResult<rules::RuleSet> {
+    fn compile(
+        defs: &[rules::PolicyDef],
+        on: NaiveDate,
+        ov: &rules::Overrides,
+    ) -> AppResult<rules::RuleSet> {
         rules::compile(defs, on, ov).map_err(|d| rule_refused("rules", &d))
     }
 
@@ -817,7 +846,8 @@ impl App {
         let (e, facts) = self.facts_of_enterprise(enterprise_id, on).await?;
         let defs = rows.iter().map(def_of).collect::<AppResult<Vec<_>>>()?;
         let set = Self::compile(&defs, on, &rules::Overrides::default())?;
-        let by_code: HashMap<&str, &PolicyRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+        let by_code: HashMap<&str, &PolicyRow> =
+            rows.iter().map(|r| (r.code.as_str(), r)).collect();
         let mut out = Vec::new();
         for x in set.explain(&facts) {
             let Some(row) = by_code.get(x.code.as_str()) else {
@@ -925,7 +955,10 @@ impl App {
                 return Err(AppError::bad(
                     "param_unknown",
                     format!("政策 {} 没有参数 {name}（已有：{known}）", row.code),
-                    format!("policy {} has no parameter {name} (known: {known})", row.code),
+                    format!(
+                        "policy {} has no parameter {name} (known: {known})",
+                        row.code
+                    ),
                 ));
             }
             if !v.is_finite() {
@@ -948,7 +981,8 @@ impl App {
                     format!("policy {} has no clause {clause}", row.code),
                 ));
             }
-            ov.rules.push((row.code.clone(), clause.clone(), expr.clone()));
+            ov.rules
+                .push((row.code.clone(), clause.clone(), expr.clone()));
         }
         let on = input.on.unwrap_or_else(Self::today);
         // The policy's exclusive group takes part: 从高从优 decides against the group's others.
@@ -965,7 +999,11 @@ impl App {
         let defs = rows.iter().map(def_of).collect::<AppResult<Vec<_>>>()?;
         let base = Self::compile(&defs, on, &rules::Overrides::default())?;
         let changed = rules::compile(&defs, on, &ov).map_err(|d| {
-            let text = d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+            let text = d
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
             AppError::bad(
                 "rule_invalid",
                 format!("修改后的规则有误：\n{text}"),
@@ -978,9 +1016,7 @@ impl App {
         let (before, after) = tokio::task::spawn_blocking(move || {
             let b = base.evaluate_policy(&code_owned, &snap2.population);
             let a = changed.evaluate_policy(&code_owned, &snap2.population);
-            let pick = |o: Option<rules::Outcome>| {
-                o.and_then(|o| o.get(&code_owned).cloned())
-            };
+            let pick = |o: Option<rules::Outcome>| o.and_then(|o| o.get(&code_owned).cloned());
             (pick(b), pick(a))
         })
         .await
@@ -1089,7 +1125,10 @@ impl App {
             .into_iter()
             .filter(|r| r.status == "active" && in_window(r, on))
             .collect();
-        let defs = all_active.iter().map(def_of).collect::<AppResult<Vec<_>>>()?;
+        let defs = all_active
+            .iter()
+            .map(def_of)
+            .collect::<AppResult<Vec<_>>>()?;
         let set = Self::compile(&defs, on, &rules::Overrides::default())?;
         let snap = self.policy_snapshot(on).await?;
         let snap2 = snap.clone();
@@ -1245,6 +1284,7 @@ impl App {
     pub async fn policy_notice_confirm(&self, actor: &Actor, id: i64) -> AppResult<DecideReport> {
         let n = self.notice(id).await?;
         perm::decide(actor, n.enterprise_id)?;
+        undecided(&n)?;
         let e = self
             .db
             .enterprise_by_id(n.enterprise_id)
@@ -1267,11 +1307,14 @@ impl App {
                 )),
             )
         };
-        self.notice_decide(actor, &n, state, reason.as_deref()).await?;
+        // The payout is queued before the notice is marked, so a refused application (budget,
+        // caps) leaves the notice open to retry; the request key makes a retry idempotent.
         let mut subsidy = None;
         if state == "confirmed" && n.amount_fen > 0 {
             subsidy = self.policy_queue_payout(actor, &n).await?;
         }
+        self.notice_decide(actor, &n, state, reason.as_deref())
+            .await?;
         Ok(DecideReport {
             notice: self.notice(id).await?,
             subsidy,
@@ -1287,6 +1330,7 @@ impl App {
     ) -> AppResult<DecideReport> {
         let n = self.notice(id).await?;
         perm::decide(actor, n.enterprise_id)?;
+        undecided(&n)?;
         let reason = reason.map(str::trim).filter(|s| !s.is_empty());
         self.notice_decide(actor, &n, "declined", reason).await?;
         Ok(DecideReport {
@@ -1356,7 +1400,16 @@ impl App {
         actor: &Actor,
         n: &NoticeRow,
     ) -> AppResult<Option<serde_json::Value>> {
-        let _ = (actor, n);
-        Ok(None)
+        let view = self
+            .subsidy_apply(
+                actor,
+                n.policy_id,
+                n.enterprise_id,
+                n.amount_fen,
+                &format!("policy-notice:{}", n.id),
+                "notice",
+            )
+            .await?;
+        Ok(json(&view))
     }
 }

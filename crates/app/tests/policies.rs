@@ -238,7 +238,11 @@ both_backends!(
         assert_eq!(x.amount_fen, 0);
         assert_eq!(x.conditions[0].clause, "第五条第一款");
         assert!(!x.conditions[0].passed);
-        assert!(x.conditions[0].text.contains("0.045"), "{}", x.conditions[0].text);
+        assert!(
+            x.conditions[0].text.contains("0.045"),
+            "{}",
+            x.conditions[0].text
+        );
         // The service's deny exception for 失信.
         let x = app
             .policy_explain(&admin(), "T-SV-1", c, Some(on()))
@@ -319,6 +323,9 @@ both_backends!(
         ));
         let d = app.policy_notice_confirm(&me_a, na[0].id).await.unwrap();
         assert_eq!(d.notice.state, "confirmed");
+        // The payout is queued in the subsidy ledger's applications.
+        let sub = d.subsidy.expect("queued payout");
+        assert_eq!(sub["amount_fen"], 6_000_000, "{sub}");
         let d = app.policy_notice_confirm(&me_c, nc[0].id).await.unwrap();
         assert_eq!(d.notice.state, "blocked");
         assert!(d.notice.reason.unwrap_or_default().contains("失信"));
@@ -355,7 +362,10 @@ both_backends!(
         // Before: 60,000 + 70,000 元; after: 3 × 50,000 元 (capped; B's 45,000 under the cap).
         assert_eq!(r.budget_before_fen, 13_000_000);
         assert_eq!(r.budget_after_fen, 5_000_000 + 5_000_000 + 4_500_000);
-        assert_eq!(r.budget_change_fen, r.budget_after_fen - r.budget_before_fen);
+        assert_eq!(
+            r.budget_change_fen,
+            r.budget_after_fen - r.budget_before_fen
+        );
         assert_eq!(r.samples_added.len(), 1);
         assert_eq!(r.samples_added[0].id, b);
         assert_eq!(r.by_size.get("small").map(|g| g.newly_eligible), Some(1));
@@ -454,7 +464,10 @@ both_backends!(
         };
         assert_eq!(app.policy_list(&ent, &q).await.unwrap().total, 1);
         // Editing with a bad rule: refused with line and column, nothing saved.
-        let bad = rd.row.source.replace("rd_ratio >= params.rd_min", "rd_ratio >= params.nope");
+        let bad = rd
+            .row
+            .source
+            .replace("rd_ratio >= params.rd_min", "rd_ratio >= params.nope");
         let e = app
             .policy_update(&admin(), "T-RD-1", &bad)
             .await
@@ -462,7 +475,11 @@ both_backends!(
         let text = bad_request_text(e);
         assert!(regex_like_line_col(&text, "T-RD-1:"), "{text}");
         assert_eq!(
-            app.policy_get(&admin(), "T-RD-1").await.unwrap().row.version,
+            app.policy_get(&admin(), "T-RD-1")
+                .await
+                .unwrap()
+                .row
+                .version,
             1
         );
     }
