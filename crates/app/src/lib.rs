@@ -26,6 +26,7 @@ pub mod score;
 pub mod service_report;
 pub mod sla;
 pub mod stats;
+pub mod subsidy;
 pub mod team;
 pub mod user;
 pub mod visit;

@@ -2,6 +2,9 @@
 //! ledger, unique request keys, budgets that concurrent spenders cannot exceed, group claims and
 //! totals that equal the sum of the entries.
 
+// Amounts are written 元_分 (e.g. `3000_00` is 3,000.00 元).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
