@@ -85,6 +85,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ScoreCmd,
     },
+    /// Subsidies (快申快享): batch payout of approved applications.
+    Subsidy {
+        #[command(subcommand)]
+        what: SubsidyCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,7 +113,30 @@ enum ScoreCmd {
 }
 
 #[derive(Subcommand)]
+enum SubsidyCmd {
+    /// Pay every approved application (of a year), one transaction per payout, each under the
+    /// request key `payout:<application id>`: killed halfway, a rerun pays the rest and nothing
+    /// twice.
+    Payout {
+        #[arg(long)]
+        year: Option<i64>,
+        /// Print the payout report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReportCmd {
+    /// Subsidies paid in YEAR, from the ledger: total and by policy code and department code
+    /// (fen; reversing entries included).
+    Subsidies {
+        #[arg(long)]
+        year: i64,
+        /// Print one JSON object instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Service figures (服务成效) of the zone over [FROM, TO], with breakdowns by team,
     /// department and chain. Rates are fractions 0–1, null when there is nothing to count.
     Service {
@@ -393,6 +421,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&url).await?;
             let r = app.visit_scan(&cli_actor, day).await.map_err(app_err)?;
             println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        Cmd::Report {
+            what: ReportCmd::Subsidies { year, json },
+        } => {
+            let app = open(&url).await?;
+            let r = app
+                .subsidy_report(&cli_actor, year)
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let yuan = |f: i64| lianshi_domain::Money(f).format_yuan();
+                println!(
+                    "{year} 年兑付合计 total: {}（{} 笔 entries）",
+                    yuan(r.total_fen),
+                    r.entries
+                );
+                for p in &r.policies {
+                    println!("  {} {}: {}", p.code, p.name, yuan(p.fen));
+                }
+            }
+        }
+        Cmd::Subsidy {
+            what: SubsidyCmd::Payout { year, json },
+        } => {
+            let app = open(&url).await?;
+            let r = app
+                .subsidy_payout(&cli_actor, year)
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "兑付 paid {}（{}），未兑付 refused {}",
+                    r.paid.len(),
+                    lianshi_domain::Money(r.total_fen).format_yuan(),
+                    r.refused.len()
+                );
+                for x in &r.refused {
+                    println!("  #{} {}: {}", x.application_id, x.code, x.message);
+                }
+            }
         }
         Cmd::Report {
             what: ReportCmd::Service { from, to, json },
