@@ -15,6 +15,7 @@ pub mod order_api;
 pub mod pages;
 pub mod score_api;
 pub mod service_api;
+pub mod voucher_api;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +46,7 @@ pub fn router(app: App) -> Router {
         .merge(order_api::routes())
         .merge(council_api::routes())
         .merge(score_api::routes())
+        .merge(voucher_api::routes())
         .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -19,6 +19,7 @@ pub mod service_figures;
 pub mod teams;
 pub mod users;
 pub mod visits;
+pub mod vouchers;
 
 use crate::AppState;
 use crate::auth::{LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, same_token};
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(order_admin::routes())
         .merge(councils::routes())
         .merge(scores::routes())
+        .merge(vouchers::routes())
 }
 
 /// Percent-encode for a query value.
