@@ -90,6 +90,27 @@ enum Cmd {
         #[command(subcommand)]
         what: SubsidyCmd,
     },
+    /// Vouchers (创新券 / 算力券 / 模型券): ledger check and expiry.
+    Voucher {
+        #[command(subcommand)]
+        what: VoucherCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum VoucherCmd {
+    /// Check every scheme: issued = redeemed + outstanding + expired (fen), the pool covers
+    /// issued − expired, counters agree with records. Exits 1 and names the scheme when broken.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expire vouchers whose validity ended before DATE (default today, China time); unused
+    /// amounts return to their round's pool. Idempotent.
+    Expire {
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -443,6 +464,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("  {} {}: {}", p.code, p.name, yuan(p.fen));
                 }
             }
+        }
+        Cmd::Voucher {
+            what: VoucherCmd::Check { json },
+        } => {
+            let app = open(&url).await?;
+            let rows = app.voucher_check(&cli_actor).await.map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in &rows {
+                    let f = r.figures;
+                    println!(
+                        "{}\t{}\tissued {} = redeemed {} + outstanding {} + expired {}\tpool {}\t{}",
+                        r.code,
+                        r.name,
+                        f.issued_fen,
+                        f.redeemed_fen,
+                        f.outstanding_fen,
+                        f.expired_fen,
+                        f.pool_fen,
+                        if r.ok { "ok" } else { "BROKEN" }
+                    );
+                    for p in &r.problems {
+                        println!("  {p}");
+                    }
+                }
+            }
+            let broken: Vec<&str> = rows
+                .iter()
+                .filter(|r| !r.ok)
+                .map(|r| r.code.as_str())
+                .collect();
+            if !broken.is_empty() {
+                return Err(anyhow!(
+                    "券账不平 / voucher ledger out of balance: {}",
+                    broken.join(", ")
+                ));
+            }
+        }
+        Cmd::Voucher {
+            what: VoucherCmd::Expire { date },
+        } => {
+            let day = match date {
+                Some(d) => chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {d}"))?,
+                None => App::today(),
+            };
+            let app = open(&url).await?;
+            let r = app.voucher_expire(&cli_actor, day).await.map_err(app_err)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
         }
         Cmd::Subsidy {
             what: SubsidyCmd::Payout { year, json },
