@@ -1,4 +1,4 @@
-//! Demo innovation points (积分贷): the default model, one scoring run, consents of about a third
+//! Demo innovation points (积分贷): the default model, one scoring run, consents of about two in five
 //! of the enterprises to the two demo banks (the demo enterprise user's own enterprise always
 //! consents to 杭州银行科技支行, so the `bank` account sees it), and credit loans to some
 //! consenting enterprises sized by score (basic line 50万 and up; 85 points → 1000万, as in the

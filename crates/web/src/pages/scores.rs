@@ -51,6 +51,11 @@ pub fn money(fen: &i64) -> String {
     Money(*fen).format_auto()
 }
 
+/// A revenue band limit in 元, the Chinese way (50万, 1亿).
+pub fn band(yuan: &i64) -> String {
+    Money(yuan.saturating_mul(100)).format_auto()
+}
+
 /// Basis points of a percent as `3.45%`.
 pub fn rate(bp: &i64) -> String {
     format!("{}.{:02}%", bp / 100, bp % 100)
@@ -126,6 +131,10 @@ pub struct BankPage {
     pub l: Layout,
     pub items: Vec<ScoreItem>,
     pub total: i64,
+    pub q: String,
+    pub pages: Vec<PageLink>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
     pub loans: Vec<LoanRow>,
     pub loans_count: i64,
     pub loans_total: String,
@@ -488,13 +497,16 @@ async fn render_bank(
     let f = |k: &str| m.get(k).cloned().unwrap_or_default();
     let q = ScoreQuery {
         q: opt(&m, "q"),
-        per_page: Some(200),
+        page: opt(&m, "page").and_then(|v| v.parse().ok()),
+        per_page: Some(50),
         ..Default::default()
     };
     let p = match s.app.score_list(&auth.actor, &q).await {
         Ok(p) => p,
         Err(e) => return c.error(&e),
     };
+    let base = query_string(&[("q", &f("q"))]);
+    let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let loans = match s.app.score_loans(&auth.actor).await {
         Ok(l) => l,
         Err(e) => return c.error(&e),
@@ -508,6 +520,10 @@ async fn render_bank(
         l: c.layout(auth, c.t.get("score-bank-title"), "scores"),
         items: p.items,
         total: p.total,
+        q: f("q"),
+        pages,
+        prev,
+        next,
         loans_count: loans.count,
         loans_total: money(&loans.total_fen),
         loans: loans.items,

@@ -90,8 +90,13 @@ async fn render_page(
         .iter()
         .map(|r| Opt::new(r.as_str(), c.pick(r.label_zh(), r.label_en()), &d.role))
         .collect();
+    // Finance users pick their bank or fund here (积分贷 consent is per institution).
     let departments = idx
         .of_kind(RegistryKind::Department)
+        .chain(
+            idx.of_kind(RegistryKind::Institution)
+                .filter(|r| matches!(r.attr.as_deref(), Some("bank" | "fund"))),
+        )
         .map(|r| Opt::new(r.code.clone().unwrap_or_default(), &r.name, &d.department))
         .collect();
     c.page(&UsersPage {
