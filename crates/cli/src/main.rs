@@ -80,6 +80,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ReportCmd,
     },
+    /// Benefit policies (惠企政策): load rule files, explain, 免申即享 push, what-if.
+    Policy {
+        #[command(subcommand)]
+        what: PolicyCmd,
+    },
     /// Innovation points for loans (积分贷).
     Score {
         #[command(subcommand)]
@@ -570,6 +575,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Cmd::Policy { what } => policy_cmd(&url, &cli_actor, what).await?,
         Cmd::Migrate => {
             let db = Db::connect(&url)
                 .await
@@ -826,4 +832,177 @@ fn main() {
         eprintln!("lianshi: {}", chain.join(": ").replace('\n', " "));
         std::process::exit(1);
     }
+}
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// Load a TOML rule file (one or more [[policy]] entries). Any bad entry refuses the whole
+    /// file with FILE:line:col: message; entries are upserted by code (new version when changed).
+    Load { file: PathBuf },
+    /// List the catalogue.
+    List {
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain one enterprise (id or credit code): every active policy, or one.
+    Explain {
+        enterprise: String,
+        policy: Option<String>,
+        /// Evaluation date YYYY-MM-DD (default today, China time).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// 免申即享 push: notices for newly eligible enterprises (idempotent).
+    Push {
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// What-if (政策沙盘): compare parameter values or a replaced rule with the live policy.
+    Simulate {
+        policy: String,
+        /// NAME=VALUE, repeatable.
+        #[arg(long = "set")]
+        set: Vec<String>,
+        /// CLAUSE=EXPR (or benefit=EXPR), repeatable.
+        #[arg(long = "rule")]
+        rule: Vec<String>,
+        #[arg(long)]
+        on: Option<String>,
+        /// Print the JSON report (otherwise a summary).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn policy_day(d: Option<String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    d.map(|d| {
+        chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|_| anyhow!("日期应为 YYYY-MM-DD / date must be YYYY-MM-DD: {d}"))
+    })
+    .transpose()
+}
+
+async fn policy_cmd(url: &str, actor: &Actor, what: PolicyCmd) -> anyhow::Result<()> {
+    use lianshi_app::policy::{PolicyQuery, SimulateInput};
+    let app = open(url).await?;
+    match what {
+        PolicyCmd::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            let r = app
+                .policy_load_named(actor, &name, &text)
+                .await
+                .map_err(|e| match e {
+                    AppError::BadRequest { en, .. } => anyhow!("{en}"),
+                    other => app_err(other),
+                })?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        PolicyCmd::List { q, json } => {
+            let page = app
+                .policy_list(
+                    actor,
+                    &PolicyQuery {
+                        q,
+                        per_page: Some(500),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page)?);
+            } else {
+                for p in &page.items {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        p.code, p.track, p.status, p.department_code, p.title
+                    );
+                }
+            }
+        }
+        PolicyCmd::Explain {
+            enterprise,
+            policy,
+            on,
+        } => {
+            let on = policy_day(on)?;
+            let id = app
+                .policy_enterprise_ref(&enterprise)
+                .await
+                .map_err(app_err)?;
+            let v = match policy {
+                Some(code) => serde_json::to_value(
+                    app.policy_explain(actor, &code, id, on)
+                        .await
+                        .map_err(app_err)?,
+                )?,
+                None => serde_json::to_value(
+                    app.policy_for_enterprise(actor, id, on)
+                        .await
+                        .map_err(app_err)?,
+                )?,
+            };
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        PolicyCmd::Push { on } => {
+            let r = app
+                .policy_push(actor, policy_day(on)?)
+                .await
+                .map_err(app_err)?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        PolicyCmd::Simulate {
+            policy,
+            set,
+            rule,
+            on,
+            json,
+        } => {
+            let mut input = SimulateInput {
+                on: policy_day(on)?,
+                ..Default::default()
+            };
+            for s in &set {
+                let (k, v) = s.split_once('=').ok_or_else(|| {
+                    anyhow!("--set 应为 NAME=VALUE / --set must be NAME=VALUE: {s}")
+                })?;
+                let v: f64 = v.trim().parse().map_err(|_| {
+                    anyhow!("--set 的值须为数字 / --set value must be a number: {s}")
+                })?;
+                input.set.insert(k.trim().to_string(), v);
+            }
+            for r in &rule {
+                let (k, v) = r.split_once('=').ok_or_else(|| {
+                    anyhow!("--rule 应为 CLAUSE=EXPR / --rule must be CLAUSE=EXPR: {r}")
+                })?;
+                input
+                    .rules
+                    .insert(k.trim().to_string(), v.trim().to_string());
+            }
+            let r = app
+                .policy_simulate(actor, &policy, &input)
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{}: eligible {} → {} (+{} / −{}), budget {} → {} fen (change {}), {:.1} ms",
+                    r.policy,
+                    r.eligible_before,
+                    r.eligible_after,
+                    r.newly_eligible,
+                    r.dropped,
+                    r.budget_before_fen,
+                    r.budget_after_fen,
+                    r.budget_change_fen,
+                    r.elapsed_ms
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod open311;
 pub mod openapi;
 pub mod order_api;
 pub mod pages;
+pub mod policy_api;
 pub mod score_api;
 pub mod service_api;
 pub mod voucher_api;
@@ -47,6 +48,7 @@ pub fn router(app: App) -> Router {
         .merge(council_api::routes())
         .merge(score_api::routes())
         .merge(voucher_api::routes())
+        .merge(policy_api::routes())
         .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))

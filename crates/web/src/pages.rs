@@ -13,6 +13,7 @@ pub mod enterprises;
 pub mod import;
 pub mod order_admin;
 pub mod orders;
+pub mod policies;
 pub mod registry;
 pub mod scores;
 pub mod service_figures;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orders::routes())
         .merge(order_admin::routes())
         .merge(councils::routes())
+        .merge(policies::routes())
         .merge(scores::routes())
         .merge(vouchers::routes())
 }
