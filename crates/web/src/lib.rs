@@ -16,6 +16,7 @@ pub mod pages;
 pub mod policy_api;
 pub mod score_api;
 pub mod service_api;
+pub mod subsidy_api;
 pub mod voucher_api;
 
 use axum::Router;
@@ -47,6 +48,7 @@ pub fn router(app: App) -> Router {
         .merge(order_api::routes())
         .merge(council_api::routes())
         .merge(score_api::routes())
+        .merge(subsidy_api::routes())
         .merge(voucher_api::routes())
         .merge(policy_api::routes())
         .merge(open311::routes())

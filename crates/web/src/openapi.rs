@@ -129,6 +129,7 @@ pub fn document_value() -> Value {
 pub async fn document() -> Json<Value> {
     let doc = crate::score_api::merge_openapi(document_value());
     let doc = crate::policy_api::merge_openapi(doc);
+    let doc = crate::subsidy_api::merge_openapi(doc);
     let doc = crate::voucher_api::merge_openapi(doc);
     Json(crate::council_api::merge_openapi(
         crate::order_api::merge_openapi(crate::service_api::merge_openapi(doc)),

@@ -17,6 +17,7 @@ pub mod policies;
 pub mod registry;
 pub mod scores;
 pub mod service_figures;
+pub mod subsidies;
 pub mod teams;
 pub mod users;
 pub mod visits;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(councils::routes())
         .merge(policies::routes())
         .merge(scores::routes())
+        .merge(subsidies::routes())
         .merge(vouchers::routes())
 }
 
@@ -96,6 +98,8 @@ pub struct Layout {
     /// Whether the navigation offers the enterprise list and the import page.
     pub can_browse: bool,
     pub can_import: bool,
+    /// Whether the navigation offers 惠企兑付 (subsidy applications).
+    pub can_subsidies: bool,
     pub csrf: String,
     pub zone_name: String,
     /// Path of this page, for the language switch link.
@@ -124,6 +128,7 @@ impl Layout {
             is_admin: a.role == lianshi_domain::Role::Admin,
             can_browse: access::browse_enterprises(a).is_ok(),
             can_import: access::import_enterprises(a).is_ok(),
+            can_subsidies: lianshi_app::subsidy::perm::browse(a).is_ok(),
             csrf: auth.csrf.clone(),
             zone_name,
             path: String::new(),
