@@ -101,6 +101,7 @@ impl App {
         self.demo_orders(actor, seed).await?;
         self.demo_councils(actor, seed).await?;
         self.demo_scores(actor, seed).await?;
+        self.demo_policies(actor, seed, count).await?;
         self.demo_vouchers(actor, seed).await?;
         Ok(DemoSummary {
             structure_created,

@@ -13,6 +13,7 @@ pub mod council;
 pub mod demo;
 pub mod demo_councils;
 pub mod demo_orders;
+pub mod demo_policies;
 pub mod demo_scores;
 pub mod demo_service;
 pub mod demo_vouchers;
