@@ -269,7 +269,7 @@ enum UserCmd {
         /// Credit code of the enterprise (enterprise users).
         #[arg(long)]
         enterprise: Option<String>,
-        /// Department code (department users).
+        /// Department code (department users), or the bank or fund code of a finance user.
         #[arg(long)]
         department: Option<String>,
         #[arg(long)]
