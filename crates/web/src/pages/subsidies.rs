@@ -201,11 +201,26 @@ fn total_line(r: &lianshi_app::subsidy::Total) -> TotalLine {
 }
 
 async fn policy_opts(s: &AppState, auth: &PageAuth, current: &str) -> Vec<Opt> {
+    policy_opts_where(s, auth, current, |_| true).await
+}
+
+/// Policies open for applications (active), for the apply form.
+async fn open_policy_opts(s: &AppState, auth: &PageAuth) -> Vec<Opt> {
+    policy_opts_where(s, auth, "", |status| status == "active").await
+}
+
+async fn policy_opts_where(
+    s: &AppState,
+    auth: &PageAuth,
+    current: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Opt> {
     s.app
         .subsidy_policies(&auth.actor)
         .await
         .unwrap_or_default()
         .into_iter()
+        .filter(|p| keep(&p.status))
         .map(|p| Opt::new(p.code.clone(), format!("{} {}", p.code, p.title), current))
         .collect()
 }
@@ -303,7 +318,7 @@ async fn render_list(
         can_apply: may_apply(role),
         is_enterprise: role == Role::Enterprise,
         can_ledger: perm::ledger(&auth.actor).is_ok(),
-        apply_policies: policy_opts(s, auth, "").await,
+        apply_policies: open_policy_opts(s, auth).await,
         form_key: App::subsidy_form_key(),
         notice,
         error: error.clone(),
