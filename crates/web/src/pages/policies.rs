@@ -379,6 +379,8 @@ pub struct DetailPage {
     pub track: String,
     pub status: String,
     pub window: String,
+    /// Last update in China time.
+    pub updated: String,
     pub can_manage: bool,
     pub can_explain: bool,
 }
@@ -401,6 +403,7 @@ async fn detail(
         track: track_label(&c, &v.row.track),
         status: c.t.get(status_key(&v.row.status)).to_string(),
         window: window_text(&v.row),
+        updated: super::cst(&v.row.updated_at),
         can_manage: perm::manage(a, v.row.department_id).is_ok(),
         can_explain: a.role != Role::Enterprise,
         v,
