@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::check::{CmpOp, T, TK, walk};
+use crate::check::{ArOp, CmpOp, T, TK, walk};
 use crate::compile::{Compiled, RuleSet};
 use crate::facts::{Bitmap, MISSING, Population};
 use crate::{arith, cmp_num, nmax, nmin, yuan_to_fen};
@@ -22,6 +22,10 @@ use crate::{arith, cmp_num, nmax, nmin, yuan_to_fen};
 pub const CHUNK: usize = 4096;
 
 /// One policy's result over a population, after exceptions and groups.
+///
+/// Amounts are kept only for eligible rows (per chunk, in row order), so memory follows the
+/// number of eligible enterprises rather than the population; read them with
+/// [`PolicyOutcome::amount`] or [`PolicyOutcome::amounts`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyOutcome {
     pub code: String,
@@ -29,21 +33,72 @@ pub struct PolicyOutcome {
     pub eligible: Bitmap,
     /// Rows that were eligible but lost to a better policy of the same group.
     pub superseded: Bitmap,
-    /// Amount per row in fen (0 when not eligible or superseded); empty when the policy has no
-    /// benefit formula.
-    pub amount_fen: Vec<i64>,
+    has_benefit: bool,
+    /// Per chunk of [`CHUNK`] rows: the amounts of its eligible rows, in row order.
+    pieces: Vec<Vec<i64>>,
 }
 
 impl PolicyOutcome {
+    /// Whether the policy has a benefit formula (money).
+    pub fn has_benefit(&self) -> bool {
+        self.has_benefit
+    }
+    /// Amount in fen for a row: 0 when not eligible, superseded or without a benefit.
     pub fn amount(&self, row: usize) -> i64 {
-        self.amount_fen.get(row).copied().unwrap_or(0)
+        if !self.has_benefit || !self.eligible.get(row) {
+            return 0;
+        }
+        let c = row / CHUNK;
+        let words = self.eligible.words();
+        let (w0, wi) = (c * CHUNK / 64, row / 64);
+        let below = words[wi] & ((1u64 << (row % 64)) - 1);
+        let rank = words[w0..wi]
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum::<usize>()
+            + below.count_ones() as usize;
+        self.pieces
+            .get(c)
+            .and_then(|p| p.get(rank))
+            .copied()
+            .unwrap_or(0)
+    }
+    /// (row, amount in fen) for every eligible row, ascending (amount 0 without a benefit).
+    pub fn amounts(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        let mut piece = 0usize;
+        let mut k = 0usize;
+        self.eligible.iter_ones().map(move |row| {
+            if row / CHUNK != piece {
+                piece = row / CHUNK;
+                k = 0;
+            }
+            let a = if self.has_benefit {
+                self.pieces
+                    .get(piece)
+                    .and_then(|p| p.get(k))
+                    .copied()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            k += 1;
+            (row, a)
+        })
+    }
+    /// One amount per row (0 where not eligible); allocates a full column.
+    pub fn amounts_dense(&self) -> Vec<i64> {
+        let mut v = vec![0; self.eligible.len()];
+        for (r, a) in self.amounts() {
+            v[r] = a;
+        }
+        v
     }
     pub fn eligible_count(&self) -> usize {
         self.eligible.count_ones()
     }
     /// Sum of amounts in fen (saturating).
     pub fn total_fen(&self) -> i64 {
-        let t: i128 = self.amount_fen.iter().map(|&a| i128::from(a)).sum();
+        let t: i128 = self.pieces.iter().flatten().map(|&a| i128::from(a)).sum();
         i64::try_from(t).unwrap_or(i64::MAX)
     }
 }
@@ -98,25 +153,34 @@ pub fn diff(before: &PolicyOutcome, after: &PolicyOutcome) -> PolicyDiff {
     let mut gained = Vec::new();
     let mut lost = Vec::new();
     let mut changed = Vec::new();
-    let (wa, wb) = (before.eligible.words(), after.eligible.words());
-    for w in 0..wa.len().max(wb.len()) {
-        let a = wa.get(w).copied().unwrap_or(0);
-        let b = wb.get(w).copied().unwrap_or(0);
-        let push = |mut bits: u64, out: &mut Vec<usize>| {
-            while bits != 0 {
-                out.push(w * 64 + bits.trailing_zeros() as usize);
-                bits &= bits - 1;
+    let mut ia = before.amounts().peekable();
+    let mut ib = after.amounts().peekable();
+    loop {
+        match (ia.peek().copied(), ib.peek().copied()) {
+            (None, None) => break,
+            (Some((ra, _)), None) => {
+                lost.push(ra);
+                ia.next();
             }
-        };
-        push(b & !a, &mut gained);
-        push(a & !b, &mut lost);
-        let mut both = a & b;
-        while both != 0 {
-            let r = w * 64 + both.trailing_zeros() as usize;
-            if before.amount(r) != after.amount(r) {
-                changed.push(r);
+            (None, Some((rb, _))) => {
+                gained.push(rb);
+                ib.next();
             }
-            both &= both - 1;
+            (Some((ra, xa)), Some((rb, xb))) => {
+                if ra < rb {
+                    lost.push(ra);
+                    ia.next();
+                } else if rb < ra {
+                    gained.push(rb);
+                    ib.next();
+                } else {
+                    if xa != xb {
+                        changed.push(ra);
+                    }
+                    ia.next();
+                    ib.next();
+                }
+            }
         }
     }
     PolicyDiff {
@@ -208,7 +272,7 @@ impl<'p> Prep<'p> {
 #[derive(Default)]
 struct Scratch {
     f: Vec<Vec<f64>>,
-    b: Vec<Vec<bool>>,
+    w: Vec<Vec<u64>>,
     s: Vec<Vec<u32>>,
 }
 
@@ -218,9 +282,11 @@ enum NV<'p> {
     B(Vec<f64>),
 }
 
+/// A bool column as bit words (bit `i % 64` of word `i / 64` is row `i` of the chunk; bits
+/// past the chunk's end are unspecified) or a constant.
 enum BV {
     C(bool),
-    B(Vec<bool>),
+    W(Vec<u64>),
 }
 
 enum SV<'p> {
@@ -249,14 +315,69 @@ impl SV<'_> {
     }
 }
 
+#[inline(always)]
+fn bit(w: &[u64], i: usize) -> bool {
+    w[i >> 6] >> (i & 63) & 1 == 1
+}
+
+/// Eight 0/1 bytes (little-endian in a u64) → eight bits: byte i lands on bit 56 + i of the
+/// product and nothing carries into the top byte.
+#[inline(always)]
+fn byte_bits(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    u64::from_le_bytes(a).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Sixty-four 0/1 bytes → one word.
+#[inline(always)]
+fn word_of(tmp: &[u8; 64]) -> u64 {
+    tmp.chunks_exact(8)
+        .enumerate()
+        .fold(0u64, |w, (g, b)| w | byte_bits(b) << (8 * g))
+}
+
+/// Packs `f(x)` for each element into bit words (through a byte buffer, so the comparisons
+/// vectorise).
+#[inline(always)]
+fn pack<X: Copy>(xs: &[X], out: &mut Vec<u64>, f: impl Fn(X) -> bool) {
+    let mut tmp = [0u8; 64];
+    for c in xs.chunks(64) {
+        if c.len() < 64 {
+            tmp.fill(0);
+        }
+        for (t, &x) in tmp.iter_mut().zip(c) {
+            *t = u8::from(f(x));
+        }
+        out.push(word_of(&tmp));
+    }
+}
+
+#[inline(always)]
+fn pack2<X: Copy, Y: Copy>(xs: &[X], ys: &[Y], out: &mut Vec<u64>, f: impl Fn(X, Y) -> bool) {
+    let mut tmp = [0u8; 64];
+    for (a, b) in xs.chunks(64).zip(ys.chunks(64)) {
+        if a.len() < 64 {
+            tmp.fill(0);
+        }
+        for (t, (&x, &y)) in tmp.iter_mut().zip(a.iter().zip(b)) {
+            *t = u8::from(f(x, y));
+        }
+        out.push(word_of(&tmp));
+    }
+}
+
 impl Scratch {
     fn f(&mut self) -> Vec<f64> {
         let mut v = self.f.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
         v.clear();
         v
     }
-    fn b(&mut self) -> Vec<bool> {
-        let mut v = self.b.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+    fn w(&mut self) -> Vec<u64> {
+        let mut v = self
+            .w
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK / 64));
         v.clear();
         v
     }
@@ -271,8 +392,8 @@ impl Scratch {
         }
     }
     fn give_b(&mut self, v: BV) {
-        if let BV::B(b) = v {
-            self.b.push(b);
+        if let BV::W(b) = v {
+            self.w.push(b);
         }
     }
     fn give_s(&mut self, v: SV) {
@@ -326,46 +447,60 @@ impl<'p> Eval<'p, '_> {
     fn cmp(&self, a: NV<'p>, b: NV<'p>, sc: &mut Scratch, f: impl Fn(f64, f64) -> bool) -> BV {
         let mut out = match (&a, &b) {
             (NV::C(x), NV::C(y)) => return BV::C(f(*x, *y)),
-            _ => sc.b(),
+            _ => sc.w(),
         };
         match (&a, &b) {
-            (NV::C(x), _) => out.extend(b.slice().iter().map(|&y| f(*x, y))),
-            (_, NV::C(y)) => out.extend(a.slice().iter().map(|&x| f(x, *y))),
-            _ => out.extend(a.slice().iter().zip(b.slice()).map(|(&x, &y)| f(x, y))),
+            (NV::C(x), _) => pack(b.slice(), &mut out, |y| f(*x, y)),
+            (_, NV::C(y)) => pack(a.slice(), &mut out, |x| f(x, *y)),
+            _ => pack2(a.slice(), b.slice(), &mut out, &f),
         }
         sc.give_n(a);
         sc.give_n(b);
-        BV::B(out)
+        BV::W(out)
     }
 
     fn str_cmp(&self, a: SV<'p>, b: SV<'p>, ne: bool, sc: &mut Scratch) -> BV {
         let f = |x: u32, y: u32| x != MISSING && y != MISSING && ((x == y) != ne);
         let mut out = match (&a, &b) {
             (SV::C(x), SV::C(y)) => return BV::C(f(*x, *y)),
-            _ => sc.b(),
+            _ => sc.w(),
         };
         match (&a, &b) {
-            (SV::C(x), _) => out.extend(b.slice().iter().map(|&y| f(*x, y))),
-            (_, SV::C(y)) => out.extend(a.slice().iter().map(|&x| f(x, *y))),
-            _ => out.extend(a.slice().iter().zip(b.slice()).map(|(&x, &y)| f(x, y))),
+            (SV::C(x), _) => pack(b.slice(), &mut out, |y| f(*x, y)),
+            (_, SV::C(y)) => pack(a.slice(), &mut out, |x| f(x, *y)),
+            _ => pack2(a.slice(), b.slice(), &mut out, f),
         }
         sc.give_s(a);
         sc.give_s(b);
-        BV::B(out)
+        BV::W(out)
     }
 
-    /// Combines two bool columns with a symmetric `f` (and, or, eq, ne).
-    fn bool_zip(&self, a: BV, b: BV, sc: &mut Scratch, f: impl Fn(bool, bool) -> bool) -> BV {
+    /// Combines two bool columns word by word with a symmetric `f` (and, or, xnor, xor).
+    fn bool_zip(&self, a: BV, b: BV, sc: &mut Scratch, f: impl Fn(u64, u64) -> u64) -> BV {
         match (a, b) {
-            (BV::C(x), BV::C(y)) => BV::C(f(x, y)),
-            (BV::C(x), BV::B(mut v)) | (BV::B(mut v), BV::C(x)) => {
-                v.iter_mut().for_each(|y| *y = f(x, *y));
-                BV::B(v)
+            (BV::C(x), BV::C(y)) => {
+                let m = |b: bool| if b { u64::MAX } else { 0 };
+                BV::C(f(m(x), m(y)) & 1 == 1)
             }
-            (BV::B(mut v), BV::B(w)) => {
+            (BV::C(x), BV::W(mut v)) | (BV::W(mut v), BV::C(x)) => {
+                let c = if x { u64::MAX } else { 0 };
+                v.iter_mut().for_each(|y| *y = f(c, *y));
+                BV::W(v)
+            }
+            (BV::W(mut v), BV::W(w)) => {
                 v.iter_mut().zip(&w).for_each(|(x, &y)| *x = f(*x, y));
-                sc.b.push(w);
-                BV::B(v)
+                sc.w.push(w);
+                BV::W(v)
+            }
+        }
+    }
+
+    fn not(v: BV) -> BV {
+        match v {
+            BV::C(x) => BV::C(!x),
+            BV::W(mut v) => {
+                v.iter_mut().for_each(|x| *x = !*x);
+                BV::W(v)
             }
         }
     }
@@ -386,8 +521,12 @@ impl<'p> Eval<'p, '_> {
             }
             TK::Arith(op, a, b) => {
                 let (a, b) = (self.num(a, sc), self.num(b, sc));
-                let op = *op;
-                self.num_zip(a, b, sc, move |x, y| arith(op, x, y))
+                match op {
+                    ArOp::Add => self.num_zip(a, b, sc, |x, y| arith(ArOp::Add, x, y)),
+                    ArOp::Sub => self.num_zip(a, b, sc, |x, y| arith(ArOp::Sub, x, y)),
+                    ArOp::Mul => self.num_zip(a, b, sc, |x, y| arith(ArOp::Mul, x, y)),
+                    ArOp::Div => self.num_zip(a, b, sc, |x, y| arith(ArOp::Div, x, y)),
+                }
             }
             TK::Min(v) | TK::Max(v) => {
                 let is_min = matches!(t.kind, TK::Min(_));
@@ -417,18 +556,23 @@ impl<'p> Eval<'p, '_> {
                 match c {
                     BV::C(true) => self.num(a, sc),
                     BV::C(false) => self.num(b, sc),
-                    BV::B(mask) => {
+                    BV::W(mask) => {
                         let (a, b) = (self.num(a, sc), self.num(b, sc));
-                        let n = self.n();
-                        let mut out = sc.f();
                         let get = |v: &NV, i: usize| match v {
                             NV::C(x) => *x,
                             _ => v.slice()[i],
                         };
-                        out.extend((0..n).map(|i| if mask[i] { get(&a, i) } else { get(&b, i) }));
+                        let mut out = sc.f();
+                        out.extend((0..self.n()).map(|i| {
+                            if bit(&mask, i) {
+                                get(&a, i)
+                            } else {
+                                get(&b, i)
+                            }
+                        }));
                         sc.give_n(a);
                         sc.give_n(b);
-                        sc.b.push(mask);
+                        sc.w.push(mask);
                         NV::B(out)
                     }
                 }
@@ -444,19 +588,23 @@ impl<'p> Eval<'p, '_> {
             TK::Cond(c, a, b) => match self.bool(c, sc) {
                 BV::C(true) => self.str(a, sc),
                 BV::C(false) => self.str(b, sc),
-                BV::B(mask) => {
+                BV::W(mask) => {
                     let (a, b) = (self.str(a, sc), self.str(b, sc));
                     let get = |v: &SV, i: usize| match v {
                         SV::C(x) => *x,
                         _ => v.slice()[i],
                     };
                     let mut out = sc.s();
-                    out.extend(
-                        (0..self.n()).map(|i| if mask[i] { get(&a, i) } else { get(&b, i) }),
-                    );
+                    out.extend((0..self.n()).map(|i| {
+                        if bit(&mask, i) {
+                            get(&a, i)
+                        } else {
+                            get(&b, i)
+                        }
+                    }));
                     sc.give_s(a);
                     sc.give_s(b);
-                    sc.b.push(mask);
+                    sc.w.push(mask);
                     SV::B(out)
                 }
             },
@@ -464,11 +612,13 @@ impl<'p> Eval<'p, '_> {
         }
     }
 
-    fn bits(&self, bm: &Bitmap, sc: &mut Scratch) -> BV {
-        let mut out = sc.b();
-        let w = bm.words();
-        out.extend(self.rows.clone().map(|r| w[r / 64] >> (r % 64) & 1 == 1));
-        BV::B(out)
+    /// The chunk's words of a population-wide bitmap (chunks start on a word boundary).
+    fn words(&self, bm: &Bitmap, sc: &mut Scratch) -> BV {
+        let mut out = sc.w();
+        let s = self.rows.start / 64;
+        let e = self.rows.end.div_ceil(64);
+        out.extend_from_slice(&bm.words()[s..e]);
+        BV::W(out)
     }
 
     fn bool(&self, t: &T, sc: &mut Scratch) -> BV {
@@ -492,23 +642,20 @@ impl<'p> Eval<'p, '_> {
             }
             TK::EqBool(ne, a, b) => {
                 let (a, b) = (self.bool(a, sc), self.bool(b, sc));
-                let ne = *ne;
-                self.bool_zip(a, b, sc, move |x, y| (x == y) != ne)
-            }
-            TK::Not(a) => match self.bool(a, sc) {
-                BV::C(x) => BV::C(!x),
-                BV::B(mut v) => {
-                    v.iter_mut().for_each(|x| *x = !*x);
-                    BV::B(v)
+                if *ne {
+                    self.bool_zip(a, b, sc, |x, y| x ^ y)
+                } else {
+                    self.bool_zip(a, b, sc, |x, y| !(x ^ y))
                 }
-            },
+            }
+            TK::Not(a) => Self::not(self.bool(a, sc)),
             TK::And(a, b) => {
                 let a = self.bool(a, sc);
                 if let BV::C(false) = a {
                     return a;
                 }
                 let b = self.bool(b, sc);
-                self.bool_zip(a, b, sc, |x, y| x && y)
+                self.bool_zip(a, b, sc, |x, y| x & y)
             }
             TK::Or(a, b) => {
                 let a = self.bool(a, sc);
@@ -516,31 +663,37 @@ impl<'p> Eval<'p, '_> {
                     return a;
                 }
                 let b = self.bool(b, sc);
-                self.bool_zip(a, b, sc, |x, y| x || y)
+                self.bool_zip(a, b, sc, |x, y| x | y)
             }
             TK::Cond(c, a, b) => match self.bool(c, sc) {
                 BV::C(true) => self.bool(a, sc),
                 BV::C(false) => self.bool(b, sc),
-                BV::B(mut mask) => {
+                BV::W(mut mask) => {
                     let (a, b) = (self.bool(a, sc), self.bool(b, sc));
-                    let get = |v: &BV, i: usize| match v {
-                        BV::C(x) => *x,
-                        BV::B(v) => v[i],
+                    let word = |v: &BV, i: usize| match v {
+                        BV::C(x) => {
+                            if *x {
+                                u64::MAX
+                            } else {
+                                0
+                            }
+                        }
+                        BV::W(v) => v[i],
                     };
                     for (i, m) in mask.iter_mut().enumerate() {
-                        *m = if *m { get(&a, i) } else { get(&b, i) };
+                        *m = (*m & word(&a, i)) | (!*m & word(&b, i));
                     }
                     sc.give_b(a);
                     sc.give_b(b);
-                    BV::B(mask)
+                    BV::W(mask)
                 }
             },
             TK::In(a, b) => match (&a.kind, &b.kind) {
                 (TK::Str(s), TK::ListAttr(i)) => match self.prep.pop.intern_id(s) {
                     None => BV::C(false),
                     Some(id) => match self.prep.members.get(&(*i, id)) {
-                        Some(bm) => self.bits(bm, sc),
-                        None => self.bits(&pop.members(*i, id), sc),
+                        Some(bm) => self.words(bm, sc),
+                        None => self.words(&pop.members(*i, id), sc),
                     },
                 },
                 (_, TK::List(items)) => {
@@ -552,46 +705,50 @@ impl<'p> Eval<'p, '_> {
                     match self.str(a, sc) {
                         SV::C(x) => BV::C(f(x)),
                         v => {
-                            let mut out = sc.b();
-                            out.extend(v.slice().iter().map(|&x| f(x)));
+                            let mut out = sc.w();
+                            pack(v.slice(), &mut out, f);
                             sc.give_s(v);
-                            BV::B(out)
+                            BV::W(out)
                         }
                     }
                 }
                 (_, TK::ListAttr(i)) => {
                     let l = &pop.lists[*i];
                     let v = self.str(a, sc);
-                    let mut out = sc.b();
-                    for (k, r) in self.rows.clone().enumerate() {
-                        let x = match &v {
-                            SV::C(x) => *x,
-                            _ => v.slice()[k],
-                        };
-                        let (s, e) = (l.offsets[r] as usize, l.offsets[r + 1] as usize);
-                        out.push(x != MISSING && l.values[s..e].contains(&x));
+                    let rows: Vec<usize> = self.rows.clone().collect();
+                    let mut out = sc.w();
+                    match &v {
+                        SV::C(x) => pack(&rows, &mut out, |r| {
+                            let (s, e) = (l.offsets[r] as usize, l.offsets[r + 1] as usize);
+                            *x != MISSING && l.values[s..e].contains(x)
+                        }),
+                        _ => pack2(&rows, v.slice(), &mut out, |r, x| {
+                            let (s, e) = (l.offsets[r] as usize, l.offsets[r + 1] as usize);
+                            x != MISSING && l.values[s..e].contains(&x)
+                        }),
                     }
                     sc.give_s(v);
-                    BV::B(out)
+                    BV::W(out)
                 }
                 _ => BV::C(false),
             },
             TK::Has(i) => {
-                let mut out = sc.b();
+                let mut out = sc.w();
                 let r = self.rows.clone();
                 match crate::Schema::enterprise().attr(*i).ty {
-                    crate::AttrType::Number => {
-                        out.extend(pop.nums[*i][r].iter().map(|x| !x.is_nan()))
-                    }
-                    crate::AttrType::String => {
-                        out.extend(pop.strs[*i][r].iter().map(|&x| x != MISSING))
-                    }
+                    crate::AttrType::Number => pack(&pop.nums[*i][r], &mut out, |x| !x.is_nan()),
+                    crate::AttrType::String => pack(&pop.strs[*i][r], &mut out, |x| x != MISSING),
                     crate::AttrType::List => {
-                        let off = &pop.lists[*i].offsets[r.start..=r.end];
-                        out.extend(off.windows(2).map(|w| w[1] > w[0]));
+                        let off = &pop.lists[*i].offsets;
+                        pack2(
+                            &off[r.start..r.end],
+                            &off[r.start + 1..=r.end],
+                            &mut out,
+                            |a, b| b > a,
+                        );
                     }
                 }
-                BV::B(out)
+                BV::W(out)
             }
             TK::StartsWith(a, p) => {
                 let Some(table) = self.prep.prefix.get(p) else {
@@ -601,10 +758,10 @@ impl<'p> Eval<'p, '_> {
                 match self.str(a, sc) {
                     SV::C(x) => BV::C(f(x)),
                     v => {
-                        let mut out = sc.b();
-                        out.extend(v.slice().iter().map(|&x| f(x)));
+                        let mut out = sc.w();
+                        pack(v.slice(), &mut out, f);
                         sc.give_s(v);
-                        BV::B(out)
+                        BV::W(out)
                     }
                 }
             }
@@ -621,85 +778,116 @@ impl<'p> Eval<'p, '_> {
                 break;
             }
             let v = self.bool(&c.t, sc);
-            ok = self.bool_zip(ok, v, sc, |x, y| x && y);
+            ok = self.bool_zip(ok, v, sc, |x, y| x & y);
         }
         for g in &p.grants {
             if let BV::C(true) = ok {
                 break;
             }
             let v = self.bool(&g.t, sc);
-            ok = self.bool_zip(ok, v, sc, |x, y| x || y);
+            ok = self.bool_zip(ok, v, sc, |x, y| x | y);
         }
         for d in &p.denies {
             if let BV::C(false) = ok {
                 break;
             }
-            let v = match self.bool(&d.t, sc) {
-                BV::C(x) => BV::C(!x),
-                BV::B(mut v) => {
-                    v.iter_mut().for_each(|x| *x = !*x);
-                    BV::B(v)
-                }
-            };
-            ok = self.bool_zip(ok, v, sc, |x, y| x && y);
+            let v = Self::not(self.bool(&d.t, sc));
+            ok = self.bool_zip(ok, v, sc, |x, y| x & y);
         }
         let n = self.n();
+        let tail = |i: usize, w: u64| {
+            let left = n - i * 64;
+            if left >= 64 {
+                w
+            } else {
+                w & ((1u64 << left) - 1)
+            }
+        };
         match &ok {
             BV::C(x) => {
                 let w = if *x { u64::MAX } else { 0 };
                 for (i, word) in elig_words.iter_mut().enumerate() {
-                    let left = n - i * 64;
-                    *word = if left >= 64 {
-                        w
-                    } else {
-                        w & ((1u64 << left) - 1)
-                    };
+                    *word = tail(i, w);
                 }
             }
-            BV::B(v) => {
-                for (word, bits) in elig_words.iter_mut().zip(v.chunks(64)) {
-                    *word = bits
-                        .iter()
-                        .enumerate()
-                        .fold(0u64, |acc, (i, &b)| acc | (u64::from(b) << i));
+            BV::W(v) => {
+                for (i, (word, &w)) in elig_words.iter_mut().zip(v).enumerate() {
+                    *word = tail(i, w);
                 }
             }
         }
         if let Some(b) = &p.benefit
             && !amounts.is_empty()
         {
-            if let BV::C(false) = ok {
-                amounts.fill(0);
-            } else {
-                let y = self.num(&b.t, sc);
-                for (i, a) in amounts.iter_mut().enumerate() {
-                    let e = match &ok {
-                        BV::C(x) => *x,
-                        BV::B(v) => v[i],
-                    };
-                    let yi = match &y {
-                        NV::C(x) => *x,
-                        _ => y.slice()[i],
-                    };
-                    *a = if e { yuan_to_fen(yi) } else { 0 };
+            match &ok {
+                BV::C(false) => amounts.fill(0),
+                _ => {
+                    let y = self.num(&b.t, sc);
+                    match (&ok, &y) {
+                        (BV::C(_), NV::C(c)) => amounts.fill(yuan_to_fen(*c)),
+                        (BV::C(_), _) => {
+                            for (a, &v) in amounts.iter_mut().zip(y.slice()) {
+                                *a = yuan_to_fen(v);
+                            }
+                        }
+                        (BV::W(m), NV::C(c)) => {
+                            let f = yuan_to_fen(*c);
+                            for (i, a) in amounts.iter_mut().enumerate() {
+                                *a = f & -i64::from(bit(m, i));
+                            }
+                        }
+                        (BV::W(m), _) => {
+                            for (i, (a, &v)) in amounts.iter_mut().zip(y.slice()).enumerate() {
+                                *a = yuan_to_fen(v) & -i64::from(bit(m, i));
+                            }
+                        }
+                    }
+                    sc.give_n(y);
                 }
-                sc.give_n(y);
             }
         }
         sc.give_b(ok);
     }
 }
 
+impl Eval<'_, '_> {
+    /// Amounts of the chunk's eligible rows, appended in row order (policies outside groups,
+    /// which need no per-row amount before compaction).
+    fn benefit_into(&self, p: &Compiled, sc: &mut Scratch, elig: &[u64], piece: &mut Vec<i64>) {
+        let Some(b) = &p.benefit else { return };
+        let count: usize = elig.iter().map(|w| w.count_ones() as usize).sum();
+        if count == 0 {
+            return;
+        }
+        piece.reserve_exact(count);
+        let y = self.num(&b.t, sc);
+        match &y {
+            NV::C(c) => piece.extend(std::iter::repeat_n(yuan_to_fen(*c), count)),
+            _ => {
+                let ys = y.slice();
+                for (wi, &word) in elig.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        piece.push(yuan_to_fen(ys[wi * 64 + bits.trailing_zeros() as usize]));
+                        bits &= bits - 1;
+                    }
+                }
+            }
+        }
+        sc.give_n(y);
+    }
+}
+
 /// One chunk's share of every selected policy's outputs.
 struct Work<'o> {
     rows: Range<usize>,
-    /// (eligible words, superseded words, amounts) per selected policy.
-    outs: Vec<(&'o mut [u64], &'o mut [u64], &'o mut [i64])>,
+    /// (eligible words, superseded words, amounts of eligible rows) per selected policy.
+    outs: Vec<(&'o mut [u64], &'o mut [u64], &'o mut Vec<i64>)>,
 }
 
 /// 从高从优 within one chunk: among a group's eligible members keep the highest amount (ties:
-/// the lowest code, i.e. the first member).
-fn resolve_groups(groups: &[Vec<usize>], w: &mut Work) {
+/// the lowest code, i.e. the first member). `dense[k]` holds policy k's amount per row.
+fn resolve_groups(groups: &[Vec<usize>], w: &mut Work, dense: &mut [Vec<i64>]) {
     for g in groups.iter().filter(|g| g.len() > 1) {
         let nwords = w.outs[g[0]].0.len();
         for wi in 0..nwords {
@@ -717,7 +905,7 @@ fn resolve_groups(groups: &[Vec<usize>], w: &mut Work) {
                 let mut best: Option<(usize, i64)> = None;
                 for &m in g {
                     if w.outs[m].0[wi] >> b & 1 == 1 {
-                        let amt = w.outs[m].2.get(local).copied().unwrap_or(0);
+                        let amt = dense[m].get(local).copied().unwrap_or(0);
                         if best.is_none_or(|(_, a)| amt > a) {
                             best = Some((m, amt));
                         }
@@ -728,9 +916,6 @@ fn resolve_groups(groups: &[Vec<usize>], w: &mut Work) {
                         let o = &mut w.outs[m];
                         o.0[wi] &= !(1u64 << b);
                         o.1[wi] |= 1u64 << b;
-                        if let Some(a) = o.2.get_mut(local) {
-                            *a = 0;
-                        }
                     }
                 }
             }
@@ -795,11 +980,8 @@ impl RuleSet {
                     code: p.code.clone(),
                     eligible: Bitmap::new(n),
                     superseded: Bitmap::new(n),
-                    amount_fen: if p.benefit.is_some() {
-                        vec![0; n]
-                    } else {
-                        Vec::new()
-                    },
+                    has_benefit: p.benefit.is_some(),
+                    pieces: (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect(),
                 }
             })
             .collect();
@@ -809,47 +991,78 @@ impl RuleSet {
             .map_or(1, |t| t.get())
             .clamp(1, 8)
             .min(nchunks.max(1));
-        let mut per_thread: Vec<Vec<Work>> = (0..threads).map(|_| Vec::new()).collect();
-        {
-            let mut iters: Vec<_> = policies
-                .iter_mut()
-                .map(|p| {
-                    (
-                        p.eligible.words.chunks_mut(CHUNK / 64),
-                        p.superseded.words.chunks_mut(CHUNK / 64),
-                        p.amount_fen.chunks_mut(CHUNK),
-                    )
-                })
-                .collect();
-            for c in 0..nchunks {
-                let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
-                let outs = iters
-                    .iter_mut()
-                    .map(|(e, s, a)| {
-                        (
-                            e.next().unwrap_or_default(),
-                            s.next().unwrap_or_default(),
-                            a.next().unwrap_or_default(),
-                        )
-                    })
-                    .collect();
-                per_thread[c * threads / nchunks.max(1)].push(Work { rows, outs });
+        let mut works: Vec<Work> = (0..nchunks)
+            .map(|c| Work {
+                rows: c * CHUNK..((c + 1) * CHUNK).min(n),
+                outs: Vec::with_capacity(sel.len()),
+            })
+            .collect();
+        for p in policies.iter_mut() {
+            let parts = p
+                .eligible
+                .words
+                .chunks_mut(CHUNK / 64)
+                .zip(p.superseded.words.chunks_mut(CHUNK / 64))
+                .zip(p.pieces.iter_mut());
+            for (w, ((e, s), a)) in works.iter_mut().zip(parts) {
+                w.outs.push((e, s, a));
             }
+        }
+        let mut per_thread: Vec<Vec<Work>> = (0..threads).map(|_| Vec::new()).collect();
+        for (c, w) in works.into_iter().enumerate() {
+            per_thread[c * threads / nchunks.max(1)].push(w);
         }
         let prep = &prep;
         let groups_ref = &groups;
         let run = move |works: Vec<Work>| {
             let mut sc = Scratch::default();
+            // per grouped money policy: its amount for each row of the chunk, kept dense until
+            // the group is resolved, then compacted
+            let mut dense: Vec<Vec<i64>> = sel
+                .iter()
+                .map(|&i| {
+                    let p = &self.policies[i];
+                    let grouped = p.group.is_some_and(|g| self.groups[g].len() > 1);
+                    if p.benefit.is_some() && grouped {
+                        vec![0; CHUNK]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect();
             for mut w in works {
+                let n = w.rows.len();
                 let ev = Eval {
                     prep,
                     rows: w.rows.clone(),
                 };
                 for (k, &i) in sel.iter().enumerate() {
-                    let (e, _, a) = &mut w.outs[k];
-                    ev.policy(&self.policies[i], &mut sc, e, a);
+                    let p = &self.policies[i];
+                    let d = &mut dense[k];
+                    let (e, _, piece) = &mut w.outs[k];
+                    if d.is_empty() {
+                        ev.policy(p, &mut sc, e, &mut []);
+                        ev.benefit_into(p, &mut sc, e, piece);
+                    } else {
+                        ev.policy(p, &mut sc, e, &mut d[..n]);
+                    }
                 }
-                resolve_groups(groups_ref, &mut w);
+                resolve_groups(groups_ref, &mut w, &mut dense);
+                for (k, (e, _, piece)) in w.outs.iter_mut().enumerate() {
+                    let d = &dense[k];
+                    if d.is_empty() {
+                        continue;
+                    }
+                    let count: u32 = e.iter().map(|x| x.count_ones()).sum();
+                    piece.reserve_exact(count as usize);
+                    for (wi, &word) in e.iter().enumerate() {
+                        let mut bits = word;
+                        while bits != 0 {
+                            piece.push(d[wi * 64 + bits.trailing_zeros() as usize]);
+                            bits &= bits - 1;
+                        }
+                    }
+                }
             }
         };
         if threads <= 1 {

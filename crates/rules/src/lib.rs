@@ -124,11 +124,10 @@ pub(crate) fn nmax(x: f64, y: f64) -> f64 {
 /// 元 → fen, half-up on the f64 value: `floor(yuan * 100 + 0.5)`; missing or negative → 0.
 #[inline(always)]
 pub fn yuan_to_fen(yuan: f64) -> i64 {
-    if yuan.is_nan() || yuan <= 0.0 {
-        0
-    } else {
-        (yuan * 100.0 + 0.5).floor() as i64
-    }
+    // branch-free for the batch loop: NaN and non-positive values fail the comparison; a
+    // positive value truncates, which is floor; `as` saturates at i64::MAX
+    let z = yuan * 100.0 + 0.5;
+    if yuan > 0.0 { z as i64 } else { 0 }
 }
 
 #[cfg(test)]

@@ -716,6 +716,15 @@ fn batch_evaluation_equals_explain_for_every_row_of_random_populations() {
                 checked += 1;
             }
         }
+        // the compact amount storage reads back the same through every accessor
+        for p in &out.policies {
+            let dense = p.amounts_dense();
+            assert_eq!(p.amounts().count(), p.eligible_count());
+            assert_eq!(dense.iter().sum::<i64>(), p.total_fen());
+            for row in (0..n).step_by(7) {
+                assert_eq!(dense[row], p.amount(row));
+            }
+        }
         // the what-if path gives the same as the full run for each policy
         for code in ["R03", "H2"] {
             let one = rs.evaluate_policy(code, &pop).unwrap();
@@ -739,11 +748,7 @@ fn random_populations_exercise_both_outcomes() {
         .filter(|p| (1..500).contains(&p.eligible_count()))
         .count();
     assert!(mixed >= 8, "{mixed}");
-    assert!(
-        out.policies
-            .iter()
-            .any(|p| p.amount_fen.iter().any(|&a| a > 0))
-    );
+    assert!(out.policies.iter().any(|p| p.amounts().any(|(_, a)| a > 0)));
     assert!(out.policies.iter().any(|p| p.superseded.count_ones() > 0));
 }
 
@@ -754,4 +759,149 @@ fn yuan_round_half_up_to_the_fen() {
     assert_eq!(yuan_to_fen(123.454), 12345);
     assert_eq!(yuan_to_fen(f64::NAN), 0);
     assert_eq!(yuan_to_fen(-3.0), 0);
+}
+
+// ---- timing at scale: `cargo test -p lianshi-rules --release -- --ignored --nocapture` ----
+
+fn realistic_defs(n: usize, money: usize) -> Vec<PolicyDef> {
+    let shapes = [
+        "rd_ratio >= params.k",
+        "'ai' in ecosystems && age_years >= 1",
+        "headcount >= 10 && revenue_yuan >= params.k * 10000000",
+        "size in ['small', 'micro'] || tech_ratio >= 0.3",
+        "industry.startsWith('I65') || 'ic' in chains",
+        "!('失信' in tags)",
+        "tax_yuan / headcount >= 10000",
+        "has(rd_spend_yuan) && rd_spend_yuan > 1000000 * params.k",
+    ];
+    (0..n)
+        .map(|i| {
+            let conds = [shapes[i % shapes.len()], shapes[(i * 3 + 1) % shapes.len()]];
+            let benefit =
+                (i < money).then(|| "min(rd_spend_yuan * 0.1, 500000 + params.k)".to_string());
+            let mut p = policy(&format!("P{i:03}"), &conds, benefit.as_deref());
+            p.params[0].values = vec![(d("2020-01-01"), 0.03 + (i % 5) as f64 * 0.01)];
+            if i % 10 == 0 {
+                p.group = Some(format!("g{}", i % 3));
+            }
+            p
+        })
+        .collect()
+}
+
+fn realistic_pop(n: usize) -> Population {
+    let mut r = Rng(42);
+    let mut b = PopulationBuilder::with_capacity(n);
+    let eco = ["ai", "ic", "bio", "new-energy"];
+    for i in 0..n {
+        let head = (r.below(500) + 1) as f64;
+        let rev = (r.next() % 500_000_000) as f64;
+        let rd = if r.chance(0.1) {
+            None
+        } else {
+            Some(rev * r.below(100) as f64 / 1000.0)
+        };
+        let f = Facts::new()
+            .with_id(i as i64)
+            .str(
+                "industry",
+                Some(["I6513", "I6520", "C3971", "M7320"][r.below(4)]),
+            )
+            .str(
+                "size",
+                Some(["micro", "small", "medium", "large"][r.below(4)]),
+            )
+            .num("headcount", Some(head))
+            .num("tech_ratio", Some(r.below(100) as f64 / 100.0))
+            .num("revenue_yuan", Some(rev))
+            .num("rd_spend_yuan", rd)
+            .num("rd_ratio", rd.map(|x| x / rev.max(1.0)))
+            .num("tax_yuan", Some(rev * 0.03))
+            .num("age_years", Some(r.below(30) as f64))
+            .list("ecosystems", [eco[r.below(4)]])
+            .list("chains", if r.chance(0.3) { vec!["ic"] } else { vec![] })
+            .list(
+                "tags",
+                if r.chance(0.02) {
+                    vec!["失信"]
+                } else {
+                    vec!["专精特新"]
+                },
+            );
+        b.push(&f);
+    }
+    b.finish()
+}
+
+#[test]
+#[ignore = "timing at 1,000,000 enterprises; run in release"]
+fn timing_at_one_million_enterprises() {
+    use std::time::Instant;
+    let n = 1_000_000;
+    let t = Instant::now();
+    let pop = realistic_pop(n);
+    eprintln!("population build: {:?}", t.elapsed());
+    let money = std::env::var("RULES_MONEY").map_or(50, |v| v.parse().unwrap());
+    let defs = realistic_defs(120, money);
+    let rs = compile(&defs, d("2025-01-01"), &Overrides::new()).unwrap();
+    // CPU seconds of this process (user + system), to see through a busy machine
+    let cpu = || {
+        let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<f64> = s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+    };
+    let mut best = f64::MAX;
+    let mut base = None;
+    let c0 = cpu();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = rs.evaluate(&pop);
+        best = best.min(t.elapsed().as_secs_f64());
+        base = Some(out);
+    }
+    let base = base.unwrap();
+    eprintln!(
+        "full evaluation, 120 policies: {:.1} ms wall (best of 3), {:.0} ms CPU per run",
+        best * 1e3,
+        (cpu() - c0) / 3.0 * 1e3
+    );
+    let eligible: usize = base.policies.iter().map(|p| p.eligible_count()).sum();
+    eprintln!("eligible pairs: {eligible}");
+    let code = "P003";
+    let ov = Overrides::new().param(code, "k", 0.02);
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let sim = compile(&defs, d("2025-01-01"), &ov).unwrap();
+        let after = sim.evaluate_policy(code, &pop).unwrap();
+        let dd = diff(base.get(code).unwrap(), after.get(code).unwrap());
+        best = best.min(t.elapsed().as_secs_f64());
+        assert!(dd.eligible_after >= dd.eligible_before);
+    }
+    eprintln!(
+        "what-if one policy (compile + evaluate + diff): {:.2} ms (best of 5)",
+        best * 1e3
+    );
+    let mut times: Vec<f64> = (0..1000)
+        .map(|i| {
+            let f = pop.facts(i * 997);
+            let t = Instant::now();
+            let ex = rs.explain(&f);
+            let s = t.elapsed().as_secs_f64();
+            assert_eq!(ex.len(), 120);
+            s
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    eprintln!(
+        "explain one enterprise, all policies: p50 {:.3} ms, p99 {:.3} ms",
+        times[500] * 1e3,
+        times[990] * 1e3
+    );
 }
