@@ -41,6 +41,11 @@ pub fn pts(x: &f64) -> String {
     format!("{x:.2}")
 }
 
+/// A share 0–1 as a whole percentage.
+pub fn pct(x: &f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
 /// A score stored ×100 shown with two decimals.
 pub fn pts_x100(x: &i64) -> String {
     format!("{}.{:02}", x / 100, x % 100)
@@ -56,9 +61,9 @@ pub fn band(yuan: &i64) -> String {
     Money(yuan.saturating_mul(100)).format_auto()
 }
 
-/// Basis points of a percent as `3.45%`.
+/// Basis points of a percent as `3.45` (the column header says %).
 pub fn rate(bp: &i64) -> String {
-    format!("{}.{:02}%", bp / 100, bp % 100)
+    format!("{}.{:02}", bp / 100, bp % 100)
 }
 
 #[derive(Template)]
@@ -363,7 +368,8 @@ fn value_text(c: &Ctx, v: &ContributionView) -> String {
         }
         "age_years" => format!("{x:.1}"),
         "tech_staff" | "headcount" => format!("{x:.0}"),
-        "srdi" => format!("{x:.1}"),
+        "srdi" if x >= 1.0 => "专精特新小巨人".into(),
+        "srdi" if x > 0.0 => "专精特新".into(),
         _ => {
             if x >= 1.0 {
                 c.t.get("yes").to_string()
