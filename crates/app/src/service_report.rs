@@ -503,8 +503,8 @@ struct FigState {
     /// Calendar and acceptance limits the derived facts were computed on.
     basis: String,
     team_stamp: (i64, i64, i64),
-    teams: HashMap<i64, i64>,
-    slots: HashMap<i64, usize>,
+    teams: HashMap<i64, i64, IdHash>,
+    slots: HashMap<i64, usize, IdHash>,
     orders: Vec<OrderFig>,
     callbacks: Vec<CallbackFig>,
     pauses: HashMap<i64, Vec<Pause>>,
@@ -514,6 +514,8 @@ struct FigState {
 struct OrderFig {
     id: i64,
     enterprise_id: i64,
+    /// The enterprise's 包联 team (refreshed when assignments change).
+    team_id: Option<i64>,
     department_id: Option<i64>,
     chain_id: Option<i64>,
     urgent: bool,
@@ -570,6 +572,75 @@ impl OrderFig {
         {
             self.handling_days = clock.elapsed_working_days(created, stop, pauses).ok();
         }
+    }
+}
+
+/// Recompute the calendar-derived facts of `orders` (those at `only`, or all), on two threads.
+fn derive_all(
+    orders: &mut [OrderFig],
+    only: Option<&[usize]>,
+    pauses: &HashMap<i64, Vec<Pause>>,
+    clock: &SlaClock,
+    table: &SlaTable,
+) {
+    let one = |f: &mut OrderFig| {
+        let ps = pauses.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
+        f.derive(clock, table, ps);
+    };
+    match only {
+        Some(slots) if slots.len() < 10_000 => {
+            for &s in slots {
+                if let Some(f) = orders.get_mut(s) {
+                    one(f);
+                }
+            }
+        }
+        _ => {
+            // A full (re)computation: all orders, split in two.
+            let mid = orders.len() / 2;
+            let (a, b) = orders.split_at_mut(mid);
+            std::thread::scope(|sc| {
+                sc.spawn(|| a.iter_mut().for_each(one));
+                b.iter_mut().for_each(one);
+            });
+        }
+    }
+}
+
+/// A multiplicative hash for the pass's integer keys (SipHash costs more than the pass).
+#[derive(Default, Clone, Copy)]
+struct IdHash;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
     }
 }
 
@@ -632,8 +703,7 @@ impl App {
                     due: o.due_at.as_deref().and_then(millis),
                     ..Default::default()
                 };
-                let ps = st.pauses.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
-                f.derive(&clock, &table, ps);
+                f.team_id = st.teams.get(&f.enterprise_id).copied();
                 let slot = match st.slots.get(&f.id) {
                     Some(&s) => {
                         st.orders[s] = f;
@@ -649,6 +719,11 @@ impl App {
             }
             if !full && !changed.is_empty() {
                 st.callbacks.retain(|c| !changed.contains(&c.slot));
+            }
+            if st.basis == basis {
+                let mut slots: Vec<usize> = changed.into_iter().collect();
+                slots.sort_unstable();
+                derive_all(&mut st.orders, Some(&slots), &st.pauses, &clock, &table);
             }
             for c in callbacks {
                 let (Some(&slot), Some(at)) = (st.slots.get(&c.order_id), millis(&c.at)) else {
@@ -668,17 +743,17 @@ impl App {
             st.generation = generation;
         }
         if st.basis != basis {
-            let pauses = &st.pauses;
-            for f in st.orders.iter_mut() {
-                let ps = pauses.get(&f.id).map(Vec::as_slice).unwrap_or(&[]);
-                f.derive(&clock, &table, ps);
-            }
+            derive_all(&mut st.orders, None, &st.pauses, &clock, &table);
             st.basis = basis;
         }
         let stamp = self.db.figure_team_stamp().await?;
         if stamp != st.team_stamp || st.teams.is_empty() {
             st.teams = self.db.assignment_pairs().await?.into_iter().collect();
             st.team_stamp = stamp;
+            let teams = &st.teams;
+            for f in st.orders.iter_mut() {
+                f.team_id = teams.get(&f.enterprise_id).copied();
+            }
         }
         Ok(())
     }
@@ -692,7 +767,18 @@ impl App {
             FigureDim::Department,
             FigureDim::Chain,
         ];
-        let mut accs: [HashMap<Option<i64>, Acc>; 4] = Default::default();
+        // The SQL aggregates (visits, tasks, actions) run on other connections meanwhile.
+        let db = self.db.clone();
+        let pa = p.clone();
+        let activity = tokio::spawn(async move {
+            tokio::try_join!(
+                db.figure_activity(DIMS[0], &pa),
+                db.figure_activity(DIMS[1], &pa),
+                db.figure_activity(DIMS[2], &pa),
+                db.figure_activity(DIMS[3], &pa),
+            )
+        });
+        let mut accs: [HashMap<Option<i64>, Acc, IdHash>; 4] = Default::default();
         {
             let mut g = self.figures.state.lock().await;
             self.figures_refresh(&mut g).await?;
@@ -712,12 +798,7 @@ impl App {
                 if o.created < from || o.created >= to {
                     continue;
                 }
-                let keys = [
-                    Some(0),
-                    st.teams.get(&o.enterprise_id).copied(),
-                    o.department_id,
-                    o.chain_id,
-                ];
+                let keys = [Some(0), o.team_id, o.department_id, o.chain_id];
                 let withdrawn = o.state == Some(OrderState::Withdrawn);
                 let solved = o.state.is_some_and(|s| s.is_handled());
                 let open = o.state.is_some_and(|s| s.is_open());
@@ -756,12 +837,7 @@ impl App {
                 let Some(o) = st.orders.get(c.slot) else {
                     continue;
                 };
-                let keys = [
-                    Some(0),
-                    st.teams.get(&o.enterprise_id).copied(),
-                    c.department_id,
-                    o.chain_id,
-                ];
+                let keys = [Some(0), o.team_id, c.department_id, o.chain_id];
                 for (acc, k) in accs.iter_mut().zip(keys) {
                     let a = &mut acc.entry(k).or_default().counts;
                     match c.rating {
@@ -772,9 +848,11 @@ impl App {
                 }
             }
         }
+        let (a0, a1, a2, a3) = activity
+            .await
+            .map_err(|e| AppError::Internal(format!("figures: {e}")))??;
         let mut out: [FigureMap; 4] = Default::default();
-        for (i, dim) in DIMS.into_iter().enumerate() {
-            let mut counts = self.db.figure_activity(dim, p).await?;
+        for (i, mut counts) in [a0, a1, a2, a3].into_iter().enumerate() {
             let mut in_time = HashMap::new();
             let mut handling = HashMap::new();
             for (k, a) in std::mem::take(&mut accs[i]) {

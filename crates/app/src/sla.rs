@@ -505,6 +505,7 @@ impl App {
         // (row after the step, proposed already, the step's history and audit entries)
         let mut decided: Vec<(OrderRow, bool, Option<Step>)> = Vec::new();
         let mut writes: Vec<SuperviseWrite> = Vec::new();
+        let (mut paused_candidates, mut paused_late) = (0usize, 0usize);
         for cand in rows {
             let mut row = cand.order;
             let ps = pauses.remove(&row.id).unwrap_or_default();
@@ -512,6 +513,9 @@ impl App {
                 ps.iter()
                     .any(|p| p.to_at.as_deref().is_none_or(|to| to > due))
             });
+            if paused_after_due {
+                paused_candidates += 1;
+            }
             let Some(due) = compute_due(&cal, &row, &ps) else {
                 continue;
             };
@@ -519,8 +523,8 @@ impl App {
                 continue;
             };
             if paused_after_due {
-                // Not counted by the store: its overdue time is not simply "since due".
-                report.overdue += 1;
+                // Counted by the store as late by its due time; only here decided exactly.
+                paused_late += 1;
             }
             let target = (1 + breach.overdue_working_minutes / day / ESCALATION_STEP_DAYS)
                 .min(i64::from(MAX_SUPERVISION_LEVEL));
@@ -530,6 +534,7 @@ impl App {
                     u8::try_from(row.supervision_level + 1).unwrap_or(MAX_SUPERVISION_LEVEL);
                 let action = OrderAction::Supervise { level };
                 let before = snapshot(&row, &idx);
+                let previous_due_at = row.due_at.clone();
                 let t = apply(&before, &action).map_err(AppError::from_invalid)?;
                 row.state = t.snapshot.state.as_str().into();
                 row.supervision_level = i64::from(t.snapshot.supervision_level);
@@ -542,6 +547,7 @@ impl App {
                     expected_version: row.version,
                     level: row.supervision_level,
                     due_at: row.due_at.clone(),
+                    previous_due_at,
                 });
                 let p = payload(&action);
                 let event = EventRow {
@@ -569,6 +575,7 @@ impl App {
             }
             decided.push((row, cand.proposed, step));
         }
+        report.overdue = (report.overdue + paused_late).saturating_sub(paused_candidates);
         let mut tx = self.db.begin().await?;
         let done: HashSet<i64> = order_supervise_batch(tx.conn(), &writes, &at_text)
             .await?

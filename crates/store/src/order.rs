@@ -881,40 +881,12 @@ pub struct SuperviseWrite {
     pub expected_version: i64,
     pub level: i64,
     pub due_at: Option<String>,
+    /// The due time stored before (the column is written only if it moved).
+    pub previous_due_at: Option<String>,
 }
 
 /// Rows per multi-row statement (keeps the bound parameters under SQLite's limit).
 const BATCH: usize = 500;
-
-/// `WHERE` text of the scan candidates: open orders due before `$1` (the SLA clock's reading as
-/// stored text) that may need a higher level (`due_at <= cut` of their level), may need a council
-/// proposal (level ≥ `council_level`, not yet proposed), or had a pause after their due time
-/// (their overdue time is not simply "since due"). `cuts[l]` is the cut for level `l`.
-fn scan_where(cuts: &[String], council_level: i64) -> (String, Vec<String>) {
-    let mut args = Vec::new();
-    let mut ors = Vec::new();
-    for (l, cut) in cuts.iter().enumerate() {
-        args.push(cut.clone());
-        ors.push(format!(
-            "(o.supervision_level = {l} AND o.due_at <= ${})",
-            args.len() + 1
-        ));
-    }
-    ors.push(format!(
-        "(o.supervision_level >= {council_level} AND NOT EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id))"
-    ));
-    ors.push(
-        "EXISTS (SELECT 1 FROM order_pauses ps WHERE ps.order_id = o.id AND (ps.to_at IS NULL OR ps.to_at > o.due_at))"
-            .into(),
-    );
-    (
-        format!(
-            "o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < $1 AND ({})",
-            ors.join(" OR ")
-        ),
-        args,
-    )
-}
 
 impl Db {
     /// How many order-writing transactions have committed (see [`order_generation_bump`]).
@@ -936,13 +908,11 @@ impl Db {
         )
     }
 
-    /// Open orders, and open orders due before `reading` without a pause after their due time
-    /// (those are overdue by the stored due time alone).
+    /// Open orders, and open orders due before `reading` (index counts).
     pub async fn order_scan_counts(&self, reading: &str) -> Result<(i64, i64)> {
         let r = sqlx::query(&format!(
             "SELECT (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES})) AS open_n, \
-             (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < $1 \
-              AND NOT EXISTS (SELECT 1 FROM order_pauses ps WHERE ps.order_id = o.id AND (ps.to_at IS NULL OR ps.to_at > o.due_at))) AS late_n"
+             (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES}) AND o.due_at < $1) AS late_n"
         ))
         .bind(reading)
         .fetch_one(self.reader())
@@ -950,29 +920,58 @@ impl Db {
         Ok((r.try_get("open_n")?, r.try_get("late_n")?))
     }
 
-    /// The scan candidates (see [`scan_where`]) by id, with their pauses by order then id.
+    /// The open orders due before `reading` (the SLA clock's reading as stored text) that the
+    /// scan must decide, by id: those that may need a higher level (due at or before `cuts[l]`
+    /// at level `l`, read from the covering index `orders_state(state, due_at,
+    /// supervision_level)`), those at level ≥ `council_level` not yet proposed, and those with a
+    /// pause after their due time (their overdue time is not simply "since due"); with the
+    /// pauses of every open order due before `reading`, by order then id.
     pub async fn order_scan_candidates(
         &self,
         reading: &str,
         cuts: &[String],
         council_level: i64,
     ) -> Result<(Vec<ScanRow>, Vec<PauseRow>)> {
-        let (w, args) = scan_where(cuts, council_level);
-        let sql = format!(
-            "SELECT o.id, o.enterprise_id, o.urgency, o.chain_id, o.state, o.resume_to, o.department_id, o.extension_json, o.extension_days, \
+        const COLS: &str = "o.id, o.enterprise_id, o.urgency, o.chain_id, o.state, o.resume_to, o.department_id, o.extension_json, o.extension_days, \
              o.supervision_level, o.reopen_count, o.return_count, o.rating, o.sla_limit, o.sla_start, o.due_at, o.stopped_at, o.closed_at, o.version, \
-             CASE WHEN EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id) THEN 1 ELSE 0 END AS proposed \
-             FROM orders o WHERE {w} ORDER BY o.id"
-        );
-        let mut q = sqlx::query(&sql).bind(reading);
-        for a in &args {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(self.reader()).await?;
-        let out = rows
-            .iter()
-            .map(|r| {
-                Ok(ScanRow {
+             CASE WHEN EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id) THEN 1 ELSE 0 END AS proposed";
+        let base = format!("o.state IN ({OPEN_STATES}) AND o.due_at < $1");
+        let levels: Vec<String> = (0..cuts.len())
+            .map(|l| format!("(o.supervision_level = {l} AND o.due_at <= ${})", l + 2))
+            .collect();
+        let mut out: std::collections::BTreeMap<i64, ScanRow> = std::collections::BTreeMap::new();
+        for (sql, with_cuts) in [
+            (
+                format!(
+                    "SELECT {COLS} FROM orders o WHERE {base} AND ({})",
+                    levels.join(" OR ")
+                ),
+                true,
+            ),
+            (
+                format!(
+                    "SELECT {COLS} FROM orders o WHERE {base} AND o.supervision_level >= {council_level} \
+                     AND o.id NOT IN (SELECT cp.order_id FROM council_proposals cp)"
+                ),
+                false,
+            ),
+            (
+                format!(
+                    "SELECT {COLS} FROM orders o WHERE {base} AND o.id IN \
+                     (SELECT ps.order_id FROM order_pauses ps JOIN orders po ON po.id = ps.order_id \
+                      WHERE ps.to_at IS NULL OR ps.to_at > po.due_at)"
+                ),
+                false,
+            ),
+        ] {
+            let mut q = sqlx::query(&sql).bind(reading);
+            if with_cuts {
+                for c in cuts {
+                    q = q.bind(c);
+                }
+            }
+            for r in q.fetch_all(self.reader()).await? {
+                let row = ScanRow {
                     order: OrderRow {
                         id: r.try_get("id")?,
                         enterprise_id: r.try_get("enterprise_id")?,
@@ -996,33 +995,35 @@ impl Db {
                         ..Default::default()
                     },
                     proposed: r.try_get::<i64, _>("proposed")? != 0,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                };
+                out.insert(row.order.id, row);
+            }
+        }
         if out.is_empty() {
-            return Ok((out, Vec::new()));
+            return Ok((Vec::new(), Vec::new()));
         }
-        let psql = format!(
+        let pauses = sqlx::query(&format!(
             "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps JOIN orders o ON o.id = ps.order_id \
-             WHERE {w} ORDER BY ps.order_id, ps.id"
-        );
-        let mut q = sqlx::query(&psql).bind(reading);
-        for a in &args {
-            q = q.bind(a);
-        }
-        let pauses = q
-            .fetch_all(self.reader())
-            .await?
-            .iter()
-            .map(pause)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((out, pauses))
+             WHERE {base} ORDER BY ps.order_id, ps.id"
+        ))
+        .bind(reading)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(pause)
+        .collect::<Result<Vec<_>>>()?;
+        Ok((out.into_values().collect(), pauses))
     }
 }
 
 /// Raise the supervision level of many orders at once (the SLA scan), each only if its version
 /// is still the expected one; bumps each version like [`order_update`] and stamps `updated_at`
 /// and the figures revision. Returns the ids written (the others were changed meanwhile).
+///
+/// One `UPDATE … WHERE id IN (…)` per chunk with `CASE id WHEN …` for the per-row values, so
+/// each row is found by primary key (an `UPDATE … FROM (VALUES …)` was planned as a scan of
+/// `orders` per chunk by SQLite). `due_at` is set only for rows whose due time moved, so the
+/// indexes on it are not rewritten for nothing.
 pub async fn order_supervise_batch(
     conn: &mut AnyConnection,
     writes: &[SuperviseWrite],
@@ -1033,34 +1034,44 @@ pub async fn order_supervise_batch(
     }
     let rev = order_generation_bump(&mut *conn).await?;
     let mut done = Vec::with_capacity(writes.len());
-    for chunk in writes.chunks(BATCH) {
-        let mut values = Vec::with_capacity(chunk.len());
-        for i in 0..chunk.len() {
-            let b = 2 + i * 4;
-            values.push(format!(
-                "(CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            ));
-        }
-        let sql = format!(
-            "WITH v(id, ver, lvl, due) AS (VALUES {}) \
-             UPDATE orders SET supervision_level = v.lvl, due_at = v.due, updated_at = $1, version = orders.version + 1, figures_rev = $2 \
-             FROM v WHERE orders.id = v.id AND orders.version = v.ver RETURNING orders.id",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(updated_at).bind(rev);
-        for w in chunk {
-            q = q
-                .bind(w.id)
-                .bind(w.expected_version)
-                .bind(w.level)
-                .bind(w.due_at.as_deref());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            done.push(r.try_get::<i64, _>(0)?);
+    let (same, moved): (Vec<&SuperviseWrite>, Vec<&SuperviseWrite>) =
+        writes.iter().partition(|w| w.previous_due_at == w.due_at);
+    for (group, with_due) in [(same, false), (moved, true)] {
+        for chunk in group.chunks(BATCH) {
+            let per = if with_due { 4 } else { 3 };
+            let (mut ids, mut lvl, mut ver, mut due) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for i in 0..chunk.len() {
+                let b = 2 + i * per;
+                ids.push(format!("${}", b + 1));
+                lvl.push(format!("WHEN ${} THEN ${}", b + 1, b + 2));
+                ver.push(format!("WHEN ${} THEN ${}", b + 1, b + 3));
+                if with_due {
+                    due.push(format!("WHEN ${} THEN ${}", b + 1, b + 4));
+                }
+            }
+            let due_set = if with_due {
+                format!("due_at = CASE id {} END, ", due.join(" "))
+            } else {
+                String::new()
+            };
+            let sql = format!(
+                "UPDATE orders SET supervision_level = CASE id {} END, {due_set}updated_at = $1, version = version + 1, figures_rev = $2 \
+                 WHERE id IN ({}) AND version = CASE id {} END RETURNING id",
+                lvl.join(" "),
+                ids.join(", "),
+                ver.join(" ")
+            );
+            let mut q = sqlx::query(&sql).bind(updated_at).bind(rev);
+            for w in chunk {
+                q = q.bind(w.id).bind(w.level).bind(w.expected_version);
+                if with_due {
+                    q = q.bind(w.due_at.as_deref());
+                }
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                done.push(r.try_get::<i64, _>(0)?);
+            }
         }
     }
     Ok(done)

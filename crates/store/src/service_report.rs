@@ -259,8 +259,9 @@ impl Db {
         let visits_sql = match dim {
             FigureDim::Zone => "SELECT CAST(0 AS BIGINT) AS k, COUNT(*) AS n FROM visits v WHERE v.visited_on >= $1 AND v.visited_on <= $2".to_string(),
             FigureDim::Team => "SELECT v.team_id AS k, COUNT(*) AS n FROM visits v WHERE v.visited_on >= $1 AND v.visited_on <= $2 GROUP BY v.team_id".to_string(),
-            FigureDim::Chain => "SELECT n.chain_id AS k, COUNT(DISTINCT v.id) AS n FROM visits v JOIN enterprise_nodes n ON n.enterprise_id = v.enterprise_id \
-                WHERE v.visited_on >= $1 AND v.visited_on <= $2 GROUP BY n.chain_id".to_string(),
+            // Each visit once per chain its enterprise sits on (several nodes may share a chain).
+            FigureDim::Chain => "SELECT n.chain_id AS k, COUNT(*) AS n FROM visits v JOIN (SELECT DISTINCT enterprise_id, chain_id FROM enterprise_nodes) n \
+                ON n.enterprise_id = v.enterprise_id WHERE v.visited_on >= $1 AND v.visited_on <= $2 GROUP BY n.chain_id".to_string(),
             FigureDim::Department => "SELECT m.department_id AS k, COUNT(DISTINCT v.id) AS n FROM visits v JOIN visit_participants vp ON vp.visit_id = v.id \
                 JOIN team_members m ON m.user_id = vp.user_id AND m.team_id = v.team_id \
                 WHERE v.visited_on >= $1 AND v.visited_on <= $2 AND m.department_id IS NOT NULL GROUP BY m.department_id".to_string(),
@@ -282,8 +283,8 @@ impl Db {
                 "SELECT k.team_id AS k, COUNT(*) AS n FROM visit_tasks k LEFT JOIN visits vv ON vv.id = k.visit_id WHERE {late} GROUP BY k.team_id"
             )),
             FigureDim::Chain => Some(format!(
-                "SELECT en.chain_id AS k, COUNT(DISTINCT k.id) AS n FROM visit_tasks k LEFT JOIN visits vv ON vv.id = k.visit_id \
-                 JOIN enterprise_nodes en ON en.enterprise_id = k.enterprise_id WHERE {late} GROUP BY en.chain_id"
+                "SELECT en.chain_id AS k, COUNT(*) AS n FROM visit_tasks k LEFT JOIN visits vv ON vv.id = k.visit_id \
+                 JOIN (SELECT DISTINCT enterprise_id, chain_id FROM enterprise_nodes) en ON en.enterprise_id = k.enterprise_id WHERE {late} GROUP BY en.chain_id"
             )),
             // Tasks belong to teams, not departments.
             FigureDim::Department => None,

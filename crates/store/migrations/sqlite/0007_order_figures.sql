@@ -10,3 +10,9 @@ ALTER TABLE orders ADD COLUMN figures_rev INTEGER NOT NULL DEFAULT 0;
 UPDATE orders SET accepted_at = (SELECT MIN(ev.at) FROM order_events ev WHERE ev.event = 'accepted' AND ev.order_id = orders.id);
 CREATE INDEX orders_figures_rev ON orders(figures_rev);
 INSERT INTO change_counters (name, value) VALUES ('orders', 0);
+-- The SLA scan reads the level with the due time from the index (only orders whose level may rise).
+DROP INDEX orders_state;
+CREATE INDEX orders_state ON orders(state, due_at, supervision_level);
+-- The figures' visit and visit-task aggregates by chain and department read only these indexes.
+CREATE INDEX visits_on_cover ON visits(visited_on, enterprise_id, team_id);
+CREATE INDEX visit_tasks_due_cover ON visit_tasks(due_on, status, team_id, enterprise_id, visit_id);
