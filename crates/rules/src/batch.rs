@@ -36,6 +36,8 @@ pub struct PolicyOutcome {
     has_benefit: bool,
     /// Per chunk of [`CHUNK`] rows: the amounts of its eligible rows, in row order.
     pieces: Vec<Vec<i64>>,
+    /// Per bitmap word: eligible rows before it within its chunk (empty without a benefit).
+    ranks: Vec<u16>,
 }
 
 impl PolicyOutcome {
@@ -982,6 +984,7 @@ impl RuleSet {
                     superseded: Bitmap::new(n),
                     has_benefit: p.benefit.is_some(),
                     pieces: (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect(),
+                    ranks: Vec::new(),
                 }
             })
             .collect();
@@ -1080,6 +1083,19 @@ impl RuleSet {
                     }
                 }
             });
+        }
+        for p in policies.iter_mut().filter(|p| p.has_benefit) {
+            let words = p.eligible.words();
+            let mut ranks = Vec::with_capacity(words.len());
+            let mut acc = 0u16;
+            for (wi, w) in words.iter().enumerate() {
+                if wi % (CHUNK / 64) == 0 {
+                    acc = 0;
+                }
+                ranks.push(acc);
+                acc += w.count_ones() as u16;
+            }
+            p.ranks = ranks;
         }
         Outcome {
             policies,
