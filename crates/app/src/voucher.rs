@@ -30,6 +30,9 @@ use lianshi_store::voucher::{
 };
 use serde::{Deserialize, Serialize};
 
+/// A registered provider as the layers above see it.
+pub use lianshi_store::voucher::ProviderRow as Provider;
+
 /// Who may do what with vouchers.
 ///
 /// | action | who |

@@ -538,4 +538,54 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
     assert!(mine.contains(&format!(
         r#"data-redemption="{id}" data-status="written_off""#
     )));
+
+    // The platform registers a provider and records a related party on the desk.
+    let uscc = lianshi_domain::Uscc::with_check("91330108MA2KCX8Q1").unwrap();
+    let (s, _, bad) = post(
+        &r,
+        &adm,
+        "/vouchers/providers",
+        &[
+            ("_csrf", &adm_csrf),
+            ("name", "某检测所"),
+            ("uscc", "123"),
+            ("kinds", "innovation"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("uscc_length"));
+    let (s, h, _) = post(
+        &r,
+        &adm,
+        "/vouchers/providers",
+        &[
+            ("_csrf", &adm_csrf),
+            ("name", "某检测所"),
+            ("uscc", uscc.as_str()),
+            ("kinds", "innovation"),
+            ("kinds", "model"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        h.get(header::LOCATION).unwrap(),
+        "/vouchers/queue?done=provider"
+    );
+    let (s, _, _) = post(
+        &r,
+        &adm,
+        "/vouchers/related",
+        &[
+            ("_csrf", &adm_csrf),
+            ("provider", uscc.as_str()),
+            ("enterprise", &ent_uscc),
+            ("note", "同一法人"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, q) = get(&r, &adm, "/vouchers/queue").await;
+    assert!(q.contains("某检测所") && q.contains("innovation,model"));
 }

@@ -15,7 +15,8 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::voucher::{
-    CheckRow, GrantInput, RedemptionInput, RedemptionView, RoundInput, SchemeView, VoucherView,
+    CheckRow, GrantInput, ProviderInput, RedemptionInput, RedemptionView, RoundInput, SchemeView,
+    VoucherView,
 };
 use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
@@ -32,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/vouchers/mine", get(mine))
         .route("/vouchers/queue", get(queue))
         .route("/vouchers/redemptions/{id}/{action}", post(act))
+        .route("/vouchers/providers", post(provider_register))
+        .route("/vouchers/related", post(related_add))
 }
 
 fn y(fen: i64) -> String {
@@ -589,6 +592,7 @@ pub struct QueuePage {
     pub submitted: Vec<RedLine>,
     pub checks: Vec<CheckRow>,
     pub all_ok: bool,
+    pub providers: Vec<lianshi_app::voucher::Provider>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
@@ -631,6 +635,10 @@ async fn render_queue(
         Ok(r) => r,
         Err(e) => return c.error(&e),
     };
+    let providers = match s.app.voucher_providers(a).await {
+        Ok(r) => r,
+        Err(e) => return c.error(&e),
+    };
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     let r = c.page(&QueuePage {
         l: c.layout(auth, c.t.get("voucher-queue-title"), "vouchers"),
@@ -638,6 +646,7 @@ async fn render_queue(
         submitted: submitted.iter().map(red).collect(),
         all_ok: checks.iter().all(|r| r.ok),
         checks,
+        providers,
         notice,
         error: error.map(|e| e.1),
     });
@@ -669,6 +678,48 @@ async fn act(
             Some(err) if back == "/vouchers/mine" => {
                 render_mine(&s, &c, &posted.auth, None, None, Some(err)).await
             }
+            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
+            None => c.error(&e),
+        },
+    }
+}
+
+async fn provider_register(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let inp = ProviderInput {
+        username: posted.get("username"),
+        name: posted.get("name").unwrap_or_default(),
+        uscc: posted.get("uscc").unwrap_or_default(),
+        kinds: posted.all("kinds"),
+    };
+    match s
+        .app
+        .voucher_provider_register(&posted.auth.actor, &inp)
+        .await
+    {
+        Ok(_) => see_other("/vouchers/queue?done=provider"),
+        Err(e) => match form_error(&c, &e) {
+            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
+            None => c.error(&e),
+        },
+    }
+}
+
+async fn related_add(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let g = |k: &str| posted.get(k).unwrap_or_default();
+    match s
+        .app
+        .voucher_related_add(
+            &posted.auth.actor,
+            &g("provider"),
+            &g("enterprise"),
+            &g("note"),
+        )
+        .await
+    {
+        Ok(_) => see_other("/vouchers/queue?done=related"),
+        Err(e) => match form_error(&c, &e) {
             Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
             None => c.error(&e),
         },
