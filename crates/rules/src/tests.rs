@@ -905,3 +905,36 @@ fn timing_at_one_million_enterprises() {
         times[990] * 1e3
     );
 }
+
+#[test]
+fn the_examples_in_rules_md_are_valid_rules() {
+    let doc = include_str!("../../../docs/RULES.md");
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    let defs = parse_file(blocks[0]).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(defs[0].code, "BJ-AI-2025-01");
+    // the fragments: each `when`/`benefit` line and the exception table, in one policy
+    let mut src = String::from(
+        "[[policy]]\ncode = \"X\"\nkind = \"policy\"\ntitle = \"t\"\nstatus = \"active\"\n",
+    );
+    let frag = blocks[1];
+    for line in frag.lines().filter(|l| l.starts_with("benefit")) {
+        src += line;
+        src += "\n";
+    }
+    src += "[policy.params]\ncap_yuan = { 2024-01-01 = 1 }\n";
+    for (i, line) in frag
+        .lines()
+        .filter(|l| l.starts_with("when"))
+        .take(2)
+        .enumerate()
+    {
+        src += &format!("[[policy.conditions]]\nclause = \"c{i}\"\n{line}\n");
+    }
+    src += &frag[frag.find("[[policy.exceptions]]").unwrap()..];
+    parse_file(&src).unwrap_or_else(|e| panic!("{src}\n{e:?}"));
+}
