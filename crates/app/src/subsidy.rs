@@ -29,8 +29,9 @@ use lianshi_store::subsidy::{
     ApplicationFilter, ApplicationRow, ApplicationStep, BudgetRow, EntryRow, LedgerFilter,
     NewApplication, NewEntry, SubsidyPolicy, TotalRow, subsidy_application_insert,
     subsidy_application_step, subsidy_budget_in, subsidy_budget_put, subsidy_budget_refund,
-    subsidy_budget_reserve, subsidy_budget_spend, subsidy_group_claim, subsidy_group_holder,
-    subsidy_group_release, subsidy_ledger_append, subsidy_paid_to, subsidy_reserved_for,
+    subsidy_budget_release, subsidy_budget_reserve, subsidy_budget_spend, subsidy_group_claim,
+    subsidy_group_holder, subsidy_group_release, subsidy_ledger_append, subsidy_paid_to,
+    subsidy_reserved_for,
 };
 use std::collections::BTreeMap;
 
@@ -620,6 +621,12 @@ impl App {
                 "subsidy application {id} changed meanwhile"
             )));
         }
+        if from == SubsidyState::Approved
+            && let Some(fen) = row.approved_fen
+        {
+            // An approval revoked before payment gives its reservation back.
+            subsidy_budget_release(tx.conn(), policy.id, row.year, fen).await?;
+        }
         if let SubsidyAction::Approve { amount_fen } = action {
             let amount = *amount_fen;
             if !subsidy_budget_reserve(tx.conn(), policy.id, row.year, amount).await? {
@@ -999,7 +1006,7 @@ impl App {
         let allowed = Allowed {
             review: decides && can(&SubsidyAction::Review),
             approve: decides && can(&SubsidyAction::Approve { amount_fen: 1 }),
-            reject: decides && state.is_pending(),
+            reject: decides && can(&SubsidyAction::Reject { reason: "-".into() }),
             withdraw: perm::withdraw(actor, &row).is_ok() && can(&SubsidyAction::Withdraw),
             disburse: decides && can(&SubsidyAction::Disburse),
             reverse: perm::reverse(actor).is_ok()

@@ -772,13 +772,33 @@ both_backends!(
         app.subsidy_disburse(&admin(), ids[0], &payout_key(ids[0]))
             .await
             .unwrap();
+        // One approval is revoked before payment: its reservation goes back to the budget.
+        let last = *ids.last().unwrap();
+        let d = app
+            .subsidy_act(
+                &admin(),
+                last,
+                &SubsidyAction::Reject {
+                    reason: "企业主动放弃".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.application.row.state, "rejected");
+        let b = app.db.subsidy_budget(z.p3, Y).await.unwrap().unwrap();
+        assert_eq!(
+            (b.spent_fen, b.committed_fen),
+            (100_00, 100_00 * (ids.len() as i64 - 2))
+        );
         let r = app.subsidy_payout(&admin(), Some(Y)).await.unwrap();
-        assert_eq!(r.paid.len(), ids.len() - 1);
-        assert_eq!(r.total_fen, 100_00 * (ids.len() as i64 - 1));
+        assert_eq!(r.paid.len(), ids.len() - 2);
+        assert_eq!(r.total_fen, 100_00 * (ids.len() as i64 - 2));
         let r = app.subsidy_payout(&admin(), Some(Y)).await.unwrap();
         assert!(r.paid.is_empty() && r.refused.is_empty());
         let t = app.db.subsidy_totals(Some(Y), None).await.unwrap();
-        assert_eq!(t.entries, ids.len() as i64);
+        assert_eq!(t.entries, ids.len() as i64 - 1);
+        let b = app.db.subsidy_budget(z.p3, Y).await.unwrap().unwrap();
+        assert_eq!(b.committed_fen, 0);
         // Demo history: an application of 2030 paid on a date in 2030.
         let at = Utc.with_ymd_and_hms(2030, 6, 30, 2, 0, 0).unwrap();
         app.subsidy_budget_set(

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! submitted ──review──> reviewing ──approve(amount)──> approved ──disburse──> disbursed ──reverse──> reversed
-//!     │                     │  └──reject(reason)──> rejected
+//!     │                     │  └──reject(reason)──> rejected <──reject(reason)── approved (releases the reservation)
 //!     ├──approve / reject───┘
 //!     └──withdraw (also from reviewing)──> withdrawn
 //! ```
@@ -25,7 +25,7 @@ pub enum SubsidyState {
     Reviewing,
     /// 已批准: amount fixed, budget reserved, waiting for payment.
     Approved,
-    /// 未通过: refused with a reason.
+    /// 未通过: refused with a reason (also an approval withdrawn before payment).
     Rejected,
     /// 已撤回: withdrawn by the applicant before a decision.
     Withdrawn,
@@ -122,7 +122,7 @@ pub fn transition(from: SubsidyState, action: &SubsidyAction) -> Result<SubsidyS
             }
             S::Approved
         }
-        (S::Submitted | S::Reviewing, A::Reject { reason }) => {
+        (S::Submitted | S::Reviewing | S::Approved, A::Reject { reason }) => {
             if reason.trim().is_empty() {
                 return Err(Invalid::new(
                     "reason_required",
@@ -259,6 +259,15 @@ mod tests {
             assert!(transition(s, &A::Approve { amount_fen: 1 }).is_err());
             assert!(transition(s, &A::Review).is_err());
         }
+    }
+
+    #[test]
+    fn an_approval_can_be_revoked_with_a_reason_until_it_is_paid() {
+        let r = A::Reject {
+            reason: "企业主动放弃".into(),
+        };
+        assert_eq!(transition(S::Approved, &r).unwrap(), S::Rejected);
+        assert!(transition(S::Disbursed, &r).is_err());
     }
 
     #[test]

@@ -693,6 +693,31 @@ pub async fn subsidy_budget_spend(
     Ok(n == 1)
 }
 
+/// Release `fen` of a reservation (an approval revoked before payment).
+pub async fn subsidy_budget_release(
+    conn: &mut AnyConnection,
+    policy_id: i64,
+    year: i64,
+    fen: i64,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE subsidy_budgets SET committed_fen = committed_fen - $3 WHERE policy_id = $1 AND year = $2 AND committed_fen >= $3",
+    )
+    .bind(policy_id)
+    .bind(year)
+    .bind(fen)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "budget reservation below the release".into(),
+        ))
+    }
+}
+
 /// Give back `fen` paid (a reversal).
 pub async fn subsidy_budget_refund(
     conn: &mut AnyConnection,
