@@ -575,6 +575,35 @@ async fn the_policy_pages_show_the_guide_edit_with_line_and_column_simulate_and_
         StatusCode::FORBIDDEN
     );
 
+    // Upload a rule file (multipart): a bad one is refused with FILE:line:col, a good one loads.
+    let upload = |name: &str, text: &str| {
+        let boundary = "XPOLICYBOUNDARYX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/toml\r\n\r\n{text}\r\n--{boundary}--\r\n",
+            admin.csrf
+        );
+        Request::post("/policies/load")
+            .header(header::COOKIE, format!("lianshi_session={}", admin.session))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let second = RULE.replace("T-WEB-1", "T-WEB-2");
+    let bad = second.replace("rd_ratio >= params.rd_min", "rd_ratio >= nope_attr");
+    let resp = send(&r, upload("up.toml", &bad)).await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{}", resp.body);
+    assert!(has_line_col(&resp.body, "up.toml:"), "{}", resp.body);
+    assert_eq!(
+        admin.get("/policies/T-WEB-2").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let resp = send(&r, upload("up.toml", &second)).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+    assert_eq!(admin.get("/policies/T-WEB-2").await.status, StatusCode::OK);
+
     // The OpenAPI document lists every policy route.
     let doc = send(
         &r,
