@@ -41,6 +41,23 @@ fn y(fen: i64) -> String {
     Money(fen).format_auto()
 }
 
+fn pct(bp: i64) -> String {
+    if bp % 100 == 0 {
+        format!("{}%", bp / 100)
+    } else {
+        format!("{:.2}%", bp as f64 / 100.0)
+    }
+}
+
+/// The ledger check of a scheme as shown.
+pub struct CheckLine {
+    pub c: CheckRow,
+    pub issued: String,
+    pub redeemed: String,
+    pub outstanding: String,
+    pub expired: String,
+}
+
 /// The figures of a scheme as shown.
 pub struct SchemeLine {
     pub id: i64,
@@ -97,6 +114,7 @@ pub struct RedLine {
     pub amount: String,
     pub amount_fen: i64,
     pub tier: String,
+    pub rate: String,
     pub explain: String,
     pub status: String,
     pub status_label: String,
@@ -115,6 +133,7 @@ fn red(r: &RedemptionView) -> RedLine {
         amount: y(r.r.amount_fen),
         amount_fen: r.r.amount_fen,
         tier: r.r.tier.clone(),
+        rate: pct(r.r.rate_bp),
         explain: r.r.explain.clone(),
         status: r.r.status.clone(),
         status_label: r.status_label.clone(),
@@ -298,7 +317,7 @@ async fn render_scheme(
                 } else {
                     t.label_zh.clone()
                 },
-                rate: format!("{:.0}%", t.rate_bp as f64 / 100.0),
+                rate: pct(t.rate_bp),
                 conditions: if cond.is_empty() {
                     c.t.get("voucher-tier-any").to_string()
                 } else {
@@ -590,7 +609,7 @@ pub struct QueuePage {
     pub l: Layout,
     pub confirmed: Vec<RedLine>,
     pub submitted: Vec<RedLine>,
-    pub checks: Vec<CheckRow>,
+    pub checks: Vec<CheckLine>,
     pub all_ok: bool,
     pub providers: Vec<lianshi_app::voucher::Provider>,
     pub notice: Option<String>,
@@ -645,7 +664,16 @@ async fn render_queue(
         confirmed: confirmed.iter().map(red).collect(),
         submitted: submitted.iter().map(red).collect(),
         all_ok: checks.iter().all(|r| r.ok),
-        checks,
+        checks: checks
+            .into_iter()
+            .map(|c| CheckLine {
+                issued: y(c.figures.issued_fen),
+                redeemed: y(c.figures.redeemed_fen),
+                outstanding: y(c.figures.outstanding_fen),
+                expired: y(c.figures.expired_fen),
+                c,
+            })
+            .collect(),
         providers,
         notice,
         error: error.map(|e| e.1),
