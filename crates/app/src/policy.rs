@@ -1214,8 +1214,18 @@ impl App {
                 .into_iter()
                 .map(|(e, _)| e)
                 .collect();
-            let mut tasks = 0i64;
+            // One visit per enterprise and run covers all its new policies: the task names the
+            // policy whose window closes first (the most urgent), so a team gets one task, not
+            // one per policy, for the same call.
+            let mut first: BTreeMap<i64, (String, NaiveDate)> = BTreeMap::new();
             for (e, code, end) in hooks.iter().filter(|(e, _, _)| assigned.contains(e)) {
+                let slot = first.entry(*e).or_insert_with(|| (code.clone(), *end));
+                if (*end, code) < (slot.1, &slot.0) {
+                    *slot = (code.clone(), *end);
+                }
+            }
+            let mut tasks = 0i64;
+            for (e, (code, end)) in &first {
                 match self.visit_trigger_policy(*e, code, *end).await {
                     Ok(ids) => tasks += ids.len() as i64,
                     Err(err) => tracing::warn!("policy visit hook for {e}: {err}"),
