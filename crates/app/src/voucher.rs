@@ -22,11 +22,12 @@ use lianshi_store::audit::audit_append;
 use lianshi_store::now_text;
 use lianshi_store::voucher::{
     ProviderRow, RedemptionFilter, RedemptionRow, RedemptionWrite, RoundRow, RoundWrite, SchemeRow,
-    SchemeWrite, VoucherRow, VoucherWrite, voucher_due_to_expire, voucher_expire, voucher_hold,
-    voucher_insert, voucher_provider_insert, voucher_redeem, voucher_redemption_insert,
-    voucher_redemption_step, voucher_redemptions_live, voucher_related_insert, voucher_release,
-    voucher_round_insert, voucher_round_issue, voucher_scheme_insert, voucher_scheme_update,
-    voucher_usage_lock, voucher_usage_release, voucher_usage_use,
+    SchemeWrite, VoucherRow, VoucherWrite, voucher_due_to_expire, voucher_expire,
+    voucher_granted_in_year, voucher_hold, voucher_insert, voucher_provider_insert, voucher_redeem,
+    voucher_redemption_insert, voucher_redemption_step, voucher_redemptions_live,
+    voucher_related_insert, voucher_release, voucher_round_insert, voucher_round_issue,
+    voucher_scheme_insert, voucher_scheme_update, voucher_usage_lock, voucher_usage_release,
+    voucher_usage_use,
 };
 use serde::{Deserialize, Serialize};
 
@@ -557,15 +558,12 @@ impl App {
             .enterprise_by_uscc(inp.enterprise.trim())
             .await?
             .ok_or_else(|| AppError::NotFound(format!("enterprise {}", inp.enterprise.trim())))?;
+        let mut tx = self.db.begin().await?;
         if let Some(cap) = rules.annual_cap_fen {
-            let granted: i64 = self
-                .db
-                .voucher_list(Some(s.id), Some(ent.id), 1000)
-                .await?
-                .iter()
-                .filter(|v| v.year == round.year)
-                .map(|v| v.amount_fen - v.expired_fen)
-                .sum();
+            // Lock the enterprise's usage row of the year first: grants to one enterprise in
+            // one scheme and year then run one at a time, so the cap holds under concurrency.
+            voucher_usage_lock(tx.conn(), ent.id, s.id, round.year, 0).await?;
+            let granted = voucher_granted_in_year(tx.conn(), s.id, ent.id, round.year).await?;
             if granted + amount > cap {
                 return Err(refused(
                     "voucher_annual_cap_exceeded",
@@ -584,7 +582,6 @@ impl App {
                 ));
             }
         }
-        let mut tx = self.db.begin().await?;
         if !voucher_round_issue(tx.conn(), round.id, amount).await? {
             return Err(refused(
                 "voucher_pool_exhausted",

@@ -488,6 +488,28 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(ok.r.amount_fen, 200_000_000);
+        // Two grants at once to another enterprise that together pass the cap: one wins.
+        let other = w.usccs[4].clone();
+        let g = |round: i64, yuan: &str| GrantInput {
+            round_id: round,
+            enterprise: other.clone(),
+            amount_yuan: yuan.into(),
+        };
+        let (g1, g2) = (g(w.round, "400万"), g(r2.round.id, "500万"));
+        let (x, y) = tokio::join!(
+            w.app.voucher_grant(&a, &g1, on),
+            w.app.voucher_grant(&a, &g2, on),
+        );
+        assert_eq!(
+            [x.is_ok(), y.is_ok()].iter().filter(|b| **b).count(),
+            1,
+            "{x:?} / {y:?}"
+        );
+        let lost = if x.is_err() { x } else { y };
+        assert_eq!(
+            code(&lost.map(|_| ()).unwrap_err()),
+            "voucher_annual_cap_exceeded"
+        );
         assert_balanced(&w.app).await;
     }
 );

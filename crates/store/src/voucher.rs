@@ -456,6 +456,26 @@ pub async fn voucher_usage_lock(
     Ok((after - contracts, r.try_get("used_fen")?))
 }
 
+/// Quota granted (net of expiry) to an enterprise in a scheme's rounds of `year`, read on the
+/// caller's connection (after [`voucher_usage_lock`], so concurrent grants see each other).
+pub async fn voucher_granted_in_year(
+    c: &mut AnyConnection,
+    scheme_id: i64,
+    enterprise_id: i64,
+    year: i64,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(v.amount_fen - v.expired_fen), 0) AS BIGINT) AS n FROM vouchers v \
+         JOIN voucher_rounds r ON r.id = v.round_id WHERE v.scheme_id = $1 AND v.enterprise_id = $2 AND r.year = $3",
+    )
+    .bind(scheme_id)
+    .bind(enterprise_id)
+    .bind(year)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(r.try_get("n")?)
+}
+
 /// Add `amount` to the year's used total unless it would pass `cap`; false when it would.
 pub async fn voucher_usage_use(
     c: &mut AnyConnection,
