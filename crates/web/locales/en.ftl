@@ -763,6 +763,7 @@ sim-by-chain = By chain
 sim-by-size = By size
 sim-samples-added = Newly eligible (samples)
 sim-samples-dropped = Dropped (samples)
+sim-none = none
 # Subsidies (惠企兑付)
 nav-subsidies = Subsidies
 subsidy-action-approve = Approve

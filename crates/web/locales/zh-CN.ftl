@@ -763,6 +763,7 @@ sim-by-chain = 按产业链
 sim-by-size = 按企业规模
 sim-samples-added = 新增符合的企业（示例）
 sim-samples-dropped = 不再符合的企业（示例）
+sim-none = 未归入
 # Subsidies (惠企兑付)
 nav-subsidies = 惠企兑付
 subsidy-action-approve = 批准

@@ -837,7 +837,7 @@ fn group_lines(
     m.iter()
         .map(|(k, g)| GroupLine {
             key: k.clone(),
-            label: label(k),
+            label: if k == "-" { String::new() } else { label(k) },
             newly_eligible: g.newly_eligible,
             dropped: g.dropped,
             budget: money(g.budget_change_fen),
