@@ -203,6 +203,8 @@ struct Prep<'p> {
     virtual_lits: Vec<String>,
     members: HashMap<(usize, u32), Arc<Bitmap>>,
     prefix: HashMap<String, Vec<bool>>,
+    /// `s in ['a', 'b']`: per string id, whether it is in the literal list.
+    in_lists: HashMap<Vec<String>, Vec<bool>>,
 }
 
 impl<'p> Prep<'p> {
@@ -213,6 +215,7 @@ impl<'p> Prep<'p> {
             virtual_lits: Vec::new(),
             members: HashMap::new(),
             prefix: HashMap::new(),
+            in_lists: HashMap::new(),
         }
     }
 
@@ -234,9 +237,12 @@ impl<'p> Prep<'p> {
             TK::Str(s) => {
                 self.lit_id(s);
             }
-            TK::List(items) => items.iter().for_each(|s| {
-                self.lit_id(s);
-            }),
+            TK::List(items) => {
+                items.iter().for_each(|s| {
+                    self.lit_id(s);
+                });
+                self.in_lists.entry(items.clone()).or_default();
+            }
             TK::In(a, b) => {
                 if let (TK::Str(s), TK::ListAttr(i)) = (&a.kind, &b.kind)
                     && let Some(id) = self.pop.intern_id(s)
@@ -267,6 +273,16 @@ impl<'p> Prep<'p> {
                 .map(|s| s.starts_with(p.as_str()))
                 .collect();
             self.prefix.insert(p, table);
+        }
+        let lists: Vec<Vec<String>> = self.in_lists.keys().cloned().collect();
+        for items in lists {
+            let ids: Vec<u32> = items
+                .iter()
+                .filter_map(|s| self.lit.get(s).copied())
+                .collect();
+            let len = self.pop.dict.len() + self.virtual_lits.len();
+            let table = (0..len as u32).map(|id| ids.contains(&id)).collect();
+            self.in_lists.insert(items, table);
         }
     }
 }
@@ -699,11 +715,10 @@ impl<'p> Eval<'p, '_> {
                     },
                 },
                 (_, TK::List(items)) => {
-                    let ids: Vec<u32> = items
-                        .iter()
-                        .map(|s| self.prep.lit.get(s).copied().unwrap_or(MISSING - 1))
-                        .collect();
-                    let f = |x: u32| x != MISSING && ids.contains(&x);
+                    let Some(table) = self.prep.in_lists.get(items) else {
+                        return BV::C(false);
+                    };
+                    let f = |x: u32| table.get(x as usize).copied().unwrap_or(false);
                     match self.str(a, sc) {
                         SV::C(x) => BV::C(f(x)),
                         v => {
