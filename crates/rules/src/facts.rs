@@ -208,9 +208,9 @@ impl Population {
         self.dict_index.get(s).copied()
     }
 
-    /// The facts of one row (for explaining a row of a population).
-    pub fn facts(&self, row: usize) -> Facts {
-        let mut f = Facts::new().with_id(self.ids[row]);
+    /// The facts of one row (for explaining a row of a population); `None` past the end.
+    pub fn facts(&self, row: usize) -> Option<Facts> {
+        let mut f = Facts::new().with_id(*self.ids.get(row)?);
         for (i, a) in Schema::enterprise().attrs().iter().enumerate() {
             let v = match a.ty {
                 AttrType::Number => {
@@ -234,7 +234,7 @@ impl Population {
             };
             f.values[i] = v;
         }
-        f
+        Some(f)
     }
 
     /// Rows whose list attribute `attr` contains the interned string `id`; cached.

@@ -315,9 +315,9 @@ fn missing_values_and_division_by_zero_evaluate_with_warnings_not_panics() {
     let pop = Population::from_facts(&[f, f2]);
     let out = rs.evaluate(&pop);
     for (i, e) in rs
-        .explain(&pop.facts(0))
+        .explain(&pop.facts(0).unwrap())
         .iter()
-        .chain(&rs.explain(&pop.facts(1)))
+        .chain(&rs.explain(&pop.facts(1).unwrap()))
         .enumerate()
     {
         let p = &out.policies[i % 4];
@@ -695,7 +695,7 @@ fn batch_evaluation_equals_explain_for_every_row_of_random_populations() {
         let out = rs.evaluate(&pop);
         let step = if n > 1000 { 3 } else { 1 };
         for row in (0..n).step_by(step) {
-            assert_eq!(pop.facts(row), facts[row]);
+            assert_eq!(pop.facts(row).as_ref(), Some(&facts[row]));
             let ex = rs.explain(&facts[row]);
             for (k, e) in ex.iter().enumerate() {
                 let p = &out.policies[k];
@@ -890,7 +890,7 @@ fn timing_at_one_million_enterprises() {
     );
     let mut times: Vec<f64> = (0..1000)
         .map(|i| {
-            let f = pop.facts(i * 997);
+            let f = pop.facts(i * 997).unwrap();
             let t = Instant::now();
             let ex = rs.explain(&f);
             let s = t.elapsed().as_secs_f64();
