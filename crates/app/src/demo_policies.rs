@@ -14,8 +14,9 @@
 //! eligible is paid and the summary says how much is missing. The figures the UI and
 //! `lianshi report subsidies` show are always sums of ledger entries.
 //!
-//! A few more applications make the lists realistic: some rejected (with a reason) and, for the
-//! current year, some waiting for review. Deterministic for a seed; does nothing when the demo
+//! A few more applications make the lists realistic: per year five candidates that were not paid
+//! were rejected (with a reason). Budgets per policy and year are what was paid plus a quarter,
+//! rounded up to 10万元. Deterministic for a seed; does nothing when the demo
 //! policies exist already, and nothing for zones under [`MIN_ENTERPRISES`] enterprises (test
 //! zones), which keeps other features' tests free of demo money.
 
