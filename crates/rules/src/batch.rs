@@ -155,34 +155,52 @@ pub fn diff(before: &PolicyOutcome, after: &PolicyOutcome) -> PolicyDiff {
     let mut gained = Vec::new();
     let mut lost = Vec::new();
     let mut changed = Vec::new();
-    let mut ia = before.amounts().peekable();
-    let mut ib = after.amounts().peekable();
-    loop {
-        match (ia.peek().copied(), ib.peek().copied()) {
-            (None, None) => break,
-            (Some((ra, _)), None) => {
-                lost.push(ra);
-                ia.next();
-            }
-            (None, Some((rb, _))) => {
-                gained.push(rb);
-                ib.next();
-            }
-            (Some((ra, xa)), Some((rb, xb))) => {
-                if ra < rb {
-                    lost.push(ra);
-                    ia.next();
-                } else if rb < ra {
-                    gained.push(rb);
-                    ib.next();
-                } else {
-                    if xa != xb {
-                        changed.push(ra);
+    let (wa, wb) = (before.eligible.words(), after.eligible.words());
+    let nwords = wa.len().max(wb.len());
+    let per_chunk = CHUNK / 64;
+    // an empty piece (no benefit) reads as zeros
+    fn piece(p: &PolicyOutcome, c: usize) -> &[i64] {
+        match p.pieces.get(c) {
+            Some(v) if p.has_benefit => v,
+            _ => &[],
+        }
+    }
+    for c in 0..nwords.div_ceil(per_chunk) {
+        let (pa, pb) = (piece(before, c), piece(after, c));
+        let get = |v: &[i64], k: usize| v.get(k).copied().unwrap_or(0);
+        let (mut ka, mut kb) = (0usize, 0usize);
+        for wi in c * per_chunk..((c + 1) * per_chunk).min(nwords) {
+            let a = wa.get(wi).copied().unwrap_or(0);
+            let b = wb.get(wi).copied().unwrap_or(0);
+            let push = |mut bits: u64, out: &mut Vec<usize>| {
+                while bits != 0 {
+                    out.push(wi * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                }
+            };
+            push(b & !a, &mut gained);
+            push(a & !b, &mut lost);
+            let (na, nb) = (a.count_ones() as usize, b.count_ones() as usize);
+            let same = a == b
+                && ((pa.is_empty() && pb.is_empty())
+                    || (pa.get(ka..ka + na).is_some()
+                        && pa.get(ka..ka + na) == pb.get(kb..kb + nb)));
+            if !same && a & b != 0 {
+                let (mut ia, mut ib) = (ka, kb);
+                let mut bits = a | b;
+                while bits != 0 {
+                    let t = bits.trailing_zeros();
+                    let m = 1u64 << t;
+                    if a & m != 0 && b & m != 0 && get(pa, ia) != get(pb, ib) {
+                        changed.push(wi * 64 + t as usize);
                     }
-                    ia.next();
-                    ib.next();
+                    ia += usize::from(a & m != 0);
+                    ib += usize::from(b & m != 0);
+                    bits &= bits - 1;
                 }
             }
+            ka += na;
+            kb += nb;
         }
     }
     PolicyDiff {

@@ -888,6 +888,19 @@ fn timing_at_one_million_enterprises() {
         "what-if one policy (compile + evaluate + diff): {:.2} ms (best of 5)",
         best * 1e3
     );
+    let t = Instant::now();
+    let sim = compile(&defs, d("2025-01-01"), &ov).unwrap();
+    let tc = t.elapsed();
+    let t = Instant::now();
+    let after = sim.evaluate_policy(code, &pop).unwrap();
+    let te = t.elapsed();
+    let t = Instant::now();
+    let dd = diff(base.get(code).unwrap(), after.get(code).unwrap());
+    eprintln!(
+        "  breakdown: compile {tc:?}, evaluate_policy {te:?}, diff {:?} ({} gained)",
+        t.elapsed(),
+        dd.gained.len()
+    );
     let mut times: Vec<f64> = (0..1000)
         .map(|i| {
             let f = pop.facts(i * 997).unwrap();
@@ -937,4 +950,43 @@ fn the_examples_in_rules_md_are_valid_rules() {
     }
     src += &frag[frag.find("[[policy.exceptions]]").unwrap()..];
     parse_file(&src).unwrap_or_else(|e| panic!("{src}\n{e:?}"));
+}
+
+#[test]
+fn diff_agrees_with_a_row_by_row_comparison() {
+    let mut r = Rng(9);
+    let defs = random_defs(&mut r, 16);
+    let facts: Vec<Facts> = (0..CHUNK + 300)
+        .map(|i| gen_facts(&mut r, i as i64))
+        .collect();
+    let pop = Population::from_facts(&facts);
+    let base = compile(&defs, d("2025-01-01"), &Overrides::new())
+        .unwrap()
+        .evaluate(&pop);
+    let mut ov = Overrides::new();
+    for def in &defs {
+        ov = ov.param(&def.code, "k", 0.5);
+    }
+    let sim = compile(&defs, d("2025-01-01"), &ov).unwrap().evaluate(&pop);
+    let mut any_change = 0;
+    for (a, b) in base.policies.iter().zip(&sim.policies) {
+        let dd = diff(a, b);
+        let rows = 0..pop.len();
+        let want_gained: Vec<usize> = rows
+            .clone()
+            .filter(|&i| !a.eligible.get(i) && b.eligible.get(i))
+            .collect();
+        let want_lost: Vec<usize> = rows
+            .clone()
+            .filter(|&i| a.eligible.get(i) && !b.eligible.get(i))
+            .collect();
+        let want_changed: Vec<usize> = rows
+            .filter(|&i| a.eligible.get(i) && b.eligible.get(i) && a.amount(i) != b.amount(i))
+            .collect();
+        assert_eq!(dd.gained, want_gained, "{}", a.code);
+        assert_eq!(dd.lost, want_lost, "{}", a.code);
+        assert_eq!(dd.changed, want_changed, "{}", a.code);
+        any_change += dd.gained.len() + dd.lost.len() + dd.changed.len();
+    }
+    assert!(any_change > 100, "{any_change}");
 }
