@@ -659,6 +659,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Err(e) = warm.list_index().await {
                     tracing::warn!("list index warm-up failed: {}", e.message());
                 }
+                // The service figures' order facts (seconds at a million orders).
+                if let Err(e) = warm.service_figures_warm().await {
+                    tracing::warn!("service figures warm-up failed: {}", e.message());
+                }
             });
             let router = lianshi_web::router(app);
             axum::serve(
