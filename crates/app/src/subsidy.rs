@@ -21,7 +21,8 @@ use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Datelike, Utc};
 use lianshi_domain::Role;
 use lianshi_domain::subsidy::{
-    SubsidyAction, SubsidyState, check_amount, parse_amount, payout_key, transition,
+    SubsidyAction, SubsidyState, check_amount, parse_amount, payout_key, policy_document,
+    transition,
 };
 use lianshi_store::StoreError;
 use lianshi_store::audit::audit_append;
@@ -209,6 +210,9 @@ pub struct SubsidyReport {
     pub by_policy: BTreeMap<String, i64>,
     /// Department code → fen (`""` for policies without a department).
     pub by_department: BTreeMap<String, i64>,
+    /// Policy document (文号, the legal reference before its article) → fen: the measures of one
+    /// document (e.g. the 2025 AI policy's articles) summed.
+    pub by_document: BTreeMap<String, i64>,
     pub policies: Vec<TotalRow>,
     pub departments: Vec<TotalRow>,
 }
@@ -1164,6 +1168,11 @@ impl App {
                 .iter()
                 .map(|r| (r.code.clone(), r.fen))
                 .collect(),
+            by_document: t.by_policy.iter().fold(BTreeMap::new(), |mut m, r| {
+                *m.entry(policy_document(&r.legal_ref).to_string())
+                    .or_insert(0) += r.fen;
+                m
+            }),
             policies: t.by_policy,
             departments: t.by_department,
         })

@@ -43,6 +43,14 @@ both_backends!(
             .sum();
         assert_eq!(ai, 4_838_830_000, "2025 AI policy: 48,388,300 元");
         assert_eq!(ai, TARGET_AI_2025_FEN);
+        // the nine measures are one document: the report sums them under its 文号
+        assert_eq!(
+            r2025.by_document.values().filter(|f| **f == ai).count(),
+            1,
+            "one document carries the AI policy's total: {:?}",
+            r2025.by_document
+        );
+        assert_eq!(r2025.by_document.values().sum::<i64>(), r2025.total_fen);
 
         // loading again changes nothing
         app.demo_load(&actor, N, 2026).await.unwrap();

@@ -468,6 +468,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 for p in &r.policies {
                     println!("  {} {}: {}", p.code, p.name, yuan(p.fen));
                 }
+                println!("按政策文件 by document:");
+                for (doc, fen) in &r.by_document {
+                    println!("  {doc}: {}", yuan(*fen));
+                }
             }
         }
         Cmd::Voucher {

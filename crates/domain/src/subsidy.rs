@@ -182,6 +182,35 @@ pub fn payout_key(application_id: i64) -> String {
     format!("payout:{application_id}")
 }
 
+/// The policy document (文件, with its 文号) a legal reference cites: the text before the first
+/// article marker `第…条`, trimmed. `"杭高新〔2025〕3号 第五条"` → `"杭高新〔2025〕3号"`. A reference
+/// without an article is its own document; an empty one gives `""`.
+pub fn policy_document(legal_ref: &str) -> &str {
+    const NUMERALS: &str = "一二三四五六七八九十百零〇0123456789";
+    let t = legal_ref.trim();
+    let is_article = |rest: &str| {
+        let mut chars = rest.chars().skip(1).peekable();
+        let mut digits = 0;
+        while let Some(c) = chars.peek() {
+            if NUMERALS.contains(*c) {
+                digits += 1;
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        digits > 0 && chars.next() == Some('条')
+    };
+    let cut = t
+        .char_indices()
+        .find(|(i, c)| *c == '第' && is_article(&t[*i..]))
+        .map(|(i, _)| i);
+    match cut {
+        Some(0) | None => t,
+        Some(i) => t[..i].trim_end(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +314,21 @@ mod tests {
         assert_eq!(parse_amount("0").unwrap_err().code, "amount_not_positive");
         assert_eq!(parse_amount("30万").unwrap(), 30_000_000);
         assert_eq!(parse_amount("1,234.5").unwrap(), 123_450);
+    }
+
+    #[test]
+    fn a_legal_reference_names_its_document_before_the_article() {
+        assert_eq!(
+            policy_document("杭高新〔2025〕3号（示例） 第四条"),
+            "杭高新〔2025〕3号（示例）"
+        );
+        assert_eq!(
+            policy_document("区政策〔2024〕2号第六条第一款"),
+            "区政策〔2024〕2号"
+        );
+        assert_eq!(policy_document(" 浙政办〔2023〕9号 "), "浙政办〔2023〕9号");
+        assert_eq!(policy_document("第五条"), "第五条");
+        assert_eq!(policy_document("人才新政第一批 第十二条"), "人才新政第一批");
+        assert_eq!(policy_document(""), "");
     }
 }

@@ -200,6 +200,8 @@ pub struct TotalRow {
     pub id: Option<i64>,
     pub code: String,
     pub name: String,
+    /// The policy's legal reference (文号 and article); empty for department lines.
+    pub legal_ref: String,
     pub fen: i64,
     pub entries: i64,
 }
@@ -529,20 +531,23 @@ impl Db {
                 id: r.try_get("id")?,
                 code: r.try_get::<Option<String>, _>("code")?.unwrap_or_default(),
                 name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                legal_ref: r
+                    .try_get::<Option<String>, _>("legal_ref")?
+                    .unwrap_or_default(),
                 fen: r.try_get("fen")?,
                 entries: r.try_get("n")?,
             })
         };
         let by_policy = bind_all(format!(
-            "SELECT l.policy_id AS id, p.code AS code, p.title AS name, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
-             FROM subsidy_ledger l JOIN policies p ON p.id = l.policy_id{wh} GROUP BY l.policy_id, p.code, p.title ORDER BY p.code"
+            "SELECT l.policy_id AS id, p.code AS code, p.title AS name, p.legal_ref AS legal_ref, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
+             FROM subsidy_ledger l JOIN policies p ON p.id = l.policy_id{wh} GROUP BY l.policy_id, p.code, p.title, p.legal_ref ORDER BY p.code"
         ))
         .await?
         .iter()
         .map(line)
         .collect::<Result<Vec<_>>>()?;
         let by_department = bind_all(format!(
-            "SELECT l.department_id AS id, d.code AS code, d.name AS name, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
+            "SELECT l.department_id AS id, d.code AS code, d.name AS name, '' AS legal_ref, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
              FROM subsidy_ledger l LEFT JOIN registry_items d ON d.id = l.department_id{wh} \
              GROUP BY l.department_id, d.code, d.name ORDER BY d.code"
         ))
