@@ -18,6 +18,9 @@ use crate::compile::{Compiled, RuleSet};
 use crate::facts::{Bitmap, MISSING, Population};
 use crate::{arith, cmp_num, nmax, nmin, yuan_to_fen};
 
+mod whatif;
+pub use whatif::WhatIf;
+
 /// Rows per chunk; a multiple of 64 so chunks own whole bitmap words.
 pub const CHUNK: usize = 4096;
 
@@ -958,6 +961,24 @@ fn resolve_groups(groups: &[Vec<usize>], w: &mut Work, dense: &mut [Vec<i64>]) {
     }
 }
 
+/// Per bitmap word: eligible rows before it within its chunk (only with a benefit).
+fn fill_ranks(p: &mut PolicyOutcome) {
+    if !p.has_benefit {
+        return;
+    }
+    let words = p.eligible.words();
+    let mut ranks = Vec::with_capacity(words.len());
+    let mut acc = 0u16;
+    for (wi, w) in words.iter().enumerate() {
+        if wi % (CHUNK / 64) == 0 {
+            acc = 0;
+        }
+        ranks.push(acc);
+        acc += w.count_ones() as u16;
+    }
+    p.ranks = ranks;
+}
+
 impl RuleSet {
     /// Evaluates every policy over the population (columnar, on all cores).
     pub fn evaluate(&self, pop: &Population) -> Outcome {
@@ -1117,18 +1138,8 @@ impl RuleSet {
                 }
             });
         }
-        for p in policies.iter_mut().filter(|p| p.has_benefit) {
-            let words = p.eligible.words();
-            let mut ranks = Vec::with_capacity(words.len());
-            let mut acc = 0u16;
-            for (wi, w) in words.iter().enumerate() {
-                if wi % (CHUNK / 64) == 0 {
-                    acc = 0;
-                }
-                ranks.push(acc);
-                acc += w.count_ones() as u16;
-            }
-            p.ranks = ranks;
+        for p in policies.iter_mut() {
+            fill_ranks(p);
         }
         Outcome {
             policies,

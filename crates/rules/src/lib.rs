@@ -62,7 +62,7 @@ mod explain;
 mod expr;
 mod facts;
 
-pub use batch::{CHUNK, Outcome, PolicyDiff, PolicyOutcome, diff};
+pub use batch::{CHUNK, Outcome, PolicyDiff, PolicyOutcome, WhatIf, diff};
 pub use check::{Attr, AttrType, Schema};
 pub use compile::{Overrides, RuleSet, compile};
 pub use def::{

@@ -990,3 +990,102 @@ fn diff_agrees_with_a_row_by_row_comparison() {
     }
     assert!(any_change > 100, "{any_change}");
 }
+
+#[test]
+fn incremental_what_if_equals_evaluating_from_scratch() {
+    let mut trials = 0usize;
+    let mut changed = 0usize;
+    for seed in [21u64, 22, 23] {
+        let mut r = Rng(seed);
+        let mut defs = random_defs(&mut r, 24);
+        // parameters in conditions and benefits, so that parameter overrides reach them
+        for def in defs.iter_mut() {
+            if r.chance(0.5) {
+                def.conditions.push(Condition {
+                    clause: "ck".into(),
+                    when: "tech_ratio * 10 >= params.k".into(),
+                });
+            }
+            if let Some(b) = def.benefit.clone()
+                && r.chance(0.5)
+            {
+                def.benefit = Some(format!("({b}) * params.k / 2"));
+            }
+        }
+        let on = d("2025-01-01");
+        let n = if seed == 21 { 2 * CHUNK + 777 } else { 700 };
+        let facts: Vec<Facts> = (0..n).map(|i| gen_facts(&mut r, i as i64)).collect();
+        let pop = Population::from_facts(&facts);
+        let base = compile(&defs, on, &Overrides::new()).unwrap_or_else(|e| panic!("{e:?}"));
+        let wi = WhatIf::new(base.clone(), pop.len());
+        for t in 0..40 {
+            let mut ov = Overrides::new();
+            for _ in 0..1 + r.below(3) {
+                let def = &defs[r.below(defs.len())];
+                match r.below(4) {
+                    0 => {
+                        let v = [0.0, 1.0, 2.0, 3.5, 10.0][r.below(5)];
+                        ov = ov.param(&def.code, "k", v);
+                    }
+                    1 => ov = ov.rule(&def.code, "benefit", &gen_num(&mut r, 3)),
+                    _ => {
+                        let clauses: Vec<&str> = def
+                            .conditions
+                            .iter()
+                            .map(|c| c.clause.as_str())
+                            .chain(def.exceptions.iter().map(|x| x.clause.as_str()))
+                            .collect();
+                        if clauses.is_empty() {
+                            continue;
+                        }
+                        let clause = r.pick(&clauses);
+                        // sometimes another clause's expression (an equal tree reused)
+                        let expr = if r.chance(0.3) {
+                            def.conditions
+                                .iter()
+                                .map(|c| c.when.clone())
+                                .chain(def.exceptions.iter().map(|x| x.when.clone()))
+                                .nth(r.below(clauses.len()))
+                                .unwrap_or_default()
+                        } else {
+                            gen_bool(&mut r, 3)
+                        };
+                        ov = ov.rule(&def.code, clause, &expr);
+                    }
+                }
+            }
+            let after = compile(&defs, on, &ov).unwrap_or_else(|e| panic!("{e:?}"));
+            // the changed policy, or (every other time) another member of a changed group
+            let code = if t % 2 == 0 {
+                ov.params
+                    .first()
+                    .map(|x| x.0.clone())
+                    .or_else(|| ov.rules.first().map(|x| x.0.clone()))
+                    .unwrap_or_default()
+            } else {
+                defs[r.below(defs.len())].code.clone()
+            };
+            if code.is_empty() {
+                continue;
+            }
+            let want = after.evaluate_policy(&code, &pop);
+            let got = wi.evaluate_policy(&after, &code, &pop);
+            assert_eq!(got, want, "seed {seed} trial {t} {code} {ov:?}");
+            if let (Some(w), Some(b)) = (&want, base.evaluate_policy(&code, &pop)) {
+                changed += usize::from(w != &b);
+                if w.policies.len() > 1 {
+                    trials += 1;
+                }
+            }
+            // the baseline itself
+            assert_eq!(
+                wi.evaluate_policy(&base, &code, &pop),
+                base.evaluate_policy(&code, &pop)
+            );
+        }
+    }
+    assert!(
+        changed > 30 && trials > 10,
+        "changed {changed}, grouped {trials}"
+    );
+}
