@@ -26,8 +26,27 @@ impl App {
         Ok(self.db.zone_get().await?.is_none())
     }
 
-    /// Load the demo zone with `n` enterprises generated from `seed`.
+    /// Load the demo zone with `n` enterprises generated from `seed`, then every feature's demo
+    /// records (service loop, orders, councils, scores, policies and payouts, vouchers).
     pub async fn demo_load(&self, actor: &Actor, n: usize, seed: u64) -> AppResult<DemoSummary> {
+        let summary = self.demo_load_enterprises(actor, n, seed).await?;
+        self.demo_service(actor, seed).await?;
+        self.demo_orders(actor, seed).await?;
+        self.demo_councils(actor, seed).await?;
+        self.demo_scores(actor, seed).await?;
+        self.demo_policies(actor, seed, summary.enterprises).await?;
+        self.demo_vouchers(actor, seed).await?;
+        Ok(summary)
+    }
+
+    /// Only the demo zone's structure, `n` enterprises and the demo accounts, without the
+    /// features' records: for benchmarks and tests that need many enterprises quickly.
+    pub async fn demo_load_enterprises(
+        &self,
+        actor: &Actor,
+        n: usize,
+        seed: u64,
+    ) -> AppResult<DemoSummary> {
         crate::access::edit_registry(actor)?;
         let structure_created = self.db.zone_get().await?.is_none();
         if structure_created {
@@ -97,12 +116,6 @@ impl App {
             )
             .await?;
         }
-        self.demo_service(actor, seed).await?;
-        self.demo_orders(actor, seed).await?;
-        self.demo_councils(actor, seed).await?;
-        self.demo_scores(actor, seed).await?;
-        self.demo_policies(actor, seed, count).await?;
-        self.demo_vouchers(actor, seed).await?;
         Ok(DemoSummary {
             structure_created,
             enterprises: count,

@@ -42,6 +42,10 @@ enum Cmd {
         enterprises: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Only the zone, the enterprises and the demo accounts, without the features' records
+        /// (orders, policies, payouts, vouchers, scores): quick for large test zones.
+        #[arg(long)]
+        enterprises_only: bool,
     },
     /// Import records.
     Import {
@@ -594,12 +598,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             );
         }
-        Cmd::Demo { enterprises, seed } => {
+        Cmd::Demo {
+            enterprises,
+            seed,
+            enterprises_only,
+        } => {
             let app = open(&url).await?;
-            let s = app
-                .demo_load(&Actor::system(Source::Demo), enterprises, seed)
-                .await
-                .map_err(app_err)?;
+            let actor = Actor::system(Source::Demo);
+            let s = if enterprises_only {
+                app.demo_load_enterprises(&actor, enterprises, seed).await
+            } else {
+                app.demo_load(&actor, enterprises, seed).await
+            }
+            .map_err(app_err)?;
             println!(
                 "演示园区已载入 / demo zone loaded: {} enterprises",
                 s.enterprises
@@ -655,7 +666,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
-            println!("链事荟 Lianshi serving at http://{addr}/ (database {url})");
+            // The bound address, so `--addr 127.0.0.1:0` prints the port the system chose.
+            let bound = listener.local_addr().unwrap_or(addr);
+            println!("链事荟 Lianshi serving at http://{bound}/ (database {url})");
             // Build the enterprise list index in the background so the first visitor does not
             // wait for it (seconds at a million enterprises).
             let warm = app.clone();

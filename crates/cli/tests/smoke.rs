@@ -155,23 +155,40 @@ impl Drop for Server {
 }
 
 fn serve(t: &Tmp) -> (Server, String) {
-    let port = free_port();
     let out = std::fs::File::create(t.path("serve.log")).unwrap();
+    // Port 0: the server binds a port the system chooses and prints it. Choosing a free port
+    // here and passing it would leave it unreserved while the demo loads, and a parallel test
+    // could take it.
     let child = Command::new(bin())
-        .args([
-            "--db",
-            &t.db(),
-            "serve",
-            "--demo",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-        ])
+        .args(["--db", &t.db(), "serve", "--demo", "--addr", "127.0.0.1:0"])
         .stdout(out)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server { child, port };
+    let mut server = Server { child, port: 0 };
     let start = Instant::now();
+    let marker = "serving at http://127.0.0.1:";
+    loop {
+        let log = std::fs::read_to_string(t.path("serve.log")).unwrap_or_default();
+        if let Some(i) = log.find(marker) {
+            let rest = &log[i + marker.len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if rest.len() > digits.len() {
+                server.port = digits.parse().expect("the server prints its port");
+                break;
+            }
+        }
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "the server exited: {log}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "server did not come up: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let port = server.port;
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok()
             && http(port, "GET", "/healthz", &[], "").0 == 200
@@ -180,7 +197,7 @@ fn serve(t: &Tmp) -> (Server, String) {
         }
         assert!(
             start.elapsed() < Duration::from_secs(120),
-            "server did not come up"
+            "server did not answer"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -447,7 +464,14 @@ async fn a_killed_import_leaves_all_or_nothing() {
     assert!(
         lianshi(
             &source.db(),
-            &["demo", "--enterprises", "60000", "--seed", "9"]
+            &[
+                "demo",
+                "--enterprises",
+                "60000",
+                "--seed",
+                "9",
+                "--enterprises-only"
+            ]
         )
         .status
         .success()
