@@ -24,7 +24,8 @@ use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::EnterpriseRow;
 use lianshi_store::policy::{
     FactRow, NewNotice, NoticeFilter, PolicyFilter, PolicyRunRow, PolicyWrite, Upserted,
-    policy_notice_decide, policy_notice_insert, policy_run_finish, policy_run_start, policy_upsert,
+    policy_notice_decide, policy_notice_insert_many, policy_run_finish, policy_run_start,
+    policy_upsert,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -1163,7 +1164,7 @@ impl App {
                 .window_to
                 .as_deref()
                 .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
-            let mut created = 0i64;
+            let mut fresh = Vec::new();
             for (i, id) in snap.ids.iter().enumerate() {
                 if !p.eligible.get(i) {
                     continue;
@@ -1172,19 +1173,18 @@ impl App {
                 if have.contains(id) {
                     continue;
                 }
-                let n = NewNotice {
+                fresh.push(NewNotice {
                     policy_id: r.id,
                     enterprise_id: *id,
                     run_id: Some(run_id),
                     period: period.clone(),
                     amount_fen: p.amount(i),
-                };
-                if policy_notice_insert(tx.conn(), &n).await?.is_some() {
-                    created += 1;
-                    if let Some(end) = window_end {
-                        hooks.push((*id, r.code.clone(), end));
-                    }
-                }
+                });
+            }
+            let inserted = policy_notice_insert_many(tx.conn(), &fresh).await?;
+            let created = inserted.len() as i64;
+            if let Some(end) = window_end {
+                hooks.extend(inserted.iter().map(|(_, e)| (*e, r.code.clone(), end)));
             }
             if created > 0 {
                 by_policy.insert(r.code.clone(), created);

@@ -81,6 +81,28 @@ pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The `VALUES` list of a multi-row insert: `rows` groups of `cols` numbered placeholders,
+/// starting after `skip` placeholders already used by the statement, e.g.
+/// `value_rows(2, 3, 0)` = `($1, $2, $3), ($4, $5, $6)`.
+pub(crate) fn value_rows(rows: usize, cols: usize, skip: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(skip + r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 impl Db {
     /// Connect to `url`, creating the SQLite file (and its folder) if missing.
     pub async fn connect(url: &str) -> Result<Db> {
@@ -241,5 +263,17 @@ impl Db {
     /// Begin a write transaction on the writer pool.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(Tx(self.writer().begin().await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_rows;
+
+    #[test]
+    fn value_rows_numbers_placeholders_in_order() {
+        assert_eq!(value_rows(2, 3, 0), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(1, 2, 1), "($2, $3)");
+        assert_eq!(value_rows(0, 4, 0), "");
     }
 }

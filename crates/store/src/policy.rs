@@ -656,6 +656,39 @@ pub async fn policy_notice_insert(conn: &mut AnyConnection, n: &NewNotice) -> Re
         .transpose()
 }
 
+/// Insert many notices (multi-row statements, 200 rows each); a notice that already exists for
+/// its policy, enterprise and period is left alone. Returns `(policy id, enterprise id)` of
+/// each notice created.
+pub async fn policy_notice_insert_many(
+    conn: &mut AnyConnection,
+    notices: &[NewNotice],
+) -> Result<Vec<(i64, i64)>> {
+    let at = now_text();
+    let mut out = Vec::new();
+    for chunk in notices.chunks(200) {
+        let sql = format!(
+            "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at) \
+             VALUES {} ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING policy_id, enterprise_id",
+            crate::value_rows(chunk.len(), 7, 0)
+        );
+        let mut q = sqlx::query(&sql);
+        for n in chunk {
+            q = q
+                .bind(n.policy_id)
+                .bind(n.enterprise_id)
+                .bind(n.run_id)
+                .bind(&n.period)
+                .bind(n.amount_fen)
+                .bind("new")
+                .bind(&at);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?));
+        }
+    }
+    Ok(out)
+}
+
 /// Move a notice out of `new` into `state` (with the reason); false when it was no longer `new`.
 pub async fn policy_notice_decide(
     conn: &mut AnyConnection,

@@ -523,25 +523,10 @@ pub async fn score_run_insert(
     .try_get("id")?;
     // Multi-row inserts: 7 parameters a row, well under both backends' limits.
     for chunk in scores.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO enterprise_scores (run_id, enterprise_id, stage, score_x100, rank_in_stage, stage_size, explain_json) VALUES ",
+        let sql = format!(
+            "INSERT INTO enterprise_scores (run_id, enterprise_id, stage, score_x100, rank_in_stage, stage_size, explain_json) VALUES {}",
+            crate::value_rows(chunk.len(), 7, 0)
         );
-        for (i, _) in chunk.iter().enumerate() {
-            let b = i * 7;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            ));
-        }
         let mut qy = sqlx::query(&sql);
         for s in chunk {
             qy = qy
