@@ -841,3 +841,17 @@ voucher-provider-uscc = Provider credit code
 voucher-enterprise-uscc = Enterprise credit code
 voucher-related-note = Note
 voucher-related-submit = Record
+voucher-scheme-new = New scheme
+voucher-scheme-code = Scheme code
+voucher-scheme-name = Name
+voucher-scheme-legal-ref = Legal basis (document no.)
+voucher-scheme-submit = Create scheme
+voucher-scheme-rules-json = Rules (JSON: rate tiers, annual cap, per-application cap, full-offset line, validity days)
+voucher-scheme-rules-hint = Tiers are checked in order and the first that matches applies; rates are in basis points (3000 = 30 %); amounts are in fen. The rules are checked before saving; nothing is saved if they are wrong.
+voucher-scheme-rules-edit = Edit rules
+voucher-scheme-rules-submit = Save rules
+voucher-scheme-status-active = Active
+voucher-scheme-status-draft = Draft
+voucher-scheme-status-closed = Closed
+voucher-done-scheme = Scheme created.
+voucher-done-rules = Rules saved; redemptions submitted from now on use them, those already submitted keep theirs.

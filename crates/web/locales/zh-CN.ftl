@@ -841,3 +841,17 @@ voucher-provider-uscc = 服务商信用代码
 voucher-enterprise-uscc = 企业信用代码
 voucher-related-note = 说明
 voucher-related-submit = 登记关联关系
+voucher-scheme-new = 新建券种
+voucher-scheme-code = 券种代码
+voucher-scheme-name = 名称
+voucher-scheme-legal-ref = 依据文件（文号）
+voucher-scheme-submit = 新建券种
+voucher-scheme-rules-json = 规则（JSON：补助比例档位、年度上限、单次上限、全额抵扣线、有效天数）
+voucher-scheme-rules-hint = 档位按顺序匹配，取第一个符合条件的档位；比例以万分之一为单位（3000 = 30%）；金额单位为分。保存前会校验，有误则不保存。
+voucher-scheme-rules-edit = 修改规则
+voucher-scheme-rules-submit = 保存规则
+voucher-scheme-status-active = 启用
+voucher-scheme-status-draft = 草稿
+voucher-scheme-status-closed = 已关闭
+voucher-done-scheme = 已新建券种。
+voucher-done-rules = 规则已保存；此后提交的核销按新规则计算，已提交的不变。

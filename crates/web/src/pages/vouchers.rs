@@ -15,18 +15,20 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::voucher::{
-    CheckRow, GrantInput, ProviderInput, RedemptionInput, RedemptionView, RoundInput, SchemeView,
-    VoucherView,
+    CheckRow, GrantInput, ProviderInput, RedemptionInput, RedemptionView, RoundInput, SchemeInput,
+    SchemeView, VoucherView,
 };
 use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::money::Money;
-use lianshi_domain::voucher::RedemptionAction;
+use lianshi_domain::voucher::{RedemptionAction, SchemeKind, SchemeRules};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/vouchers", get(index))
+        .route("/vouchers/schemes", post(scheme_create))
         .route("/vouchers/schemes/{code}", get(scheme))
+        .route("/vouchers/schemes/{code}/rules", post(scheme_rules))
         .route("/vouchers/schemes/{code}/rounds", post(round_create))
         .route("/vouchers/grant", post(grant))
         .route("/vouchers/provider", get(provider).post(redeem))
@@ -193,6 +195,17 @@ fn form_error(c: &Ctx, e: &AppError) -> Option<(StatusCode, String)> {
     }
 }
 
+/// The new-scheme form's values (kept when the form comes back with an error).
+#[derive(Default)]
+pub struct SchemeForm {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub issuer: String,
+    pub legal_ref: String,
+    pub rules_json: String,
+}
+
 #[derive(Template)]
 #[template(path = "vouchers.html")]
 pub struct IndexPage {
@@ -202,23 +215,135 @@ pub struct IndexPage {
     pub is_manager: bool,
     pub is_provider: bool,
     pub is_enterprise: bool,
+    pub form: SchemeForm,
+    pub kind_opts: Vec<Opt>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A starting point for a new scheme's rules: one tier of 30 %, a year's validity.
+fn rules_template() -> String {
+    let rules = SchemeRules {
+        tiers: vec![lianshi_domain::voucher::RateTier {
+            code: "base".into(),
+            label_zh: "基本档".into(),
+            label_en: "Base".into(),
+            rate_bp: 3000,
+            ..Default::default()
+        }],
+        validity_days: 365,
+        ..Default::default()
+    };
+    serde_json::to_string_pretty(&rules).unwrap_or_default()
+}
+
+/// Read the rules text of a form; a JSON error names its line and column.
+fn parse_rules(c: &Ctx, text: &str) -> Result<SchemeRules, (StatusCode, String)> {
+    serde_json::from_str(text).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{}（voucher_rules_json）",
+                c.pick(
+                    &format!("规则 JSON 第 {} 行第 {} 列有误：{e}", e.line(), e.column()),
+                    &format!("rules JSON, line {} column {}: {e}", e.line(), e.column()),
+                )
+            ),
+        )
+    })
 }
 
 async fn index(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
+    let q = query_map(&parts);
+    let notice = q
+        .get("done")
+        .map(|_| c.t.get("voucher-done-scheme").to_string());
+    let form = SchemeForm {
+        kind: "innovation".into(),
+        rules_json: rules_template(),
+        ..Default::default()
+    };
+    render_index(&s, &c, &auth, form, notice, None).await
+}
+
+async fn render_index(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    form: SchemeForm,
+    notice: Option<String>,
+    error: Option<(StatusCode, String)>,
+) -> Response {
     let a = &auth.actor;
     let schemes = match s.app.voucher_schemes(a).await {
         Ok(v) => v,
         Err(e) => return c.error(&e),
     };
-    c.page(&IndexPage {
-        l: c.layout(&auth, c.t.get("nav-vouchers"), "vouchers"),
-        schemes: schemes.iter().map(|x| line(x, c.t.is_en())).collect(),
+    let en = c.t.is_en();
+    let kind_opts = [
+        SchemeKind::Innovation,
+        SchemeKind::Compute,
+        SchemeKind::Model,
+    ]
+    .into_iter()
+    .map(|k| {
+        Opt::new(
+            k.as_str(),
+            if en { k.label_en() } else { k.label_zh() },
+            &form.kind,
+        )
+    })
+    .collect();
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let r = c.page(&IndexPage {
+        l: c.layout(auth, c.t.get("nav-vouchers"), "vouchers"),
+        schemes: schemes.iter().map(|x| line(x, en)).collect(),
         is_staff: lianshi_app::voucher::perm::view_all(a).is_ok(),
         is_manager: lianshi_app::voucher::perm::manage(a).is_ok(),
         is_provider: a.role == Role::Provider,
         is_enterprise: a.role == Role::Enterprise,
-    })
+        form,
+        kind_opts,
+        notice,
+        error: error.map(|e| e.1),
+    });
+    with_status(r, status)
+}
+
+async fn scheme_create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let form = SchemeForm {
+        code: posted.get("code").unwrap_or_default(),
+        kind: posted.get("kind").unwrap_or_default(),
+        name: posted.get("name").unwrap_or_default(),
+        issuer: posted.get("issuer").unwrap_or_default(),
+        legal_ref: posted.get("legal_ref").unwrap_or_default(),
+        rules_json: posted.get("rules_json").unwrap_or_default(),
+    };
+    let rules = match parse_rules(&c, &form.rules_json) {
+        Ok(r) => r,
+        Err(err) => return render_index(&s, &c, &posted.auth, form, None, Some(err)).await,
+    };
+    let inp = SchemeInput {
+        code: form.code.clone(),
+        kind: form.kind.clone(),
+        name: form.name.clone(),
+        issuer: form.issuer.clone(),
+        legal_ref: form.legal_ref.clone(),
+        status: None,
+        rules,
+    };
+    match s.app.voucher_scheme_create(&posted.auth.actor, &inp).await {
+        Ok(v) => see_other(&format!(
+            "/vouchers/schemes/{}?done=scheme",
+            super::url_escape(&v.code)
+        )),
+        Err(e) => match form_error(&c, &e) {
+            Some(err) => render_index(&s, &c, &posted.auth, form, None, Some(err)).await,
+            None => c.error(&e),
+        },
+    }
 }
 
 /// A tier as shown.
@@ -254,6 +379,8 @@ pub struct SchemePage {
     pub per_application_cap: String,
     pub full_offset_below: String,
     pub validity_days: i64,
+    pub rules_json: String,
+    pub status_opts: Vec<Opt>,
     pub rounds: Vec<RoundLine>,
     pub round_opts: Vec<Opt>,
     pub vouchers: Vec<VLine>,
@@ -270,6 +397,19 @@ async fn render_scheme(
     code: &str,
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
+) -> Response {
+    render_scheme_with(s, c, auth, code, notice, error, None).await
+}
+
+/// The scheme page; `rules_text` keeps a refused rules edit in its form.
+async fn render_scheme_with(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    code: &str,
+    notice: Option<String>,
+    error: Option<(StatusCode, String)>,
+    rules_text: Option<String>,
 ) -> Response {
     let a = &auth.actor;
     let en = c.t.is_en();
@@ -356,6 +496,12 @@ async fn render_scheme(
         per_application_cap: cap(v.rules.per_application_cap_fen),
         full_offset_below: cap(v.rules.full_offset_below_fen),
         validity_days: v.rules.validity_days,
+        rules_json: rules_text
+            .unwrap_or_else(|| serde_json::to_string_pretty(&v.rules).unwrap_or_default()),
+        status_opts: ["active", "draft", "closed"]
+            .into_iter()
+            .map(|x| Opt::new(x, c.t.get(&format!("voucher-scheme-status-{x}")), &v.status))
+            .collect(),
         rounds,
         round_opts,
         vouchers,
@@ -377,9 +523,43 @@ async fn scheme(
     let q = query_map(&parts);
     let notice = q.get("done").map(|d| match d.as_str() {
         "round" => c.t.get("voucher-done-round").to_string(),
+        "scheme" => c.t.get("voucher-done-scheme").to_string(),
+        "rules" => c.t.get("voucher-done-rules").to_string(),
         _ => c.t.get("voucher-done-grant").to_string(),
     });
     render_scheme(&s, &c, &auth, &code, notice, None).await
+}
+
+async fn scheme_rules(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(code): Path<String>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let text = posted.get("rules_json").unwrap_or_default();
+    let status = posted.get("status").filter(|x| !x.trim().is_empty());
+    let result = match parse_rules(&c, &text) {
+        Ok(rules) => s
+            .app
+            .voucher_scheme_rules(&posted.auth.actor, &code, &rules, status.as_deref())
+            .await
+            .map_err(|e| match form_error(&c, &e) {
+                Some(err) => Ok(err),
+                None => Err(e),
+            }),
+        Err(err) => Err(Ok(err)),
+    };
+    match result {
+        Ok(_) => see_other(&format!(
+            "/vouchers/schemes/{}?done=rules",
+            super::url_escape(&code)
+        )),
+        Err(Ok(err)) => {
+            render_scheme_with(&s, &c, &posted.auth, &code, None, Some(err), Some(text)).await
+        }
+        Err(Err(e)) => c.error(&e),
+    }
 }
 
 async fn round_create(
