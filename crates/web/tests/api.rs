@@ -1,75 +1,18 @@
 //! The JSON API through the router (no ports), on both backends.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": "Lianshi@2026"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
-fn assert_error(s: StatusCode, v: &Value, want: StatusCode) {
-    assert_eq!(s, want, "{v}");
-    assert!(
-        v["code"].is_string() && v["message"].is_string(),
-        "error body {v}"
-    );
-}
+mod common;
+use common::{assert_documented, assert_error, call, enc, setup, token};
 
 both_backends!(
     the_list_is_filtered_paged_and_counts_what_it_filters,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let t = token(&r, "admin").await;
         let (s, all) = call(&r, "GET", "/api/v1/enterprises?per_page=7", Some(&t), None).await;
         assert_eq!(s, StatusCode::OK);
@@ -115,7 +58,7 @@ both_backends!(
         let (_, found) = call(
             &r,
             "GET",
-            &format!("/api/v1/enterprises?q={}", urlencode(&q)),
+            &format!("/api/v1/enterprises?q={}", enc(&q)),
             Some(&t),
             None,
         )
@@ -132,22 +75,10 @@ both_backends!(
     }
 );
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 both_backends!(
     create_read_update_and_the_error_statuses,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let t = token(&r, "admin").await;
         let body = json!({"uscc": "91330108MA27Y5XH5G", "name": "接口测试（示例）", "headcount": 50, "revenue_fen": 500000000,
                       "chain_nodes": ["ic.design"], "tags": ["专精特新"], "contact_phone": "13812345678", "street": "xixing"});
@@ -257,7 +188,7 @@ both_backends!(
 );
 
 both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
-    let (r, app) = setup(db).await;
+    let (r, app) = setup(db, 30).await;
     let (s, v) = call(&r, "GET", "/api/v1/enterprises", None, None).await;
     assert_error(s, &v, StatusCode::UNAUTHORIZED);
     let (s, v) = call(&r, "GET", "/api/v1/enterprises", Some("deadbeef"), None).await;
@@ -337,7 +268,7 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
 both_backends!(
     registry_users_and_audit_through_the_api,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let t = token(&r, "admin").await;
         let (_, reg) = call(&r, "GET", "/api/v1/registry", Some(&t), None).await;
         assert_eq!(reg["ecosystem"].as_array().unwrap().len(), 5);
@@ -417,7 +348,7 @@ both_backends!(
 #[tokio::test]
 async fn import_and_export_through_the_api() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
     let tok = token(&r, "admin").await;
     let csv = "统一社会信用代码,企业名称\n91330108MA27Y5XH5G,接口导入（示例）\n91330108MA27Y5XH5F,坏代码\n";
     let send = |uri: &str| {
@@ -466,7 +397,7 @@ async fn import_and_export_through_the_api() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_api_route_and_health_answers() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
     let (s, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
     let src = include_str!("../src/api.rs");
@@ -476,15 +407,10 @@ async fn the_openapi_document_lists_every_api_route_and_health_answers() {
         .filter_map(|l| l.split('"').next())
         .collect();
     assert!(routes.len() >= 10);
-    for route in routes {
-        if route == "/api/v1/openapi.json" {
-            continue;
-        }
-        assert!(
-            doc["paths"].get(route).is_some(),
-            "{route} missing from openapi.json"
-        );
-    }
+    assert_documented(
+        &doc,
+        routes.into_iter().filter(|r| *r != "/api/v1/openapi.json"),
+    );
     let resp = r
         .clone()
         .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
@@ -497,7 +423,7 @@ async fn the_openapi_document_lists_every_api_route_and_health_answers() {
 #[tokio::test]
 async fn a_cookie_session_must_send_the_csrf_header_to_write_through_the_api() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, app) = setup(t.db.clone()).await;
+    let (r, app) = setup(t.db.clone(), 30).await;
     let l = app
         .login("admin", "Lianshi@2026", "x", "session")
         .await

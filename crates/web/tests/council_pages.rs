@@ -2,176 +2,16 @@
 //! the figures and follow their links, post the council forms.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use lianshi_app::{Actor, App, Source};
-use lianshi_store::Db;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tower::ServiceExt;
+use lianshi_app::App;
 
-const PASSWORD: &str = "Lianshi@2026";
-
-/// A fresh SQLite file with the demo zone and the router over it.
-async fn setup() -> (Router, App) {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "lianshi-council-pages-{}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 40, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(r: &Router, req: Request<Body>) -> Resp {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
-}
-
-fn csrf_of(html: &str) -> String {
-    between(html, r#"name="_csrf" value=""#, "\"")
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn form_body(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&amp;", "&")
-        .replace("&#38;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-}
+mod common;
+use common::{Browser, PASSWORD, between, setup_file, unescape};
 
 /// A displayed count (`1,280`) as a number.
 fn number(s: &str) -> i64 {
     s.replace(',', "").trim().parse().unwrap()
-}
-
-struct Browser {
-    r: Router,
-    session: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn login(r: &Router, user: &str) -> Browser {
-        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-        let login_csrf = set_cookie(&page.headers, "lianshi_login_csrf").unwrap();
-        let body = form_body(&[
-            ("_csrf", &csrf_of(&page.body)),
-            ("next", "/"),
-            ("username", user),
-            ("password", PASSWORD),
-        ]);
-        let resp = send(
-            r,
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-        let mut b = Browser {
-            r: r.clone(),
-            session: set_cookie(&resp.headers, "lianshi_session").unwrap(),
-            csrf: String::new(),
-        };
-        b.csrf = csrf_of(&b.get("/").await.body);
-        assert!(!b.csrf.is_empty());
-        b
-    }
-
-    async fn get(&self, uri: &str) -> Resp {
-        send(
-            &self.r,
-            Request::get(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post_raw(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
-        send(
-            &self.r,
-            Request::post(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(pairs)))
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(pairs);
-        self.post_raw(uri, &all).await
-    }
 }
 
 /// The displayed text and link of a zone card.
@@ -191,6 +31,11 @@ fn card(html: &str, key: &str) -> (String, String) {
 fn pct(r: Option<f64>) -> String {
     r.map(|v| format!("{:.1}%", v * 100.0))
         .unwrap_or_else(|| "—".into())
+}
+
+/// A fresh SQLite file with the demo zone (40 enterprises) and the router over it.
+async fn setup() -> (Router, App) {
+    setup_file("council-pages", 40, 5).await
 }
 
 #[tokio::test]

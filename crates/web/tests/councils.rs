@@ -1,69 +1,17 @@
 //! Councils and service figures through the router (no ports), as JSON on both backends.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
+use axum::http::StatusCode;
+use lianshi_app::App;
 use lianshi_store::{Db, both_backends};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
-const PW: &str = "Lianshi@2026";
-
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 40, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PW})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
+mod common;
+use common::{assert_documented, call, setup, token};
 
 both_backends!(
     the_council_api_schedules_drafts_decides_and_reports_progress_with_errors_as_codes,
     |db: Db| async move {
-        let (r, _app) = setup(db).await;
+        let (r, _app) = setup(db, 40).await;
         let admin = token(&r, "admin").await;
         let (s, list) = call(&r, "GET", "/api/v1/councils", Some(&admin), None).await;
         assert_eq!(s, StatusCode::OK);
@@ -161,7 +109,7 @@ both_backends!(
 both_backends!(
     the_figures_api_returns_the_issue_keys_and_each_figure_leads_to_its_records,
     |db: Db| async move {
-        let (r, _app) = setup(db).await;
+        let (r, _app) = setup(db, 40).await;
         let admin = token(&r, "admin").await;
         let (s, v) = call(&r, "GET", "/api/v1/service/figures", Some(&admin), None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -234,10 +182,5 @@ async fn the_openapi_document_lists_every_council_and_figure_route() {
         .filter_map(|l| l.split('"').nth(1))
         .collect();
     assert!(routes.len() >= 12);
-    for route in routes {
-        assert!(
-            doc["paths"].get(route).is_some(),
-            "{route} missing from openapi.json"
-        );
-    }
+    assert_documented(&doc, routes);
 }

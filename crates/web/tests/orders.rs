@@ -3,70 +3,13 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use lianshi_app::{Actor, App, Source};
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "Lianshi@2026";
-
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn raw(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let (s, _, text) = raw(r, req).await;
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
+mod common;
+use common::{assert_documented, between, call, get, login, post, raw, setup, token};
 
 /// Two enterprises other than the demo enterprise user's own (which is the first).
 async fn others(r: &Router, t: &str) -> (String, String) {
@@ -92,7 +35,7 @@ async fn create(r: &Router, t: &str, uscc: &str, category: &str) -> Value {
 both_backends!(
     an_illegal_step_is_a_400_and_a_stale_version_a_409_with_the_current_state,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let t = token(&r, "admin").await;
         let (u1, _) = others(&r, &t).await;
         let o = create(&r, &t, &u1, "supply_chain").await;
@@ -162,7 +105,7 @@ both_backends!(
 );
 
 both_backends!(users_outside_an_orders_scope_get_403, |db: Db| async move {
-    let (r, _) = setup(db).await;
+    let (r, _) = setup(db, 30).await;
     let admin = token(&r, "admin").await;
     let (u1, _) = others(&r, &admin).await;
     let ip = create(&r, &admin, &u1, "ip").await;
@@ -243,7 +186,7 @@ both_backends!(users_outside_an_orders_scope_get_403, |db: Db| async move {
 both_backends!(
     an_open311_request_round_trips_with_its_status_history,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let t = token(&r, "admin").await;
         let (u1, _) = others(&r, &t).await;
         let (s, services) = call(&r, "GET", "/open311/v2/services.json", None, None).await;
@@ -343,118 +286,24 @@ both_backends!(
 #[tokio::test]
 async fn the_openapi_document_lists_every_order_route() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     let src = include_str!("../src/order_api.rs");
-    let routes: Vec<&str> = src
+    let routes: Vec<String> = src
         .split("\"/api/v1/")
         .skip(1)
         .filter_map(|s| s.split('"').next())
+        .map(|route| format!("/api/v1/{route}"))
         .collect();
     assert!(routes.len() >= 8);
-    for route in routes {
-        let p = format!("/api/v1/{route}");
-        assert!(
-            doc["paths"].get(&p).is_some(),
-            "{p} missing from openapi.json"
-        );
-    }
-}
-
-fn cookie_of(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
-    let i = s.find(a)? + a.len();
-    let j = s[i..].find(b)? + i;
-    Some(&s[i..j])
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-async fn login(r: &Router, user: &str) -> (String, String) {
-    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
-    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    let form = format!(
-        "_csrf={tok}&next=%2F&username={user}&password={}",
-        enc(PASSWORD)
-    );
-    let (s, h, _) = raw(
-        r,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
-            .body(Body::from(form))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    let session = cookie_of(&h, "lianshi_session").unwrap();
-    let (_, _, home) = get(r, &session, "/orders").await;
-    let csrf = between(&home, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    (session, csrf)
-}
-
-async fn get(r: &Router, session: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
-    raw(
-        r,
-        Request::get(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(
-    r: &Router,
-    session: &str,
-    uri: &str,
-    pairs: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let body = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    raw(
-        r,
-        Request::post(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
+    assert_documented(&doc, routes);
 }
 
 #[tokio::test]
 async fn an_officer_files_an_order_in_the_form_acts_on_it_and_a_stale_form_shows_the_conflict() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
-    let (session, csrf) = login(&r, "admin").await;
+    let (r, _) = setup(t.db.clone(), 30).await;
+    let (session, csrf) = login(&r, "admin", "/orders").await;
     let (s, _, list) = get(&r, &session, "/orders").await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("诉求工单") && list.contains("data-total="));
@@ -536,9 +385,9 @@ async fn an_officer_files_an_order_in_the_form_acts_on_it_and_a_stale_form_shows
 both_backends!(
     an_administrator_routes_a_category_sets_a_limit_and_loads_a_calendar_year_in_the_settings_pages,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
+        let (r, app) = setup(db, 30).await;
         let sys = Actor::system(Source::Cli);
-        let (session, csrf) = login(&r, "admin").await;
+        let (session, csrf) = login(&r, "admin", "/orders").await;
         let (_, _, list) = get(&r, &session, "/orders").await;
         assert!(
             list.contains(r#"href="/orders/categories""#),
@@ -624,8 +473,8 @@ both_backends!(
 both_backends!(
     a_team_member_reads_the_order_settings_without_forms_and_cannot_change_them,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
-        let (session, csrf) = login(&r, "team1_2").await;
+        let (r, app) = setup(db, 30).await;
+        let (session, csrf) = login(&r, "team1_2", "/orders").await;
         let (_, _, list) = get(&r, &session, "/orders").await;
         assert!(!list.contains(r#"href="/orders/categories""#));
         for uri in ["/orders/categories", "/orders/sla", "/orders/calendar"] {

@@ -3,191 +3,17 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
-use lianshi_store::Db;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tower::ServiceExt;
+use axum::http::{Request, StatusCode, header};
 
-const PASSWORD: &str = "Lianshi@2026";
+mod common;
+use common::{Browser, between, cookie_of, send, setup_file, unescape};
 
 /// A fresh SQLite file with the demo zone (200 enterprises) and the router over it.
 async fn setup() -> Router {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "lianshi-pages-{}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 200, 7)
-        .await
-        .unwrap();
-    lianshi_web::router(app)
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-}
-
-async fn send(r: &Router, req: Request<Body>) -> Resp {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// The value of the first hidden `_csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    between(html, r#"name="_csrf" value=""#, "\"")
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
-}
-
-fn form_body(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Undo HTML escaping of an attribute value.
-fn unescape(s: &str) -> String {
-    s.replace("&amp;", "&")
-        .replace("&#38;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
-
-/// A signed-in browser.
-struct Browser {
-    r: Router,
-    session: String,
-    csrf: String,
+    setup_file("pages", 200, 7).await.0
 }
 
 impl Browser {
-    async fn login(r: &Router, user: &str) -> Browser {
-        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-        let login_csrf =
-            set_cookie(&page.headers, "lianshi_login_csrf").expect("login csrf cookie");
-        let token = csrf_of(&page.body);
-        let body = form_body(&[
-            ("_csrf", &token),
-            ("next", "/"),
-            ("username", user),
-            ("password", PASSWORD),
-        ]);
-        let resp = send(
-            r,
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-        let session = set_cookie(&resp.headers, "lianshi_session").expect("session cookie");
-        let mut b = Browser {
-            r: r.clone(),
-            session,
-            csrf: String::new(),
-        };
-        let home = b.get("/").await;
-        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
-        b.csrf = csrf_of(&home.body);
-        assert!(!b.csrf.is_empty());
-        b
-    }
-
-    async fn get(&self, uri: &str) -> Resp {
-        send(
-            &self.r,
-            Request::get(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-    }
-
-    /// Post a form as it is, without adding the CSRF token.
-    async fn post_raw(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
-        send(
-            &self.r,
-            Request::post(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form_body(pairs)))
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(pairs);
-        self.post_raw(uri, &all).await
-    }
-
     /// The total an enterprise list page shows.
     async fn list_total(&self, uri: &str) -> i64 {
         let p = self.get(uri).await;
@@ -781,7 +607,7 @@ async fn pages_switch_to_english_and_remember_it() {
     let admin = Browser::login(&r, "admin").await;
     let en = admin.get("/enterprises?lang=en").await;
     assert!(en.body.contains("Export CSV"));
-    assert!(set_cookie(&en.headers, "lang").as_deref() == Some("en"));
+    assert!(cookie_of(&en.headers, "lang").as_deref() == Some("en"));
     let zh = admin.get("/enterprises").await;
     assert!(zh.body.contains("导出 CSV"));
 }

@@ -2,15 +2,14 @@
 //! loading with line and column, explanations, push and notices, what-if) and the pages an
 //! officer and an enterprise use.
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
+use axum::http::{Request, StatusCode, header};
+use lianshi_app::{Actor, Source};
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "Lianshi@2026";
+mod common;
+use common::{Browser, assert_documented, call_as, enc, send, setup, token};
 
 const RULE: &str = r#"[[policy]]
 code = "T-WEB-1"
@@ -35,88 +34,12 @@ benefit = "min(rd_spend_yuan * params.rate, params.cap_yuan)"
   when = "rd_ratio >= params.rd_min"
 "#;
 
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(r: &Router, req: Request<Body>) -> Resp {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<(&str, String)>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some((mime, v)) => b.header(header::CONTENT_TYPE, mime).body(Body::from(v)),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = send(r, req).await;
-    (
-        resp.status,
-        serde_json::from_str(&resp.body).unwrap_or(Value::Null),
-    )
-}
-
 fn j(v: Value) -> Option<(&'static str, String)> {
     Some(("application/json", v.to_string()))
 }
 
 fn toml(s: &str) -> Option<(&'static str, String)> {
     Some(("application/toml", s.to_string()))
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        j(json!({"username": user, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Whether `text` holds `prefix` followed by `digits:digits:`.
@@ -133,14 +56,14 @@ fn has_line_col(text: &str, prefix: &str) -> bool {
 both_backends!(
     the_policy_api_loads_explains_pushes_and_simulates,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
+        let (r, app) = setup(db, 30).await;
         let t = token(&r, "admin").await;
-        let (s, v) = call(&r, "GET", "/api/v1/policies/NOPE", Some(&t), None).await;
+        let (s, v) = call_as(&r, "GET", "/api/v1/policies/NOPE", Some(&t), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 
         // A bad rule file: 400 with FILE:line:col, nothing saved.
         let bad = RULE.replace("rd_ratio >= params.rd_min", "rd_ratio >= params.rd_mni");
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "POST",
             "/api/v1/policies/load?file=web.toml",
@@ -154,9 +77,9 @@ both_backends!(
             has_line_col(v["message"].as_str().unwrap(), "web.toml:"),
             "{v}"
         );
-        let (s, _) = call(&r, "GET", "/api/v1/policies/T-WEB-1", Some(&t), None).await;
+        let (s, _) = call_as(&r, "GET", "/api/v1/policies/T-WEB-1", Some(&t), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "POST",
             "/api/v1/policies/load?file=web.toml",
@@ -166,13 +89,13 @@ both_backends!(
         .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["created"], json!(["T-WEB-1"]));
-        let (s, v) = call(&r, "GET", "/api/v1/policies/T-WEB-1", Some(&t), None).await;
+        let (s, v) = call_as(&r, "GET", "/api/v1/policies/T-WEB-1", Some(&t), None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["conditions"][0]["clause"], "第三条第一款");
         assert_eq!(v["params"].as_array().unwrap().len(), 3);
         assert_eq!(v["department_name"], "区科学技术局");
         // The catalogue is searchable and filterable.
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "GET",
             &format!("/api/v1/policies?track={}&department=kjj", enc("免申即享")),
@@ -189,7 +112,7 @@ both_backends!(
                 .iter()
                 .all(|p| p["track"] == "免申即享")
         );
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "GET",
             &format!("/api/v1/policies?q={}", enc("网页测试")),
@@ -199,7 +122,7 @@ both_backends!(
         .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["total"], 1, "{v}");
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "GET",
             "/api/v1/policies?department=nope",
@@ -219,7 +142,7 @@ both_backends!(
             .unwrap()
             .enterprise_id
             .unwrap();
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "GET",
             &format!("/api/v1/policies/T-WEB-1/explain?enterprise_id={me}"),
@@ -237,7 +160,7 @@ both_backends!(
             "{v}"
         );
         let other = me + 1;
-        let (s, _) = call(
+        let (s, _) = call_as(
             &r,
             "GET",
             &format!("/api/v1/policies/T-WEB-1/explain?enterprise_id={other}"),
@@ -246,7 +169,7 @@ both_backends!(
         )
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "GET",
             &format!("/api/v1/enterprises/{me}/policies"),
@@ -263,7 +186,7 @@ both_backends!(
                 .any(|x| x["policy_code"] == "T-WEB-1"),
             "{v}"
         );
-        let (s, _) = call(
+        let (s, _) = call_as(
             &r,
             "GET",
             &format!("/api/v1/enterprises/{other}/policies"),
@@ -274,7 +197,7 @@ both_backends!(
         assert_eq!(s, StatusCode::FORBIDDEN);
 
         // What-if: 50% R&D → 0% lets everyone with R&D spending in; unknown parameter is a 400.
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "POST",
             "/api/v1/policies/T-WEB-1/simulate",
@@ -300,7 +223,7 @@ both_backends!(
         }
         assert!(v["newly_eligible"].as_i64().unwrap() > 0, "{v}");
         assert!(v["budget_change_fen"].as_i64().unwrap() > 0, "{v}");
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "POST",
             "/api/v1/policies/T-WEB-1/simulate",
@@ -310,7 +233,7 @@ both_backends!(
         .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(v["code"], "param_unknown");
-        let (s, _) = call(
+        let (s, _) = call_as(
             &r,
             "POST",
             "/api/v1/policies/NOPE/simulate",
@@ -319,7 +242,7 @@ both_backends!(
         )
         .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
-        let (s, _) = call(
+        let (s, _) = call_as(
             &r,
             "POST",
             "/api/v1/policies/T-WEB-1/simulate",
@@ -330,7 +253,7 @@ both_backends!(
         assert_eq!(s, StatusCode::FORBIDDEN);
 
         // Push twice: the second run creates nothing.
-        let (s, v) = call(
+        let (s, v) = call_as(
             &r,
             "POST",
             "/api/v1/policies/push?on=2025-06-30",
@@ -339,7 +262,7 @@ both_backends!(
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let (s, v2) = call(
+        let (s, v2) = call_as(
             &r,
             "POST",
             "/api/v1/policies/push?on=2025-06-30",
@@ -350,12 +273,12 @@ both_backends!(
         assert_eq!(s, StatusCode::CREATED, "{v2}");
         assert_eq!(v2["run"]["created"], 0, "{v2}");
         assert!(v["run"]["eligible"].as_i64().unwrap() >= v["run"]["created"].as_i64().unwrap());
-        let (s, v) = call(&r, "GET", "/api/v1/policy-notices", Some(&ent), None).await;
+        let (s, v) = call_as(&r, "GET", "/api/v1/policy-notices", Some(&ent), None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         for n in v["items"].as_array().unwrap() {
             assert_eq!(n["enterprise_id"], me);
         }
-        let (s, _) = call(
+        let (s, _) = call_as(
             &r,
             "POST",
             "/api/v1/policy-notices/999999/confirm",
@@ -367,100 +290,11 @@ both_backends!(
     }
 );
 
-struct Browser {
-    r: Router,
-    session: String,
-    csrf: String,
-}
-
-fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn csrf_of(html: &str) -> String {
-    let start = r#"name="_csrf" value=""#;
-    html.find(start)
-        .map(|i| &html[i + start.len()..])
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_string()
-}
-
-impl Browser {
-    async fn login(r: &Router, user: &str) -> Browser {
-        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-        let login_csrf = set_cookie(&page.headers, "lianshi_login_csrf").unwrap();
-        let body = [
-            ("_csrf", csrf_of(&page.body)),
-            ("next", "/".into()),
-            ("username", user.into()),
-            ("password", PASSWORD.into()),
-        ]
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-        let resp = send(
-            r,
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
-        let mut b = Browser {
-            r: r.clone(),
-            session: set_cookie(&resp.headers, "lianshi_session").unwrap(),
-            csrf: String::new(),
-        };
-        b.csrf = csrf_of(&b.get("/").await.body);
-        b
-    }
-
-    async fn get(&self, uri: &str) -> Resp {
-        send(
-            &self.r,
-            Request::get(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, uri: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(pairs);
-        let body = all
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        send(
-            &self.r,
-            Request::post(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-}
-
 #[tokio::test]
 async fn the_policy_pages_show_the_guide_edit_with_line_and_column_simulate_and_list_policies_for_me()
  {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, app) = setup(t.db.clone()).await;
+    let (r, app) = setup(t.db.clone(), 30).await;
     app.policy_load(&Actor::system(Source::Cli), RULE)
         .await
         .unwrap();
@@ -614,14 +448,10 @@ async fn the_policy_pages_show_the_guide_edit_with_line_and_column_simulate_and_
     .await;
     let doc: Value = serde_json::from_str(&doc.body).unwrap();
     let src = include_str!("../src/policy_api.rs");
-    for route in src
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(".route(\""))
-        .filter_map(|l| l.split('"').next())
-    {
-        assert!(
-            doc["paths"].get(route).is_some(),
-            "{route} missing from openapi.json"
-        );
-    }
+    assert_documented(
+        &doc,
+        src.lines()
+            .filter_map(|l| l.trim().strip_prefix(".route(\""))
+            .filter_map(|l| l.split('"').next()),
+    );
 }

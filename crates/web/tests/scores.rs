@@ -1,72 +1,13 @@
 //! Innovation points for loans (积分贷) through the router (no ports): the model, scoring runs,
 //! consent and the bank's view on both backends, and the pages each role uses.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
+use axum::http::{StatusCode, header};
+use lianshi_app::App;
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "Lianshi@2026";
-
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn raw(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let (s, _, text) = raw(r, req).await;
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
+mod common;
+use common::{assert_documented, between, call, get, login, post, setup, token};
 
 fn usccs(v: &Value) -> Vec<String> {
     v["items"]
@@ -80,7 +21,7 @@ fn usccs(v: &Value) -> Vec<String> {
 both_backends!(
     an_invalid_model_is_refused_with_a_clear_code_and_a_valid_one_becomes_the_next_version,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let admin = token(&r, "admin").await;
         let (s, m) = call(&r, "GET", "/api/v1/scores/model", Some(&admin), None).await;
         assert_eq!(s, StatusCode::OK, "{m}");
@@ -166,7 +107,7 @@ both_backends!(
 both_backends!(
     banks_see_scores_only_of_consenting_enterprises_and_record_loans_with_totals,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let admin = token(&r, "admin").await;
         let bank = token(&r, "bank").await;
         let ent = token(&r, "ent").await;
@@ -480,117 +421,23 @@ async fn the_openapi_document_lists_every_score_route() {
     let r = lianshi_web::router(App::new(t.db.clone()));
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     let src = include_str!("../src/score_api.rs");
-    let routes: Vec<&str> = src
+    let routes: Vec<String> = src
         .split("\"/api/v1/")
         .skip(1)
         .filter_map(|s| s.split('"').next())
+        .map(|route| format!("/api/v1/{route}"))
         .collect();
     assert!(routes.len() >= 6);
-    for route in routes {
-        let p = format!("/api/v1/{route}");
-        assert!(
-            doc["paths"].get(&p).is_some(),
-            "{p} missing from openapi.json"
-        );
-    }
-}
-
-fn cookie_of(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
-    let i = s.find(a)? + a.len();
-    let j = s[i..].find(b)? + i;
-    Some(&s[i..j])
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-async fn login(r: &Router, user: &str) -> (String, String) {
-    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
-    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    let form = format!(
-        "_csrf={tok}&next=%2F&username={user}&password={}",
-        enc(PASSWORD)
-    );
-    let (s, h, _) = raw(
-        r,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
-            .body(Body::from(form))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    let session = cookie_of(&h, "lianshi_session").unwrap();
-    let (_, _, page) = get(r, &session, "/scores/model").await;
-    let csrf = between(&page, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    (session, csrf)
-}
-
-async fn get(r: &Router, session: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
-    raw(
-        r,
-        Request::get(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(
-    r: &Router,
-    session: &str,
-    uri: &str,
-    pairs: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let body = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    raw(
-        r,
-        Request::post(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
+    assert_documented(&doc, routes);
 }
 
 #[tokio::test]
 async fn each_role_uses_its_score_pages_and_bad_input_is_shown_with_its_code() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
 
     // Administrator: the list by stage, the model page and an invalid edit.
-    let (session, csrf) = login(&r, "admin").await;
+    let (session, csrf) = login(&r, "admin", "/scores/model").await;
     let (s, _, list) = get(&r, &session, "/scores").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
@@ -636,7 +483,7 @@ async fn each_role_uses_its_score_pages_and_bad_input_is_shown_with_its_code() {
     assert!(detail.contains("研发投入强度") && detail.contains("data-indicator=\"rd_ratio\""));
 
     // Enterprise: its consent page; revoke and grant again by form.
-    let (es, ecsrf) = login(&r, "ent").await;
+    let (es, ecsrf) = login(&r, "ent", "/scores/model").await;
     let (s, h, _) = get(&r, &es, "/scores").await;
     assert_eq!(
         (s, h[header::LOCATION].to_str().unwrap()),
@@ -653,7 +500,7 @@ async fn each_role_uses_its_score_pages_and_bad_input_is_shown_with_its_code() {
         .to_string();
 
     // Bank: the consenting enterprises, a refused loan, a recorded loan.
-    let (bs, bcsrf) = login(&r, "bank").await;
+    let (bs, bcsrf) = login(&r, "bank", "/scores/model").await;
     let (s, _, bank) = get(&r, &bs, "/scores/bank").await;
     assert_eq!(s, StatusCode::OK);
     assert!(bank.contains(&format!("data-uscc=\"{own}\"")), "{bank}");

@@ -1,78 +1,18 @@
 //! The service loop through the router (no ports): teams, 包联, visit tasks and the visit log,
 //! as JSON on both backends and as pages with CSRF-checked forms.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::StatusCode;
 use lianshi_app::{Actor, App, Source};
 use lianshi_store::{Db, both_backends};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
-const PW: &str = "Lianshi@2026";
-
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 40, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PW})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
-fn assert_error(s: StatusCode, v: &Value, want: StatusCode) {
-    assert_eq!(s, want, "{v}");
-    assert!(
-        v["code"].is_string() && v["message"].is_string(),
-        "error body {v}"
-    );
-}
+mod common;
+use common::{Browser, assert_documented, assert_error, between, call, setup, token};
 
 both_backends!(
     a_team_member_sees_only_their_team_and_records_a_visit_that_closes_its_tasks,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 40).await;
         let admin = token(&r, "admin").await;
         let (s, teams) = call(&r, "GET", "/api/v1/teams", Some(&admin), None).await;
         assert_eq!(s, StatusCode::OK);
@@ -165,7 +105,7 @@ both_backends!(
 both_backends!(
     an_enterprise_user_sees_its_own_team_and_contact_and_nothing_else,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
+        let (r, app) = setup(db, 40).await;
         let ent = token(&r, "ent").await;
         let (_, me) = call(&r, "GET", "/api/v1/me", Some(&ent), None).await;
         let own = app
@@ -220,7 +160,7 @@ both_backends!(
 both_backends!(
     an_administrator_creates_a_team_and_assigns_a_street_in_bulk_with_history,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 40).await;
         let admin = token(&r, "admin").await;
         let (s, v) = call(
             &r,
@@ -292,7 +232,7 @@ both_backends!(
 #[tokio::test]
 async fn the_openapi_document_lists_every_service_route() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 40).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     let src = include_str!("../src/service_api.rs");
     // Every path literal in `routes()` (before the first helper).
@@ -302,12 +242,7 @@ async fn the_openapi_document_lists_every_service_route() {
         .filter(|x| x.starts_with("/api/v1/"))
         .collect();
     assert!(routes.len() >= 12, "{routes:?}");
-    for route in routes {
-        assert!(
-            doc["paths"].get(route).is_some(),
-            "{route} missing from openapi.json"
-        );
-    }
+    assert_documented(&doc, routes);
     assert!(doc["paths"].get("/api/v1/enterprises").is_some());
 }
 
@@ -315,135 +250,10 @@ async fn the_openapi_document_lists_every_service_route() {
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(r: &Router, req: Request<Body>) -> Resp {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn set_cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-struct Browser {
-    r: Router,
-    session: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn login(r: &Router, user: &str) -> Browser {
-        let page = send(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-        let login_csrf = set_cookie(&page.headers, "lianshi_login_csrf").unwrap();
-        let token = between(&page.body, r#"name="_csrf" value=""#, "\"")
-            .unwrap()
-            .to_string();
-        let resp = send(
-            r,
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("lianshi_login_csrf={login_csrf}"))
-                .body(Body::from(form(&[
-                    ("_csrf", &token),
-                    ("next", "/"),
-                    ("username", user),
-                    ("password", PW),
-                ])))
-                .unwrap(),
-        )
-        .await;
-        let session = set_cookie(&resp.headers, "lianshi_session").expect("session");
-        let mut b = Browser {
-            r: r.clone(),
-            session,
-            csrf: String::new(),
-        };
-        let home = b.get("/").await;
-        b.csrf = between(&home.body, r#"name="_csrf" value=""#, "\"")
-            .unwrap()
-            .to_string();
-        b
-    }
-
-    async fn get(&self, uri: &str) -> Resp {
-        send(
-            &self.r,
-            Request::get(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, uri: &str, pairs: &[(&str, &str)], with_csrf: bool) -> Resp {
-        let mut all = Vec::new();
-        if with_csrf {
-            all.push(("_csrf", self.csrf.as_str()));
-        }
-        all.extend_from_slice(pairs);
-        send(
-            &self.r,
-            Request::post(uri)
-                .header(header::COOKIE, format!("lianshi_session={}", self.session))
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form(&all)))
-                .unwrap(),
-        )
-        .await
-    }
-}
-
 #[tokio::test]
 async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, app) = setup(t.db.clone()).await;
+    let (r, app) = setup(t.db.clone(), 40).await;
     let admin = Browser::login(&r, "admin").await;
     let teams = admin.get("/teams").await;
     assert_eq!(teams.status, StatusCode::OK);
@@ -476,7 +286,7 @@ async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task()
         ("summary", "座谈了解用工需求"),
         ("attachments", "走访照片.jpg"),
     ];
-    let refused = member.post("/visits", &fields, false).await;
+    let refused = member.post_raw("/visits", &fields).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     let before = app
         .visit_list(
@@ -486,7 +296,7 @@ async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task()
         .await
         .unwrap()
         .total;
-    let ok = member.post("/visits", &fields, true).await;
+    let ok = member.post("/visits", &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let after = app
         .visit_list(
@@ -513,7 +323,6 @@ async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task()
                 ("visited_on", "2999-01-01"),
                 ("summary", "x"),
             ],
-            true,
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -532,7 +341,6 @@ async fn the_team_and_visit_pages_show_the_loop_and_a_visit_form_closes_a_task()
                 ("deadline_workdays", "15"),
                 ("active", "1"),
             ],
-            true,
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -574,7 +382,7 @@ async fn visit_orders_of(app: &App, visit_id: i64) -> Vec<lianshi_app::order::Or
 both_backends!(
     the_visits_api_files_pain_points_as_visit_orders_and_refuses_a_bad_one_whole,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
+        let (r, app) = setup(db, 40).await;
         let (user, uscc) = member_and_enterprise(&app).await;
         let member = token(&r, &user).await;
         let today = App::today().to_string();
@@ -615,7 +423,7 @@ both_backends!(
 both_backends!(
     the_visit_form_saves_filled_pain_point_rows_as_orders_and_keeps_them_on_error,
     |db: Db| async move {
-        let (r, app) = setup(db).await;
+        let (r, app) = setup(db, 40).await;
         let (user, uscc) = member_and_enterprise(&app).await;
         let member = Browser::login(&r, &user).await;
         let form = member.get(&format!("/visits/new?enterprise={uscc}")).await;
@@ -650,11 +458,11 @@ both_backends!(
         };
         let sys = Actor::system(Source::Cli);
         let before = app.visit_list(&sys, &q).await.unwrap().total;
-        let refused = member.post("/visits", &bad, true).await;
+        let refused = member.post("/visits", &bad).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert!(refused.body.contains("堵点2"), "row number in the error");
         assert!(refused.body.contains(r#"value="厂房扩租""#), "rows kept");
-        let ok = member.post("/visits", &fields, true).await;
+        let ok = member.post("/visits", &fields).await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
         let visits = app.visit_list(&sys, &q).await.unwrap();
         assert_eq!(visits.total, before + 1, "the refused form wrote no visit");

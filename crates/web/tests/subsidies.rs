@@ -6,8 +6,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, Source};
 use lianshi_domain::zone::RegistryKind;
@@ -15,10 +14,10 @@ use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
 use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
-const PASSWORD: &str = "Lianshi@2026";
+mod common;
+use common::{PASSWORD, assert_documented, between, call, get, login, login_session, post, token};
 
 fn uscc(i: usize) -> String {
     lianshi_domain::Uscc::with_check(&format!("91330108MA2AAAA{i:02}"))
@@ -105,144 +104,6 @@ async fn setup(db: Db) -> (Router, App) {
         .unwrap();
     }
     (lianshi_web::router(app.clone()), app)
-}
-
-async fn raw(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let (s, _, text) = raw(r, req).await;
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
-fn cookie_of(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
-    let i = s.find(a)? + a.len();
-    let j = s[i..].find(b)? + i;
-    Some(&s[i..j])
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-async fn login(r: &Router, user: &str) -> (String, String) {
-    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
-    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    let form = format!(
-        "_csrf={tok}&next=%2F&username={user}&password={}",
-        enc(PASSWORD)
-    );
-    let (s, h, _) = raw(
-        r,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
-            .body(Body::from(form))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    let session = cookie_of(&h, "lianshi_session").unwrap();
-    let (_, _, page) = get(r, &session, "/subsidies").await;
-    let csrf = between(&page, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    (session, csrf)
-}
-
-async fn get(r: &Router, session: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
-    raw(
-        r,
-        Request::get(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(
-    r: &Router,
-    session: &str,
-    uri: &str,
-    pairs: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let body = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    raw(
-        r,
-        Request::post(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
 }
 
 both_backends!(
@@ -488,7 +349,7 @@ both_backends!(
         assert_eq!(rep["total_fen"], 0);
         // Documented in OpenAPI.
         let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
-        for p in [
+        let paths = [
             "subsidies/applications",
             "subsidies/applications/{id}",
             "subsidies/applications/{id}/actions",
@@ -497,12 +358,8 @@ both_backends!(
             "subsidies/budgets",
             "subsidies/payout",
             "subsidies/report",
-        ] {
-            assert!(
-                doc["paths"].get(format!("/api/v1/{p}")).is_some(),
-                "{p} missing from openapi.json"
-            );
-        }
+        ];
+        assert_documented(&doc, paths.map(|p| format!("/api/v1/{p}")));
     }
 );
 
@@ -510,7 +367,7 @@ both_backends!(
     the_pages_list_filter_review_pay_and_reverse,
     |db: Db| async move {
         let (r, app) = setup(db).await;
-        let (es, ecsrf) = login(&r, "ent").await;
+        let (es, ecsrf) = login(&r, "ent", "/subsidies").await;
         // The enterprise applies through the list page's form.
         let (_, _, page) = get(&r, &es, "/subsidies").await;
         assert!(page.contains("快申快享"), "apply form missing");
@@ -553,7 +410,7 @@ both_backends!(
         assert_eq!(page.matches("data-id=").count(), 1);
         assert!(page.contains("12,000.50"), "{page}");
         // Staff: filters, detail, actions.
-        let (s_, csrf) = login(&r, "kj").await;
+        let (s_, csrf) = login(&r, "kj", "/subsidies").await;
         let (_, _, list) = get(
             &r,
             &s_,
@@ -653,7 +510,7 @@ both_backends!(
         assert_eq!(totals.total_fen, 1_200_050);
         assert_eq!(totals.entries, 1);
         // An administrator reverses from the ledger page.
-        let (a_s, a_csrf) = login(&r, "admin").await;
+        let (a_s, a_csrf) = login(&r, "admin", "/subsidies").await;
         let (_, _, l) = get(&r, &a_s, "/subsidies/ledger?year=2025").await;
         assert!(l.contains("action-reverse"));
         let entry = between(&l, "/subsidies/ledger/", "/reverse")
@@ -673,7 +530,7 @@ both_backends!(
         // The enterprise sees the correction on its application; the bank sees nothing.
         let (_, _, d) = get(&r, &es, &detail).await;
         assert!(d.contains("已冲正"), "{d}");
-        let (b_s, _) = login_any(&r, "bank").await;
+        let b_s = login_session(&r, "bank").await;
         let (s, _, _) = get(&r, &b_s, "/subsidies").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // English labels come from the same keys.
@@ -681,26 +538,3 @@ both_backends!(
         assert!(en.contains("Payout ledger"));
     }
 );
-
-/// Log in without reading a CSRF token from a page the user may not see.
-async fn login_any(r: &Router, user: &str) -> (String, ()) {
-    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
-    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    let form = format!(
-        "_csrf={tok}&next=%2F&username={user}&password={}",
-        enc(PASSWORD)
-    );
-    let (_, h, _) = raw(
-        r,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
-            .body(Body::from(form))
-            .unwrap(),
-    )
-    .await;
-    (cookie_of(&h, "lianshi_session").unwrap(), ())
-}

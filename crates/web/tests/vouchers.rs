@@ -3,71 +3,12 @@
 //! requests, the ledger check) and the pages each role uses.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use lianshi_app::{Actor, App, Source};
+use axum::http::{StatusCode, header};
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "Lianshi@2026";
-
-async fn setup(db: Db) -> (Router, App) {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 5)
-        .await
-        .unwrap();
-    (lianshi_web::router(app.clone()), app)
-}
-
-async fn raw(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let resp = r.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-async fn call(
-    r: &Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut b = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string())),
-        None => b.body(Body::empty()),
-    }
-    .unwrap();
-    let (s, _, text) = raw(r, req).await;
-    (s, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn token(r: &Router, user: &str) -> String {
-    let (s, v) = call(
-        r,
-        "POST",
-        "/api/v1/auth/token",
-        None,
-        Some(json!({"username": user, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
+mod common;
+use common::{assert_documented, between, call, get, login, post, setup, token};
 
 /// The credit code of the demo enterprise account's own enterprise (it holds a compute voucher).
 async fn own_uscc(r: &Router, ent: &str) -> String {
@@ -93,7 +34,7 @@ fn balanced(s: &Value) -> bool {
 both_backends!(
     a_provider_redeems_the_enterprise_confirms_and_the_platform_writes_off_through_the_api,
     |db: Db| async move {
-        let (r, _) = setup(db).await;
+        let (r, _) = setup(db, 30).await;
         let admin = token(&r, "admin").await;
         let provider = token(&r, "provider").await;
         let ent = token(&r, "ent").await;
@@ -289,7 +230,7 @@ both_backends!(
 #[tokio::test]
 async fn the_openapi_document_lists_every_voucher_route() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     let src = include_str!("../src/voucher_api.rs");
     // The paths registered in `routes()` (before the first handler).
@@ -299,109 +240,15 @@ async fn the_openapi_document_lists_every_voucher_route() {
         .filter(|p| p.starts_with("/api/v1/vouchers"))
         .collect();
     assert!(routes.len() >= 12);
-    for p in routes {
-        assert!(
-            doc["paths"].get(p).is_some(),
-            "{p} missing from openapi.json"
-        );
-    }
-}
-
-fn cookie_of(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
-    let i = s.find(a)? + a.len();
-    let j = s[i..].find(b)? + i;
-    Some(&s[i..j])
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-async fn login(r: &Router, user: &str) -> (String, String) {
-    let (_, h, body) = raw(r, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = cookie_of(&h, "lianshi_login_csrf").unwrap();
-    let tok = between(&body, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    let form = format!(
-        "_csrf={tok}&next=%2F&username={user}&password={}",
-        enc(PASSWORD)
-    );
-    let (s, h, _) = raw(
-        r,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("lianshi_login_csrf={lc}"))
-            .body(Body::from(form))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
-    let session = cookie_of(&h, "lianshi_session").unwrap();
-    let (_, _, page) = get(r, &session, "/vouchers").await;
-    let csrf = between(&page, r#"name="_csrf" value=""#, "\"")
-        .unwrap()
-        .to_string();
-    (session, csrf)
-}
-
-async fn get(r: &Router, session: &str, uri: &str) -> (StatusCode, HeaderMap, String) {
-    raw(
-        r,
-        Request::get(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(
-    r: &Router,
-    session: &str,
-    uri: &str,
-    pairs: &[(&str, &str)],
-) -> (StatusCode, HeaderMap, String) {
-    let body = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    raw(
-        r,
-        Request::post(uri)
-            .header(header::COOKIE, format!("lianshi_session={session}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
+    assert_documented(&doc, routes);
 }
 
 #[tokio::test]
 async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
     let t = lianshi_store::testkit::sqlite().await;
-    let (r, _) = setup(t.db.clone()).await;
+    let (r, _) = setup(t.db.clone(), 30).await;
     // Everyone sees the schemes with figures, in Chinese first.
-    let (adm, adm_csrf) = login(&r, "admin").await;
+    let (adm, adm_csrf) = login(&r, "admin", "/vouchers").await;
     let (s, _, page) = get(&r, &adm, "/vouchers").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("杭州市算力券") && page.contains(r#"href="/vouchers""#));
@@ -455,7 +302,7 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
     assert_ne!(s, StatusCode::SEE_OTHER);
 
     // The provider submits through its form.
-    let (prov, prov_csrf) = login(&r, "provider").await;
+    let (prov, prov_csrf) = login(&r, "provider", "/vouchers").await;
     let (s, _, form) = get(&r, &prov, "/vouchers/provider").await;
     assert_eq!(s, StatusCode::OK);
     let key = between(&form, r#"name="request_key" value=""#, "\"")
@@ -499,7 +346,7 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The enterprise confirms on its page.
-    let (ent, ent_csrf) = login(&r, "ent").await;
+    let (ent, ent_csrf) = login(&r, "ent", "/vouchers").await;
     let (s, _, mine) = get(&r, &ent, "/vouchers/mine").await;
     assert_eq!(s, StatusCode::OK);
     assert!(mine.contains(&format!("/vouchers/redemptions/{id}/confirm")));
