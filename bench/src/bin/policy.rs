@@ -6,7 +6,7 @@
 //! ```sh
 //! bench/run.sh policy                 # creates bench/out/venv, then runs this
 //! cargo run --release -p lianshi-bench --bin policy -- [--n 1000000] [--runs 3] [--explain 20000]
-//!     [--date 2025-07-01] [--python bench/out/venv/bin/python]
+//!     [--date 2025-07-01] [--python bench/out/venv/bin/python] [--whatif-only RUNS]
 //! ```
 //!
 //! Steps: (0) population: generate, write `bench/out/policy-pop-N/*.npy` (timed, cached);
@@ -208,6 +208,9 @@ fn main() -> anyhow::Result<()> {
     let on: NaiveDate = arg("date", NaiveDate::from_ymd_opt(2025, 7, 1).context("date")?);
     let out = root().join("bench/out");
     let python: PathBuf = arg("python", out.join("venv/bin/python"));
+    // profiling aid: run only the what-if this many times, print its figures and stop (no
+    // explanations, no OpenFisca, no comparison)
+    let whatif_only: usize = arg("whatif-only", 0);
     let period = on.format("%Y-%m").to_string();
     anyhow::ensure!(
         on.format("%d").to_string() == "01",
@@ -329,7 +332,12 @@ fn main() -> anyhow::Result<()> {
     let mut whatif_mem = Vec::new();
     let mut whatif_heap = 0usize;
     let mut diff = (0usize, 0usize, 0i64);
-    for _ in 0..runs.max(5) {
+    let whatif_runs = if whatif_only > 0 {
+        whatif_only
+    } else {
+        runs.max(5)
+    };
+    for _ in 0..whatif_runs {
         let (before, _) = rss();
         let peak_reset = reset_peak();
         let live0 = LIVE.load(Ordering::Relaxed);
@@ -372,6 +380,31 @@ fn main() -> anyhow::Result<()> {
         diff = (newly, dropped, delta);
         drop(w);
         drop(wrs);
+    }
+
+    if whatif_only > 0 {
+        let mut parts = whatif_parts.clone();
+        parts.sort_by_key(|p| p.0 + p.1 + p.2);
+        let mut ts = whatif_t.clone();
+        println!(
+            "what-if only ({whatif_only} runs): median {} ms, min {} ms; newly {} dropped {} budget {:+} fen; heap peak {} MiB; first {} ms",
+            ms(median(&mut ts)),
+            ms(whatif_t.iter().min().copied().unwrap_or_default()),
+            diff.0,
+            diff.1,
+            diff.2,
+            mib(whatif_heap as u64),
+            ms(whatif_first)
+        );
+        if let Some((c, e, d, _)) = parts.get(parts.len() / 2) {
+            println!(
+                "  median run: compile {} ms, evaluate_policy {} ms, counts {} ms",
+                ms(*c),
+                ms(*e),
+                ms(*d)
+            );
+        }
+        return Ok(());
     }
 
     // (4) one enterprise, all policies, with explanations

@@ -103,7 +103,23 @@ impl PolicyOutcome {
     }
     /// Sum of amounts in fen (saturating).
     pub fn total_fen(&self) -> i64 {
-        let t: i128 = self.pieces.iter().flatten().map(|&a| i128::from(a)).sum();
+        // exact and vectorised: per piece (at most CHUNK amounts) the high and low 32-bit halves
+        // of the two's complement and the count of negatives are summed in u64 (no overflow),
+        // then combined in i128
+        let t: i128 = self
+            .pieces
+            .iter()
+            .map(|p| {
+                let (mut hi, mut lo, mut neg) = (0u64, 0u64, 0u64);
+                for &a in p {
+                    let u = a as u64;
+                    hi += u >> 32;
+                    lo += u & 0xffff_ffff;
+                    neg += u >> 63;
+                }
+                (i128::from(hi) << 32) + i128::from(lo) - (i128::from(neg) << 64)
+            })
+            .sum();
         i64::try_from(t).unwrap_or(i64::MAX)
     }
 }
@@ -342,6 +358,13 @@ impl NV<'_> {
             NV::C(_) => &[],
         }
     }
+    /// The column, or `Err(constant)`.
+    fn col(&self) -> Result<&[f64], f64> {
+        match self {
+            NV::C(x) => Err(*x),
+            _ => Ok(self.slice()),
+        }
+    }
 }
 
 impl SV<'_> {
@@ -350,6 +373,13 @@ impl SV<'_> {
             SV::S(s) => s,
             SV::B(b) => b,
             SV::C(_) => &[],
+        }
+    }
+    /// The column, or `Err(constant)`.
+    fn col(&self) -> Result<&[u32], u32> {
+        match self {
+            SV::C(x) => Err(*x),
+            _ => Ok(self.slice()),
         }
     }
 }
@@ -406,6 +436,41 @@ fn pack2<X: Copy, Y: Copy>(xs: &[X], ys: &[Y], out: &mut Vec<u64>, f: impl Fn(X,
     }
 }
 
+/// `out[i]` = `a[i]` where bit `i` of `mask` is set, else `b[i]`, for `i < n`; `Err(x)` stands
+/// for a constant column. One loop per shape, both sides read and the choice branch-free.
+#[inline(always)]
+fn select<X: Copy>(
+    mask: &[u64],
+    n: usize,
+    a: Result<&[X], X>,
+    b: Result<&[X], X>,
+    out: &mut Vec<X>,
+) {
+    #[inline(always)]
+    fn run<X: Copy>(
+        mask: &[u64],
+        n: usize,
+        out: &mut Vec<X>,
+        a: impl Fn(usize) -> X,
+        b: impl Fn(usize) -> X,
+    ) {
+        out.reserve(n);
+        for (wi, &m) in mask.iter().enumerate().take(n.div_ceil(64)) {
+            let lo = wi * 64;
+            out.extend((lo..(lo + 64).min(n)).map(|i| {
+                let (x, y) = (a(i), b(i));
+                if m >> (i - lo) & 1 == 1 { x } else { y }
+            }));
+        }
+    }
+    match (a, b) {
+        (Err(x), Err(y)) => run(mask, n, out, |_| x, |_| y),
+        (Err(x), Ok(ys)) => run(mask, n, out, |_| x, |i| ys[i]),
+        (Ok(xs), Err(y)) => run(mask, n, out, |i| xs[i], |_| y),
+        (Ok(xs), Ok(ys)) => run(mask, n, out, |i| xs[i], |i| ys[i]),
+    }
+}
+
 impl Scratch {
     fn f(&mut self) -> Vec<f64> {
         let mut v = self.f.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
@@ -445,11 +510,14 @@ impl Scratch {
 struct Eval<'p, 'r> {
     prep: &'r Prep<'p>,
     rows: Range<usize>,
+    /// Row-sparse evaluation: only these rows (absolute, ascending, within `rows`), in order;
+    /// every column of the evaluation then has one element per picked row.
+    pick: Option<&'r [u32]>,
 }
 
 impl<'p> Eval<'p, '_> {
     fn n(&self) -> usize {
-        self.rows.len()
+        self.pick.map_or(self.rows.len(), <[u32]>::len)
     }
 
     fn num_map(&self, a: NV<'p>, sc: &mut Scratch, f: impl Fn(f64) -> f64) -> NV<'p> {
@@ -549,7 +617,15 @@ impl<'p> Eval<'p, '_> {
         match &t.kind {
             TK::Num(x) => NV::C(*x),
             TK::Param { value, .. } => NV::C(*value),
-            TK::NumAttr(i) => NV::S(&pop.nums[*i][self.rows.clone()]),
+            TK::NumAttr(i) => match self.pick {
+                None => NV::S(&pop.nums[*i][self.rows.clone()]),
+                Some(p) => {
+                    let col = &pop.nums[*i];
+                    let mut out = sc.f();
+                    out.extend(p.iter().map(|&r| col[r as usize]));
+                    NV::B(out)
+                }
+            },
             TK::Neg(a) => {
                 let a = self.num(a, sc);
                 self.num_map(a, sc, |x| -x)
@@ -582,9 +658,20 @@ impl<'p> Eval<'p, '_> {
             }
             TK::Size(a) => match &a.kind {
                 TK::ListAttr(i) => {
-                    let off = &pop.lists[*i].offsets[self.rows.start..=self.rows.end];
                     let mut out = sc.f();
-                    out.extend(off.windows(2).map(|w| f64::from(w[1] - w[0])));
+                    match self.pick {
+                        None => {
+                            let off = &pop.lists[*i].offsets[self.rows.start..=self.rows.end];
+                            out.extend(off.windows(2).map(|w| f64::from(w[1] - w[0])));
+                        }
+                        Some(p) => {
+                            let off = &pop.lists[*i].offsets;
+                            out.extend(p.iter().map(|&r| {
+                                let r = r as usize;
+                                f64::from(off[r + 1] - off[r])
+                            }));
+                        }
+                    }
                     NV::B(out)
                 }
                 TK::List(l) => NV::C(l.len() as f64),
@@ -597,18 +684,8 @@ impl<'p> Eval<'p, '_> {
                     BV::C(false) => self.num(b, sc),
                     BV::W(mask) => {
                         let (a, b) = (self.num(a, sc), self.num(b, sc));
-                        let get = |v: &NV, i: usize| match v {
-                            NV::C(x) => *x,
-                            _ => v.slice()[i],
-                        };
                         let mut out = sc.f();
-                        out.extend((0..self.n()).map(|i| {
-                            if bit(&mask, i) {
-                                get(&a, i)
-                            } else {
-                                get(&b, i)
-                            }
-                        }));
+                        select(&mask, self.n(), a.col(), b.col(), &mut out);
                         sc.give_n(a);
                         sc.give_n(b);
                         sc.w.push(mask);
@@ -623,24 +700,22 @@ impl<'p> Eval<'p, '_> {
     fn str(&self, t: &T, sc: &mut Scratch) -> SV<'p> {
         match &t.kind {
             TK::Str(s) => SV::C(self.prep.lit.get(s).copied().unwrap_or(MISSING - 1)),
-            TK::StrAttr(i) => SV::S(&self.prep.pop.strs[*i][self.rows.clone()]),
+            TK::StrAttr(i) => match self.pick {
+                None => SV::S(&self.prep.pop.strs[*i][self.rows.clone()]),
+                Some(p) => {
+                    let col = &self.prep.pop.strs[*i];
+                    let mut out = sc.s();
+                    out.extend(p.iter().map(|&r| col[r as usize]));
+                    SV::B(out)
+                }
+            },
             TK::Cond(c, a, b) => match self.bool(c, sc) {
                 BV::C(true) => self.str(a, sc),
                 BV::C(false) => self.str(b, sc),
                 BV::W(mask) => {
                     let (a, b) = (self.str(a, sc), self.str(b, sc));
-                    let get = |v: &SV, i: usize| match v {
-                        SV::C(x) => *x,
-                        _ => v.slice()[i],
-                    };
                     let mut out = sc.s();
-                    out.extend((0..self.n()).map(|i| {
-                        if bit(&mask, i) {
-                            get(&a, i)
-                        } else {
-                            get(&b, i)
-                        }
-                    }));
+                    select(&mask, self.n(), a.col(), b.col(), &mut out);
                     sc.give_s(a);
                     sc.give_s(b);
                     sc.w.push(mask);
@@ -654,9 +729,14 @@ impl<'p> Eval<'p, '_> {
     /// The chunk's words of a population-wide bitmap (chunks start on a word boundary).
     fn words(&self, bm: &Bitmap, sc: &mut Scratch) -> BV {
         let mut out = sc.w();
-        let s = self.rows.start / 64;
-        let e = self.rows.end.div_ceil(64);
-        out.extend_from_slice(&bm.words()[s..e]);
+        match self.pick {
+            None => {
+                let s = self.rows.start / 64;
+                let e = self.rows.end.div_ceil(64);
+                out.extend_from_slice(&bm.words()[s..e]);
+            }
+            Some(p) => pack(p, &mut out, |r| bit(bm.words(), r as usize)),
+        }
         BV::W(out)
     }
 
@@ -753,7 +833,10 @@ impl<'p> Eval<'p, '_> {
                 (_, TK::ListAttr(i)) => {
                     let l = &pop.lists[*i];
                     let v = self.str(a, sc);
-                    let rows: Vec<usize> = self.rows.clone().collect();
+                    let rows: Vec<usize> = match self.pick {
+                        None => self.rows.clone().collect(),
+                        Some(p) => p.iter().map(|&r| r as usize).collect(),
+                    };
                     let mut out = sc.w();
                     match &v {
                         SV::C(x) => pack(&rows, &mut out, |r| {
@@ -773,7 +856,25 @@ impl<'p> Eval<'p, '_> {
             TK::Has(i) => {
                 let mut out = sc.w();
                 let r = self.rows.clone();
-                match crate::Schema::enterprise().attr(*i).ty {
+                let ty = crate::Schema::enterprise().attr(*i).ty;
+                if let Some(p) = self.pick {
+                    match ty {
+                        crate::AttrType::Number => {
+                            let col = &pop.nums[*i];
+                            pack(p, &mut out, |r| !col[r as usize].is_nan());
+                        }
+                        crate::AttrType::String => {
+                            let col = &pop.strs[*i];
+                            pack(p, &mut out, |r| col[r as usize] != MISSING);
+                        }
+                        crate::AttrType::List => {
+                            let off = &pop.lists[*i].offsets;
+                            pack(p, &mut out, |r| off[r as usize + 1] > off[r as usize]);
+                        }
+                    }
+                    return BV::W(out);
+                }
+                match ty {
                     crate::AttrType::Number => pack(&pop.nums[*i][r], &mut out, |x| !x.is_nan()),
                     crate::AttrType::String => pack(&pop.strs[*i][r], &mut out, |x| x != MISSING),
                     crate::AttrType::List => {
@@ -1092,6 +1193,7 @@ impl RuleSet {
                 let ev = Eval {
                     prep,
                     rows: w.rows.clone(),
+                    pick: None,
                 };
                 for (k, &i) in sel.iter().enumerate() {
                     let p = &self.policies[i];

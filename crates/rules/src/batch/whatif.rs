@@ -1,119 +1,242 @@
 //! Incremental what-if: [`WhatIf`] keeps, for the policies already simulated, the baseline's
-//! per-clause bitmaps, eligibility before the exclusive groups and amounts of those rows, so a
-//! changed rule set re-evaluates only the clauses whose compiled tree (parameters bound) differs,
-//! computes the benefit only in chunks that need it, and resolves the group again.
+//! per-clause bitmaps and its outcome within the exclusive group (eligible and superseded rows
+//! with their amounts). A changed rule set then re-evaluates only the clauses whose compiled tree
+//! (parameters bound) differs, and only on the rows where the cached clauses leave the result
+//! open; the benefit only for rows whose amount is not known yet; and the group only in the
+//! 64-row words where some member's eligibility or amounts changed. Results are written straight
+//! into the outcome's bitmaps and per-chunk amount vectors (exact capacity).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::{Eval, Outcome, PolicyOutcome, Prep, Scratch, Work, fill_ranks, resolve_groups};
+use super::{BV, Eval, NV, Outcome, PolicyOutcome, Prep, Scratch, fill_ranks};
 use crate::check::T;
 use crate::compile::{Compiled, RuleSet};
 use crate::facts::{Bitmap, Population};
 use crate::{CHUNK, yuan_to_fen};
 
+/// Bitmap words per chunk.
 const WPC: usize = CHUNK / 64;
 
-/// One baseline policy's clause results over the population.
+/// A clause is evaluated over the whole chunk when at least 1/`DENSE` of its rows are needed,
+/// else only on those rows (gathered).
+const DENSE: usize = 2;
+
+type Words = [u64; WPC];
+
+/// One baseline policy: its clause results and its outcome within its baseline group.
 struct Member {
     /// (compiled tree, result) per condition, grant and deny.
     conditions: Vec<(T, Bitmap)>,
     grants: Vec<(T, Bitmap)>,
     denies: Vec<(T, Bitmap)>,
     benefit: Option<T>,
-    /// Eligibility before the exclusive group is resolved.
-    pre: Bitmap,
-    /// Per chunk: amounts of the `pre` rows, in row order (empty without a benefit).
-    amounts: Vec<Vec<i64>>,
+    /// Codes of the baseline group the outcome below was resolved in, sorted (just the policy's
+    /// code outside a group).
+    group: Vec<String>,
+    /// Baseline outcome: eligible rows, and rows eligible before the group but superseded
+    /// (together: eligibility before the group).
+    eligible: Bitmap,
+    superseded: Bitmap,
+    /// Per chunk, in row order: amounts of the eligible rows, of the superseded rows (empty
+    /// without a benefit).
+    won: Vec<Vec<i64>>,
+    lost: Vec<Vec<i64>>,
+    /// Per bitmap word: eligible (superseded) rows before it within its chunk.
+    won_rank: Vec<u16>,
+    lost_rank: Vec<u16>,
 }
 
 /// Baseline results kept for incremental what-if runs over one population (see
-/// [`WhatIf::evaluate_policy`]). A policy's baseline clause bitmaps are computed the first time
-/// it (or a member of its group) is simulated, then kept: one bit per row per clause.
+/// [`WhatIf::evaluate_policy`]). A policy's baseline is computed the first time it (or a member
+/// of its group) is simulated, then kept: one bit per row per clause, its eligible and
+/// superseded rows and the amounts of both.
 pub struct WhatIf {
     base: RuleSet,
     rows: usize,
     cache: Mutex<HashMap<String, Arc<Member>>>,
 }
 
-/// Runs `f` for every chunk on up to 8 threads; results in chunk order.
-fn par_chunks<R: Send>(n: usize, f: impl Fn(usize, &mut Scratch) -> R + Sync) -> Vec<R> {
-    let nchunks = n.div_ceil(CHUNK);
+/// Runs `f` on every item on up to 8 threads (contiguous shares, one `S` per thread).
+fn par_items<I: Send, S: Default>(items: Vec<I>, f: impl Fn(I, &mut S) + Sync) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .clamp(1, 8)
-        .min(nchunks.max(1));
+        .min(items.len().max(1));
     if threads <= 1 {
-        let mut sc = Scratch::default();
-        return (0..nchunks).map(|c| f(c, &mut sc)).collect();
+        let mut st = S::default();
+        items.into_iter().for_each(|i| f(i, &mut st));
+        return;
+    }
+    let total = items.len();
+    let mut shares: Vec<Vec<I>> = (0..threads).map(|_| Vec::new()).collect();
+    for (k, i) in items.into_iter().enumerate() {
+        shares[k * threads / total].push(i);
     }
     let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
                 s.spawn(move || {
-                    let mut sc = Scratch::default();
-                    (t * nchunks / threads..(t + 1) * nchunks / threads)
-                        .map(|c| f(c, &mut sc))
-                        .collect::<Vec<R>>()
+                    let mut st = S::default();
+                    share.into_iter().for_each(|i| f(i, &mut st));
                 })
             })
             .collect();
-        let mut out = Vec::with_capacity(nchunks);
         for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(p) => std::panic::resume_unwind(p),
+            if let Err(p) = h.join() {
+                std::panic::resume_unwind(p);
             }
         }
-        out
-    })
+    });
 }
 
-/// A bool column of one chunk as masked words.
-fn words_of(ev: &Eval, t: &T, sc: &mut Scratch) -> Vec<u64> {
-    let n = ev.n();
-    let v = ev.bool(t, sc);
-    let mut out: Vec<u64> = match &v {
-        super::BV::C(x) => vec![if *x { u64::MAX } else { 0 }; n.div_ceil(64)],
-        super::BV::W(w) => w[..n.div_ceil(64)].to_vec(),
+fn chunk_rows(c: usize, n: usize) -> Range<usize> {
+    c * CHUNK..((c + 1) * CHUNK).min(n)
+}
+
+/// The chunk's words of a population-wide bitmap, zero-padded to a whole chunk.
+fn chunk_of(b: &Bitmap, c: usize) -> Words {
+    let mut w = [0u64; WPC];
+    let src = &b.words[c * WPC..((c + 1) * WPC).min(b.words.len())];
+    w[..src.len()].copy_from_slice(src);
+    w
+}
+
+/// All-ones for the `len` rows of a chunk.
+fn full(len: usize) -> Words {
+    let mut w = [0u64; WPC];
+    for (i, x) in w.iter_mut().enumerate() {
+        let left = len.saturating_sub(i * 64);
+        *x = if left >= 64 {
+            u64::MAX
+        } else if left == 0 {
+            0
+        } else {
+            (1u64 << left) - 1
+        };
+    }
+    w
+}
+
+fn count(w: &Words) -> usize {
+    w.iter().map(|x| x.count_ones() as usize).sum()
+}
+
+/// Ascending absolute rows of the bits set in `mask` (a chunk starting at `start`).
+fn rows_of(mask: &Words, start: usize, out: &mut Vec<u32>) {
+    out.clear();
+    for (wi, &word) in mask.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            out.push((start + wi * 64 + bits.trailing_zeros() as usize) as u32);
+            bits &= bits - 1;
+        }
+    }
+}
+
+/// A boolean clause on the rows of `mask` (0 elsewhere): over the whole chunk when many rows
+/// are needed, else on the gathered rows only.
+fn bool_on(
+    prep: &Prep,
+    rows: Range<usize>,
+    mask: &Words,
+    t: &T,
+    sc: &mut Scratch,
+    pick: &mut Vec<u32>,
+) -> Words {
+    let k = count(mask);
+    let mut out = [0u64; WPC];
+    if k == 0 {
+        return out;
+    }
+    let (start, len) = (rows.start, rows.len());
+    if k * DENSE >= len {
+        let ev = Eval {
+            prep,
+            rows,
+            pick: None,
+        };
+        let v = ev.bool(t, sc);
+        match &v {
+            BV::C(true) => out = *mask,
+            BV::C(false) => {}
+            BV::W(w) => {
+                for (o, (&x, &m)) in out.iter_mut().zip(w.iter().zip(mask)) {
+                    *o = x & m;
+                }
+            }
+        }
+        sc.give_b(v);
+        return out;
+    }
+    rows_of(mask, start, pick);
+    let ev = Eval {
+        prep,
+        rows,
+        pick: Some(pick),
     };
+    let v = ev.bool(t, sc);
+    match &v {
+        BV::C(true) => out = *mask,
+        BV::C(false) => {}
+        BV::W(w) => {
+            for (wi, &word) in w.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let j = wi * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if let Some(&r) = pick.get(j) {
+                        let local = r as usize - start;
+                        out[local / 64] |= 1u64 << (local % 64);
+                    }
+                }
+            }
+        }
+    }
     sc.give_b(v);
-    mask_tail(&mut out, n);
     out
 }
 
-fn mask_tail(w: &mut [u64], n: usize) {
-    for (i, x) in w.iter_mut().enumerate() {
-        let left = n - i * 64;
-        if left < 64 {
-            *x &= (1u64 << left) - 1;
-        }
-    }
-}
-
-fn bitmap_of(n: usize, chunks: impl Iterator<Item = Vec<u64>>) -> Bitmap {
-    let mut b = Bitmap::new(n);
-    for (c, w) in chunks.enumerate() {
-        b.words[c * WPC..c * WPC + w.len()].copy_from_slice(&w);
-    }
-    b
-}
-
-/// Amounts of the rows set in `elig` (chunk-local words), in row order.
-fn benefit_rows(ev: &Eval, b: &T, elig: &[u64], sc: &mut Scratch, out: &mut Vec<i64>) {
-    if elig.iter().all(|&w| w == 0) {
+/// Amounts in fen of the rows of `mask`, appended in row order.
+fn benefit_on(
+    prep: &Prep,
+    rows: Range<usize>,
+    mask: &Words,
+    t: &T,
+    sc: &mut Scratch,
+    pick: &mut Vec<u32>,
+    out: &mut Vec<i64>,
+) {
+    let k = count(mask);
+    if k == 0 {
         return;
     }
-    let y = ev.num(b, sc);
-    match &y {
-        super::NV::C(c) => {
-            let count: usize = elig.iter().map(|w| w.count_ones() as usize).sum();
-            out.extend(std::iter::repeat_n(yuan_to_fen(*c), count));
+    out.reserve(k);
+    let (start, len) = (rows.start, rows.len());
+    let dense = k * DENSE >= len;
+    let ev = if dense {
+        Eval {
+            prep,
+            rows,
+            pick: None,
         }
-        _ => {
+    } else {
+        rows_of(mask, start, pick);
+        Eval {
+            prep,
+            rows,
+            pick: Some(pick),
+        }
+    };
+    let y = ev.num(t, sc);
+    match &y {
+        NV::C(c) => out.extend(std::iter::repeat_n(yuan_to_fen(*c), k)),
+        _ if dense => {
             let ys = y.slice();
-            for (wi, &word) in elig.iter().enumerate() {
+            for (wi, &word) in mask.iter().enumerate() {
                 let mut bits = word;
                 while bits != 0 {
                     out.push(yuan_to_fen(ys[wi * 64 + bits.trailing_zeros() as usize]));
@@ -121,93 +244,205 @@ fn benefit_rows(ev: &Eval, b: &T, elig: &[u64], sc: &mut Scratch, out: &mut Vec<
                 }
             }
         }
+        _ => out.extend(y.slice()[..k].iter().map(|&v| yuan_to_fen(v))),
     }
     sc.give_n(y);
 }
 
-fn prep_for<'p>(pop: &'p Population, trees: &[&T]) -> Prep<'p> {
-    let mut prep = Prep::new(pop);
-    for t in trees {
-        prep.add(t);
-    }
-    prep.finish();
-    prep
-}
-
-fn build_member(p: &Compiled, pop: &Population) -> Member {
-    let n = pop.len();
-    let trees: Vec<&T> = p
-        .conditions
-        .iter()
-        .chain(&p.grants)
-        .chain(&p.denies)
-        .chain(&p.benefit)
-        .map(|c| &c.t)
-        .collect();
-    let prep = prep_for(pop, &trees);
-    let nclauses = p.conditions.len() + p.grants.len() + p.denies.len();
-    // per chunk: (clause words, pre words, amounts)
-    let per = par_chunks(n, |c, sc| {
-        let ev = Eval {
-            prep: &prep,
-            rows: c * CHUNK..((c + 1) * CHUNK).min(n),
-        };
-        let words: Vec<Vec<u64>> = trees[..nclauses]
-            .iter()
-            .map(|t| words_of(&ev, t, sc))
-            .collect();
-        let pre = combine(p, &words, ev.n());
-        let mut amounts = Vec::new();
-        if let Some(b) = &p.benefit {
-            benefit_rows(&ev, &b.t, &pre, sc, &mut amounts);
+/// Per word: set bits of `w` in the words before it (`w` mostly zero).
+fn ranks(w: &Words) -> [u16; WPC] {
+    let mut r = [0u16; WPC];
+    let mut acc = 0u16;
+    for (x, &word) in r.iter_mut().zip(w) {
+        *x = acc;
+        if word != 0 {
+            acc += word.count_ones() as u16;
         }
-        (words, pre, amounts)
-    });
-    let column = |k: usize| bitmap_of(n, per.iter().map(|x| x.0[k].clone()));
-    let nc = p.conditions.len();
-    let ng = p.grants.len();
-    Member {
-        conditions: (0..nc)
-            .map(|k| (p.conditions[k].t.clone(), column(k)))
-            .collect(),
-        grants: (0..ng)
-            .map(|k| (p.grants[k].t.clone(), column(nc + k)))
-            .collect(),
-        denies: (0..p.denies.len())
-            .map(|k| (p.denies[k].t.clone(), column(nc + ng + k)))
-            .collect(),
-        benefit: p.benefit.as_ref().map(|b| b.t.clone()),
-        pre: bitmap_of(n, per.iter().map(|x| x.1.clone())),
-        amounts: per.into_iter().map(|x| x.2).collect(),
     }
+    r
 }
 
-/// Eligibility from the clause words (conditions, then grants, then denies, in `p`'s order).
-fn combine(p: &Compiled, words: &[Vec<u64>], n: usize) -> Vec<u64> {
-    let nw = n.div_ceil(64);
-    let (nc, ng) = (p.conditions.len(), p.grants.len());
-    let mut ok = vec![u64::MAX; nw];
-    for w in &words[..nc] {
-        ok.iter_mut().zip(w).for_each(|(o, x)| *o &= x);
-    }
-    for w in &words[nc..nc + ng] {
-        ok.iter_mut().zip(w).for_each(|(o, x)| *o |= x);
-    }
-    for w in &words[nc + ng..] {
-        ok.iter_mut().zip(w).for_each(|(o, x)| *o &= !x);
-    }
-    mask_tail(&mut ok, n);
-    ok
+/// Per word of a population-wide bitmap: set bits before it within its chunk.
+fn chunk_ranks(b: &Bitmap) -> Vec<u16> {
+    let mut acc = 0u16;
+    b.words
+        .iter()
+        .enumerate()
+        .map(|(wi, &w)| {
+            if wi % WPC == 0 {
+                acc = 0;
+            }
+            let r = acc;
+            acc += w.count_ones() as u16;
+            r
+        })
+        .collect()
 }
 
-fn find_cached<'a>(t: &T, cached: Option<&'a Vec<(T, Bitmap)>>) -> Option<&'a Bitmap> {
-    cached.and_then(|v| v.iter().find(|(ct, _)| ct == t).map(|(_, b)| b))
+/// Where the amount of a row eligible before the group comes from, within one chunk.
+struct Amounts<'a> {
+    has: bool,
+    /// Rows evaluated in this run and their amounts.
+    fresh_rows: Words,
+    fresh_rank: [u16; WPC],
+    fresh: Vec<i64>,
+    /// The baseline's eligible and superseded rows and their amounts.
+    won_rows: Words,
+    won_rank: &'a [u16],
+    won: &'a [i64],
+    lost_rows: Words,
+    lost_rank: &'a [u16],
+    lost: &'a [i64],
+}
+
+impl Amounts<'_> {
+    /// The amounts of the rows of word `wi` that have one, at their bit positions: the three
+    /// sources in turn (each in row order; a row evaluated again may be a baseline row too, so
+    /// the fresh amounts come last).
+    fn fill(&self, wi: usize, dense: &mut [i64; 64]) {
+        if !self.has {
+            return;
+        }
+        let mut put = |bits: u64, from: &[i64], at: Option<&u16>| {
+            let mut bits = bits;
+            if bits == 0 {
+                return;
+            }
+            let mut k = at.map_or(0, |&r| r as usize);
+            while bits != 0 {
+                dense[bits.trailing_zeros() as usize] = from.get(k).copied().unwrap_or(0);
+                k += 1;
+                bits &= bits - 1;
+            }
+        };
+        put(self.lost_rows[wi], self.lost, self.lost_rank.get(wi));
+        put(self.won_rows[wi], self.won, self.won_rank.get(wi));
+        put(self.fresh_rows[wi], &self.fresh, self.fresh_rank.get(wi));
+    }
 }
 
 /// Where each clause of a changed policy comes from.
 enum Src<'a> {
     Cached(&'a Bitmap),
     Eval(&'a T),
+}
+
+/// How one selected policy is computed.
+struct Plan<'a> {
+    p: &'a Compiled,
+    member: Option<&'a Member>,
+    /// Per clause (conditions, grants, denies in `p`'s order).
+    srcs: Vec<Src<'a>>,
+    /// Same clauses as the baseline, in the same places: eligibility before the group is the
+    /// baseline's.
+    same_clauses: bool,
+    /// Same benefit as the baseline (or none in both): cached amounts hold.
+    same_benefit: bool,
+}
+
+fn find_cached<'a>(t: &T, cached: Option<&'a Vec<(T, Bitmap)>>) -> Option<&'a Bitmap> {
+    cached.and_then(|v| v.iter().find(|(ct, _)| ct == t).map(|(_, b)| b))
+}
+
+fn same_trees(a: &[crate::compile::Clause], b: &[(T, Bitmap)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, (t, _))| &x.t == t)
+}
+
+impl Plan<'_> {
+    /// Eligibility before the group in chunk `c` (rows `rows`).
+    fn pre(
+        &self,
+        prep: &Prep,
+        c: usize,
+        rows: Range<usize>,
+        sc: &mut Scratch,
+        pick: &mut Vec<u32>,
+    ) -> Words {
+        let len = rows.len();
+        let all = full(len);
+        if let Some(m) = self.member.filter(|_| self.same_clauses) {
+            let (e, s) = (chunk_of(&m.eligible, c), chunk_of(&m.superseded, c));
+            let mut w = [0u64; WPC];
+            for i in 0..WPC {
+                w[i] = e[i] | s[i];
+            }
+            return w;
+        }
+        let p = self.p;
+        let (nc, ng) = (p.conditions.len(), p.grants.len());
+        // what the cached clauses decide: conditions (and), grants (or), denies (or)
+        let (mut cond, mut grant, mut deny) = (all, [0u64; WPC], [0u64; WPC]);
+        let mut open_grant = false;
+        let mut open = false;
+        for (k, s) in self.srcs.iter().enumerate() {
+            match s {
+                Src::Cached(b) => {
+                    let w = chunk_of(b, c);
+                    let acc = if k < nc {
+                        &mut cond
+                    } else if k < nc + ng {
+                        &mut grant
+                    } else {
+                        &mut deny
+                    };
+                    for i in 0..WPC {
+                        if k < nc {
+                            acc[i] &= w[i];
+                        } else {
+                            acc[i] |= w[i];
+                        }
+                    }
+                }
+                Src::Eval(_) => {
+                    open = true;
+                    open_grant |= (nc..nc + ng).contains(&k);
+                }
+            }
+        }
+        let mut out = [0u64; WPC];
+        if !open {
+            for i in 0..WPC {
+                out[i] = (cond[i] | grant[i]) & !deny[i] & all[i];
+            }
+            return out;
+        }
+        // rows whose result the evaluated clauses can still change: not denied, and the
+        // conditions or a grant hold (any row when a grant is evaluated)
+        let mut cand = [0u64; WPC];
+        for i in 0..WPC {
+            let reach = if open_grant {
+                all[i]
+            } else {
+                cond[i] | grant[i]
+            };
+            cand[i] = reach & !deny[i] & all[i];
+        }
+        let (mut ucond, mut ugrant, mut udeny) = (cand, [0u64; WPC], [0u64; WPC]);
+        for (k, s) in self.srcs.iter().enumerate() {
+            let Src::Eval(t) = s else { continue };
+            if k < nc {
+                // only where the conditions evaluated so far still hold
+                let mut m = [0u64; WPC];
+                for i in 0..WPC {
+                    m[i] = cand[i] & cond[i] & ucond[i];
+                }
+                let w = bool_on(prep, rows.clone(), &m, t, sc, pick);
+                for i in 0..WPC {
+                    ucond[i] &= w[i];
+                }
+            } else {
+                let w = bool_on(prep, rows.clone(), &cand, t, sc, pick);
+                let acc = if k < nc + ng { &mut ugrant } else { &mut udeny };
+                for i in 0..WPC {
+                    acc[i] |= w[i];
+                }
+            }
+        }
+        for i in 0..WPC {
+            out[i] = cand[i] & ((cond[i] & ucond[i]) | grant[i] | ugrant[i]) & !udeny[i];
+        }
+        out
+    }
 }
 
 impl WhatIf {
@@ -233,19 +468,27 @@ impl WhatIf {
         {
             return Some(m.clone());
         }
-        let m = Arc::new(build_member(&self.base.policies[idx], pop));
+        let built = build_group(&self.base, idx, pop);
+        let mut found = None;
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(code.to_string(), m.clone());
+            for (k, m) in built {
+                let m = c.entry(k.clone()).or_insert_with(|| Arc::new(m)).clone();
+                if k == code {
+                    found = Some(m);
+                }
+            }
         }
-        Some(m)
+        found
     }
 
     /// Same result as `after.evaluate_policy(code, pop)` (the policy and the other members of
-    /// its exclusive group in `after`), computed from the baseline's cached clause results:
-    /// a clause whose compiled tree (with parameter values bound) equals one of the baseline
-    /// policy's is not evaluated again, and the benefit is evaluated only in chunks where it
-    /// changed or a row became eligible. `pop` must be the population this `WhatIf` was made
-    /// for (a different row count falls back to evaluating from scratch).
+    /// its exclusive group in `after`), computed from the baseline's cached results: a clause
+    /// whose compiled tree (with parameter values bound) equals one of the baseline policy's
+    /// is not evaluated again, a changed clause is evaluated only on the rows where the other
+    /// clauses leave the result open, the benefit only for rows without a baseline amount (all
+    /// of them when it changed), and the group is resolved again only in the 64-row words where
+    /// something changed. `pop` must be the population this `WhatIf` was made for (a different
+    /// row count falls back to evaluating from scratch).
     pub fn evaluate_policy(
         &self,
         after: &RuleSet,
@@ -258,45 +501,68 @@ impl WhatIf {
             return after.evaluate_policy(code, pop);
         }
         let sel = after.with_group(idx);
+        let mut codes: Vec<String> = sel
+            .iter()
+            .map(|&i| after.policies[i].code.clone())
+            .collect();
+        codes.sort();
         let members: Vec<Option<Arc<Member>>> = sel
             .iter()
             .map(|&i| self.member(&after.policies[i].code, pop))
             .collect();
-        // per selected policy: clause sources and whether the cached benefit applies
-        let mut to_eval: Vec<&T> = Vec::new();
-        let plans: Vec<(Vec<Src>, bool)> = sel
+        let plans: Vec<Plan> = sel
             .iter()
             .zip(&members)
-            .map(|(&i, m)| {
+            .map(|(&i, member)| {
                 let p = &after.policies[i];
+                let m = member.as_deref();
                 let mut srcs = Vec::new();
                 for (list, cached) in [
-                    (&p.conditions, m.as_ref().map(|m| &m.conditions)),
-                    (&p.grants, m.as_ref().map(|m| &m.grants)),
-                    (&p.denies, m.as_ref().map(|m| &m.denies)),
+                    (&p.conditions, m.map(|m| &m.conditions)),
+                    (&p.grants, m.map(|m| &m.grants)),
+                    (&p.denies, m.map(|m| &m.denies)),
                 ] {
                     for c in list {
-                        match find_cached(&c.t, cached) {
-                            Some(b) => srcs.push(Src::Cached(b)),
-                            None => {
-                                to_eval.push(&c.t);
-                                srcs.push(Src::Eval(&c.t));
-                            }
-                        }
+                        srcs.push(match find_cached(&c.t, cached) {
+                            Some(b) => Src::Cached(b),
+                            None => Src::Eval(&c.t),
+                        });
                     }
                 }
-                let same_benefit = match (&p.benefit, m) {
-                    (Some(b), Some(m)) => m.benefit.as_ref() == Some(&b.t),
-                    _ => false,
-                };
-                // a chunk where a row became eligible evaluates even an unchanged benefit
-                if let Some(b) = &p.benefit {
-                    to_eval.push(&b.t);
+                let same_clauses = m.is_some_and(|m| {
+                    same_trees(&p.conditions, &m.conditions)
+                        && same_trees(&p.grants, &m.grants)
+                        && same_trees(&p.denies, &m.denies)
+                });
+                let same_benefit =
+                    m.is_some_and(|m| m.benefit.as_ref() == p.benefit.as_ref().map(|b| &b.t));
+                Plan {
+                    p,
+                    member: m,
+                    srcs,
+                    same_clauses,
+                    same_benefit,
                 }
-                (srcs, same_benefit)
             })
             .collect();
-        let prep = prep_for(pop, &to_eval);
+        // the baseline's resolution holds in unchanged words only for the same group
+        let reuse = plans
+            .iter()
+            .all(|pl| pl.member.is_some_and(|m| m.group == codes));
+        let mut prep = Prep::new(pop);
+        for pl in &plans {
+            for s in &pl.srcs {
+                if let Src::Eval(t) = s {
+                    prep.add(t);
+                }
+            }
+            if let Some(b) = &pl.p.benefit
+                && !(pl.same_clauses && pl.same_benefit)
+            {
+                prep.add(&b.t);
+            }
+        }
+        prep.finish();
         // exactly as in evaluate_indices
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for g in &after.groups {
@@ -308,125 +574,38 @@ impl WhatIf {
                 groups.push(local);
             }
         }
-        let dense_of: Vec<bool> = sel
+        let nchunks = n.div_ceil(CHUNK);
+        let mut policies: Vec<PolicyOutcome> = plans
             .iter()
-            .map(|&i| {
-                let p = &after.policies[i];
-                p.benefit.is_some() && p.group.is_some_and(|g| after.groups[g].len() > 1)
+            .map(|pl| PolicyOutcome {
+                code: pl.p.code.clone(),
+                eligible: Bitmap::new(n),
+                superseded: Bitmap::new(n),
+                has_benefit: pl.p.benefit.is_some(),
+                pieces: (0..nchunks).map(|_| Vec::new()).collect(),
+                ranks: Vec::new(),
             })
             .collect();
-        let prep = &prep;
-        let (plans, members, groups_ref, dense_of) = (&plans, &members, &groups, &dense_of);
-        let per = par_chunks(n, |c, sc| {
-            let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
-            let len = rows.len();
-            let nw = len.div_ceil(64);
-            let ev = Eval { prep, rows };
-            let mut outs: Vec<(Vec<u64>, Vec<u64>, Vec<i64>)> = Vec::with_capacity(sel.len());
-            let mut dense: Vec<Vec<i64>> = Vec::with_capacity(sel.len());
-            for (k, &i) in sel.iter().enumerate() {
-                let p = &after.policies[i];
-                let (srcs, same_benefit) = &plans[k];
-                let words: Vec<Vec<u64>> = srcs
-                    .iter()
-                    .map(|s| match s {
-                        Src::Cached(b) => b.words[c * WPC..c * WPC + nw].to_vec(),
-                        Src::Eval(t) => words_of(&ev, t, sc),
-                    })
-                    .collect();
-                let pre = combine(p, &words, len);
-                // amounts of the `pre` rows, in row order
-                let mut amts = Vec::new();
-                if let Some(b) = &p.benefit {
-                    let cached = members[k].as_ref().filter(|_| *same_benefit);
-                    match cached {
-                        Some(m)
-                            if pre
-                                .iter()
-                                .zip(&m.pre.words[c * WPC..])
-                                .all(|(x, o)| x & !o == 0) =>
-                        {
-                            let old = &m.pre.words[c * WPC..c * WPC + nw];
-                            let piece = &m.amounts[c];
-                            let mut r = 0usize;
-                            for (&x, &o) in pre.iter().zip(old) {
-                                let mut bits = o;
-                                while bits != 0 {
-                                    let t = bits & bits.wrapping_neg();
-                                    if x & t != 0 {
-                                        amts.push(piece.get(r).copied().unwrap_or(0));
-                                    }
-                                    r += 1;
-                                    bits &= bits - 1;
-                                }
-                            }
-                        }
-                        _ => benefit_rows(&ev, &b.t, &pre, sc, &mut amts),
-                    }
-                }
-                let mut d = Vec::new();
-                if dense_of[k] {
-                    d = vec![0i64; len];
-                    let mut r = 0usize;
-                    for (wi, &word) in pre.iter().enumerate() {
-                        let mut bits = word;
-                        while bits != 0 {
-                            d[wi * 64 + bits.trailing_zeros() as usize] =
-                                amts.get(r).copied().unwrap_or(0);
-                            r += 1;
-                            bits &= bits - 1;
-                        }
-                    }
-                    amts = Vec::new();
-                }
-                dense.push(d);
-                outs.push((pre, vec![0u64; nw], amts));
-            }
-            let mut w = Work {
-                rows: 0..len,
-                outs: outs
-                    .iter_mut()
-                    .map(|(e, s, a)| (e.as_mut_slice(), s.as_mut_slice(), a))
-                    .collect(),
-            };
-            resolve_groups(groups_ref, &mut w, &mut dense);
-            drop(w);
-            for (k, (e, _, piece)) in outs.iter_mut().enumerate() {
-                let d = &dense[k];
-                if d.is_empty() {
-                    continue;
-                }
-                for (wi, &word) in e.iter().enumerate() {
-                    let mut bits = word;
-                    while bits != 0 {
-                        piece.push(d[wi * 64 + bits.trailing_zeros() as usize]);
-                        bits &= bits - 1;
-                    }
-                }
-            }
-            outs
-        });
-        let mut policies: Vec<PolicyOutcome> = sel
-            .iter()
-            .map(|&i| {
-                let p = &after.policies[i];
-                PolicyOutcome {
-                    code: p.code.clone(),
-                    eligible: Bitmap::new(n),
-                    superseded: Bitmap::new(n),
-                    has_benefit: p.benefit.is_some(),
-                    pieces: Vec::with_capacity(n.div_ceil(CHUNK)),
-                    ranks: Vec::new(),
-                }
-            })
+        // per chunk: its share of every policy's outputs
+        type Out<'o> = (&'o mut [u64], &'o mut [u64], &'o mut Vec<i64>);
+        let mut items: Vec<(usize, Vec<Out>)> = (0..nchunks)
+            .map(|c| (c, Vec::with_capacity(plans.len())))
             .collect();
-        for (c, outs) in per.into_iter().enumerate() {
-            for (p, (e, s, a)) in policies.iter_mut().zip(outs) {
-                p.eligible.words[c * WPC..c * WPC + e.len()].copy_from_slice(&e);
-                p.superseded.words[c * WPC..c * WPC + s.len()].copy_from_slice(&s);
-                p.pieces.push(a);
+        for p in policies.iter_mut() {
+            let parts = p
+                .eligible
+                .words
+                .chunks_mut(WPC)
+                .zip(p.superseded.words.chunks_mut(WPC))
+                .zip(p.pieces.iter_mut());
+            for (item, ((e, s), a)) in items.iter_mut().zip(parts) {
+                item.1.push((e, s, a));
             }
         }
+        let (prep, plans, groups_ref) = (&prep, &plans, &groups);
+        par_items(items, |(c, mut outs), loc: &mut Local| {
+            run_chunk(prep, plans, groups_ref, reuse, (c, n), &mut outs, loc);
+        });
         for p in policies.iter_mut() {
             fill_ranks(p);
         }
@@ -436,4 +615,256 @@ impl WhatIf {
             rows: n,
         })
     }
+}
+
+/// Buffers of one thread of [`WhatIf::evaluate_policy`], reused from chunk to chunk.
+#[derive(Default)]
+struct Local {
+    sc: Scratch,
+    pick: Vec<u32>,
+    /// Per plan: amounts of the benefit evaluated in this chunk; amounts of the final rows in
+    /// the changed words, in row order.
+    fresh: Vec<Vec<i64>>,
+    moved: Vec<Vec<i64>>,
+}
+
+/// One chunk of [`WhatIf::evaluate_policy`], written into `outs` (eligible words, superseded
+/// words, amounts of the eligible rows; one per plan).
+fn run_chunk<'a>(
+    prep: &Prep,
+    plans: &'a [Plan<'a>],
+    groups: &[Vec<usize>],
+    reuse: bool,
+    (c, n): (usize, usize),
+    outs: &mut [(&mut [u64], &mut [u64], &mut Vec<i64>)],
+    loc: &mut Local,
+) {
+    let rows = chunk_rows(c, n);
+    let nw = rows.len().div_ceil(64);
+    let k = plans.len();
+    loc.fresh.resize_with(k, Vec::new);
+    loc.moved.resize_with(k, Vec::new);
+    let mut pre: Vec<Words> = Vec::with_capacity(k);
+    let mut amounts: Vec<Amounts<'a>> = Vec::with_capacity(k);
+    // words where some member's eligibility before the group or amounts changed
+    let mut changed = if reuse { [0u64; WPC] } else { [1u64; WPC] };
+    for (j, pl) in plans.iter().enumerate() {
+        let w = pl.pre(prep, c, rows.clone(), &mut loc.sc, &mut loc.pick);
+        let ranks_of = |r: &'a [u16]| r.get(c * WPC..).unwrap_or(&[]);
+        let (won_rows, lost_rows, won, lost, won_rank, lost_rank) = match pl.member {
+            Some(m) => (
+                chunk_of(&m.eligible, c),
+                chunk_of(&m.superseded, c),
+                m.won.get(c).map_or(&[][..], Vec::as_slice),
+                m.lost.get(c).map_or(&[][..], Vec::as_slice),
+                ranks_of(&m.won_rank),
+                ranks_of(&m.lost_rank),
+            ),
+            None => ([0; WPC], [0; WPC], &[][..], &[][..], &[][..], &[][..]),
+        };
+        let has = pl.p.benefit.is_some();
+        let mut fresh_rows = [0u64; WPC];
+        for i in 0..WPC {
+            let old = won_rows[i] | lost_rows[i];
+            if has {
+                fresh_rows[i] = if pl.same_benefit { w[i] & !old } else { w[i] };
+            }
+            let amounts_changed = !pl.same_benefit && (w[i] | old) != 0;
+            changed[i] |= u64::from(w[i] != old || amounts_changed);
+        }
+        let mut fresh = std::mem::take(&mut loc.fresh[j]);
+        fresh.clear();
+        if let Some(b) = &pl.p.benefit {
+            benefit_on(
+                prep,
+                rows.clone(),
+                &fresh_rows,
+                &b.t,
+                &mut loc.sc,
+                &mut loc.pick,
+                &mut fresh,
+            );
+        }
+        amounts.push(Amounts {
+            has,
+            fresh_rank: ranks(&fresh_rows),
+            fresh_rows,
+            fresh,
+            won_rank,
+            won_rows,
+            won,
+            lost_rank,
+            lost_rows,
+            lost,
+        });
+        pre.push(w);
+    }
+    // final eligibility and superseded rows: the baseline's in unchanged words, resolved again
+    // in the others, where the amounts of the final rows are collected too
+    let mut fin: Vec<Words> = pre.clone();
+    let mut sup: Vec<Words> = vec![[0u64; WPC]; k];
+    let mut dense: Vec<[i64; 64]> = vec![[0i64; 64]; k];
+    for m in loc.moved.iter_mut() {
+        m.clear();
+    }
+    for wi in 0..nw {
+        if changed[wi] == 0 {
+            for (j, a) in amounts.iter().enumerate() {
+                fin[j][wi] = a.won_rows[wi];
+                sup[j][wi] = a.lost_rows[wi];
+            }
+            continue;
+        }
+        for (a, d) in amounts.iter().zip(dense.iter_mut()) {
+            a.fill(wi, d);
+        }
+        for g in groups.iter().filter(|g| g.len() > 1) {
+            let mut seen = 0u64;
+            let mut multi = 0u64;
+            for &m in g {
+                multi |= seen & pre[m][wi];
+                seen |= pre[m][wi];
+            }
+            while multi != 0 {
+                let b = multi.trailing_zeros() as usize;
+                multi &= multi - 1;
+                // highest amount wins, ties to the first member (lowest code)
+                let mut best: Option<(usize, i64)> = None;
+                for &m in g {
+                    if pre[m][wi] >> b & 1 == 1 && best.is_none_or(|(_, a)| dense[m][b] > a) {
+                        best = Some((m, dense[m][b]));
+                    }
+                }
+                for &m in g {
+                    if Some(m) != best.map(|(x, _)| x) && pre[m][wi] >> b & 1 == 1 {
+                        fin[m][wi] &= !(1u64 << b);
+                        sup[m][wi] |= 1u64 << b;
+                    }
+                }
+            }
+        }
+        for j in 0..k {
+            if amounts[j].has {
+                let mut bits = fin[j][wi];
+                while bits != 0 {
+                    loc.moved[j].push(dense[j][bits.trailing_zeros() as usize]);
+                    bits &= bits - 1;
+                }
+            }
+        }
+    }
+    for (j, (e, s, piece)) in outs.iter_mut().enumerate() {
+        e.copy_from_slice(&fin[j][..nw]);
+        s.copy_from_slice(&sup[j][..nw]);
+        let a = &amounts[j];
+        let total = count(&fin[j]);
+        if !a.has || total == 0 {
+            continue;
+        }
+        // unchanged words copy runs of the baseline's amounts, changed words the collected ones
+        let moved = &loc.moved[j];
+        let mut v = Vec::with_capacity(total);
+        let (mut run, mut at) = (None, 0usize);
+        for wi in 0..nw {
+            if changed[wi] == 0 {
+                run.get_or_insert(a.won_rank.get(wi).map_or(0, |&r| r as usize));
+                continue;
+            }
+            if let Some(r0) = run.take() {
+                let r1 = a.won_rank.get(wi).map_or(0, |&r| r as usize);
+                v.extend_from_slice(a.won.get(r0..r1).unwrap_or(&[]));
+            }
+            let cnt = fin[j][wi].count_ones() as usize;
+            v.extend_from_slice(moved.get(at..at + cnt).unwrap_or(&[]));
+            at += cnt;
+        }
+        if let Some(r0) = run {
+            v.extend_from_slice(a.won.get(r0..).unwrap_or(&[]));
+        }
+        **piece = v;
+    }
+    for (slot, a) in loc.fresh.iter_mut().zip(amounts) {
+        *slot = a.fresh;
+    }
+}
+
+/// The baseline of `base`'s policy `idx` and the other members of its group: clause bitmaps
+/// and the group's outcome (with the amounts of superseded rows too).
+fn build_group(base: &RuleSet, idx: usize, pop: &Population) -> Vec<(String, Member)> {
+    let n = pop.len();
+    let sel = base.with_group(idx);
+    let mut codes: Vec<String> = sel.iter().map(|&i| base.policies[i].code.clone()).collect();
+    codes.sort();
+    let outcome = base.evaluate_indices(&sel, pop);
+    let nchunks = n.div_ceil(CHUNK);
+    let mut built = Vec::with_capacity(sel.len());
+    for (&i, po) in sel.iter().zip(outcome.policies) {
+        let p = &base.policies[i];
+        let clauses: Vec<&T> = p
+            .conditions
+            .iter()
+            .chain(&p.grants)
+            .chain(&p.denies)
+            .map(|c| &c.t)
+            .collect();
+        let mut prep = Prep::new(pop);
+        for t in clauses
+            .iter()
+            .copied()
+            .chain(p.benefit.as_ref().map(|b| &b.t))
+        {
+            prep.add(t);
+        }
+        prep.finish();
+        // per chunk: clause words, amounts of the superseded rows
+        let mut per: Vec<(Vec<Words>, Vec<i64>)> =
+            (0..nchunks).map(|_| Default::default()).collect();
+        let items: Vec<_> = per.iter_mut().enumerate().collect();
+        let (prep, clauses, po_ref) = (&prep, &clauses, &po);
+        par_items(items, |(c, slot), sc: &mut Scratch| {
+            let rows = chunk_rows(c, n);
+            let all = full(rows.len());
+            let mut pick = Vec::new();
+            slot.0 = clauses
+                .iter()
+                .map(|t| bool_on(prep, rows.clone(), &all, t, sc, &mut pick))
+                .collect();
+            if let Some(b) = &p.benefit {
+                let lost = chunk_of(&po_ref.superseded, c);
+                benefit_on(prep, rows, &lost, &b.t, sc, &mut pick, &mut slot.1);
+            }
+        });
+        let column = |k: usize| {
+            let mut b = Bitmap::new(n);
+            for (c, (w, _)) in per.iter().enumerate() {
+                let dst = &mut b.words[c * WPC..((c + 1) * WPC).min(n.div_ceil(64))];
+                let len = dst.len();
+                dst.copy_from_slice(&w[k][..len]);
+            }
+            b
+        };
+        let (nc, ng) = (p.conditions.len(), p.grants.len());
+        let pair = |k: usize, t: &T| (t.clone(), column(k));
+        let member = Member {
+            conditions: (0..nc).map(|k| pair(k, clauses[k])).collect(),
+            grants: (nc..nc + ng).map(|k| pair(k, clauses[k])).collect(),
+            denies: (nc + ng..clauses.len())
+                .map(|k| pair(k, clauses[k]))
+                .collect(),
+            benefit: p.benefit.as_ref().map(|b| b.t.clone()),
+            group: codes.clone(),
+            won: if p.benefit.is_some() {
+                po.pieces
+            } else {
+                vec![Vec::new(); nchunks]
+            },
+            won_rank: chunk_ranks(&po.eligible),
+            lost_rank: chunk_ranks(&po.superseded),
+            eligible: po.eligible,
+            superseded: po.superseded,
+            lost: per.into_iter().map(|x| x.1).collect(),
+        };
+        built.push((p.code.clone(), member));
+    }
+    built
 }
