@@ -37,8 +37,11 @@ pub struct PolicyOutcome {
     /// Rows that were eligible but lost to a better policy of the same group.
     pub superseded: Bitmap,
     has_benefit: bool,
-    /// Per chunk of [`CHUNK`] rows: the amounts of its eligible rows, in row order.
-    pieces: Vec<Vec<i64>>,
+    /// Per chunk of [`CHUNK`] rows: the amounts of its eligible rows, in row order (a what-if
+    /// shares the baseline's where a chunk is unchanged).
+    pieces: Vec<Arc<Vec<i64>>>,
+    /// Per chunk: the sum of its piece (kept while the amounts are written).
+    sums: Vec<i128>,
     /// Per bitmap word: eligible rows before it within its chunk (empty without a benefit).
     ranks: Vec<u16>,
 }
@@ -103,23 +106,7 @@ impl PolicyOutcome {
     }
     /// Sum of amounts in fen (saturating).
     pub fn total_fen(&self) -> i64 {
-        // exact and vectorised: per piece (at most CHUNK amounts) the high and low 32-bit halves
-        // of the two's complement and the count of negatives are summed in u64 (no overflow),
-        // then combined in i128
-        let t: i128 = self
-            .pieces
-            .iter()
-            .map(|p| {
-                let (mut hi, mut lo, mut neg) = (0u64, 0u64, 0u64);
-                for &a in p {
-                    let u = a as u64;
-                    hi += u >> 32;
-                    lo += u & 0xffff_ffff;
-                    neg += u >> 63;
-                }
-                (i128::from(hi) << 32) + i128::from(lo) - (i128::from(neg) << 64)
-            })
-            .sum();
+        let t: i128 = self.sums.iter().sum();
         i64::try_from(t).unwrap_or(i64::MAX)
     }
 }
@@ -180,7 +167,7 @@ pub fn diff(before: &PolicyOutcome, after: &PolicyOutcome) -> PolicyDiff {
     // an empty piece (no benefit) reads as zeros
     fn piece(p: &PolicyOutcome, c: usize) -> &[i64] {
         match p.pieces.get(c) {
-            Some(v) if p.has_benefit => v,
+            Some(v) if p.has_benefit => v.as_slice(),
             _ => &[],
         }
     }
@@ -231,6 +218,20 @@ pub fn diff(before: &PolicyOutcome, after: &PolicyOutcome) -> PolicyDiff {
         total_before_fen: before.total_fen(),
         total_after_fen: after.total_fen(),
     }
+}
+
+/// The exact sum of a piece (at most [`CHUNK`] amounts), vectorised: the high and low 32-bit
+/// halves of the two's complement and the count of negatives are summed in u64 (no overflow),
+/// then combined in i128.
+pub(crate) fn piece_sum(p: &[i64]) -> i128 {
+    let (mut hi, mut lo, mut neg) = (0u64, 0u64, 0u64);
+    for &a in p {
+        let u = a as u64;
+        hi += u >> 32;
+        lo += u & 0xffff_ffff;
+        neg += u >> 63;
+    }
+    (i128::from(hi) << 32) + i128::from(lo) - (i128::from(neg) << 64)
 }
 
 /// Literal ids and lookup tables for one population.
@@ -1017,11 +1018,15 @@ impl Eval<'_, '_> {
     }
 }
 
+/// One policy's share of a chunk's outputs: eligible words, superseded words, amounts of the
+/// eligible rows and their sum.
+type Out<'o> = (&'o mut [u64], &'o mut [u64], &'o mut Vec<i64>, &'o mut i128);
+
 /// One chunk's share of every selected policy's outputs.
 struct Work<'o> {
     rows: Range<usize>,
-    /// (eligible words, superseded words, amounts of eligible rows) per selected policy.
-    outs: Vec<(&'o mut [u64], &'o mut [u64], &'o mut Vec<i64>)>,
+    /// One per selected policy.
+    outs: Vec<Out<'o>>,
 }
 
 /// 从高从优 within one chunk: among a group's eligible members keep the highest amount (ties:
@@ -1138,7 +1143,10 @@ impl RuleSet {
                     eligible: Bitmap::new(n),
                     superseded: Bitmap::new(n),
                     has_benefit: p.benefit.is_some(),
-                    pieces: (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect(),
+                    pieces: (0..n.div_ceil(CHUNK))
+                        .map(|_| Arc::new(Vec::new()))
+                        .collect(),
+                    sums: vec![0; n.div_ceil(CHUNK)],
                     ranks: Vec::new(),
                 }
             })
@@ -1161,9 +1169,14 @@ impl RuleSet {
                 .words
                 .chunks_mut(CHUNK / 64)
                 .zip(p.superseded.words.chunks_mut(CHUNK / 64))
-                .zip(p.pieces.iter_mut());
-            for (w, ((e, s), a)) in works.iter_mut().zip(parts) {
-                w.outs.push((e, s, a));
+                .zip(
+                    p.pieces
+                        .iter_mut()
+                        .map(Arc::make_mut)
+                        .zip(p.sums.iter_mut()),
+                );
+            for (w, ((e, s), (a, t))) in works.iter_mut().zip(parts) {
+                w.outs.push((e, s, a, t));
             }
         }
         let mut per_thread: Vec<Vec<Work>> = (0..threads).map(|_| Vec::new()).collect();
@@ -1198,7 +1211,7 @@ impl RuleSet {
                 for (k, &i) in sel.iter().enumerate() {
                     let p = &self.policies[i];
                     let d = &mut dense[k];
-                    let (e, _, piece) = &mut w.outs[k];
+                    let (e, _, piece, _) = &mut w.outs[k];
                     if d.is_empty() {
                         ev.policy(p, &mut sc, e, &mut []);
                         ev.benefit_into(p, &mut sc, e, piece);
@@ -1207,9 +1220,10 @@ impl RuleSet {
                     }
                 }
                 resolve_groups(groups_ref, &mut w, &mut dense);
-                for (k, (e, _, piece)) in w.outs.iter_mut().enumerate() {
+                for (k, (e, _, piece, sum)) in w.outs.iter_mut().enumerate() {
                     let d = &dense[k];
                     if d.is_empty() {
+                        **sum = piece_sum(piece);
                         continue;
                     }
                     let count: u32 = e.iter().map(|x| x.count_ones()).sum();
@@ -1221,6 +1235,7 @@ impl RuleSet {
                             bits &= bits - 1;
                         }
                     }
+                    **sum = piece_sum(piece);
                 }
             }
         };

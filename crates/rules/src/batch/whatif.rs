@@ -41,11 +41,13 @@ struct Member {
     superseded: Bitmap,
     /// Per chunk, in row order: amounts of the eligible rows, of the superseded rows (empty
     /// without a benefit).
-    won: Vec<Vec<i64>>,
+    won: Vec<Arc<Vec<i64>>>,
     lost: Vec<Vec<i64>>,
     /// Per bitmap word: eligible (superseded) rows before it within its chunk.
     won_rank: Vec<u16>,
     lost_rank: Vec<u16>,
+    /// Per chunk: the sum of `won`.
+    won_sum: Vec<i128>,
 }
 
 /// Baseline results kept for incremental what-if runs over one population (see
@@ -296,28 +298,27 @@ struct Amounts<'a> {
 }
 
 impl Amounts<'_> {
-    /// The amounts of the rows of word `wi` that have one, at their bit positions: the three
-    /// sources in turn (each in row order; a row evaluated again may be a baseline row too, so
-    /// the fresh amounts come last).
-    fn fill(&self, wi: usize, dense: &mut [i64; 64]) {
+    /// The amount of the row at bit `b` of word `wi` (eligible before the group): evaluated in
+    /// this run, else the baseline's.
+    fn at(&self, wi: usize, b: u32) -> i64 {
         if !self.has {
-            return;
+            return 0;
         }
-        let mut put = |bits: u64, from: &[i64], at: Option<&u16>| {
-            let mut bits = bits;
-            if bits == 0 {
-                return;
-            }
-            let mut k = at.map_or(0, |&r| r as usize);
-            while bits != 0 {
-                dense[bits.trailing_zeros() as usize] = from.get(k).copied().unwrap_or(0);
-                k += 1;
-                bits &= bits - 1;
-            }
+        let m = 1u64 << b;
+        let pos = |rows: u64, rank: Option<&u16>| {
+            rank.map_or(0, |&r| r as usize) + (rows & (m - 1)).count_ones() as usize
         };
-        put(self.lost_rows[wi], self.lost, self.lost_rank.get(wi));
-        put(self.won_rows[wi], self.won, self.won_rank.get(wi));
-        put(self.fresh_rows[wi], &self.fresh, self.fresh_rank.get(wi));
+        let (from, k) = if self.fresh_rows[wi] & m != 0 {
+            (
+                &self.fresh[..],
+                pos(self.fresh_rows[wi], self.fresh_rank.get(wi)),
+            )
+        } else if self.won_rows[wi] & m != 0 {
+            (self.won, pos(self.won_rows[wi], self.won_rank.get(wi)))
+        } else {
+            (self.lost, pos(self.lost_rows[wi], self.lost_rank.get(wi)))
+        };
+        from.get(k).copied().unwrap_or(0)
     }
 }
 
@@ -582,12 +583,12 @@ impl WhatIf {
                 eligible: Bitmap::new(n),
                 superseded: Bitmap::new(n),
                 has_benefit: pl.p.benefit.is_some(),
-                pieces: (0..nchunks).map(|_| Vec::new()).collect(),
+                pieces: (0..nchunks).map(|_| Arc::new(Vec::new())).collect(),
+                sums: vec![0; nchunks],
                 ranks: Vec::new(),
             })
             .collect();
         // per chunk: its share of every policy's outputs
-        type Out<'o> = (&'o mut [u64], &'o mut [u64], &'o mut Vec<i64>);
         let mut items: Vec<(usize, Vec<Out>)> = (0..nchunks)
             .map(|c| (c, Vec::with_capacity(plans.len())))
             .collect();
@@ -597,9 +598,9 @@ impl WhatIf {
                 .words
                 .chunks_mut(WPC)
                 .zip(p.superseded.words.chunks_mut(WPC))
-                .zip(p.pieces.iter_mut());
-            for (item, ((e, s), a)) in items.iter_mut().zip(parts) {
-                item.1.push((e, s, a));
+                .zip(p.pieces.iter_mut().zip(p.sums.iter_mut()));
+            for (item, ((e, s), (a, t))) in items.iter_mut().zip(parts) {
+                item.1.push((e, s, a, t));
             }
         }
         let (prep, plans, groups_ref) = (&prep, &plans, &groups);
@@ -617,37 +618,47 @@ impl WhatIf {
     }
 }
 
+/// One policy's share of a chunk's outputs: eligible words, superseded words, amounts of the
+/// eligible rows and their sum.
+type Out<'o> = (
+    &'o mut [u64],
+    &'o mut [u64],
+    &'o mut Arc<Vec<i64>>,
+    &'o mut i128,
+);
+
 /// Buffers of one thread of [`WhatIf::evaluate_policy`], reused from chunk to chunk.
 #[derive(Default)]
 struct Local {
     sc: Scratch,
     pick: Vec<u32>,
-    /// Per plan: amounts of the benefit evaluated in this chunk; amounts of the final rows in
-    /// the changed words, in row order.
+    /// Per plan: amounts of the benefit evaluated in this chunk.
     fresh: Vec<Vec<i64>>,
-    moved: Vec<Vec<i64>>,
 }
 
-/// One chunk of [`WhatIf::evaluate_policy`], written into `outs` (eligible words, superseded
-/// words, amounts of the eligible rows; one per plan).
+/// One chunk of [`WhatIf::evaluate_policy`], written into `outs` (one per plan).
+///
+/// Rows where no member's eligibility before the group or amount changed keep the baseline's
+/// outcome (eligible or superseded, and amount); only the others are resolved again, and the
+/// amounts are the baseline's piece with those rows edited in.
 fn run_chunk<'a>(
     prep: &Prep,
     plans: &'a [Plan<'a>],
     groups: &[Vec<usize>],
     reuse: bool,
     (c, n): (usize, usize),
-    outs: &mut [(&mut [u64], &mut [u64], &mut Vec<i64>)],
+    outs: &mut [Out],
     loc: &mut Local,
 ) {
     let rows = chunk_rows(c, n);
     let nw = rows.len().div_ceil(64);
     let k = plans.len();
     loc.fresh.resize_with(k, Vec::new);
-    loc.moved.resize_with(k, Vec::new);
     let mut pre: Vec<Words> = Vec::with_capacity(k);
     let mut amounts: Vec<Amounts<'a>> = Vec::with_capacity(k);
-    // words where some member's eligibility before the group or amounts changed
-    let mut changed = if reuse { [0u64; WPC] } else { [1u64; WPC] };
+    // rows whose outcome may differ from the baseline's (all rows of any member when the
+    // baseline's group resolution does not apply)
+    let mut diff = [0u64; WPC];
     for (j, pl) in plans.iter().enumerate() {
         let w = pl.pre(prep, c, rows.clone(), &mut loc.sc, &mut loc.pick);
         let ranks_of = |r: &'a [u16]| r.get(c * WPC..).unwrap_or(&[]);
@@ -655,7 +666,7 @@ fn run_chunk<'a>(
             Some(m) => (
                 chunk_of(&m.eligible, c),
                 chunk_of(&m.superseded, c),
-                m.won.get(c).map_or(&[][..], Vec::as_slice),
+                m.won.get(c).map_or(&[][..], |v| v.as_slice()),
                 m.lost.get(c).map_or(&[][..], Vec::as_slice),
                 ranks_of(&m.won_rank),
                 ranks_of(&m.lost_rank),
@@ -669,8 +680,12 @@ fn run_chunk<'a>(
             if has {
                 fresh_rows[i] = if pl.same_benefit { w[i] & !old } else { w[i] };
             }
-            let amounts_changed = !pl.same_benefit && (w[i] | old) != 0;
-            changed[i] |= u64::from(w[i] != old || amounts_changed);
+            let all = if reuse && pl.same_benefit {
+                0
+            } else {
+                w[i] | old
+            };
+            diff[i] |= (w[i] ^ old) | all;
         }
         let mut fresh = std::mem::take(&mut loc.fresh[j]);
         fresh.clear();
@@ -699,40 +714,40 @@ fn run_chunk<'a>(
         });
         pre.push(w);
     }
-    // final eligibility and superseded rows: the baseline's in unchanged words, resolved again
-    // in the others, where the amounts of the final rows are collected too
-    let mut fin: Vec<Words> = pre.clone();
-    let mut sup: Vec<Words> = vec![[0u64; WPC]; k];
-    let mut dense: Vec<[i64; 64]> = vec![[0i64; 64]; k];
-    for m in loc.moved.iter_mut() {
-        m.clear();
+    // outside `diff` the baseline's outcome; inside, eligibility before the group, resolved
+    // again within multi-member groups
+    let mut fin: Vec<Words> = Vec::with_capacity(k);
+    let mut sup: Vec<Words> = Vec::with_capacity(k);
+    for (a, p) in amounts.iter().zip(&pre) {
+        let mut f = [0u64; WPC];
+        let mut s = [0u64; WPC];
+        for i in 0..WPC {
+            f[i] = (a.won_rows[i] & !diff[i]) | (p[i] & diff[i]);
+            s[i] = a.lost_rows[i] & !diff[i];
+        }
+        fin.push(f);
+        sup.push(s);
     }
-    for wi in 0..nw {
-        if changed[wi] == 0 {
-            for (j, a) in amounts.iter().enumerate() {
-                fin[j][wi] = a.won_rows[wi];
-                sup[j][wi] = a.lost_rows[wi];
-            }
-            continue;
-        }
-        for (a, d) in amounts.iter().zip(dense.iter_mut()) {
-            a.fill(wi, d);
-        }
-        for g in groups.iter().filter(|g| g.len() > 1) {
+    for g in groups.iter().filter(|g| g.len() > 1) {
+        for wi in (0..nw).filter(|&i| diff[i] != 0) {
             let mut seen = 0u64;
             let mut multi = 0u64;
             for &m in g {
-                multi |= seen & pre[m][wi];
-                seen |= pre[m][wi];
+                let bits = pre[m][wi] & diff[wi];
+                multi |= seen & bits;
+                seen |= bits;
             }
             while multi != 0 {
-                let b = multi.trailing_zeros() as usize;
+                let b = multi.trailing_zeros();
                 multi &= multi - 1;
                 // highest amount wins, ties to the first member (lowest code)
                 let mut best: Option<(usize, i64)> = None;
                 for &m in g {
-                    if pre[m][wi] >> b & 1 == 1 && best.is_none_or(|(_, a)| dense[m][b] > a) {
-                        best = Some((m, dense[m][b]));
+                    if pre[m][wi] >> b & 1 == 1 {
+                        let amt = amounts[m].at(wi, b);
+                        if best.is_none_or(|(_, a)| amt > a) {
+                            best = Some((m, amt));
+                        }
                     }
                 }
                 for &m in g {
@@ -743,17 +758,8 @@ fn run_chunk<'a>(
                 }
             }
         }
-        for j in 0..k {
-            if amounts[j].has {
-                let mut bits = fin[j][wi];
-                while bits != 0 {
-                    loc.moved[j].push(dense[j][bits.trailing_zeros() as usize]);
-                    bits &= bits - 1;
-                }
-            }
-        }
     }
-    for (j, (e, s, piece)) in outs.iter_mut().enumerate() {
+    for (j, (e, s, piece, sum)) in outs.iter_mut().enumerate() {
         e.copy_from_slice(&fin[j][..nw]);
         s.copy_from_slice(&sup[j][..nw]);
         let a = &amounts[j];
@@ -761,27 +767,73 @@ fn run_chunk<'a>(
         if !a.has || total == 0 {
             continue;
         }
-        // unchanged words copy runs of the baseline's amounts, changed words the collected ones
-        let moved = &loc.moved[j];
+        let old_sum = plans[j]
+            .member
+            .and_then(|m| m.won_sum.get(c))
+            .copied()
+            .unwrap_or(0);
+        let won_at = |wi: usize, m: u64| {
+            a.won_rank.get(wi).map_or(0, |&r| r as usize)
+                + (a.won_rows[wi] & (m - 1)).count_ones() as usize
+        };
+        // unchanged: the baseline's piece, shared
+        let edited = (0..nw).filter(|&i| diff[i] != 0).any(|wi| {
+            let (was, is) = (a.won_rows[wi] & diff[wi], fin[j][wi] & diff[wi]);
+            if was != is {
+                return true;
+            }
+            let mut bits = is;
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                if a.won.get(won_at(wi, 1u64 << b)).copied() != Some(a.at(wi, b)) {
+                    return true;
+                }
+            }
+            false
+        });
+        if let Some(shared) = plans[j]
+            .member
+            .and_then(|m| m.won.get(c))
+            .filter(|_| !edited)
+        {
+            **piece = Arc::clone(shared);
+            **sum = old_sum;
+            continue;
+        }
+        // the baseline's amounts with the `diff` rows edited in (removed where the row was
+        // eligible, added where it is); the sum likewise
         let mut v = Vec::with_capacity(total);
-        let (mut run, mut at) = (None, 0usize);
-        for wi in 0..nw {
-            if changed[wi] == 0 {
-                run.get_or_insert(a.won_rank.get(wi).map_or(0, |&r| r as usize));
-                continue;
+        let mut t = old_sum;
+        let mut cursor = 0usize;
+        for wi in (0..nw).filter(|&i| diff[i] != 0) {
+            let mut bits = diff[wi];
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                let m = 1u64 << b;
+                let was = a.won_rows[wi] & m != 0;
+                let is = fin[j][wi] & m != 0;
+                if !was && !is {
+                    continue;
+                }
+                let p = won_at(wi, m);
+                v.extend_from_slice(a.won.get(cursor..p).unwrap_or(&[]));
+                cursor = p;
+                if was {
+                    t -= i128::from(a.won.get(p).copied().unwrap_or(0));
+                    cursor += 1;
+                }
+                if is {
+                    let x = a.at(wi, b);
+                    t += i128::from(x);
+                    v.push(x);
+                }
             }
-            if let Some(r0) = run.take() {
-                let r1 = a.won_rank.get(wi).map_or(0, |&r| r as usize);
-                v.extend_from_slice(a.won.get(r0..r1).unwrap_or(&[]));
-            }
-            let cnt = fin[j][wi].count_ones() as usize;
-            v.extend_from_slice(moved.get(at..at + cnt).unwrap_or(&[]));
-            at += cnt;
         }
-        if let Some(r0) = run {
-            v.extend_from_slice(a.won.get(r0..).unwrap_or(&[]));
-        }
-        **piece = v;
+        v.extend_from_slice(a.won.get(cursor..).unwrap_or(&[]));
+        **piece = Arc::new(v);
+        **sum = t;
     }
     for (slot, a) in loc.fresh.iter_mut().zip(amounts) {
         *slot = a.fresh;
@@ -853,11 +905,8 @@ fn build_group(base: &RuleSet, idx: usize, pop: &Population) -> Vec<(String, Mem
                 .collect(),
             benefit: p.benefit.as_ref().map(|b| b.t.clone()),
             group: codes.clone(),
-            won: if p.benefit.is_some() {
-                po.pieces
-            } else {
-                vec![Vec::new(); nchunks]
-            },
+            won: po.pieces,
+            won_sum: po.sums,
             won_rank: chunk_ranks(&po.eligible),
             lost_rank: chunk_ranks(&po.superseded),
             eligible: po.eligible,
