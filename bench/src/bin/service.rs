@@ -21,7 +21,9 @@
 //! nothing (the steady state a daily job sees). `--check 1` also compares the fast report with
 //! `App::service_report_recomputed` (minutes at a million orders).
 //!
-//! `cargo run --release -p lianshi-bench --bin service -- [--orders 1000000] [--events 10000000] [--pages 300] [--runs 5] [--check 0]`
+//! `cargo run --release -p lianshi-bench --bin service -- [--orders 1000000] [--events 10000000] [--pages 300] [--runs 5] [--check 0] [--parts report,pages,scan] [--from DB] [--keep 0]`
+//! (`--parts` picks measures; `--from` copies another database than the cache, e.g. a caught-up
+//! state kept by `--keep 1`, which leaves the scratch folder with `caught-up.db`.)
 
 use anyhow::{Context, anyhow};
 use axum::body::Body;
@@ -240,113 +242,8 @@ async fn get(
     Ok((status, body.len()))
 }
 
-fn median(v: &[Duration]) -> Duration {
-    let mut s = v.to_vec();
-    s.sort();
-    s[s.len() / 2]
-}
-
-fn verdict(got: Duration, goal: Duration) -> Vec<String> {
-    let r = got.as_secs_f64() / goal.as_secs_f64();
-    vec![
-        ms(got),
-        ms(goal),
-        format!("{r:.2}"),
-        if r < 1.0 { "met" } else { "MISSED" }.into(),
-    ]
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let orders: i64 = arg("orders", 1_000_000);
-    let events: i64 = arg("events", 10_000_000);
-    let pages: usize = arg("pages", 300);
-    let runs: usize = arg("runs", 5);
-    let check = arg::<usize>("check", 0) != 0;
-    let cache = cache_path(orders);
-    if !cache.exists() {
-        build(&cache, orders, events).await?;
-    }
-    {
-        // Apply migrations added since the cache was built (e.g. 0007's backfill) once, to the
-        // cache itself, so the runs below do not repeat them on each scratch copy.
-        let t = Instant::now();
-        let app = open_app(&sqlite_url(&cache)).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(app.db.writer())
-            .await?;
-        app.db.close().await;
-        println!("cache migrated: {:.1} s", t.elapsed().as_secs_f64());
-    }
-    let dir = Scratch::new("service")?;
-    let work = dir.path("work.db");
-    let t = Instant::now();
-    std::fs::copy(&cache, &work)?;
-    println!("scratch copy: {:.1} s", t.elapsed().as_secs_f64());
-    let app = open_app(&sqlite_url(&work)).await?;
-    let actor = Actor::system(Source::Cli);
-    let now = chrono::Utc::now();
-    let to = App::today();
-    let from = to - chrono::Duration::days(364);
-    let n_orders = scalar(&app, "SELECT COUNT(*) FROM orders").await?;
-    let n_events = scalar(&app, "SELECT COUNT(*) FROM order_events").await?;
-    let n_open = scalar(
-        &app,
-        &format!("SELECT COUNT(*) FROM orders WHERE state IN ({OPEN})"),
-    )
-    .await?;
-    let n_year = scalar(
-        &app,
-        &format!("SELECT COUNT(*) FROM orders WHERE created_at >= '{from}'"),
-    )
-    .await?;
-    let n_pauses = scalar(&app, "SELECT COUNT(*) FROM order_pauses").await?;
-    let n_cb = scalar(&app, "SELECT COUNT(*) FROM order_callbacks").await?;
-    println!(
-        "service bench: {n_orders} orders ({n_open} open, {n_year} created in {from}..{to}), {n_events} events, {n_pauses} pauses, {n_cb} callbacks; {} MB",
-        std::fs::metadata(&cache)?.len() / 1_000_000
-    );
-
-    // (1) Zone figures for the last year.
-    let mut rep = Vec::new();
-    let mut received = 0;
-    for i in 0..=runs {
-        let t = Instant::now();
-        let r = app
-            .service_report(&actor, from, to, now)
-            .await
-            .map_err(|e| anyhow!("report: {}", e.message()))?;
-        let d = t.elapsed();
-        received = r.zone.orders_received;
-        println!(
-            "  report run {i}: {} ms{}",
-            ms(d),
-            if i == 0 { " (first, cold)" } else { "" }
-        );
-        if i > 0 {
-            rep.push(d);
-        }
-    }
-    rep.sort();
-    if check {
-        // The fast path against the straightforward recomputation (slow: minutes).
-        let t = Instant::now();
-        let fast = app
-            .service_report(&actor, from, to, now)
-            .await
-            .map_err(|e| anyhow!("report: {}", e.message()))?;
-        let slow = app
-            .service_report_recomputed(&actor, from, to, now)
-            .await
-            .map_err(|e| anyhow!("report: {}", e.message()))?;
-        anyhow::ensure!(fast == slow, "fast figures differ from the recomputation");
-        println!(
-            "  check: fast report equals the recomputation ({:.1} s)",
-            t.elapsed().as_secs_f64()
-        );
-    }
-
-    // (2) Order pages.
+/// `pages` random order pages (API and HTML) after 20 warm-up requests: the durations, sorted.
+async fn order_pages(app: &App, pages: usize) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
     let ids: Vec<i64> = sqlx::query("SELECT id FROM orders ORDER BY id")
         .fetch_all(app.db.reader())
         .await?
@@ -407,34 +304,224 @@ async fn main() -> anyhow::Result<()> {
         api_bytes / pages.max(1),
         page_bytes / pages.max(1)
     );
+    Ok((api, page))
+}
+
+/// One SLA scan at `at`, timed and printed.
+async fn scan(
+    app: &App,
+    actor: &Actor,
+    at: chrono::DateTime<chrono::Utc>,
+    label: &str,
+) -> anyhow::Result<(Duration, lianshi_app::sla::ScanReport)> {
+    let t = Instant::now();
+    let r = app
+        .sla_scan(actor, at)
+        .await
+        .map_err(|e| anyhow!("scan: {}", e.message()))?;
+    let d = t.elapsed();
+    println!(
+        "  {label}: {} ms — {} open, {} overdue, {} supervised, {} proposed, {} conflicts",
+        ms(d),
+        r.open_orders,
+        r.overdue,
+        r.supervised.len(),
+        r.proposed.len(),
+        r.conflicts
+    );
+    Ok((d, r))
+}
+
+/// UTC → China-local time (the SLA clock's zone, UTC+8).
+fn local(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc() + chrono::Duration::hours(8)
+}
+
+/// China-local time → UTC.
+fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    (t - chrono::Duration::hours(8)).and_utc()
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s[s.len() / 2]
+}
+
+fn verdict(got: Duration, goal: Duration) -> Vec<String> {
+    let r = got.as_secs_f64() / goal.as_secs_f64();
+    vec![
+        ms(got),
+        ms(goal),
+        format!("{r:.2}"),
+        if r < 1.0 { "met" } else { "MISSED" }.into(),
+    ]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let orders: i64 = arg("orders", 1_000_000);
+    let events: i64 = arg("events", 10_000_000);
+    let pages: usize = arg("pages", 300);
+    let runs: usize = arg("runs", 5);
+    let check = arg::<usize>("check", 0) != 0;
+    let parts: String = arg("parts", "report,pages,scan".to_string());
+    // Development aids: measure on a copy of another database (e.g. a kept caught-up state)
+    // and keep the scratch folder.
+    let from: String = arg("from", String::new());
+    let keep = arg::<usize>("keep", 0) != 0;
+    let cache = cache_path(orders);
+    if !cache.exists() {
+        build(&cache, orders, events).await?;
+    }
+    {
+        // Apply migrations added since the cache was built (e.g. 0007's backfill) once, to the
+        // cache itself, so the runs below do not repeat them on each scratch copy.
+        let t = Instant::now();
+        let app = open_app(&sqlite_url(&cache)).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(app.db.writer())
+            .await?;
+        app.db.close().await;
+        println!("cache migrated: {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let dir = Scratch::new("service")?;
+    let work = dir.path("work.db");
+    let t = Instant::now();
+    std::fs::copy(
+        if from.is_empty() {
+            cache.as_path()
+        } else {
+            Path::new(&from)
+        },
+        &work,
+    )?;
+    println!("scratch copy: {:.1} s", t.elapsed().as_secs_f64());
+    let app = open_app(&sqlite_url(&work)).await?;
+    let actor = Actor::system(Source::Cli);
+    let now = chrono::Utc::now();
+    let to = App::today();
+    let from = to - chrono::Duration::days(364);
+    let n_orders = scalar(&app, "SELECT COUNT(*) FROM orders").await?;
+    let n_events = scalar(&app, "SELECT COUNT(*) FROM order_events").await?;
+    let n_open = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM orders WHERE state IN ({OPEN})"),
+    )
+    .await?;
+    let n_year = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM orders WHERE created_at >= '{from}'"),
+    )
+    .await?;
+    let n_pauses = scalar(&app, "SELECT COUNT(*) FROM order_pauses").await?;
+    let n_cb = scalar(&app, "SELECT COUNT(*) FROM order_callbacks").await?;
+    println!(
+        "service bench: {n_orders} orders ({n_open} open, {n_year} created in {from}..{to}), {n_events} events, {n_pauses} pauses, {n_cb} callbacks; {} MB",
+        std::fs::metadata(&cache)?.len() / 1_000_000
+    );
+
+    // (1) Zone figures for the last year.
+    let mut rep = Vec::new();
+    let mut received = 0;
+    for i in 0..=runs {
+        if !parts.contains("report") {
+            break;
+        }
+        let t = Instant::now();
+        let r = app
+            .service_report(&actor, from, to, now)
+            .await
+            .map_err(|e| anyhow!("report: {}", e.message()))?;
+        let d = t.elapsed();
+        received = r.zone.orders_received;
+        println!(
+            "  report run {i}: {} ms{}",
+            ms(d),
+            if i == 0 { " (first, cold)" } else { "" }
+        );
+        if i > 0 {
+            rep.push(d);
+        }
+    }
+    rep.sort();
+    if check && parts.contains("report") {
+        // The fast path against the straightforward recomputation (slow: minutes).
+        let t = Instant::now();
+        let fast = app
+            .service_report(&actor, from, to, now)
+            .await
+            .map_err(|e| anyhow!("report: {}", e.message()))?;
+        let slow = app
+            .service_report_recomputed(&actor, from, to, now)
+            .await
+            .map_err(|e| anyhow!("report: {}", e.message()))?;
+        anyhow::ensure!(fast == slow, "fast figures differ from the recomputation");
+        println!(
+            "  check: fast report equals the recomputation ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    // (2) Order pages.
+    let (api, page) = if parts.contains("pages") {
+        order_pages(&app, pages).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
     // (3) SLA scan.
     let mut scans = Vec::new();
     let mut steady = None;
-    for i in 0..12 {
-        let t = Instant::now();
-        let r = app
-            .sla_scan(&actor, now)
-            .await
-            .map_err(|e| anyhow!("scan: {}", e.message()))?;
-        let d = t.elapsed();
-        println!(
-            "  scan run {}: {} ms — {} open, {} overdue, {} supervised, {} proposed, {} conflicts",
-            i + 1,
-            ms(d),
-            r.open_orders,
-            r.overdue,
-            r.supervised.len(),
-            r.proposed.len(),
-            r.conflicts
-        );
-        if i < 2 {
-            scans.push(d);
-        } else if r.supervised.is_empty() && r.proposed.is_empty() {
-            // Levels climb one step per run: rerun at the same moment until nothing changes.
-            steady = Some((i + 1, d));
-            break;
+    let mut later = Vec::new();
+    if parts.contains("scan") {
+        for i in 0..12 {
+            let (d, r) = scan(&app, &actor, now, &format!("scan run {}", i + 1)).await?;
+            if i < 2 {
+                scans.push(d);
+            } else if r.supervised.is_empty() && r.proposed.is_empty() {
+                // Levels climb one step per run: rerun at the same moment until nothing changes.
+                steady = Some((i + 1, d));
+                break;
+            }
         }
+        // (4) What the daily job sees once caught up: the clock one working day on (the next
+        // working day after the clock's reading, at the reading's time of day), and one week on
+        // (7 calendar days) from the same caught-up state, on a copy of it.
+        let cal = app
+            .calendar()
+            .await
+            .map_err(|e| anyhow!("calendar: {}", e.message()))?;
+        let reading = lianshi_app::sla::clock_reading(&cal, local(now));
+        let next = cal
+            .next_workday(reading.date())
+            .context("no next working day")?;
+        let day_at = utc(next.and_time(reading.time()));
+        let week_at = now + chrono::Duration::days(7);
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(app.db.writer())
+            .await?;
+        let week = dir.path("week.db");
+        std::fs::copy(&work, &week)?;
+        if keep {
+            std::fs::copy(&work, dir.path("caught-up.db"))?;
+        }
+        let (d, r) = scan(
+            &app,
+            &actor,
+            day_at,
+            &format!("next working day ({day_at})"),
+        )
+        .await?;
+        later.push((format!("next working day ({})", r.supervised.len()), d));
+        scan(&app, &actor, day_at, "  again at the same moment").await?;
+        let app2 = open_app(&sqlite_url(&week)).await?;
+        // Warm the copy's process state and page cache as the runs above were (nothing to do).
+        scan(&app2, &actor, now, "week copy, at the caught-up moment").await?;
+        let (d, r) = scan(&app2, &actor, week_at, &format!("one week on ({week_at})")).await?;
+        later.push((format!("one week on ({})", r.supervised.len()), d));
+        scan(&app2, &actor, week_at, "  again at the same moment").await?;
+        app2.db.close().await;
     }
 
     println!();
@@ -447,18 +534,24 @@ async fn main() -> anyhow::Result<()> {
     let g200 = Duration::from_millis(200);
     let g20 = Duration::from_millis(20);
     let g1s = Duration::from_secs(1);
-    t.row(row(
-        &format!("zone figures, year ({received} orders), min of {runs}"),
-        rep[0],
-        g200,
-    ));
-    t.row(row("zone figures, year, median", median(&rep), g200));
-    t.row(row("order API p50", percentile(&api, 50.0), g20));
-    t.row(row("order API p99", percentile(&api, 99.0), g20));
-    t.row(row("order page p50", percentile(&page, 50.0), g20));
-    t.row(row("order page p99", percentile(&page, 99.0), g20));
-    t.row(row("SLA scan, first run (escalates)", scans[0], g1s));
-    t.row(row("SLA scan, second run", scans[1], g1s));
+    if !rep.is_empty() {
+        t.row(row(
+            &format!("zone figures, year ({received} orders), min of {runs}"),
+            rep[0],
+            g200,
+        ));
+        t.row(row("zone figures, year, median", median(&rep), g200));
+    }
+    if !api.is_empty() {
+        t.row(row("order API p50", percentile(&api, 50.0), g20));
+        t.row(row("order API p99", percentile(&api, 99.0), g20));
+        t.row(row("order page p50", percentile(&page, 50.0), g20));
+        t.row(row("order page p99", percentile(&page, 99.0), g20));
+    }
+    if scans.len() == 2 {
+        t.row(row("SLA scan, first run (escalates)", scans[0], g1s));
+        t.row(row("SLA scan, second run", scans[1], g1s));
+    }
     if let Some((k, d)) = steady {
         t.row(row(
             &format!("SLA scan, run {k} (nothing left to escalate)"),
@@ -466,6 +559,17 @@ async fn main() -> anyhow::Result<()> {
             g1s,
         ));
     }
+    for (label, d) in later {
+        t.row(row(
+            &format!("SLA scan, caught up, clock {label} escalated)"),
+            d,
+            g1s,
+        ));
+    }
     t.print();
+    if keep {
+        println!("kept {}", dir.0.display());
+        std::mem::forget(dir);
+    }
     Ok(())
 }

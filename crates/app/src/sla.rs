@@ -481,7 +481,7 @@ impl App {
                 if l == 0 {
                     reading.clone()
                 } else {
-                    scan_cut(&cal, reading_local, l * ESCALATION_STEP_DAYS)
+                    scan_cut(&clock, now_local, reading_local, l * ESCALATION_STEP_DAYS)
                 }
             })
             .collect();
@@ -637,11 +637,44 @@ impl App {
 /// One supervision decided by the scan: its history entry and audit entry.
 type Step = (EventRow, AuditEntry);
 
-/// Stored UTC text of the latest instant an order may be due and still be at least `days`
-/// working days overdue at the clock reading `reading`: midnight after the day `days` working
-/// days back (a working day holds at most one day of working time, so an order due later
-/// cannot be that late). A bound for the store's query; the scan decides exactly.
-fn scan_cut(cal: &Calendar, reading: NaiveDateTime, days: i64) -> String {
+/// Stored UTC text of an instant at or after the latest due time that is at least `days` working
+/// days overdue at `now` (China-local; `reading` is the clock's reading there), so the store's
+/// `due_at <= cut` keeps every order whose level may rise and hardly any other: an order due
+/// later cannot be that late, since pauses only shorten overdue time (orders paused after their
+/// due time are read separately). The overdue time is what [`SlaClock::breach`] counts — working
+/// seconds from the due time, rounded up to minutes — and falls as the due time moves later, so
+/// the boundary is found by bisection to the second (the cut is one second past it). A bound
+/// for the query; the scan decides exactly. A cut one calendar day wide (the previous bound)
+/// read every order due on the boundary day: ~3,000 rows a scan with nothing to do at a
+/// million orders.
+fn scan_cut(clock: &SlaClock, now: NaiveDateTime, reading: NaiveDateTime, days: i64) -> String {
+    let need = days * clock.hours.day_minutes();
+    // ceil(seconds / 60) >= need  <=>  seconds > 60 (need - 1); `working_minutes` floors, so
+    // asking for floor >= need - 1 (seconds >= 60 (need - 1)) keeps a superset.
+    let late_enough = |due: NaiveDateTime| {
+        clock
+            .working_minutes(due, now, &[])
+            .is_ok_and(|m| m >= need - 1)
+    };
+    let mut lo = reading - chrono::Duration::days(days * 3 + 40);
+    if !late_enough(lo) {
+        return coarse_cut(clock.calendar, reading, days);
+    }
+    let mut hi = reading;
+    while (hi - lo) > chrono::Duration::seconds(1) {
+        let mid = lo + (hi - lo) / 2;
+        if late_enough(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    utc_text(hi + chrono::Duration::seconds(1))
+}
+
+/// Midnight after the day `days` working days before `reading` (a working day holds at most one
+/// day of working time): a looser bound, used if the calendar cannot be walked that far.
+fn coarse_cut(cal: &Calendar, reading: NaiveDateTime, days: i64) -> String {
     let mut d = reading.date();
     let mut n = 0;
     for _ in 0..(days * 3 + 3700) {

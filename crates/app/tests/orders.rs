@@ -578,3 +578,268 @@ fn the_sla_clock_reading_stops_at_the_last_office_period_outside_working_time() 
         assert_eq!(clock_reading(&cal, t(at)), t(want), "at {at}");
     }
 }
+
+/// The level each open order should have after one scan at `at`, worked out for every open order
+/// (not only those the store returns as candidates): its due time with its pauses, its overdue
+/// working time as the badge counts it, one level per scan.
+async fn levels_after_one_scan(
+    app: &App,
+    at: DateTime<Utc>,
+) -> (std::collections::BTreeMap<i64, (i64, i64)>, usize) {
+    use lianshi_domain::sla::SlaClock;
+    let cal = app.calendar().await.unwrap();
+    let clock = SlaClock::new(&cal);
+    let day = clock.hours.day_minutes();
+    let now = at.naive_utc() + chrono::Duration::hours(8);
+    let mut out = std::collections::BTreeMap::new();
+    let mut overdue = 0;
+    for row in app.db.order_open_all().await.unwrap() {
+        let pauses = app.db.order_pauses(row.id).await.unwrap();
+        let before = row.supervision_level;
+        let mut after = before;
+        if let Some(due) = lianshi_app::sla::compute_due(&cal, &row, &pauses)
+            && let Some(b) = clock.breach(&due, now)
+        {
+            overdue += 1;
+            if (1 + b.overdue_working_minutes / day / 5).min(9) > before {
+                after += 1;
+            }
+        }
+        out.insert(row.id, (before, after));
+    }
+    (out, overdue)
+}
+
+async fn audit_entries(app: &App, id: i64) -> i64 {
+    app.audit_search(
+        &admin(),
+        &lianshi_app::audit::AuditQuery {
+            entity: Some("order".into()),
+            entity_id: Some(lianshi_app::order::order_ref(id)),
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .1
+}
+
+both_backends!(
+    the_scan_escalates_exactly_the_orders_a_check_of_every_open_order_would_with_history_and_audit,
+    |db: Db| async move {
+        use lianshi_domain::sla::SlaClock;
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        // Orders filed every 7 h 13 min for twelve days (nights, weekends included); every third
+        // policy question suspended after its due time, half of those resumed two days later.
+        let t0 = cst("2026-02-02 08:00");
+        let mut ids = Vec::new();
+        let mut paused = Vec::new();
+        let mut last_action = t0;
+        for k in 0..40i64 {
+            let at = t0 + chrono::Duration::minutes(433 * k);
+            // Day limits end at the office close; urgent policy questions (8 working hours)
+            // fall due inside office periods, where a cut off by a minute would show.
+            let cat = if k % 2 == 0 { "supply_chain" } else { "policy" };
+            let mut inp = input(&u[k as usize % u.len()], cat);
+            if k % 4 >= 2 {
+                inp.urgency = Some("urgent".into());
+            }
+            let o = app.order_create_at(&admin(), &inp, at).await.unwrap();
+            let id = o.order.id;
+            ids.push(id);
+            if k % 6 == 3 {
+                paused.push(id);
+                let m = |n| at + chrono::Duration::minutes(n);
+                for (a, t) in [
+                    (OrderAction::Accept, m(10)),
+                    (
+                        OrderAction::Dispatch {
+                            department: "scjgj".into(),
+                        },
+                        m(20),
+                    ),
+                    (OrderAction::Start, m(30)),
+                ] {
+                    app.order_act_at(&admin(), id, &a, None, t).await.unwrap();
+                }
+                let due = o.order.due.as_ref().unwrap().at.clone().unwrap();
+                let due = cst(&due);
+                let s = due + chrono::Duration::hours(50);
+                app.order_act_at(
+                    &admin(),
+                    id,
+                    &OrderAction::Suspend {
+                        reason: "等待企业补充材料".into(),
+                    },
+                    None,
+                    s,
+                )
+                .await
+                .unwrap();
+                last_action = last_action.max(s);
+                if k % 12 == 3 {
+                    let r = due + chrono::Duration::hours(98);
+                    app.order_act_at(&admin(), id, &OrderAction::Resume, None, r)
+                        .await
+                        .unwrap();
+                    last_action = last_action.max(r);
+                }
+            }
+        }
+        // Supervised by hand before its due time, then suspended after the office closed on
+        // its due day: late by its stored due time, yet no working time has run since.
+        // Filed four days before the first scan so that it stays short of the next level's cut.
+        let h0 = last_action - chrono::Duration::days(4);
+        let o = app
+            .order_create_at(&admin(), &input(&u[0], "policy"), h0)
+            .await
+            .unwrap();
+        let held = o.order.id;
+        ids.push(held);
+        let due = cst(&o.order.due.as_ref().unwrap().at.clone().unwrap());
+        for (a, t) in [
+            (OrderAction::Accept, 10),
+            (
+                OrderAction::Dispatch {
+                    department: "scjgj".into(),
+                },
+                20,
+            ),
+            (OrderAction::Start, 30),
+            (OrderAction::Supervise { level: 1 }, 40),
+        ] {
+            app.order_act_at(&admin(), held, &a, None, h0 + chrono::Duration::minutes(t))
+                .await
+                .unwrap();
+        }
+        let s = due + chrono::Duration::hours(2);
+        app.order_act_at(
+            &admin(),
+            held,
+            &OrderAction::Suspend {
+                reason: "等待企业补充材料".into(),
+            },
+            None,
+            s,
+        )
+        .await
+        .unwrap();
+        last_action = last_action.max(s);
+        // Urgent questions filed shortly before the first scan, due inside office periods.
+        for k in 0..4i64 {
+            let mut inp = input(&u[k as usize % u.len()], "policy");
+            inp.urgency = Some("urgent".into());
+            let at = last_action - chrono::Duration::minutes(3000 - 97 * k);
+            ids.push(
+                app.order_create_at(&admin(), &inp, at)
+                    .await
+                    .unwrap()
+                    .order
+                    .id,
+            );
+        }
+        // Scan instants: after every action, a step of 1 day 3 h 7 min each time, and the minute
+        // before and the minute of one order's rise from level 1 to 2 (5 working days overdue).
+        let mut instants: Vec<DateTime<Utc>> = (0..12)
+            .map(|i| last_action + chrono::Duration::minutes(30 + 1627 * i))
+            .collect();
+        let first = app.sla_scan(&admin(), instants[0]).await.unwrap();
+        let cal = app.calendar().await.unwrap();
+        let clock = SlaClock::new(&cal);
+        let need = 5 * clock.hours.day_minutes();
+        // An unpaused order due inside an office period that the first scan put at level 1 and
+        // that reaches 5 working days overdue later: the first minute it has.
+        let mut rise_of = None;
+        for &id in ids.iter().filter(|id| !paused.contains(id)) {
+            let rf = lianshi_app::order::order_ref(id);
+            if !first.supervised.contains(&(rf, 1)) {
+                continue;
+            }
+            let d = app.order_get(&admin(), id).await.unwrap();
+            let due = NaiveDateTime::parse_from_str(
+                d.order.due.as_ref().unwrap().at.as_deref().unwrap(),
+                "%Y-%m-%d %H:%M",
+            )
+            .unwrap();
+            if clock
+                .working_minutes(due, due + chrono::Duration::minutes(1), &[])
+                .unwrap()
+                != 1
+            {
+                continue; // due at the end of an office period
+            }
+            // The first whole minute after the due time with `need` working minutes behind it.
+            let (mut lo, mut hi) = (0i64, 40 * 1440);
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                let t = due + chrono::Duration::minutes(mid);
+                if clock.working_minutes(due, t, &[]).unwrap() >= need {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            let rise = (due + chrono::Duration::minutes(hi) - chrono::Duration::hours(8)).and_utc();
+            if rise > instants[0] + chrono::Duration::minutes(1) {
+                rise_of = Some((id, rise));
+                break;
+            }
+        }
+        let (id1, rise) = rise_of.expect("an order to watch rise to level 2");
+        instants.push(rise - chrono::Duration::minutes(1));
+        instants.push(rise);
+        instants.sort();
+        let mut supervised_total = 0;
+        for at in instants.into_iter().skip(1) {
+            let (want, overdue) = levels_after_one_scan(&app, at).await;
+            let mut events_before = std::collections::BTreeMap::new();
+            let mut audit_before = std::collections::BTreeMap::new();
+            for &id in want.keys() {
+                let h = app.db.order_events(id).await.unwrap();
+                events_before.insert(id, h.len());
+                audit_before.insert(id, audit_entries(&app, id).await);
+            }
+            let r = app.sla_scan(&admin(), at).await.unwrap();
+            assert_eq!(r.overdue, overdue, "overdue count at {at}");
+            let raised: std::collections::BTreeMap<String, u8> =
+                r.supervised.iter().cloned().collect();
+            for (&id, &(before, after)) in &want {
+                let row = app.db.order_get(id).await.unwrap().unwrap();
+                assert_eq!(
+                    row.supervision_level, after,
+                    "order {id} at {at}: level {before} → {after} expected"
+                );
+                let rf = lianshi_app::order::order_ref(id);
+                let bumped = after > before;
+                assert_eq!(
+                    raised.get(&rf).map(|&l| i64::from(l)),
+                    bumped.then_some(after),
+                    "order {id} at {at} in the report"
+                );
+                let h = app.db.order_events(id).await.unwrap();
+                assert_eq!(h.len(), events_before[&id] + usize::from(bumped));
+                if bumped {
+                    assert_eq!(h.last().unwrap().event, "supervised");
+                }
+                assert_eq!(
+                    audit_entries(&app, id).await,
+                    audit_before[&id] + i64::from(bumped),
+                    "one audit entry per escalated order, found by the order"
+                );
+            }
+            if at == rise - chrono::Duration::minutes(1) {
+                assert_eq!(want[&id1], (1, 1), "one minute short of 5 working days");
+            }
+            if at == rise {
+                assert_eq!(want[&id1], (1, 2), "5 working days overdue");
+            }
+            supervised_total += r.supervised.len();
+        }
+        assert!(
+            supervised_total > 40,
+            "the scans climbed levels: {supervised_total}"
+        );
+    }
+);

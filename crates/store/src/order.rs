@@ -922,10 +922,15 @@ impl Db {
 
     /// The open orders due before `reading` (the SLA clock's reading as stored text) that the
     /// scan must decide, by id: those that may need a higher level (due at or before `cuts[l]`
-    /// at level `l`, read from the covering index `orders_state(state, due_at,
-    /// supervision_level)`), those at level ≥ `council_level` not yet proposed, and those with a
-    /// pause after their due time (their overdue time is not simply "since due"); with the
-    /// pauses of every open order due before `reading`, by order then id.
+    /// at level `l`) or are at level ≥ `council_level` and not yet proposed — one pass over the
+    /// covering index `orders_state(state, due_at, supervision_level)`, the row read only for
+    /// the orders that match — and those with a pause after their due time (their overdue time
+    /// is not simply "since due"); with the pauses of every open order due before `reading`, by
+    /// order then id.
+    ///
+    /// The pauses are read first, with their order's due time, and the paused-after-due orders
+    /// found among them (before, a subquery joined every pause in the table to its order row:
+    /// ~40,000 random row reads at a million orders, the largest part of a scan with nothing to do).
     pub async fn order_scan_candidates(
         &self,
         reading: &str,
@@ -936,34 +941,48 @@ impl Db {
              o.supervision_level, o.reopen_count, o.return_count, o.rating, o.sla_limit, o.sla_start, o.due_at, o.stopped_at, o.closed_at, o.version, \
              CASE WHEN EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id) THEN 1 ELSE 0 END AS proposed";
         let base = format!("o.state IN ({OPEN_STATES}) AND o.due_at < $1");
+        let mut pauses = Vec::new();
+        let mut paused_after_due = std::collections::BTreeSet::new();
+        for r in sqlx::query(&format!(
+            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason, o.due_at AS order_due_at \
+             FROM order_pauses ps JOIN orders o ON o.id = ps.order_id WHERE {base} ORDER BY ps.order_id, ps.id"
+        ))
+        .bind(reading)
+        .fetch_all(self.reader())
+        .await?
+        {
+            let p = pause(&r)?;
+            let due: Option<String> = r.try_get("order_due_at")?;
+            // `ps.to_at IS NULL OR ps.to_at > o.due_at`, as the SQL compared the stored text.
+            if p.to_at.as_deref().is_none_or(|to| due.as_deref().is_some_and(|d| to > d)) {
+                paused_after_due.insert(p.order_id);
+            }
+            pauses.push(p);
+        }
         let levels: Vec<String> = (0..cuts.len())
             .map(|l| format!("(o.supervision_level = {l} AND o.due_at <= ${})", l + 2))
             .collect();
+        let mut queries = vec![(
+            format!(
+                "SELECT {COLS} FROM orders o WHERE {base} AND ({} OR (o.supervision_level >= {council_level} \
+                 AND NOT EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id)))",
+                levels.join(" OR ")
+            ),
+            true,
+        )];
+        let paused: Vec<i64> = paused_after_due.into_iter().collect();
+        for chunk in paused.chunks(BATCH) {
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            queries.push((
+                format!(
+                    "SELECT {COLS} FROM orders o WHERE {base} AND o.id IN ({})",
+                    ids.join(", ")
+                ),
+                false,
+            ));
+        }
         let mut out: std::collections::BTreeMap<i64, ScanRow> = std::collections::BTreeMap::new();
-        for (sql, with_cuts) in [
-            (
-                format!(
-                    "SELECT {COLS} FROM orders o WHERE {base} AND ({})",
-                    levels.join(" OR ")
-                ),
-                true,
-            ),
-            (
-                format!(
-                    "SELECT {COLS} FROM orders o WHERE {base} AND o.supervision_level >= {council_level} \
-                     AND o.id NOT IN (SELECT cp.order_id FROM council_proposals cp)"
-                ),
-                false,
-            ),
-            (
-                format!(
-                    "SELECT {COLS} FROM orders o WHERE {base} AND o.id IN \
-                     (SELECT ps.order_id FROM order_pauses ps JOIN orders po ON po.id = ps.order_id \
-                      WHERE ps.to_at IS NULL OR ps.to_at > po.due_at)"
-                ),
-                false,
-            ),
-        ] {
+        for (sql, with_cuts) in queries {
             let mut q = sqlx::query(&sql).bind(reading);
             if with_cuts {
                 for c in cuts {
@@ -1002,18 +1021,81 @@ impl Db {
         if out.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let pauses = sqlx::query(&format!(
-            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps JOIN orders o ON o.id = ps.order_id \
-             WHERE {base} ORDER BY ps.order_id, ps.id"
-        ))
-        .bind(reading)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(pause)
-        .collect::<Result<Vec<_>>>()?;
         Ok((out.into_values().collect(), pauses))
     }
+}
+
+/// A value bound to a multi-row statement.
+enum Val {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// The values of one multi-row statement with its placeholders, written in bind order: bare `?`
+/// on SQLite, `$n` on PostgreSQL. SQLite keeps named parameters (`$n` is a name to it) in a list
+/// that it searches linearly for each one when it parses the statement and again, through
+/// sqlx's `sqlite3_bind_parameter_name`, for each one on every execution, so a statement of 500
+/// rows × 8 `$n` cost time quadratic in its parameters: most of the SLA scan's write time.
+/// Anonymous `?` are numbered in order without that list.
+struct Binds {
+    sqlite: bool,
+    vals: Vec<Val>,
+}
+
+impl Binds {
+    fn new(conn: &AnyConnection) -> Binds {
+        Binds {
+            sqlite: conn.backend_name().eq_ignore_ascii_case("sqlite"),
+            vals: Vec::new(),
+        }
+    }
+
+    fn placeholder(&self) -> String {
+        if self.sqlite {
+            "?".into()
+        } else {
+            format!("${}", self.vals.len())
+        }
+    }
+
+    /// Bind an integer; returns its placeholder.
+    fn int(&mut self, v: impl Into<Option<i64>>) -> String {
+        self.vals.push(Val::Int(v.into()));
+        self.placeholder()
+    }
+
+    /// Bind a text; returns its placeholder.
+    fn text(&mut self, v: Option<&str>) -> String {
+        self.vals.push(Val::Text(v.map(str::to_string)));
+        self.placeholder()
+    }
+
+    /// `(p1, p2, …)` of one row.
+    fn row(&mut self, vals: impl IntoIterator<Item = Val>) -> String {
+        let ps: Vec<String> = vals
+            .into_iter()
+            .map(|v| {
+                self.vals.push(v);
+                self.placeholder()
+            })
+            .collect();
+        format!("({})", ps.join(", "))
+    }
+
+    fn query(self, sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(sql);
+        for v in self.vals {
+            q = match v {
+                Val::Int(i) => q.bind(i),
+                Val::Text(t) => q.bind(t),
+            };
+        }
+        q
+    }
+}
+
+fn text(s: &str) -> Val {
+    Val::Text(Some(s.to_string()))
 }
 
 /// Raise the supervision level of many orders at once (the SLA scan), each only if its version
@@ -1038,38 +1120,34 @@ pub async fn order_supervise_batch(
         writes.iter().partition(|w| w.previous_due_at == w.due_at);
     for (group, with_due) in [(same, false), (moved, true)] {
         for chunk in group.chunks(BATCH) {
-            let per = if with_due { 4 } else { 3 };
-            let (mut ids, mut lvl, mut ver, mut due) =
-                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for i in 0..chunk.len() {
-                let b = 2 + i * per;
-                ids.push(format!("${}", b + 1));
-                lvl.push(format!("WHEN ${} THEN ${}", b + 1, b + 2));
-                ver.push(format!("WHEN ${} THEN ${}", b + 1, b + 3));
-                if with_due {
-                    due.push(format!("WHEN ${} THEN ${}", b + 1, b + 4));
-                }
-            }
-            let due_set = if with_due {
-                format!("due_at = CASE id {} END, ", due.join(" "))
-            } else {
-                String::new()
-            };
-            let sql = format!(
-                "UPDATE orders SET supervision_level = CASE id {} END, {due_set}updated_at = $1, version = version + 1, figures_rev = $2 \
-                 WHERE id IN ({}) AND version = CASE id {} END RETURNING id",
-                lvl.join(" "),
-                ids.join(", "),
-                ver.join(" ")
-            );
-            let mut q = sqlx::query(&sql).bind(updated_at).bind(rev);
+            // Placeholders in the order they appear in the statement.
+            let mut b = Binds::new(conn);
+            let mut lvl = String::new();
             for w in chunk {
-                q = q.bind(w.id).bind(w.level).bind(w.expected_version);
-                if with_due {
-                    q = q.bind(w.due_at.as_deref());
-                }
+                lvl += &format!(" WHEN {} THEN {}", b.int(w.id), b.int(w.level));
             }
-            for r in q.fetch_all(&mut *conn).await? {
+            let mut due_set = String::new();
+            if with_due {
+                due_set += "due_at = CASE id";
+                for w in chunk {
+                    due_set +=
+                        &format!(" WHEN {} THEN {}", b.int(w.id), b.text(w.due_at.as_deref()));
+                }
+                due_set += " END, ";
+            }
+            let upd = b.text(Some(updated_at));
+            let fr = b.int(rev);
+            let ids: Vec<String> = chunk.iter().map(|w| b.int(w.id)).collect();
+            let mut ver = String::new();
+            for w in chunk {
+                ver += &format!(" WHEN {} THEN {}", b.int(w.id), b.int(w.expected_version));
+            }
+            let sql = format!(
+                "UPDATE orders SET supervision_level = CASE id{lvl} END, {due_set}updated_at = {upd}, version = version + 1, figures_rev = {fr} \
+                 WHERE id IN ({}) AND version = CASE id{ver} END RETURNING id",
+                ids.join(", ")
+            );
+            for r in b.query(&sql).fetch_all(&mut *conn).await? {
                 done.push(r.try_get::<i64, _>(0)?);
             }
         }
@@ -1080,39 +1158,27 @@ pub async fn order_supervise_batch(
 /// Append many history entries (multi-row inserts); see [`order_event_insert`].
 pub async fn order_event_insert_many(conn: &mut AnyConnection, events: &[EventRow]) -> Result<()> {
     for chunk in events.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
+        let mut b = Binds::new(conn);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|e| {
+                b.row([
+                    Val::Int(Some(e.order_id)),
+                    Val::Int(e.actor_id),
+                    text(&e.actor_name),
+                    Val::Text(e.from_state.clone()),
+                    text(&e.to_state),
+                    text(&e.event),
+                    text(&e.payload_json),
+                    text(&e.at),
+                ])
             })
             .collect();
         let sql = format!(
             "INSERT INTO order_events (order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at) VALUES {}",
             values.join(", ")
         );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.order_id)
-                .bind(e.actor_id)
-                .bind(&e.actor_name)
-                .bind(e.from_state.as_deref())
-                .bind(&e.to_state)
-                .bind(&e.event)
-                .bind(&e.payload_json)
-                .bind(&e.at);
-        }
-        q.execute(&mut *conn).await?;
+        b.query(&sql).execute(&mut *conn).await?;
         for e in chunk.iter().filter(|e| e.event == "accepted") {
             sqlx::query(
                 "UPDATE orders SET accepted_at = $1 WHERE id = $2 AND (accepted_at IS NULL OR accepted_at > $1)",
@@ -1134,39 +1200,28 @@ pub async fn order_audit_many(
 ) -> Result<()> {
     let at = crate::now_text();
     for chunk in entries.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = 1 + i * 8;
-                format!(
-                    "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
+        let mut b = Binds::new(conn);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|e| {
+                b.row([
+                    text(&at),
+                    Val::Int(e.actor_id),
+                    text(&e.actor_name),
+                    text(&e.action),
+                    text(&e.entity),
+                    Val::Text(e.entity_id.clone()),
+                    Val::Text(e.before.as_ref().map(|v| v.to_string())),
+                    Val::Text(e.after.as_ref().map(|v| v.to_string())),
+                    text(&e.source),
+                ])
             })
             .collect();
         let sql = format!(
             "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, source) VALUES {}",
             values.join(", ")
         );
-        let mut q = sqlx::query(&sql).bind(&at);
-        for e in chunk {
-            q = q
-                .bind(e.actor_id)
-                .bind(&e.actor_name)
-                .bind(&e.action)
-                .bind(&e.entity)
-                .bind(e.entity_id.as_deref())
-                .bind(e.before.as_ref().map(|v| v.to_string()))
-                .bind(e.after.as_ref().map(|v| v.to_string()))
-                .bind(&e.source);
-        }
-        q.execute(&mut *conn).await?;
+        b.query(&sql).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -1178,25 +1233,23 @@ pub async fn council_propose_many(
 ) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for chunk in rows.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 4;
-                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+        let mut b = Binds::new(conn);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|p| {
+                b.row([
+                    Val::Int(Some(p.order_id)),
+                    Val::Int(p.chain_id),
+                    Val::Int(Some(p.level)),
+                    text(&p.proposed_at),
+                ])
             })
             .collect();
         let sql = format!(
             "INSERT INTO council_proposals (order_id, chain_id, level, proposed_at) VALUES {} ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
             values.join(", ")
         );
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = q
-                .bind(p.order_id)
-                .bind(p.chain_id)
-                .bind(p.level)
-                .bind(&p.proposed_at);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
+        for r in b.query(&sql).fetch_all(&mut *conn).await? {
             out.push(r.try_get::<i64, _>(0)?);
         }
     }

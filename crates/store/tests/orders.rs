@@ -348,3 +348,123 @@ both_backends!(
         assert_eq!(db.calendar_years().await.unwrap().len(), 1);
     }
 );
+
+both_backends!(
+    the_scan_batches_write_more_rows_than_one_statement_holds_and_skip_stale_versions,
+    |db: Db| async move {
+        let (d1, _, e1, _) = seed(&db).await;
+        let mut tx = db.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..1203 {
+            ids.push(
+                order_insert(
+                    tx.conn(),
+                    &new_order(e1, Some(d1), "2026-03-16T09:30:00.000Z"),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        tx.commit().await.unwrap();
+        // Every 7th write expects a stale version; every 5th moves the due time.
+        let writes: Vec<SuperviseWrite> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| SuperviseWrite {
+                id,
+                expected_version: if i % 7 == 0 { 99 } else { 1 },
+                level: 1 + (i % 3) as i64,
+                due_at: Some(if i % 5 == 0 {
+                    format!("2026-03-{:02}T09:30:00.000Z", 17 + i % 10)
+                } else {
+                    "2026-03-16T09:30:00.000Z".into()
+                }),
+                previous_due_at: Some("2026-03-16T09:30:00.000Z".into()),
+            })
+            .collect();
+        let events: Vec<EventRow> = ids
+            .iter()
+            .map(|&id| EventRow {
+                order_id: id,
+                actor_id: None,
+                actor_name: "SLA".into(),
+                from_state: Some("registered".into()),
+                to_state: "registered".into(),
+                event: "supervised".into(),
+                payload_json: format!("{{\"level\":{}}}", id % 3),
+                at: T0.into(),
+                ..Default::default()
+            })
+            .collect();
+        let audits: Vec<lianshi_store::audit::AuditEntry> = ids
+            .iter()
+            .map(|&id| lianshi_store::audit::AuditEntry {
+                actor_id: None,
+                actor_name: "SLA".into(),
+                action: "order.supervise".into(),
+                entity: "order".into(),
+                entity_id: Some(format!("GD{id:06}")),
+                before: None,
+                after: Some(serde_json::json!({ "id": id })),
+                source: "cli".into(),
+            })
+            .collect();
+        let proposals: Vec<ProposalRow> = ids
+            .iter()
+            .map(|&id| ProposalRow {
+                order_id: id,
+                chain_id: None,
+                level: 2,
+                proposed_at: T0.into(),
+            })
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        let mut done = order_supervise_batch(tx.conn(), &writes, T0).await.unwrap();
+        order_event_insert_many(tx.conn(), &events).await.unwrap();
+        order_audit_many(tx.conn(), &audits).await.unwrap();
+        let first = council_propose_many(tx.conn(), &proposals[..700])
+            .await
+            .unwrap();
+        let all = council_propose_many(tx.conn(), &proposals).await.unwrap();
+        tx.commit().await.unwrap();
+        done.sort();
+        let want: Vec<i64> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 7 != 0)
+            .map(|(_, &id)| id)
+            .collect();
+        assert_eq!(done, want, "written exactly when the version matched");
+        assert_eq!(first.len(), 700);
+        assert_eq!(
+            all.len(),
+            503,
+            "already proposed ones are not proposed again"
+        );
+        for (i, w) in writes.iter().enumerate() {
+            let row = db.order_get(w.id).await.unwrap().unwrap();
+            if i % 7 == 0 {
+                assert_eq!((row.supervision_level, row.version), (0, 1), "{i}");
+                assert_eq!(row.due_at.as_deref(), Some("2026-03-16T09:30:00.000Z"));
+            } else {
+                assert_eq!((row.supervision_level, row.version), (w.level, 2), "{i}");
+                assert_eq!(row.due_at, w.due_at, "{i}");
+                assert_eq!(row.updated_at, T0);
+            }
+            let h = db.order_events(w.id).await.unwrap();
+            assert_eq!(h.last().unwrap().payload_json, events[i].payload_json);
+            let (a, n) = db
+                .audit_search(&lianshi_store::audit::AuditQuery {
+                    entity: Some("order".into()),
+                    entity_id: Some(format!("GD{:06}", w.id)),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(n, 1, "{i}");
+            assert_eq!(a[0].action, "order.supervise");
+            assert!(db.council_proposed(w.id).await.unwrap());
+        }
+    }
+);
