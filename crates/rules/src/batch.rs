@@ -20,6 +20,8 @@ use crate::{arith, cmp_num, nmax, nmin, yuan_to_fen};
 
 mod whatif;
 pub use whatif::WhatIf;
+#[cfg(test)]
+pub(crate) use whatif::paths;
 
 /// Rows per chunk; a multiple of 64 so chunks own whole bitmap words.
 pub const CHUNK: usize = 4096;

@@ -993,6 +993,7 @@ fn diff_agrees_with_a_row_by_row_comparison() {
 
 #[test]
 fn incremental_what_if_equals_evaluating_from_scratch() {
+    let _serial = WHATIF_SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut trials = 0usize;
     let mut changed = 0usize;
     for seed in [21u64, 22, 23] {
@@ -1088,4 +1089,226 @@ fn incremental_what_if_equals_evaluating_from_scratch() {
         changed > 30 && trials > 10,
         "changed {changed}, grouped {trials}"
     );
+}
+
+/// The two what-if tests read the shared path counters; they run one at a time.
+static WHATIF_SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The demo's `rd-subsidy` shape (a banded R&D threshold in a three-member exclusive group with
+/// a grant and a deny) plus a lone policy, over three and a bit chunks with missing values:
+/// every what-if equals evaluating from scratch, and every incremental path is taken.
+#[test]
+fn incremental_what_if_takes_every_path_and_equals_evaluating_from_scratch() {
+    let _serial = WHATIF_SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let src = r#"
+[[policy]]
+code = "G1"
+kind = "policy"
+title = "banded R&D threshold"
+status = "active"
+group = "rd"
+benefit = "min(rd_spend_yuan * params.rate, params.cap)"
+[policy.params]
+band = { 2020-01-01 = 1000 }
+small = { 2020-01-01 = 0.3 }
+large = { 2020-01-01 = 0.1 }
+rate = { 2020-01-01 = 0.5 }
+cap = { 2020-01-01 = 80 }
+[[policy.conditions]]
+clause = "c-ratio"
+when = "rd_ratio >= (revenue_yuan <= params.band ? params.small : params.large)"
+[[policy.conditions]]
+clause = "c-age"
+when = "age_years >= 1"
+[[policy.conditions]]
+clause = "c-spend"
+when = "rd_spend_yuan >= 100"
+[[policy.exceptions]]
+clause = "x-deny"
+when = "'c' in tags"
+effect = "deny"
+[[policy.exceptions]]
+clause = "x-grant"
+when = "'ai' in chains && rd_spend_yuan >= 100"
+effect = "grant"
+
+[[policy]]
+code = "G2"
+kind = "policy"
+title = "small firms"
+status = "active"
+group = "rd"
+benefit = "min(rd_spend_yuan * 0.4, 70)"
+[policy.params]
+heads = { 2020-01-01 = 50 }
+[[policy.conditions]]
+clause = "c-tag"
+when = "'a' in tags"
+[[policy.conditions]]
+clause = "c-heads"
+when = "headcount <= params.heads"
+[[policy.exceptions]]
+clause = "x-deny"
+when = "'c' in tags"
+effect = "deny"
+
+[[policy]]
+code = "G3"
+kind = "policy"
+title = "ecosystem"
+status = "active"
+group = "rd"
+benefit = "rd_spend_yuan > 150 ? 80 : 40"
+[policy.params]
+rd = { 2020-01-01 = 0.2 }
+[[policy.conditions]]
+clause = "c-eco"
+when = "'b' in ecosystems || has(park)"
+[[policy.conditions]]
+clause = "c-rd"
+when = "rd_ratio >= params.rd"
+
+[[policy]]
+code = "L1"
+kind = "policy"
+title = "alone"
+status = "active"
+benefit = "params.amt"
+[policy.params]
+t = { 2020-01-01 = 0.5 }
+amt = { 2020-01-01 = 10 }
+[[policy.conditions]]
+clause = "c-tech"
+when = "tech_ratio >= params.t"
+"#;
+    let defs = parse_file(src).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut r = Rng(77);
+    let n = 3 * CHUNK + 123;
+    let maybe = |r: &mut Rng, v: f64| (!r.chance(0.08)).then_some(v);
+    let facts: Vec<Facts> = (0..n)
+        .map(|i| {
+            let mut f = Facts::new().with_id(i as i64);
+            let v = r.below(1000) as f64 / 1000.0;
+            f = f.num("rd_ratio", maybe(&mut r, v));
+            let v = r.below(2000) as f64;
+            f = f.num("revenue_yuan", maybe(&mut r, v));
+            let v = r.below(5) as f64;
+            f = f.num("age_years", maybe(&mut r, v));
+            let v = r.below(220) as f64;
+            f = f.num("rd_spend_yuan", maybe(&mut r, v));
+            let v = r.below(100) as f64;
+            f = f.num("headcount", maybe(&mut r, v));
+            let v = r.below(100) as f64 / 100.0;
+            f = f.num("tech_ratio", maybe(&mut r, v));
+            f = f.str("park", r.chance(0.2).then_some("p1"));
+            let pick = |r: &mut Rng, xs: &[&'static str], p: f64| -> Vec<&'static str> {
+                xs.iter().copied().filter(|_| r.chance(p)).collect()
+            };
+            f = f.list("tags", pick(&mut r, &["a", "b", "c"], 0.3));
+            f = f.list("chains", pick(&mut r, &["ai", "x"], 0.1));
+            f.list("ecosystems", pick(&mut r, &["a", "b"], 0.3))
+        })
+        .collect();
+    let pop = Population::from_facts(&facts);
+    let on = d("2025-01-01");
+    let base = compile(&defs, on, &Overrides::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    let wi = WhatIf::new(base.clone(), pop.len());
+    let before = crate::batch::paths::snapshot();
+    let cases: Vec<(&str, Overrides)> = vec![
+        // the baseline itself: every piece shared
+        ("G1", Overrides::new()),
+        // condition only, the demo's what-if: a parameter inside the nested conditional
+        ("G1", Overrides::new().param("G1", "small", 0.2)),
+        ("G1", Overrides::new().param("G1", "large", 0.5)),
+        // benefit only: amounts change, so the group is resolved again
+        ("G1", Overrides::new().param("G1", "rate", 0.9)),
+        ("G2", Overrides::new().param("G1", "cap", 70.0)),
+        // both, and a grant or a deny changed (a changed grant reaches every row)
+        (
+            "G1",
+            Overrides::new().param("G1", "small", 0.25).rule(
+                "G1",
+                "benefit",
+                "rd_spend_yuan * 0.3",
+            ),
+        ),
+        (
+            "G3",
+            Overrides::new().rule("G1", "x-grant", "'x' in chains || headcount > 90"),
+        ),
+        ("G1", Overrides::new().rule("G1", "x-deny", "'b' in tags")),
+        // a condition replaced by another one's expression: every clause cached, in other places
+        (
+            "G1",
+            Overrides::new().rule("G1", "c-spend", "age_years >= 1"),
+        ),
+        // a condition made constant, one that reads a missing-prone attribute
+        ("G1", Overrides::new().rule("G1", "c-age", "true")),
+        (
+            "G2",
+            Overrides::new().rule("G2", "c-heads", "has(headcount)"),
+        ),
+        // another member's condition and benefit
+        ("G1", Overrides::new().param("G3", "rd", 0.5)),
+        ("G2", Overrides::new().rule("G3", "benefit", "40")),
+        // ties between members: the lowest code wins
+        (
+            "G1",
+            Overrides::new()
+                .rule("G1", "benefit", "40")
+                .rule("G2", "benefit", "40")
+                .rule("G3", "benefit", "40"),
+        ),
+        // outside any group
+        ("L1", Overrides::new().param("L1", "t", 0.2)),
+        ("L1", Overrides::new().param("L1", "amt", 12.5)),
+        // a benefit needed for most rows of a chunk: evaluated over the whole chunk
+        (
+            "L1",
+            Overrides::new()
+                .param("L1", "t", 0.1)
+                .rule("L1", "benefit", "tech_ratio * 100"),
+        ),
+    ];
+    for (code, ov) in &cases {
+        let after = compile(&defs, on, ov).unwrap_or_else(|e| panic!("{e:?}"));
+        let want = after.evaluate_policy(code, &pop);
+        let got = wi.evaluate_policy(&after, code, &pop);
+        assert_eq!(got, want, "{code} {ov:?}");
+        if let Some(o) = &got {
+            for p in &o.policies {
+                let total: i64 = p.amounts().map(|(_, a)| a).sum();
+                assert_eq!(p.total_fen(), total, "{code} {ov:?} {}", p.code);
+            }
+        }
+    }
+    // the group changed in the rule set itself: the baseline's resolution no longer applies
+    let mut regrouped = defs.clone();
+    regrouped[2].group = None;
+    let after = compile(&regrouped, on, &Overrides::new().param("G1", "small", 0.2))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        wi.evaluate_policy(&after, "G1", &pop),
+        after.evaluate_policy("G1", &pop)
+    );
+    // a policy the baseline does not have
+    let mut more = defs.clone();
+    let mut g4 = defs[1].clone();
+    g4.code = "G4".into();
+    more.push(g4);
+    let after = compile(&more, on, &Overrides::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        wi.evaluate_policy(&after, "G4", &pop),
+        after.evaluate_policy("G4", &pop)
+    );
+    // another population size: evaluated from scratch
+    let small = Population::from_facts(&facts[..100]);
+    assert_eq!(
+        wi.evaluate_policy(&base, "G1", &small),
+        base.evaluate_policy("G1", &small)
+    );
+    let after = crate::batch::paths::snapshot();
+    for (k, name) in crate::batch::paths::NAMES.iter().enumerate() {
+        assert!(after[k] > before[k], "path not taken: {name}");
+    }
 }

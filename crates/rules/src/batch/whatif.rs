@@ -25,6 +25,38 @@ const DENSE: usize = 2;
 
 type Words = [u64; WPC];
 
+/// Counts of the paths taken, for the tests (which check that each one is exercised).
+#[cfg(test)]
+pub(crate) mod paths {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub(crate) const NAMES: [&str; 9] = [
+        "clause on gathered rows",
+        "clause on a whole chunk",
+        "benefit on gathered rows",
+        "benefit on a whole chunk",
+        "piece shared with the baseline",
+        "piece edited",
+        "baseline group resolution not reused",
+        "eligibility before the group from the cache",
+        "eligibility before the group from cached clauses only",
+    ];
+    static COUNTS: [AtomicUsize; 9] = [const { AtomicUsize::new(0) }; 9];
+
+    pub(crate) fn hit(i: usize) {
+        COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn snapshot() -> [usize; 9] {
+        std::array::from_fn(|i| COUNTS[i].load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+use paths::hit;
+#[cfg(not(test))]
+#[inline(always)]
+fn hit(_: usize) {}
+
 /// One baseline policy: its clause results and its outcome within its baseline group.
 struct Member {
     /// (compiled tree, result) per condition, grant and deny.
@@ -156,6 +188,7 @@ fn bool_on(
     }
     let (start, len) = (rows.start, rows.len());
     if k * DENSE >= len {
+        hit(1);
         let ev = Eval {
             prep,
             rows,
@@ -174,6 +207,7 @@ fn bool_on(
         sc.give_b(v);
         return out;
     }
+    hit(0);
     rows_of(mask, start, pick);
     let ev = Eval {
         prep,
@@ -219,6 +253,7 @@ fn benefit_on(
     out.reserve(k);
     let (start, len) = (rows.start, rows.len());
     let dense = k * DENSE >= len;
+    hit(if dense { 3 } else { 2 });
     let ev = if dense {
         Eval {
             prep,
@@ -362,6 +397,7 @@ impl Plan<'_> {
         let len = rows.len();
         let all = full(len);
         if let Some(m) = self.member.filter(|_| self.same_clauses) {
+            hit(7);
             let (e, s) = (chunk_of(&m.eligible, c), chunk_of(&m.superseded, c));
             let mut w = [0u64; WPC];
             for i in 0..WPC {
@@ -402,6 +438,7 @@ impl Plan<'_> {
         }
         let mut out = [0u64; WPC];
         if !open {
+            hit(8);
             for i in 0..WPC {
                 out[i] = (cond[i] | grant[i]) & !deny[i] & all[i];
             }
@@ -550,6 +587,9 @@ impl WhatIf {
         let reuse = plans
             .iter()
             .all(|pl| pl.member.is_some_and(|m| m.group == codes));
+        if !reuse {
+            hit(6);
+        }
         let mut prep = Prep::new(pop);
         for pl in &plans {
             for s in &pl.srcs {
@@ -797,10 +837,12 @@ fn run_chunk<'a>(
             .and_then(|m| m.won.get(c))
             .filter(|_| !edited)
         {
+            hit(4);
             **piece = Arc::clone(shared);
             **sum = old_sum;
             continue;
         }
+        hit(5);
         // the baseline's amounts with the `diff` rows edited in (removed where the row was
         // eligible, added where it is); the sum likewise
         let mut v = Vec::with_capacity(total);
