@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     crate::voucher::MIGRATION,
     crate::subsidy::MIGRATION,
     crate::score::MIGRATION,
+    crate::order::ACCEPTED_INDEX_MIGRATION,
 ];
 
 fn neutral(t: &str) -> String {

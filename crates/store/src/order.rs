@@ -28,6 +28,14 @@ pub const FIGURES_MIGRATION: (i64, &str, &str, &str) = (
     include_str!("../migrations/postgres/0007_order_figures.sql"),
 );
 
+/// The migration that narrows the acceptance index to acceptance events.
+pub const ACCEPTED_INDEX_MIGRATION: (i64, &str, &str, &str) = (
+    12,
+    "0012_order_events_accepted",
+    include_str!("../migrations/sqlite/0012_order_events_accepted.sql"),
+    include_str!("../migrations/postgres/0012_order_events_accepted.sql"),
+);
+
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
 pub const OPEN_STATES: &str =
     "'registered','accepted','dispatched','in_progress','returned','suspended'";
@@ -1099,8 +1107,9 @@ fn text(s: &str) -> Val {
 }
 
 /// Raise the supervision level of many orders at once (the SLA scan), each only if its version
-/// is still the expected one; bumps each version like [`order_update`] and stamps `updated_at`
-/// and the figures revision. Returns the ids written (the others were changed meanwhile).
+/// is still the expected one; bumps each version like [`order_update`] and stamps `updated_at`,
+/// and the figures revision of the rows whose due time moved (the figures do not read the
+/// level). Returns the ids written (the others were changed meanwhile).
 ///
 /// One `UPDATE … WHERE id IN (…)` per chunk with `CASE id WHEN …` for the per-row values, so
 /// each row is found by primary key (an `UPDATE … FROM (VALUES …)` was planned as a scan of
@@ -1136,14 +1145,20 @@ pub async fn order_supervise_batch(
                 due_set += " END, ";
             }
             let upd = b.text(Some(updated_at));
-            let fr = b.int(rev);
+            // The figures read the due time but not the level: only rows whose due time moved
+            // are stamped for the figures cache (a stamp rewrites a leaf of `orders_figures_rev`).
+            let fr_set = if with_due {
+                format!(", figures_rev = {}", b.int(rev))
+            } else {
+                String::new()
+            };
             let ids: Vec<String> = chunk.iter().map(|w| b.int(w.id)).collect();
             let mut ver = String::new();
             for w in chunk {
                 ver += &format!(" WHEN {} THEN {}", b.int(w.id), b.int(w.expected_version));
             }
             let sql = format!(
-                "UPDATE orders SET supervision_level = CASE id{lvl} END, {due_set}updated_at = {upd}, version = version + 1, figures_rev = {fr} \
+                "UPDATE orders SET supervision_level = CASE id{lvl} END, {due_set}updated_at = {upd}, version = version + 1{fr_set} \
                  WHERE id IN ({}) AND version = CASE id{ver} END RETURNING id",
                 ids.join(", ")
             );
