@@ -10,6 +10,8 @@ use lianshi_domain::calendar::{Calendar, WorkdayShift, YearSchedule};
 use lianshi_store::audit::audit_append;
 use lianshi_store::calendar::{CalendarYearRow, calendar_year_put};
 use lianshi_store::now_text;
+use lianshi_store::order::{PauseRow, order_generation_bump, order_set_due};
+use std::collections::HashMap;
 
 /// What loading a year did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -20,6 +22,8 @@ pub struct CalendarLoadReport {
     pub holidays: usize,
     pub makeup_workdays: usize,
     pub source: String,
+    /// Open work orders whose stored due time moved on the new calendar (and was rewritten).
+    pub orders_due_moved: usize,
 }
 
 /// One year the calendar knows, for display.
@@ -76,13 +80,65 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        let orders_due_moved = self.order_due_refresh(actor).await?;
         Ok(CalendarLoadReport {
+            orders_due_moved,
             year: schedule.year,
             replaced: existed || shipped,
             holidays: schedule.holidays.len(),
             makeup_workdays: schedule.makeup_workdays.len(),
             source: schedule.source,
         })
+    }
+
+    /// Recompute the due time of every open work order on the current calendar and rewrite the
+    /// ones that moved (a loaded year replaces the Mon–Fri fallback or an earlier schedule, so
+    /// deadlines computed before it may be early or late). Returns how many moved.
+    pub async fn order_due_refresh(&self, actor: &Actor) -> AppResult<usize> {
+        let cal = self.calendar().await?;
+        let open = self.db.order_open_all().await?;
+        let mut pauses: HashMap<i64, Vec<PauseRow>> = HashMap::new();
+        for p in self.db.order_pauses_of_open().await? {
+            pauses.entry(p.order_id).or_default().push(p);
+        }
+        let moved: Vec<(i64, Option<String>)> = open
+            .iter()
+            .filter_map(|row| {
+                let due = crate::sla::compute_due(
+                    &cal,
+                    row,
+                    pauses.get(&row.id).map(Vec::as_slice).unwrap_or(&[]),
+                )
+                .and_then(|d| d.at)
+                .map(crate::sla::utc_text);
+                (due != row.due_at).then_some((row.id, due))
+            })
+            .collect();
+        if moved.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.db.begin().await?;
+        let rev = order_generation_bump(tx.conn()).await?;
+        for (id, due) in &moved {
+            order_set_due(tx.conn(), *id, due.as_deref(), rev).await?;
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "order.due_refresh",
+                "orders",
+                None,
+                None,
+                Some(serde_json::json!({
+                    "moved": moved.len(),
+                    "orders": moved.iter().take(1000).map(|(id, due)| serde_json::json!({"id": id, "due_at": due})).collect::<Vec<_>>(),
+                })),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(moved.len())
     }
 
     /// The years the calendar knows, shipped and loaded, in year order.

@@ -457,6 +457,64 @@ both_backends!(
 );
 
 both_backends!(
+    loading_a_calendar_year_moves_the_stored_due_time_of_open_orders_it_changes,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        // Registered on Wednesday 2027-02-03: 2027 has no schedule yet, so the 10 working days
+        // run Monday–Friday and the stored due time is built on that fallback.
+        let o = app
+            .order_create_at(&admin(), &input(&u[0], "ip"), cst("2027-02-03 09:00"))
+            .await
+            .unwrap();
+        let id = o.order.id;
+        let before = app.db.order_get(id).await.unwrap().unwrap().due_at.unwrap();
+        let text = "year 2027\nsource 示例\n2027-02-06..2027-02-13 春节\nmakeup 2027-02-14\n";
+        let r = app.calendar_load(&admin(), text).await.unwrap();
+        assert!(r.orders_due_moved >= 1, "{r:?}");
+        let after = app.db.order_get(id).await.unwrap().unwrap().due_at.unwrap();
+        // Five weekdays of 春节 off and one Sunday make-up day: four working days later.
+        assert!(after > before, "{before} → {after}");
+        let shown = app
+            .order_get(&admin(), id)
+            .await
+            .unwrap()
+            .order
+            .due
+            .unwrap();
+        assert!(shown.fallback_years.is_empty(), "{shown:?}");
+        let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 3).unwrap();
+        let expect = app.calendar_add_workdays(start, 10).await.unwrap().date;
+        assert_eq!(
+            shown.at.as_deref().map(|t| &t[..10]),
+            Some(expect.to_string().as_str())
+        );
+        // The same schedule again moves nothing; the refresh is in the audit log.
+        let again = app.calendar_load(&admin(), text).await.unwrap();
+        assert_eq!(again.orders_due_moved, 0);
+        let (rows, n) = app
+            .audit_search(
+                &admin(),
+                &lianshi_app::audit::AuditQuery {
+                    action: Some("order.due_refresh".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        assert!(
+            rows[0]
+                .after
+                .as_deref()
+                .unwrap_or("")
+                .contains(&format!("\"id\":{id}"))
+        );
+    }
+);
+
+both_backends!(
     the_demo_generates_orders_across_the_loop_with_history_and_callbacks,
     |db: Db| async move {
         let app = demo(db).await;

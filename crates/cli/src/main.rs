@@ -344,7 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(app_err)?;
             println!(
-                "已载入{}年节假日安排：{}个假期，{}个调休上班日{} / loaded {}: {} holidays, {} make-up days{}",
+                "已载入{}年节假日安排：{}个假期，{}个调休上班日{}，{}件在办工单的办理时限随之调整 / loaded {}: {} holidays, {} make-up days{}, due time of {} open orders moved",
                 r.year,
                 r.holidays,
                 r.makeup_workdays,
@@ -353,10 +353,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     ""
                 },
+                r.orders_due_moved,
                 r.year,
                 r.holidays,
                 r.makeup_workdays,
-                if r.replaced { " (replaced)" } else { "" }
+                if r.replaced { " (replaced)" } else { "" },
+                r.orders_due_moved
             );
         }
         Cmd::Calendar {

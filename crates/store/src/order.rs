@@ -732,11 +732,18 @@ pub async fn order_update(
     Ok(expected_version + 1)
 }
 
-/// Refresh only the cached due time (after an SLA-table or calendar change); no version bump,
-/// because nothing a person decided has changed.
-pub async fn order_set_due(conn: &mut AnyConnection, id: i64, due_at: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE orders SET due_at = $1 WHERE id = $2")
+/// Refresh only the cached due time (after a calendar change); no version bump, because nothing
+/// a person decided has changed, but the row is stamped with the figures revision `rev` (from
+/// [`order_generation_bump`]) because the figures read the due time.
+pub async fn order_set_due(
+    conn: &mut AnyConnection,
+    id: i64,
+    due_at: Option<&str>,
+    rev: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE orders SET due_at = $1, figures_rev = $2 WHERE id = $3")
         .bind(due_at)
+        .bind(rev)
         .bind(id)
         .execute(&mut *conn)
         .await?;
