@@ -237,3 +237,30 @@ pub mod policy_pop;
 #[path = "../../crates/rules/src/expr.rs"]
 #[allow(dead_code)]
 pub mod rules_expr;
+
+/// The demo administrator signed in twice, as the in-process router benches send it: the
+/// `authorization` header of an API token and the `cookie` header of a page session.
+pub async fn admin_headers(
+    app: &App,
+) -> anyhow::Result<((&'static str, String), (&'static str, String))> {
+    let api = app
+        .login("admin", lianshi_domain::demo::DEMO_PASSWORD, "bench", "api")
+        .await
+        .map_err(|e| anyhow::anyhow!("login: {}", e.message()))?;
+    let page = app
+        .login(
+            "admin",
+            lianshi_domain::demo::DEMO_PASSWORD,
+            "bench",
+            "session",
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("login: {}", e.message()))?;
+    Ok((
+        ("authorization", format!("Bearer {}", api.token)),
+        (
+            "cookie",
+            format!("{}={}", lianshi_web::auth::SESSION_COOKIE, page.token),
+        ),
+    ))
+}

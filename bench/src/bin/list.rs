@@ -310,26 +310,9 @@ async fn main() -> anyhow::Result<()> {
         "list bench: {count} enterprises in {}, release build, in-process router",
         path.display()
     );
-    let api_login = app
-        .login("admin", lianshi_domain::demo::DEMO_PASSWORD, "bench", "api")
-        .await
-        .map_err(|e| anyhow!("login: {}", e.message()))?;
-    let page_login = app
-        .login(
-            "admin",
-            lianshi_domain::demo::DEMO_PASSWORD,
-            "bench",
-            "session",
-        )
-        .await
-        .map_err(|e| anyhow!("login: {}", e.message()))?;
-    let bearer = || ("authorization", format!("Bearer {}", api_login.token));
-    let cookie = || {
-        (
-            "cookie",
-            format!("{}={}", lianshi_web::auth::SESSION_COOKIE, page_login.token),
-        )
-    };
+    let (bearer_h, cookie_h) = lianshi_bench::admin_headers(&app).await?;
+    let bearer = || bearer_h.clone();
+    let cookie = || cookie_h.clone();
     let router = lianshi_web::router(app.clone());
     let kinds = kinds(&app).await?;
 

@@ -257,26 +257,9 @@ async fn order_pages(app: &App, pages: usize) -> anyhow::Result<(Vec<Duration>, 
             .wrapping_add(1442695040888963407);
         ids[((x >> 33) as usize) % ids.len()]
     };
-    let api_login = app
-        .login("admin", lianshi_domain::demo::DEMO_PASSWORD, "bench", "api")
-        .await
-        .map_err(|e| anyhow!("login: {}", e.message()))?;
-    let page_login = app
-        .login(
-            "admin",
-            lianshi_domain::demo::DEMO_PASSWORD,
-            "bench",
-            "session",
-        )
-        .await
-        .map_err(|e| anyhow!("login: {}", e.message()))?;
-    let bearer = || ("authorization", format!("Bearer {}", api_login.token));
-    let cookie = || {
-        (
-            "cookie",
-            format!("{}={}", lianshi_web::auth::SESSION_COOKIE, page_login.token),
-        )
-    };
+    let (bearer_h, cookie_h) = lianshi_bench::admin_headers(app).await?;
+    let bearer = || bearer_h.clone();
+    let cookie = || cookie_h.clone();
     let router = lianshi_web::router(app.clone());
     let (mut api, mut page) = (Vec::new(), Vec::new());
     let (mut api_bytes, mut page_bytes) = (0, 0);

@@ -390,19 +390,8 @@ pub struct SchemePage {
     pub error: Option<String>,
 }
 
-async fn render_scheme(
-    s: &AppState,
-    c: &Ctx,
-    auth: &PageAuth,
-    code: &str,
-    notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
-    render_scheme_with(s, c, auth, code, notice, error, None).await
-}
-
 /// The scheme page; `rules_text` keeps a refused rules edit in its form.
-async fn render_scheme_with(
+async fn render_scheme(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
@@ -527,7 +516,7 @@ async fn scheme(
         "rules" => c.t.get("voucher-done-rules").to_string(),
         _ => c.t.get("voucher-done-grant").to_string(),
     });
-    render_scheme(&s, &c, &auth, &code, notice, None).await
+    render_scheme(&s, &c, &auth, &code, notice, None, None).await
 }
 
 async fn scheme_rules(
@@ -556,7 +545,7 @@ async fn scheme_rules(
             super::url_escape(&code)
         )),
         Err(Ok(err)) => {
-            render_scheme_with(&s, &c, &posted.auth, &code, None, Some(err), Some(text)).await
+            render_scheme(&s, &c, &posted.auth, &code, None, Some(err), Some(text)).await
         }
         Err(Err(e)) => c.error(&e),
     }
@@ -590,7 +579,7 @@ async fn round_create(
             super::url_escape(&code)
         )),
         Err(e) => match form_error(&c, &e) {
-            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err)).await,
+            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
             None => c.error(&e),
         },
     }
@@ -617,7 +606,7 @@ async fn grant(State(s): State<AppState>, parts: Parts, posted: Posted) -> Respo
             super::url_escape(&code)
         )),
         Err(e) => match form_error(&c, &e) {
-            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err)).await,
+            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
             None => c.error(&e),
         },
     }
