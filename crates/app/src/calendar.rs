@@ -93,15 +93,18 @@ impl App {
 
     /// Recompute the due time of every open work order on the current calendar and rewrite the
     /// ones that moved (a loaded year replaces the Mon–Fri fallback or an earlier schedule, so
-    /// deadlines computed before it may be early or late). Returns how many moved.
-    pub async fn order_due_refresh(&self, actor: &Actor) -> AppResult<usize> {
+    /// deadlines computed before it may be early or late). Returns how many moved. An order
+    /// changed between the read and the write is left alone: its own step recomputed the due
+    /// time on the calendar already committed. Called by [`Self::calendar_load`], which checks
+    /// the permission.
+    async fn order_due_refresh(&self, actor: &Actor) -> AppResult<usize> {
         let cal = self.calendar().await?;
         let open = self.db.order_open_all().await?;
         let mut pauses: HashMap<i64, Vec<PauseRow>> = HashMap::new();
         for p in self.db.order_pauses_of_open().await? {
             pauses.entry(p.order_id).or_default().push(p);
         }
-        let moved: Vec<(i64, Option<String>)> = open
+        let moved: Vec<(i64, i64, Option<String>)> = open
             .iter()
             .filter_map(|row| {
                 let due = crate::sla::compute_due(
@@ -111,7 +114,7 @@ impl App {
                 )
                 .and_then(|d| d.at)
                 .map(crate::sla::utc_text);
-                (due != row.due_at).then_some((row.id, due))
+                (due != row.due_at).then_some((row.id, row.version, due))
             })
             .collect();
         if moved.is_empty() {
@@ -119,8 +122,11 @@ impl App {
         }
         let mut tx = self.db.begin().await?;
         let rev = order_generation_bump(tx.conn()).await?;
-        for (id, due) in &moved {
-            order_set_due(tx.conn(), *id, due.as_deref(), rev).await?;
+        let mut written = Vec::with_capacity(moved.len());
+        for (id, version, due) in &moved {
+            if order_set_due(tx.conn(), *id, *version, due.as_deref(), rev).await? {
+                written.push((*id, due));
+            }
         }
         audit_append(
             tx.conn(),
@@ -131,14 +137,14 @@ impl App {
                 None,
                 None,
                 Some(serde_json::json!({
-                    "moved": moved.len(),
-                    "orders": moved.iter().take(1000).map(|(id, due)| serde_json::json!({"id": id, "due_at": due})).collect::<Vec<_>>(),
+                    "moved": written.len(),
+                    "orders": written.iter().take(1000).map(|(id, due)| serde_json::json!({"id": id, "due_at": due})).collect::<Vec<_>>(),
                 })),
             ),
         )
         .await?;
         tx.commit().await?;
-        Ok(moved.len())
+        Ok(written.len())
     }
 
     /// The years the calendar knows, shipped and loaded, in year order.

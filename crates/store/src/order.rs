@@ -732,22 +732,29 @@ pub async fn order_update(
     Ok(expected_version + 1)
 }
 
-/// Refresh only the cached due time (after a calendar change); no version bump, because nothing
-/// a person decided has changed, but the row is stamped with the figures revision `rev` (from
-/// [`order_generation_bump`]) because the figures read the due time.
+/// Refresh only the cached due time (after a calendar change) of a row still at
+/// `expected_version`; no version bump, because nothing a person decided has changed, but the
+/// row is stamped with the figures revision `rev` (from [`order_generation_bump`]) because the
+/// figures read the due time. False when the row changed meanwhile (its writer computed the due
+/// time itself).
 pub async fn order_set_due(
     conn: &mut AnyConnection,
     id: i64,
+    expected_version: i64,
     due_at: Option<&str>,
     rev: i64,
-) -> Result<()> {
-    sqlx::query("UPDATE orders SET due_at = $1, figures_rev = $2 WHERE id = $3")
-        .bind(due_at)
-        .bind(rev)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE orders SET due_at = $1, figures_rev = $2 WHERE id = $3 AND version = $4",
+    )
+    .bind(due_at)
+    .bind(rev)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 /// Append one history entry.
