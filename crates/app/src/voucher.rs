@@ -21,11 +21,12 @@ use lianshi_domain::voucher::{
 use lianshi_store::audit::audit_append;
 use lianshi_store::now_text;
 use lianshi_store::voucher::{
-    ProviderRow, RedemptionFilter, RedemptionRow, RedemptionWrite, RoundRow, RoundWrite, SchemeRow,
-    SchemeWrite, VoucherRow, VoucherWrite, voucher_due_to_expire, voucher_expire,
-    voucher_granted_in_year, voucher_hold, voucher_insert, voucher_provider_insert, voucher_redeem,
-    voucher_redemption_insert, voucher_redemption_step, voucher_redemptions_live,
-    voucher_related_insert, voucher_release, voucher_round_insert, voucher_round_issue,
+    ProviderRow, RedemptionFilter, RedemptionRow, RedemptionWrite, RelatedRow, RoundRow,
+    RoundWrite, SchemeRow, SchemeWrite, VoucherRow, VoucherWrite, voucher_due_to_expire,
+    voucher_expire, voucher_granted_in_year, voucher_hold, voucher_insert, voucher_provider_insert,
+    voucher_provider_set_active, voucher_redeem, voucher_redemption_insert,
+    voucher_redemption_step, voucher_redemptions_live, voucher_related_insert,
+    voucher_related_remove, voucher_release, voucher_round_insert, voucher_round_issue,
     voucher_scheme_insert, voucher_scheme_update, voucher_usage_lock, voucher_usage_release,
     voucher_usage_use,
 };
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 /// A registered provider as the layers above see it.
 pub use lianshi_store::voucher::ProviderRow as Provider;
+pub use lianshi_store::voucher::RelatedRow as Related;
 
 /// Who may do what with vouchers.
 ///
@@ -812,7 +814,11 @@ impl App {
             .await?
             .ok_or_else(not)?;
         if !p.active {
-            return Err(not());
+            return Err(refused(
+                "voucher_provider_inactive",
+                "该服务商已停用，不能提交兑付",
+                "this provider is deactivated and cannot submit redemptions",
+            ));
         }
         Ok(p)
     }
@@ -826,16 +832,7 @@ impl App {
         note: &str,
     ) -> AppResult<()> {
         perm::manage(actor)?;
-        let p = self
-            .db
-            .voucher_provider_by_uscc(provider_uscc.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("provider {provider_uscc}")))?;
-        let e = self
-            .db
-            .enterprise_by_uscc(enterprise_uscc.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("enterprise {enterprise_uscc}")))?;
+        let (p, e) = self.related_pair(provider_uscc, enterprise_uscc).await?;
         let mut tx = self.db.begin().await?;
         voucher_related_insert(tx.conn(), p.id, e.id, note.trim()).await?;
         audit_append(
@@ -852,6 +849,100 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Every related-party record (staff).
+    pub async fn voucher_related_list(&self, actor: &Actor) -> AppResult<Vec<RelatedRow>> {
+        perm::view_all(actor)?;
+        Ok(self.db.voucher_related_all().await?)
+    }
+
+    /// Remove a related-party record entered by mistake; the pair may redeem again. 404 when
+    /// there is no such record.
+    pub async fn voucher_related_remove(
+        &self,
+        actor: &Actor,
+        provider_uscc: &str,
+        enterprise_uscc: &str,
+    ) -> AppResult<()> {
+        perm::manage(actor)?;
+        let (p, e) = self.related_pair(provider_uscc, enterprise_uscc).await?;
+        let mut tx = self.db.begin().await?;
+        if !voucher_related_remove(tx.conn(), p.id, e.id).await? {
+            return Err(AppError::NotFound(format!(
+                "related party {} / {}",
+                p.uscc, e.uscc
+            )));
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "voucher.related_remove",
+                "voucher_provider",
+                Some(p.id.to_string()),
+                Some(serde_json::json!({"enterprise": e.uscc})),
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn related_pair(
+        &self,
+        provider_uscc: &str,
+        enterprise_uscc: &str,
+    ) -> AppResult<(ProviderRow, lianshi_store::enterprise::EnterpriseRow)> {
+        let p = self
+            .db
+            .voucher_provider_by_uscc(provider_uscc.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("provider {provider_uscc}")))?;
+        let e = self
+            .db
+            .enterprise_by_uscc(enterprise_uscc.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("enterprise {enterprise_uscc}")))?;
+        Ok((p, e))
+    }
+
+    /// Deactivate a provider (its account can no longer submit redemptions; those already
+    /// submitted go on) or activate it again. Returns the provider as it now is.
+    pub async fn voucher_provider_set_active(
+        &self,
+        actor: &Actor,
+        provider_uscc: &str,
+        active: bool,
+    ) -> AppResult<ProviderRow> {
+        perm::manage(actor)?;
+        let p = self
+            .db
+            .voucher_provider_by_uscc(provider_uscc.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("provider {provider_uscc}")))?;
+        let mut tx = self.db.begin().await?;
+        if voucher_provider_set_active(tx.conn(), p.id, active).await? {
+            audit_append(
+                tx.conn(),
+                &entry(
+                    actor,
+                    if active {
+                        "voucher.provider_activate"
+                    } else {
+                        "voucher.provider_deactivate"
+                    },
+                    "voucher_provider",
+                    Some(p.id.to_string()),
+                    Some(serde_json::json!({"active": p.active})),
+                    Some(serde_json::json!({"active": active})),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ProviderRow { active, ..p })
     }
 
     /// A provider submits a redemption on `today`. The same request key returns the first
@@ -871,6 +962,13 @@ impl App {
             (Role::Provider, _) => self.voucher_provider_me(actor).await?,
             _ => return Err(AppError::Forbidden),
         };
+        if !provider.active {
+            return Err(refused(
+                "voucher_provider_inactive",
+                "该服务商已停用，不能提交兑付",
+                "this provider is deactivated and cannot submit redemptions",
+            ));
+        }
         let key = inp.request_key.trim();
         if key.is_empty() || key.chars().count() > 100 {
             return Err(bad(

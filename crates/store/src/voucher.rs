@@ -84,6 +84,17 @@ pub struct ProviderRow {
     pub active: bool,
 }
 
+/// A related-party record with the names a list shows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RelatedRow {
+    pub provider_uscc: String,
+    pub provider_name: String,
+    pub enterprise_uscc: String,
+    pub enterprise_name: String,
+    pub note: String,
+    pub created_at: String,
+}
+
 /// A voucher (granted quota) with the names a list shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VoucherRow {
@@ -422,6 +433,38 @@ pub async fn voucher_related_insert(
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Remove a related-party record; false when there was none.
+pub async fn voucher_related_remove(
+    c: &mut AnyConnection,
+    provider_id: i64,
+    enterprise_id: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "DELETE FROM voucher_related_parties WHERE provider_id = $1 AND enterprise_id = $2",
+    )
+    .bind(provider_id)
+    .bind(enterprise_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Activate or deactivate a provider; false when it already was in that state.
+pub async fn voucher_provider_set_active(
+    c: &mut AnyConnection,
+    provider_id: i64,
+    active: bool,
+) -> Result<bool> {
+    let n = sqlx::query("UPDATE voucher_providers SET active = $1 WHERE id = $2 AND active <> $1")
+        .bind(i64::from(active))
+        .bind(provider_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
 }
 
 /// Lock (creating if needed) the usage row of an enterprise in a scheme and year, adding
@@ -767,6 +810,29 @@ impl Db {
             .fetch_optional(self.reader())
             .await?;
         r.as_ref().map(provider).transpose()
+    }
+
+    /// Every related-party record, by provider then enterprise.
+    pub async fn voucher_related_all(&self) -> Result<Vec<RelatedRow>> {
+        let rows = sqlx::query(
+            "SELECT p.uscc AS provider_uscc, p.name AS provider_name, e.uscc AS enterprise_uscc, e.name AS enterprise_name, r.note, r.created_at \
+             FROM voucher_related_parties r JOIN voucher_providers p ON p.id = r.provider_id JOIN enterprises e ON e.id = r.enterprise_id \
+             ORDER BY p.uscc, e.uscc",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RelatedRow {
+                    provider_uscc: r.try_get("provider_uscc")?,
+                    provider_name: r.try_get("provider_name")?,
+                    enterprise_uscc: r.try_get("enterprise_uscc")?,
+                    enterprise_name: r.try_get("enterprise_name")?,
+                    note: r.try_get("note")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     /// Whether a provider is recorded as related to an enterprise.

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use lianshi_app::App;
 use lianshi_app::AppError;
@@ -42,7 +42,18 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/vouchers/providers",
             get(providers).post(provider_create),
         )
-        .route("/api/v1/vouchers/related-parties", post(related_add))
+        .route(
+            "/api/v1/vouchers/providers/{uscc}/active",
+            put(provider_active),
+        )
+        .route(
+            "/api/v1/vouchers/related-parties",
+            get(related_list).post(related_add),
+        )
+        .route(
+            "/api/v1/vouchers/related-parties/{provider}/{enterprise}",
+            delete(related_remove),
+        )
         .route(
             "/api/v1/vouchers/redemptions",
             get(redemptions).post(redeem),
@@ -215,6 +226,41 @@ async fn related_add(
     Ok((StatusCode::CREATED, Json(json!({"ok": true}))))
 }
 
+#[derive(Deserialize)]
+struct ActiveBody {
+    active: bool,
+}
+
+async fn provider_active(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(uscc): Path<String>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let b: ActiveBody = json_body(&body)?;
+    Ok(Json(
+        s.app
+            .voucher_provider_set_active(&a, &uscc, b.active)
+            .await?,
+    ))
+}
+
+async fn related_list(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>> {
+    let items = s.app.voucher_related_list(&a).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn related_remove(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path((provider, enterprise)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .voucher_related_remove(&a, &provider, &enterprise)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn redemptions(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
@@ -345,7 +391,7 @@ pub fn openapi_paths() -> Value {
         "annual_cap_fen": {"type": ["integer", "null"]}, "per_application_cap_fen": {"type": ["integer", "null"]},
         "full_offset_below_fen": {"type": ["integer", "null"]}, "validity_days": {"type": "integer"},
         "service_types": {"type": "array", "items": {"type": "string"}}}});
-    let refusals = "voucher_related_party, voucher_contract_already_subsidised, voucher_expired, voucher_not_granted, voucher_balance_insufficient, voucher_annual_cap_exceeded, voucher_provider_not_registered, voucher_request_key_reused";
+    let refusals = "voucher_related_party, voucher_contract_already_subsidised, voucher_expired, voucher_not_granted, voucher_balance_insufficient, voucher_annual_cap_exceeded, voucher_provider_not_registered, voucher_provider_inactive, voucher_request_key_reused";
     json!({
         "/api/v1/vouchers/schemes": {
             "get": op("Voucher schemes with pool figures (issued, redeemed, outstanding, expired) computed from the records", vec![], None,
@@ -385,10 +431,20 @@ pub fn openapi_paths() -> Value {
                     "username": {"type": "string"}, "name": {"type": "string"}, "uscc": {"type": "string"},
                     "kinds": {"type": "array", "items": {"type": "string", "enum": ["innovation", "compute", "model"]}}}})),
                 json!({"201": ok("Provider"), "409": err("already registered")}))},
-        "/api/v1/vouchers/related-parties": {"post": op("Record a provider and an enterprise as related parties", vec![],
+        "/api/v1/vouchers/related-parties": {
+            "get": op("Related-party records (staff)", vec![], None, json!({"200": ok("{items: [RelatedRow]}")})),
+            "post": op("Record a provider and an enterprise as related parties", vec![],
             Some(json!({"type": "object", "required": ["provider", "enterprise"], "properties": {
                 "provider": {"type": "string", "description": "provider credit code"}, "enterprise": {"type": "string"}, "note": {"type": "string"}}})),
             json!({"201": ok("ok")}))},
+        "/api/v1/vouchers/related-parties/{provider}/{enterprise}": {"delete": op("Remove a related-party record entered by mistake (admin, department)",
+            vec![json!({"name": "provider", "in": "path", "required": true, "description": "provider credit code", "schema": {"type": "string"}}),
+                 json!({"name": "enterprise", "in": "path", "required": true, "description": "enterprise credit code", "schema": {"type": "string"}})], None,
+            json!({"204": {"description": "removed"}, "404": err("no such record")}))},
+        "/api/v1/vouchers/providers/{uscc}/active": {"put": op("Deactivate a provider (it can no longer submit redemptions; submitted ones go on) or activate it again",
+            vec![json!({"name": "uscc", "in": "path", "required": true, "description": "provider credit code", "schema": {"type": "string"}})],
+            Some(json!({"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}})),
+            json!({"200": ok("Provider"), "404": err("unknown provider")}))},
         "/api/v1/vouchers/redemptions": {
             "get": op("Redemptions: a provider its own, an enterprise its own, staff all",
                 vec![q("status", "submitted | confirmed | written_off | rejected"), q("scheme", "scheme id or code")], None,

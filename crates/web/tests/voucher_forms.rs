@@ -4,9 +4,10 @@
 
 use axum::http::StatusCode;
 use lianshi_store::{Db, both_backends};
+use serde_json::{Value, json};
 
 mod common;
-use common::{Browser, setup, unescape};
+use common::{Browser, call, setup, token, unescape};
 
 const RULES: &str = r#"{
   "tiers": [
@@ -196,5 +197,177 @@ both_backends!(
                 .unwrap()
                 .is_none()
         );
+    }
+);
+
+both_backends!(
+    a_policy_office_deactivates_a_provider_and_removes_a_mistaken_related_party,
+    |db: Db| async move {
+        let (r, app) = setup(db, 20).await;
+        let admin = token(&r, "admin").await;
+        let provider = token(&r, "provider").await;
+        let ent = token(&r, "ent").await;
+        let (s, v) = call(&r, "GET", "/api/v1/vouchers/enterprise", Some(&ent), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let ent_uscc = v["vouchers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["scheme_code"] == "HZ-SLQ" && x["status"] == "active")
+            .expect("the demo enterprise holds a compute voucher")["enterprise_uscc"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, v) = call(&r, "GET", "/api/v1/vouchers/providers", Some(&admin), None).await;
+        let me = app
+            .db
+            .user_by_username("provider")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let p_uscc = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["user_id"] == json!(me))
+            .expect("the demo provider account is bound")["uscc"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let redeem = |key: &str| {
+            json!({"enterprise": ent_uscc, "scheme": "HZ-SLQ", "contract_no": format!("C-{key}"),
+                   "invoice_yuan": "1000.00", "compute": "domestic", "service_type": "推理", "request_key": key})
+        };
+        let code = |v: &Value| v["code"].as_str().unwrap_or("").to_string();
+
+        // Deactivated: its account's redemptions are refused with a clear code.
+        let active_url = format!("/api/v1/vouchers/providers/{p_uscc}/active");
+        let (s, v) = call(
+            &r,
+            "PUT",
+            &active_url,
+            Some(&admin),
+            Some(json!({"active": false})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["active"], false);
+        let url = "/api/v1/vouchers/redemptions";
+        let (s, v) = call(&r, "POST", url, Some(&provider), Some(redeem("K1"))).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::CONFLICT, "voucher_provider_inactive".into()),
+            "{v}"
+        );
+        // Only managers may switch a provider; the enterprise user may not.
+        let (s, _) = call(
+            &r,
+            "PUT",
+            &active_url,
+            Some(&ent),
+            Some(json!({"active": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // Active again, but recorded as related to the enterprise: refused as related.
+        let (s, v) = call(
+            &r,
+            "PUT",
+            &active_url,
+            Some(&admin),
+            Some(json!({"active": true})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["active"].clone()),
+            (StatusCode::OK, json!(true)),
+            "{v}"
+        );
+        let rel = json!({"provider": p_uscc, "enterprise": ent_uscc, "note": "误登记"});
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/vouchers/related-parties",
+            Some(&admin),
+            Some(rel),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (_, v) = call(
+            &r,
+            "GET",
+            "/api/v1/vouchers/related-parties",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["enterprise_uscc"] == json!(ent_uscc)),
+            "{v}"
+        );
+        let (s, v) = call(&r, "POST", url, Some(&provider), Some(redeem("K2"))).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::CONFLICT, "voucher_related_party".into()),
+            "{v}"
+        );
+
+        // The page lists the record; removing it there lets the redemption through.
+        let b = Browser::login(&r, "admin").await;
+        let page = b.get("/vouchers/queue").await;
+        let row = format!(r#"data-related="{p_uscc}/{ent_uscc}""#);
+        assert!(page.body.contains(&row), "the related party is listed");
+        let del = format!("/api/v1/vouchers/related-parties/{p_uscc}/{ent_uscc}");
+        let (s, _) = call(&r, "DELETE", &del, Some(&ent), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let gone = b
+            .post(
+                "/vouchers/related/remove",
+                &[
+                    ("provider", p_uscc.as_str()),
+                    ("enterprise", ent_uscc.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.body);
+        assert!(!b.get("/vouchers/queue").await.body.contains(&row));
+        let (s, v) = call(&r, "DELETE", &del, Some(&admin), None).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::NOT_FOUND, "not_found".into()),
+            "removing twice: {v}"
+        );
+        let (s, v) = call(&r, "POST", url, Some(&provider), Some(redeem("K3"))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+
+        // Deactivating on the page shows the provider as deactivated; the audit log has it all.
+        let off = b
+            .post(
+                &format!("/vouchers/providers/{p_uscc}/active"),
+                &[("active", "0")],
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
+        assert!(
+            b.get("/vouchers/queue")
+                .await
+                .body
+                .contains(r#"data-active="false""#)
+        );
+        let (_, v) = call(&r, "GET", "/api/v1/audit?per_page=200", Some(&admin), None).await;
+        let text = v.to_string();
+        for action in [
+            "voucher.provider_deactivate",
+            "voucher.provider_activate",
+            "voucher.related_remove",
+        ] {
+            assert!(text.contains(action), "{action} in the audit log");
+        }
     }
 );

@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/vouchers/redemptions/{id}/{action}", post(act))
         .route("/vouchers/providers", post(provider_register))
         .route("/vouchers/related", post(related_add))
+        .route("/vouchers/related/remove", post(related_remove))
+        .route("/vouchers/providers/{uscc}/active", post(provider_active))
 }
 
 fn y(fen: i64) -> String {
@@ -781,6 +783,7 @@ pub struct QueuePage {
     pub checks: Vec<CheckLine>,
     pub all_ok: bool,
     pub providers: Vec<lianshi_app::voucher::Provider>,
+    pub related: Vec<lianshi_app::voucher::Related>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
@@ -827,6 +830,10 @@ async fn render_queue(
         Ok(r) => r,
         Err(e) => return c.error(&e),
     };
+    let related = match s.app.voucher_related_list(a).await {
+        Ok(r) => r,
+        Err(e) => return c.error(&e),
+    };
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     let r = c.page(&QueuePage {
         l: c.layout(auth, c.t.get("voucher-queue-title"), "vouchers"),
@@ -844,6 +851,7 @@ async fn render_queue(
             })
             .collect(),
         providers,
+        related,
         notice,
         error: error.map(|e| e.1),
     });
@@ -916,6 +924,43 @@ async fn related_add(State(s): State<AppState>, parts: Parts, posted: Posted) ->
         .await
     {
         Ok(_) => see_other("/vouchers/queue?done=related"),
+        Err(e) => match form_error(&c, &e) {
+            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
+            None => c.error(&e),
+        },
+    }
+}
+
+async fn related_remove(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let g = |k: &str| posted.get(k).unwrap_or_default();
+    match s
+        .app
+        .voucher_related_remove(&posted.auth.actor, &g("provider"), &g("enterprise"))
+        .await
+    {
+        Ok(()) => see_other("/vouchers/queue?done=related"),
+        Err(e) => match form_error(&c, &e) {
+            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
+            None => c.error(&e),
+        },
+    }
+}
+
+async fn provider_active(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(uscc): Path<String>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let active = posted.get("active").as_deref() == Some("1");
+    match s
+        .app
+        .voucher_provider_set_active(&posted.auth.actor, &uscc, active)
+        .await
+    {
+        Ok(_) => see_other("/vouchers/queue?done=provider"),
         Err(e) => match form_error(&c, &e) {
             Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
             None => c.error(&e),
