@@ -7,7 +7,7 @@ use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Browser, call, setup, token, unescape};
+use common::{Browser, call, setup, token, unescape, voucher_holder_uscc};
 
 const RULES: &str = r#"{
   "tiers": [
@@ -207,17 +207,7 @@ both_backends!(
         let admin = token(&r, "admin").await;
         let provider = token(&r, "provider").await;
         let ent = token(&r, "ent").await;
-        let (s, v) = call(&r, "GET", "/api/v1/vouchers/enterprise", Some(&ent), None).await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let ent_uscc = v["vouchers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["scheme_code"] == "HZ-SLQ" && x["status"] == "active")
-            .expect("the demo enterprise holds a compute voucher")["enterprise_uscc"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let ent_uscc = voucher_holder_uscc(&r, &ent).await;
         let (_, v) = call(&r, "GET", "/api/v1/vouchers/providers", Some(&admin), None).await;
         let me = app
             .db

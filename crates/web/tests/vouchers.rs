@@ -2,29 +2,16 @@
 //! enterprise confirms, platform writes off, refusals with their codes and statuses, idempotent
 //! requests, the ledger check) and the pages each role uses.
 
-use axum::Router;
 use axum::http::{StatusCode, header};
 use lianshi_store::{Db, both_backends};
 use serde_json::{Value, json};
 
 mod common;
-use common::{assert_documented, between, call, get, login, post, setup, token};
+use common::{
+    assert_documented, between, call, get, login, post, setup, token, voucher_holder_uscc,
+};
 
 /// The credit code of the demo enterprise account's own enterprise (it holds a compute voucher).
-async fn own_uscc(r: &Router, ent: &str) -> String {
-    let (s, v) = call(r, "GET", "/api/v1/vouchers/enterprise", Some(ent), None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v["vouchers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["scheme_code"] == "HZ-SLQ" && x["status"] == "active")
-        .expect("the demo enterprise holds a compute voucher")["enterprise_uscc"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn balanced(s: &Value) -> bool {
     let f = &s["figures"];
     let n = |k: &str| f[k].as_i64().unwrap();
@@ -48,7 +35,7 @@ both_backends!(
         assert!(hz["figures"]["redeemed_fen"].as_i64().unwrap() > 0);
         assert!(hz["figures"]["expired_fen"].as_i64().unwrap() > 0);
         assert!(items.iter().all(balanced), "{v}");
-        let uscc = own_uscc(&r, &ent).await;
+        let uscc = voucher_holder_uscc(&r, &ent).await;
         let body = |contract: &str, yuan: Value, key: &str| {
             json!({"enterprise": uscc, "scheme": "HZ-SLQ", "contract_no": contract, "invoice_yuan": yuan,
                    "compute": "domestic", "service_type": "推理", "request_key": key})
@@ -274,7 +261,7 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
         .to_string();
     let ent_uscc = {
         let tok = token(&r, "ent").await;
-        own_uscc(&r, &tok).await
+        voucher_holder_uscc(&r, &tok).await
     };
     let (s, _, bad) = post(
         &r,

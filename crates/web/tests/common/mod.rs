@@ -327,3 +327,19 @@ pub fn assert_documented<S: AsRef<str>>(doc: &Value, paths: impl IntoIterator<It
         );
     }
 }
+
+/// The credit code of the demo enterprise user `ent`'s enterprise, which holds an active
+/// compute voucher (算力券 HZ-SLQ) in the demo.
+pub async fn voucher_holder_uscc(r: &Router, ent: &str) -> String {
+    let (s, v) = call(r, "GET", "/api/v1/vouchers/enterprise", Some(ent), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["vouchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["scheme_code"] == "HZ-SLQ" && x["status"] == "active")
+        .expect("the demo enterprise holds a compute voucher")["enterprise_uscc"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
