@@ -1125,16 +1125,7 @@ impl RuleSet {
         }
         prep.finish();
 
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for g in &self.groups {
-            let local: Vec<usize> = g
-                .iter()
-                .filter_map(|m| sel.iter().position(|s| s == m))
-                .collect();
-            if !local.is_empty() {
-                groups.push(local);
-            }
-        }
+        let groups = local_groups(&self.groups, sel);
 
         let mut policies: Vec<PolicyOutcome> = sel
             .iter()
@@ -1266,4 +1257,18 @@ impl RuleSet {
             rows: n,
         }
     }
+}
+
+/// The exclusive groups restricted to the selected policies, as positions in `sel`; groups with
+/// no selected member are dropped.
+pub(crate) fn local_groups(groups: &[Vec<usize>], sel: &[usize]) -> Vec<Vec<usize>> {
+    groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .filter_map(|m| sel.iter().position(|s| s == m))
+                .collect::<Vec<usize>>()
+        })
+        .filter(|local| !local.is_empty())
+        .collect()
 }

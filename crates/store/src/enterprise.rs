@@ -751,34 +751,11 @@ async fn clear_links(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// `INSERT INTO table (cols) VALUES ($1, …), (…), …` for `rows` rows of `width` values.
-fn multi_insert(head: &str, rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * width * 5);
-    sql.push_str(head);
-    sql.push_str(" VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 async fn insert_node_rows(conn: &mut AnyConnection, rows: &[(i64, NodeLink)]) -> Result<()> {
     for chunk in rows.chunks(LINKS_PER_STATEMENT) {
-        let sql = multi_insert(
-            "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id)",
-            chunk.len(),
-            4,
+        let sql = format!(
+            "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id) VALUES {}",
+            crate::value_rows(conn, chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (id, n) in chunk {
@@ -795,10 +772,9 @@ async fn insert_node_rows(conn: &mut AnyConnection, rows: &[(i64, NodeLink)]) ->
 
 async fn insert_tag_rows(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> Result<()> {
     for chunk in rows.chunks(LINKS_PER_STATEMENT) {
-        let sql = multi_insert(
-            "INSERT INTO enterprise_tags (enterprise_id, tag)",
-            chunk.len(),
-            2,
+        let sql = format!(
+            "INSERT INTO enterprise_tags (enterprise_id, tag) VALUES {}",
+            crate::value_rows(conn, chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (id, t) in chunk {

@@ -81,17 +81,21 @@ pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The `VALUES` list of a multi-row insert: `rows` groups of `cols` placeholders, starting
-/// after `skip` placeholders already used by the statement. Numbered `$n` on PostgreSQL, e.g.
+/// The `VALUES` list of a multi-row insert: `rows` groups of `cols` placeholders, the only
+/// placeholders of the statement. Numbered `$n` on PostgreSQL, e.g.
 /// `($1, $2, $3), ($4, $5, $6)`; bare `?` on SQLite, bound in order, because SQLite treats `$n`
 /// as a named parameter and looks names up in a list, which makes binding a statement of
 /// thousands of `$n` quadratic (see the SLA scan's `Binds` in `order.rs`).
-pub(crate) fn value_rows(conn: &AnyConnection, rows: usize, cols: usize, skip: usize) -> String {
-    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
-    placeholder_rows(sqlite, rows, cols, skip)
+pub(crate) fn value_rows(conn: &AnyConnection, rows: usize, cols: usize) -> String {
+    placeholder_rows(is_sqlite(conn), rows, cols)
 }
 
-fn placeholder_rows(sqlite: bool, rows: usize, cols: usize, skip: usize) -> String {
+/// Whether a connection is SQLite (for the placeholder style of long statements).
+pub(crate) fn is_sqlite(conn: &AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+fn placeholder_rows(sqlite: bool, rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -106,7 +110,7 @@ fn placeholder_rows(sqlite: bool, rows: usize, cols: usize, skip: usize) -> Stri
                 out.push('?');
             } else {
                 out.push('$');
-                out.push_str(&(skip + r * cols + c + 1).to_string());
+                out.push_str(&(r * cols + c + 1).to_string());
             }
         }
         out.push(')');
@@ -286,12 +290,8 @@ mod tests {
 
     #[test]
     fn placeholder_rows_number_in_order_on_postgres_and_are_bare_on_sqlite() {
-        assert_eq!(
-            placeholder_rows(false, 2, 3, 0),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(placeholder_rows(false, 1, 2, 1), "($2, $3)");
-        assert_eq!(placeholder_rows(false, 0, 4, 0), "");
-        assert_eq!(placeholder_rows(true, 2, 2, 1), "(?, ?), (?, ?)");
+        assert_eq!(placeholder_rows(false, 2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholder_rows(false, 0, 4), "");
+        assert_eq!(placeholder_rows(true, 2, 2), "(?, ?), (?, ?)");
     }
 }

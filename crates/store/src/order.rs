@@ -1067,7 +1067,7 @@ struct Binds {
 impl Binds {
     fn new(conn: &AnyConnection) -> Binds {
         Binds {
-            sqlite: conn.backend_name().eq_ignore_ascii_case("sqlite"),
+            sqlite: crate::is_sqlite(conn),
             vals: Vec::new(),
         }
     }

@@ -669,7 +669,7 @@ pub async fn policy_notice_insert_many(
         let sql = format!(
             "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at) \
              VALUES {} ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING policy_id, enterprise_id",
-            crate::value_rows(conn, chunk.len(), 7, 0)
+            crate::value_rows(conn, chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for n in chunk {

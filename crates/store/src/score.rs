@@ -525,7 +525,7 @@ pub async fn score_run_insert(
     for chunk in scores.chunks(500) {
         let sql = format!(
             "INSERT INTO enterprise_scores (run_id, enterprise_id, stage, score_x100, rank_in_stage, stage_size, explain_json) VALUES {}",
-            crate::value_rows(conn, chunk.len(), 7, 0)
+            crate::value_rows(conn, chunk.len(), 7)
         );
         let mut qy = sqlx::query(&sql);
         for s in chunk {

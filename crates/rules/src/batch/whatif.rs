@@ -604,17 +604,7 @@ impl WhatIf {
             }
         }
         prep.finish();
-        // exactly as in evaluate_indices
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for g in &after.groups {
-            let local: Vec<usize> = g
-                .iter()
-                .filter_map(|m| sel.iter().position(|s| s == m))
-                .collect();
-            if !local.is_empty() {
-                groups.push(local);
-            }
-        }
+        let groups = super::local_groups(&after.groups, &sel);
         let nchunks = n.div_ceil(CHUNK);
         let mut policies: Vec<PolicyOutcome> = plans
             .iter()
