@@ -577,3 +577,79 @@ both_backends!(
         assert_eq!(db.audit_search(&q(|_| {})).await.unwrap().1, 3);
     }
 );
+
+/// SQLite checkpoints run in the background, not inside the commit that happens to fill the log:
+/// a writer's own automatic checkpoint is only the backstop, the database file receives a
+/// committed write's pages with no further call from the program, and a large transaction's page
+/// cache is back to the usual size after its commit.
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background() {
+    let dir = std::env::temp_dir().join(format!(
+        "lianshi_checkpoint_{}_{}",
+        std::process::id(),
+        lianshi_store::now_text().replace([':', '.'], "")
+    ));
+    let path = dir.join("c.db");
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let first = db
+        .checkpoint()
+        .await
+        .unwrap()
+        .expect("a file database checkpoints");
+    assert_eq!(first.log, first.copied, "nothing else reads: all copied");
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    assert_eq!(auto, i64::from(lianshi_store::WAL_BACKSTOP_PAGES));
+    let usual: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+
+    // About 2 MB in one transaction: ~500 pages, far below the backstop.
+    let mut tx = db.begin_large(32).await.unwrap();
+    let large: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(&mut *tx.conn())
+        .await
+        .unwrap();
+    assert_eq!(large, -32 * 1024);
+    sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
+        .execute(&mut *tx.conn())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        sqlx::query("INSERT INTO filler (b) VALUES (zeroblob(1000000))")
+            .execute(&mut *tx.conn())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let after: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        after, usual,
+        "the usual page cache is back after the commit"
+    );
+
+    // The pages reach the database file without another call: wait (bounded) for the
+    // background checkpointer to copy them.
+    let start = std::time::Instant::now();
+    let mut grown = std::fs::metadata(&path).unwrap().len();
+    while grown < before + 2_000_000 && start.elapsed() < std::time::Duration::from_secs(30) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        grown = std::fs::metadata(&path).unwrap().len();
+    }
+    assert!(
+        grown >= before + 2_000_000,
+        "the database file did not receive the committed pages ({before} → {grown} bytes)"
+    );
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
