@@ -538,9 +538,9 @@ impl App {
                 let t = apply(&before, &action).map_err(AppError::from_invalid)?;
                 row.state = t.snapshot.state.as_str().into();
                 row.supervision_level = i64::from(t.snapshot.supervision_level);
-                row.due_at = compute_due(&cal, &row, &ps)
-                    .and_then(|d| d.at)
-                    .map(utc_text);
+                // Supervision changes neither the start, the limit, the extensions nor the
+                // pauses: the due time is the one just computed.
+                row.due_at = due.at.map(utc_text);
                 row.updated_at = at_text.clone();
                 writes.push(SuperviseWrite {
                     id: row.id,
@@ -576,7 +576,7 @@ impl App {
             decided.push((row, cand.proposed, step));
         }
         report.overdue = (report.overdue + paused_late).saturating_sub(paused_candidates);
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_large(SCAN_CACHE_MIB).await?;
         let done: HashSet<i64> = order_supervise_batch(tx.conn(), &writes, &at_text)
             .await?
             .into_iter()
@@ -633,6 +633,10 @@ impl App {
         Ok(report)
     }
 }
+
+/// Page cache of the scan's write transaction: ~3 random pages an escalation (the order row and
+/// the history and audit index leaves) stay in memory until the commit up to ~20,000 escalations.
+const SCAN_CACHE_MIB: u32 = 256;
 
 /// One supervision decided by the scan: its history entry and audit entry.
 type Step = (EventRow, AuditEntry);
