@@ -84,7 +84,7 @@ pub struct Db {
 /// writes that the background checkpointer cannot keep up with (a bulk import). Below it, the
 /// checkpointer copies the log back within about [`CHECKPOINT_EVERY`], so a commit pays only for
 /// appending its pages to the log. (The SLA scan of a working day at a million orders dirties
-/// ~20,000 pages; its automatic checkpoint was ~0.4 s of its ~1.2 s.)
+/// ~15,000 pages; its automatic checkpoint was ~0.4 s of its ~1.2 s.)
 pub const WAL_BACKSTOP_PAGES: u32 = 65_536;
 
 /// How often the background checkpointer copies the write-ahead log back into the database file.
@@ -390,7 +390,9 @@ impl Db {
     /// (the SLA scan's thousands of random leaves): on SQLite its cache is raised to `mib` MiB
     /// until the commit, so the pages are written once, at commit, instead of spilled into the log
     /// one by one mid-transaction and read back (15–25 % of the writes at 5,000 escalations).
-    /// Same as [`Db::begin`] on PostgreSQL.
+    /// A transaction dropped without its commit (rolled back) leaves the larger cache on the
+    /// writer connection until the next large transaction commits. Same as [`Db::begin`] on
+    /// PostgreSQL and in-memory SQLite.
     pub async fn begin_large(&self, mib: u32) -> Result<Tx> {
         let mut tx = self.begin().await?;
         if self.backend == Backend::Sqlite && self.checkpointer.is_some() {
