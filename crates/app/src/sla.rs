@@ -9,7 +9,8 @@
 //! * [`App::sla_scan`] is the job (CLI `lianshi sla scan`): every open order past its due time is
 //!   supervised (督办) one level higher whenever its overdue time has reached the next step
 //!   ([`ESCALATION_STEP_DAYS`] working days per level), and an order at level
-//!   [`COUNCIL_LEVEL`] or higher is proposed to its chain's council (`council_proposals`).
+//!   [`COUNCIL_LEVEL`] or higher is proposed to its chain's council (`council_proposals`; an
+//!   officer's manual supervision to that level proposes the order in the same step).
 //!   Running the scan twice at the same moment changes nothing the second time.
 
 use crate::order::{job_actor, order_ref, payload, perm, snapshot};
@@ -462,8 +463,8 @@ impl App {
     ///
     /// Orders due before the SLA clock's reading are overdue by their stored due time; the store
     /// returns only the open orders whose level could rise (due at least `5 × level` working days
-    /// before the reading, a cut computed once per level), that may need a council proposal, or
-    /// that had a pause after their due time. Each of those is decided exactly as
+    /// before the reading, a cut computed once per level) or that had a pause after their due
+    /// time (an order supervised by hand to a council level was proposed by that step). Each of those is decided exactly as
     /// [`App::order_step`] would (due time recomputed with its pauses, the domain's `apply` for
     /// the state check), and the writes — rows (version-checked), history, audit, proposals — go
     /// in one transaction as multi-row statements.
@@ -486,10 +487,7 @@ impl App {
             })
             .collect();
         let (open_n, late_n) = self.db.order_scan_counts(&reading).await?;
-        let (rows, pause_rows) = self
-            .db
-            .order_scan_candidates(&reading, &cuts, COUNCIL_LEVEL)
-            .await?;
+        let (rows, pause_rows) = self.db.order_scan_candidates(&reading, &cuts).await?;
         let mut pauses: HashMap<i64, Vec<PauseRow>> = HashMap::new();
         for p in pause_rows {
             pauses.entry(p.order_id).or_default().push(p);

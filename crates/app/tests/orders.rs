@@ -869,6 +869,12 @@ both_backends!(
                     row.supervision_level, after,
                     "order {id} at {at}: level {before} → {after} expected"
                 );
+                if after >= 2 {
+                    assert!(
+                        app.db.council_proposed(id).await.unwrap(),
+                        "order {id} at {at}: at level {after}, proposed to the council"
+                    );
+                }
                 let rf = lianshi_app::order::order_ref(id);
                 let bumped = after > before;
                 assert_eq!(
@@ -899,5 +905,53 @@ both_backends!(
             supervised_total > 40,
             "the scans climbed levels: {supervised_total}"
         );
+    }
+);
+
+both_backends!(
+    a_manual_supervision_to_a_council_level_proposes_the_order_at_once,
+    |db: Db| async move {
+        let app = demo(db).await;
+        let u = usccs(&app).await;
+        let o = app
+            .order_create_at(
+                &admin(),
+                &input(&u[0], "supply_chain"),
+                cst("2026-03-02 09:00"),
+            )
+            .await
+            .unwrap();
+        let id = o.order.id;
+        let proposed = |app: &App| {
+            let app = app.clone();
+            async move {
+                app.db
+                    .council_proposals(None)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|p| p.order_id == id)
+                    .count()
+            }
+        };
+        app.order_act(&admin(), id, &OrderAction::Supervise { level: 1 }, None)
+            .await
+            .unwrap();
+        assert_eq!(proposed(&app).await, 0, "level 1 is not a council level");
+        let d = app
+            .order_act(&admin(), id, &OrderAction::Supervise { level: 2 }, None)
+            .await
+            .unwrap();
+        assert_eq!(d.order.supervision_level, 2);
+        assert!(d.council_proposed);
+        assert_eq!(proposed(&app).await, 1);
+        // The scan raises it further later and does not propose it again.
+        let scan = app
+            .sla_scan(&admin(), cst("2026-04-20 12:00"))
+            .await
+            .unwrap();
+        assert!(scan.supervised.contains(&(o.order.ref_no.clone(), 3)));
+        assert!(!scan.proposed.contains(&o.order.ref_no));
+        assert_eq!(proposed(&app).await, 1);
     }
 );

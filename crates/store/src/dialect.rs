@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     crate::subsidy::MIGRATION,
     crate::score::MIGRATION,
     crate::order::ACCEPTED_INDEX_MIGRATION,
+    crate::order::PROPOSALS_MIGRATION,
 ];
 
 fn neutral(t: &str) -> String {

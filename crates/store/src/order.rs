@@ -36,6 +36,15 @@ pub const ACCEPTED_INDEX_MIGRATION: (i64, &str, &str, &str) = (
     include_str!("../migrations/postgres/0012_order_events_accepted.sql"),
 );
 
+/// The migration that proposes the open orders at level ≥ 2 not yet proposed (manual
+/// supervisions now propose themselves; the SLA scan no longer looks for them).
+pub const PROPOSALS_MIGRATION: (i64, &str, &str, &str) = (
+    13,
+    "0013_council_proposals_on_supervision",
+    include_str!("../migrations/sqlite/0013_council_proposals_on_supervision.sql"),
+    include_str!("../migrations/postgres/0013_council_proposals_on_supervision.sql"),
+);
+
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
 pub const OPEN_STATES: &str =
     "'registered','accepted','dispatched','in_progress','returned','suspended'";
@@ -945,11 +954,16 @@ impl Db {
 
     /// The open orders due before `reading` (the SLA clock's reading as stored text) that the
     /// scan must decide, by id: those that may need a higher level (due at or before `cuts[l]`
-    /// at level `l`) or are at level ≥ `council_level` and not yet proposed — one pass over the
-    /// covering index `orders_state(state, due_at, supervision_level)`, the row read only for
-    /// the orders that match — and those with a pause after their due time (their overdue time
-    /// is not simply "since due"); with the pauses of every open order due before `reading`, by
-    /// order then id.
+    /// at level `l`) — one pass over the covering index `orders_state(state, due_at,
+    /// supervision_level)`, the row read only for the orders that match — and those with a
+    /// pause after their due time (their overdue time is not simply "since due"); with the
+    /// pauses of every open order due before `reading`, by order then id.
+    ///
+    /// Open orders at a council level are all proposed already — by the scan that raised them,
+    /// by the manual supervision that did (`council_propose` in the same transaction), or by
+    /// migration 0013 for those from before — so they are not looked for here (that was one
+    /// lookup in `council_proposals` per overdue order at level ≥ 2: most of a scan with little
+    /// to do).
     ///
     /// The pauses are read first, with their order's due time, and the paused-after-due orders
     /// found among them (before, a subquery joined every pause in the table to its order row:
@@ -958,7 +972,6 @@ impl Db {
         &self,
         reading: &str,
         cuts: &[String],
-        council_level: i64,
     ) -> Result<(Vec<ScanRow>, Vec<PauseRow>)> {
         // The columns the scan reads (its decision and the domain's snapshot): sqlx's `Any`
         // rows cost about a microsecond a value to hand over, most of the candidates' read.
@@ -989,8 +1002,7 @@ impl Db {
             .collect();
         let mut queries = vec![(
             format!(
-                "SELECT {COLS} FROM orders o WHERE {base} AND ({} OR (o.supervision_level >= {council_level} \
-                 AND NOT EXISTS (SELECT 1 FROM council_proposals cp WHERE cp.order_id = o.id)))",
+                "SELECT {COLS} FROM orders o WHERE {base} AND ({})",
                 levels.join(" OR ")
             ),
             true,

@@ -468,3 +468,53 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    migration_0013_proposes_the_open_orders_left_at_a_council_level,
+    |db: Db| async move {
+        let (d1, _, e1, e2) = seed(&db).await;
+        let mut tx = db.begin().await.unwrap();
+        let due = "2026-03-16T09:30:00.000Z";
+        let mut open = new_order(e1, Some(d1), due);
+        open.state = "in_progress".into();
+        let left = order_insert(tx.conn(), &open).await.unwrap();
+        let mut closed = open.clone();
+        closed.state = "closed".into();
+        let done = order_insert(tx.conn(), &closed).await.unwrap();
+        let low = order_insert(tx.conn(), &new_order(e2, Some(d1), due))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Levels as an earlier version left them (supervised by hand, never proposed).
+        for (id, level) in [(left, 2), (done, 3), (low, 1)] {
+            sqlx::query("UPDATE orders SET supervision_level = $1 WHERE id = $2")
+                .bind(level)
+                .bind(id)
+                .execute(db.writer())
+                .await
+                .unwrap();
+        }
+        // Run 0013 again over these rows, as on a database from before it.
+        sqlx::query("DELETE FROM schema_migrations WHERE version = 13")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.migrate().await.unwrap(),
+            vec!["0013_council_proposals_on_supervision".to_string()]
+        );
+        assert!(db.council_proposed(left).await.unwrap());
+        assert!(!db.council_proposed(done).await.unwrap(), "closed");
+        assert!(!db.council_proposed(low).await.unwrap(), "below level 2");
+        let p = db.council_proposals(None).await.unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].level, 2);
+        // Once more: nothing twice.
+        sqlx::query("DELETE FROM schema_migrations WHERE version = 13")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        assert_eq!(db.council_proposals(None).await.unwrap().len(), 1);
+    }
+);
