@@ -464,8 +464,8 @@ impl App {
     /// Orders due before the SLA clock's reading are overdue by their stored due time; the store
     /// returns only the open orders whose level could rise (due at least `5 × level` working days
     /// before the reading, a cut computed once per level) or that had a pause after their due
-    /// time (an order supervised by hand to a council level was proposed by that step). Each of those is decided exactly as
-    /// [`App::order_step`] would (due time recomputed with its pauses, the domain's `apply` for
+    /// time (an order supervised by hand to a council level was proposed by that step). Each of
+    /// those is decided exactly as [`App::order_step`] would (due time recomputed with its pauses, the domain's `apply` for
     /// the state check), and the writes — rows (version-checked), history, audit, proposals — go
     /// in one transaction as multi-row statements.
     pub async fn sla_scan(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<ScanReport> {
