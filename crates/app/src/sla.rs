@@ -465,9 +465,10 @@ impl App {
     /// returns only the open orders whose level could rise (due at least `5 × level` working days
     /// before the reading, a cut computed once per level) or that had a pause after their due
     /// time (an order supervised by hand to a council level was proposed by that step). Each of
-    /// those is decided exactly as [`App::order_step`] would (due time recomputed with its pauses, the domain's `apply` for
-    /// the state check), and the writes — rows (version-checked), history, audit, proposals — go
-    /// in one transaction as multi-row statements.
+    /// those is decided exactly as [`App::order_step`] would (due time recomputed with its
+    /// pauses, the domain's `apply` for the state check), and the writes — rows
+    /// (version-checked), history, audit, proposals — go in one transaction as multi-row
+    /// statements.
     pub async fn sla_scan(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<ScanReport> {
         perm::run_sla_scan(actor)?;
         let idx = self.registry().await?;
