@@ -24,7 +24,7 @@ use lianshi_domain::zone::RegistryKind;
 use lianshi_store::Tx;
 use lianshi_store::audit::audit_append;
 use lianshi_store::order::{
-    CallbackRow, EventRow, NewOrder, OrderFilter, OrderRow, OrderStateWrite, PauseRow, ProposalRow,
+    CallbackRow, EventRow, NewOrder, OrderFilter, OrderRow, OrderStateWrite, PauseRow,
     council_propose, order_callback_insert, order_cohandlers_set, order_event_insert, order_insert,
     order_pause_close, order_pause_open, order_update,
 };
@@ -1257,20 +1257,11 @@ impl App {
         .await?;
         if matches!(action, OrderAction::Supervise { .. })
             && s.state.is_open()
-            && row.supervision_level >= crate::sla::COUNCIL_LEVEL
+            && let Some(p) = crate::sla::council_proposal(row, &at_text)
         {
             // Supervised by hand to a council level: proposed to the chain's council now, as
             // the SLA scan proposes the orders it raises (once per order).
-            council_propose(
-                tx.conn(),
-                &ProposalRow {
-                    order_id: row.id,
-                    chain_id: row.chain_id,
-                    level: row.supervision_level,
-                    proposed_at: at_text.clone(),
-                },
-            )
-            .await?;
+            council_propose(tx.conn(), &p).await?;
         }
         if let OrderAction::Callback { rating, comment } = &action {
             order_callback_insert(

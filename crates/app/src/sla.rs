@@ -596,13 +596,8 @@ impl App {
                 events.push(event);
                 audits.push(audit);
             }
-            if row.supervision_level >= COUNCIL_LEVEL && !proposed {
-                proposals.push(ProposalRow {
-                    order_id: row.id,
-                    chain_id: row.chain_id,
-                    level: row.supervision_level,
-                    proposed_at: at_text.clone(),
-                });
+            if !proposed && let Some(p) = council_proposal(&row, &at_text) {
+                proposals.push(p);
             }
         }
         order_event_insert_many(tx.conn(), &events).await?;
@@ -631,6 +626,18 @@ impl App {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// The council proposal an open order at `row`'s level calls for, if any: orders at
+/// [`COUNCIL_LEVEL`] or higher go to their chain's council (proposed once; the store ignores
+/// repeats). Used by the scan and by a manual supervision.
+pub(crate) fn council_proposal(row: &OrderRow, at: &str) -> Option<ProposalRow> {
+    (row.supervision_level >= COUNCIL_LEVEL).then(|| ProposalRow {
+        order_id: row.id,
+        chain_id: row.chain_id,
+        level: row.supervision_level,
+        proposed_at: at.to_string(),
+    })
 }
 
 /// Page cache of the scan's write transaction: ~3 random pages an escalation (the order row and
