@@ -343,7 +343,8 @@ async fn sqlite_pool(max: u32, opts: AnyConnectOptions) -> Result<AnyPool> {
                 // by a burst is truncated back to that once it restarts.
                 conn.execute(
                     format!(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-{PAGE_CACHE_KIB}; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}; PRAGMA journal_size_limit=67108864"
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; {}; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}; PRAGMA journal_size_limit=67108864",
+                        cache_size(PAGE_CACHE_KIB)
                     )
                     .as_str(),
                 )
@@ -369,7 +370,7 @@ impl Tx {
         if let Some(writer) = self.1 {
             // Back to the usual page cache (frees the pages above it; the pool is the one
             // writer connection the transaction ran on).
-            sqlx::query(&format!("PRAGMA cache_size=-{PAGE_CACHE_KIB}"))
+            sqlx::query(&cache_size(PAGE_CACHE_KIB))
                 .execute(&writer)
                 .await?;
         }
@@ -379,6 +380,11 @@ impl Tx {
 
 /// SQLite page cache per connection, KiB.
 const PAGE_CACHE_KIB: u32 = 65_536;
+
+/// The pragma that sets a connection's page cache to `kib` KiB.
+fn cache_size(kib: u32) -> String {
+    format!("PRAGMA cache_size=-{kib}")
+}
 
 impl Db {
     /// Begin a write transaction on the writer pool.
@@ -395,8 +401,9 @@ impl Db {
     /// PostgreSQL and in-memory SQLite.
     pub async fn begin_large(&self, mib: u32) -> Result<Tx> {
         let mut tx = self.begin().await?;
-        if self.backend == Backend::Sqlite && self.checkpointer.is_some() {
-            sqlx::query(&format!("PRAGMA cache_size=-{}", mib.saturating_mul(1024)))
+        // A checkpointer means a SQLite file.
+        if self.checkpointer.is_some() {
+            sqlx::query(&cache_size(mib.saturating_mul(1024)))
                 .execute(&mut *tx.0)
                 .await?;
             tx.1 = Some(self.write.clone());
