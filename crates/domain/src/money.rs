@@ -5,10 +5,14 @@
 //! - [`Money`], an exact integer amount of fen (never floating point);
 //! - parsing of the amounts people type (`"1,234.56"`, `"12.3元"`, `"120万元"`, `"1.5亿"`);
 //! - display in 元 / 万元 / 亿元 with thousands separators;
-//! - [`mask_phone`] for showing phone numbers to people who must not see them in full.
+//! - [`mask_phone`] for showing phone numbers to people who must not see them in full;
+//! - the input bound of every stored amount ([`Money::MAX_AMOUNT_FEN`], [`check_bound`],
+//!   [`parse_bounded`]).
 //!
 //! Invariants: a [`Money`] is any `i64` of fen; arithmetic is checked (no silent overflow);
-//! parsing is exact (an amount finer than one fen is refused, never rounded).
+//! parsing is exact (an amount finer than one fen is refused, never rounded). Amounts that are
+//! stored are bounded at input to ±10^12 元, so sums of up to 92,233 of them fit an `i64` and a
+//! sum of any number of them fits the widened sums the store computes.
 
 use std::fmt;
 
@@ -39,6 +43,22 @@ pub struct Money(pub i64);
 impl Money {
     /// Zero fen.
     pub const ZERO: Money = Money(0);
+
+    /// The largest magnitude any stored amount may have: 10^12 元 (一万亿元) in fen. Applies to
+    /// every money input (pools, budgets, quotas, invoices, caps, loans, enterprise figures):
+    /// far above any real zone budget, far below `i64::MAX` (≈ 9.2 × 10^16 元).
+    pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000_000;
+
+    /// The largest amount as [`Money`] (same bound as [`Money::MAX_AMOUNT_FEN`]).
+    pub const MAX_AMOUNT: Money = Money(Self::MAX_AMOUNT_FEN);
+
+    /// The largest pool or budget (a voucher round's pool, a subsidy budget): 10^12 元.
+    pub const MAX_POOL: Money = Money(Self::MAX_AMOUNT_FEN);
+
+    /// True when the magnitude is within [`Money::MAX_AMOUNT_FEN`].
+    pub const fn within_bound(self) -> bool {
+        self.0 >= -Self::MAX_AMOUNT_FEN && self.0 <= Self::MAX_AMOUNT_FEN
+    }
 
     /// An amount of fen.
     pub const fn from_fen(fen: i64) -> Money {
@@ -282,6 +302,35 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.format_yuan())
     }
+}
+
+/// Refuses an amount of fen whose magnitude is above [`Money::MAX_AMOUNT_FEN`], naming the
+/// field (`amount_too_large`); returns the amount otherwise. `field` is the input's name as
+/// the caller shows it (a JSON key such as `pool_yuan`, or a form label).
+pub fn check_bound(field: &str, fen: i64) -> Result<i64, Invalid> {
+    if Money(fen).within_bound() {
+        Ok(fen)
+    } else {
+        Err(too_large(field))
+    }
+}
+
+/// Parses an amount of 元 ([`Money::from_yuan_str`]) and applies [`check_bound`]; an amount too
+/// large even for `i64` is the same `amount_too_large` refusal naming the field.
+pub fn parse_bounded(field: &str, s: &str) -> Result<Money, Invalid> {
+    match Money::from_yuan_str(s) {
+        Ok(m) => check_bound(field, m.0).map(Money),
+        Err(e) if e.code == "money_overflow" => Err(too_large(field)),
+        Err(e) => Err(e),
+    }
+}
+
+fn too_large(field: &str) -> Invalid {
+    Invalid::new(
+        "amount_too_large",
+        format!("{field} 金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）"),
+        format!("{field}: the amount is above the limit of 1,000,000,000,000.00 yuan"),
+    )
 }
 
 /// `n / d` rounded half away from zero (`d > 0`).
@@ -542,6 +591,54 @@ mod tests {
         assert_eq!(err("123456789012345678901234567890"), "money_overflow");
         assert_eq!(fen("92233720368547758.07"), i64::MAX);
         assert_eq!(fen("-92233720368547758.08"), i64::MIN);
+    }
+
+    #[test]
+    fn the_bound_is_one_trillion_yuan_either_way_and_names_the_field() {
+        assert_eq!(Money::MAX_AMOUNT.yuan_string(), "1000000000000.00");
+        assert_eq!(
+            check_bound("pool_yuan", Money::MAX_AMOUNT_FEN),
+            Ok(Money::MAX_AMOUNT_FEN)
+        );
+        assert_eq!(
+            check_bound("x", -Money::MAX_AMOUNT_FEN),
+            Ok(-Money::MAX_AMOUNT_FEN)
+        );
+        let e = check_bound("pool_yuan", Money::MAX_AMOUNT_FEN + 1).unwrap_err();
+        assert_eq!(e.code, "amount_too_large");
+        assert!(
+            e.zh.contains("pool_yuan") && e.en.contains("pool_yuan"),
+            "{e}"
+        );
+        assert_eq!(
+            check_bound("x", i64::MIN).unwrap_err().code,
+            "amount_too_large"
+        );
+        assert_eq!(
+            parse_bounded("x", "1万亿").unwrap_err().code,
+            "money_format"
+        );
+        assert_eq!(parse_bounded("x", "10000亿").unwrap(), Money::MAX_AMOUNT);
+        assert_eq!(
+            parse_bounded("x", "50000000000000000").unwrap_err().code,
+            "amount_too_large"
+        );
+        assert_eq!(
+            parse_bounded("x", "92233720368547758.07").unwrap_err().code,
+            "amount_too_large"
+        );
+        assert_eq!(
+            parse_bounded("x", "1e99999").unwrap_err().code,
+            "money_format"
+        );
+        assert_eq!(
+            parse_bounded("budget", "123456789012345678901234567890")
+                .unwrap_err()
+                .code,
+            "amount_too_large"
+        );
+        // 92,233 amounts at the bound still sum within i64.
+        assert!(Money::MAX_AMOUNT_FEN.checked_mul(92_233).is_some());
     }
 
     #[test]

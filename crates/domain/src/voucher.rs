@@ -187,6 +187,28 @@ impl SchemeRules {
                 "caps and validity cannot be negative",
             ));
         }
+        let named = [
+            ("annual_cap_fen", self.annual_cap_fen),
+            ("per_application_cap_fen", self.per_application_cap_fen),
+            ("full_offset_below_fen", self.full_offset_below_fen),
+        ];
+        for (field, v) in named {
+            if let Some(v) = v {
+                crate::money::check_bound(field, v)?;
+            }
+        }
+        for t in &self.tiers {
+            if let Some(v) = t.max_annual_contracts_fen {
+                crate::money::check_bound("max_annual_contracts_fen", v)?;
+            }
+        }
+        if self.validity_days > 36_600 {
+            return Err(Invalid::new(
+                "voucher_rules_validity",
+                "有效期最长100年（36600天）",
+                "validity is at most 100 years (36,600 days)",
+            ));
+        }
         Ok(())
     }
 }
@@ -484,7 +506,8 @@ pub struct Figures {
 impl Figures {
     /// Pool still available for grants: expired quota returns to the pool.
     pub fn available_fen(&self) -> i64 {
-        self.pool_fen - (self.issued_fen - self.expired_fen)
+        self.pool_fen
+            .saturating_sub(self.issued_fen.saturating_sub(self.expired_fen))
     }
 }
 
@@ -495,7 +518,7 @@ pub fn ledger_balanced(f: &Figures) -> bool {
         .checked_add(f.outstanding_fen)
         .and_then(|x| x.checked_add(f.expired_fen))
         == Some(f.issued_fen)
-        && f.pool_fen >= f.issued_fen - f.expired_fen
+        && f.pool_fen >= f.issued_fen.saturating_sub(f.expired_fen)
         && f.outstanding_fen >= 0
         && f.held_fen <= f.outstanding_fen
 }

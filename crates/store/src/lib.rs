@@ -12,6 +12,7 @@
 //! itself only past [`WAL_BACKSTOP_PAGES`].
 
 pub mod audit;
+pub mod bounds;
 pub mod calendar;
 pub mod council;
 pub mod dialect;

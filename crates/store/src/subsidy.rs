@@ -15,6 +15,7 @@
 //! - an application's state changes only through [`subsidy_application_step`], guarded by the state
 //!   the caller saw.
 
+use crate::bounds::{saturate, wide, wide_sum};
 use crate::{Db, Result, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -211,6 +212,9 @@ pub struct TotalRow {
 pub struct Totals {
     pub total_fen: i64,
     pub entries: i64,
+    /// True when a sum did not fit an `i64` (amounts stored beyond the input bound) and was
+    /// clamped; `lianshi check bounds` lists the rows.
+    pub overflow: bool,
     pub by_policy: Vec<TotalRow>,
     pub by_department: Vec<TotalRow>,
 }
@@ -518,12 +522,19 @@ impl Db {
                 q.fetch_all(self.reader()).await
             }
         };
+        let fen_sum = wide_sum("l.amount_fen", "fen");
         let all = bind_all(format!(
-            "SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) AS fen, COUNT(*) AS n FROM subsidy_ledger l{wh}"
+            "SELECT {fen_sum}, COUNT(*) AS n FROM subsidy_ledger l{wh}"
         ))
         .await?;
+        let overflow = std::cell::Cell::new(false);
+        let fen_of = |r: &AnyRow| -> Result<i64> {
+            let (v, o) = saturate(wide(r, "fen")?);
+            overflow.set(overflow.get() | o);
+            Ok(v)
+        };
         let (total_fen, entries) = match all.first() {
-            Some(r) => (r.try_get("fen")?, r.try_get("n")?),
+            Some(r) => (fen_of(r)?, r.try_get("n")?),
             None => (0, 0),
         };
         let line = |r: &AnyRow| -> Result<TotalRow> {
@@ -534,12 +545,12 @@ impl Db {
                 legal_ref: r
                     .try_get::<Option<String>, _>("legal_ref")?
                     .unwrap_or_default(),
-                fen: r.try_get("fen")?,
+                fen: fen_of(r)?,
                 entries: r.try_get("n")?,
             })
         };
         let by_policy = bind_all(format!(
-            "SELECT l.policy_id AS id, p.code AS code, p.title AS name, p.legal_ref AS legal_ref, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
+            "SELECT l.policy_id AS id, p.code AS code, p.title AS name, p.legal_ref AS legal_ref, {fen_sum}, COUNT(*) AS n \
              FROM subsidy_ledger l JOIN policies p ON p.id = l.policy_id{wh} GROUP BY l.policy_id, p.code, p.title, p.legal_ref ORDER BY p.code"
         ))
         .await?
@@ -547,7 +558,7 @@ impl Db {
         .map(line)
         .collect::<Result<Vec<_>>>()?;
         let by_department = bind_all(format!(
-            "SELECT l.department_id AS id, d.code AS code, d.name AS name, '' AS legal_ref, CAST(SUM(l.amount_fen) AS BIGINT) AS fen, COUNT(*) AS n \
+            "SELECT l.department_id AS id, d.code AS code, d.name AS name, '' AS legal_ref, {fen_sum}, COUNT(*) AS n \
              FROM subsidy_ledger l LEFT JOIN registry_items d ON d.id = l.department_id{wh} \
              GROUP BY l.department_id, d.code, d.name ORDER BY d.code"
         ))
@@ -558,6 +569,7 @@ impl Db {
         Ok(Totals {
             total_fen,
             entries,
+            overflow: overflow.get(),
             by_policy,
             by_department,
         })
@@ -753,15 +765,17 @@ pub async fn subsidy_paid_to(
     enterprise_id: i64,
     year: i64,
 ) -> Result<i64> {
-    let r = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM subsidy_ledger WHERE policy_id = $1 AND enterprise_id = $2 AND year = $3",
-    )
+    let r = sqlx::query(&format!(
+        "SELECT {} FROM subsidy_ledger WHERE policy_id = $1 AND enterprise_id = $2 AND year = $3",
+        wide_sum("amount_fen", "fen")
+    ))
     .bind(policy_id)
     .bind(enterprise_id)
     .bind(year)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(r.try_get("fen")?)
+    // Clamped: a sum beyond i64 is over any cap anyway.
+    Ok(saturate(wide(&r, "fen")?).0)
 }
 
 /// Approved (reserved, not yet paid) for one enterprise under one policy in one year, excluding
@@ -773,17 +787,19 @@ pub async fn subsidy_reserved_for(
     year: i64,
     except_id: i64,
 ) -> Result<i64> {
-    let r = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(approved_fen), 0) AS BIGINT) AS fen FROM subsidy_applications \
+    let r = sqlx::query(&format!(
+        "SELECT {} FROM subsidy_applications \
          WHERE policy_id = $1 AND enterprise_id = $2 AND year = $3 AND state = 'approved' AND id <> $4",
-    )
+        wide_sum("approved_fen", "fen")
+    ))
     .bind(policy_id)
     .bind(enterprise_id)
     .bind(year)
     .bind(except_id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(r.try_get("fen")?)
+    // Clamped: a sum beyond i64 is over any cap anyway.
+    Ok(saturate(wide(&r, "fen")?).0)
 }
 
 /// The policy that holds the claim of an exclusive group for an enterprise and year, if any.

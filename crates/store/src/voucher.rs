@@ -196,6 +196,9 @@ pub struct SchemeFigures {
     pub voucher_redeemed_fen: i64,
     /// Sum of the vouchers' `held_fen` counters (must equal the live redemptions).
     pub voucher_held_fen: i64,
+    /// True when a sum does not fit an `i64` (amounts stored beyond the input bound): the
+    /// figures above are clamped and must not be trusted.
+    pub overflow: bool,
 }
 
 fn scheme(r: &AnyRow) -> Result<SchemeRow> {
@@ -358,6 +361,45 @@ pub async fn voucher_round_insert(c: &mut AnyConnection, w: &RoundWrite) -> Resu
     Ok(r.try_get("id")?)
 }
 
+/// Set a round's pool; false when the new pool would not cover the quota already committed
+/// (`issued − expired`), which the CHECK constraint would refuse anyway.
+pub async fn voucher_round_set_pool(
+    c: &mut AnyConnection,
+    round_id: i64,
+    pool_fen: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE voucher_rounds SET pool_fen = $1 WHERE id = $2 AND issued_fen - expired_fen <= $1",
+    )
+    .bind(pool_fen)
+    .bind(round_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Close a round: it takes no grants after `last_day` (its dates are pulled back to it if
+/// later) and its pool shrinks to the quota committed (`issued − expired`), releasing the rest.
+/// Returns the round as it now is, `None` when there is no such round.
+pub async fn voucher_round_close(
+    c: &mut AnyConnection,
+    round_id: i64,
+    last_day: &str,
+) -> Result<Option<RoundRow>> {
+    let r = sqlx::query(
+        "UPDATE voucher_rounds SET \
+         opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END, \
+         closes_on = CASE WHEN closes_on > $1 THEN $1 ELSE closes_on END, \
+         pool_fen = issued_fen - expired_fen WHERE id = $2 RETURNING *",
+    )
+    .bind(last_day)
+    .bind(round_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.as_ref().map(round).transpose()
+}
+
 /// Take `amount` from a round's pool; false when the pool (net of expired quota) is too small.
 pub async fn voucher_round_issue(
     c: &mut AnyConnection,
@@ -507,16 +549,20 @@ pub async fn voucher_granted_in_year(
     enterprise_id: i64,
     year: i64,
 ) -> Result<i64> {
-    let r = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(v.amount_fen - v.expired_fen), 0) AS BIGINT) AS n FROM vouchers v \
+    use crate::bounds::{saturate, wide, wide_sum};
+    let r = sqlx::query(&format!(
+        "SELECT {}, {} FROM vouchers v \
          JOIN voucher_rounds r ON r.id = v.round_id WHERE v.scheme_id = $1 AND v.enterprise_id = $2 AND r.year = $3",
-    )
+        wide_sum("v.amount_fen", "amount"),
+        wide_sum("v.expired_fen", "expired"),
+    ))
     .bind(scheme_id)
     .bind(enterprise_id)
     .bind(year)
     .fetch_one(&mut *c)
     .await?;
-    Ok(r.try_get("n")?)
+    // Clamped: a sum beyond i64 is over any cap anyway.
+    Ok(saturate(wide(&r, "amount")? - wide(&r, "expired")?).0)
 }
 
 /// Add `amount` to the year's used total unless it would pass `cap`; false when it would.
@@ -934,39 +980,100 @@ impl Db {
     }
 
     /// The figures of every scheme, each summed from its own records (see [`SchemeFigures`]).
+    ///
+    /// The sums are widened ([`crate::bounds::wide_sum`]), so stored amounts beyond the input
+    /// bound can never fail this query: a scheme whose sums do not fit an `i64` gets clamped
+    /// figures and `overflow = true`, and every other scheme reads normally.
     pub async fn voucher_figures(&self) -> Result<Vec<SchemeFigures>> {
-        let rows = sqlx::query(
-            "SELECT s.id, \
-             (SELECT CAST(COALESCE(SUM(r.pool_fen), 0) AS BIGINT) FROM voucher_rounds r WHERE r.scheme_id = s.id) AS pool, \
-             (SELECT CAST(COALESCE(SUM(r.issued_fen), 0) AS BIGINT) FROM voucher_rounds r WHERE r.scheme_id = s.id) AS round_issued, \
-             (SELECT CAST(COALESCE(SUM(v.amount_fen), 0) AS BIGINT) FROM vouchers v WHERE v.scheme_id = s.id) AS issued, \
-             (SELECT CAST(COALESCE(SUM(v.amount_fen - v.redeemed_fen - v.expired_fen), 0) AS BIGINT) FROM vouchers v WHERE v.scheme_id = s.id) AS outstanding, \
-             (SELECT CAST(COALESCE(SUM(v.expired_fen), 0) AS BIGINT) FROM vouchers v WHERE v.scheme_id = s.id) AS expired, \
-             (SELECT CAST(COALESCE(SUM(v.redeemed_fen), 0) AS BIGINT) FROM vouchers v WHERE v.scheme_id = s.id) AS v_redeemed, \
-             (SELECT CAST(COALESCE(SUM(v.held_fen), 0) AS BIGINT) FROM vouchers v WHERE v.scheme_id = s.id) AS v_held, \
-             (SELECT CAST(COALESCE(SUM(d.amount_fen), 0) AS BIGINT) FROM voucher_redemptions d WHERE d.scheme_id = s.id AND d.status = 'written_off') AS redeemed, \
-             (SELECT CAST(COALESCE(SUM(d.amount_fen), 0) AS BIGINT) FROM voucher_redemptions d WHERE d.scheme_id = s.id AND d.status IN ('submitted', 'confirmed')) AS held \
-             FROM voucher_schemes s ORDER BY s.id",
-        )
+        use crate::bounds::{wide, wide_sum};
+        use std::collections::HashMap;
+        #[derive(Default)]
+        struct Acc {
+            pool: i128,
+            round_issued: i128,
+            issued: i128,
+            expired: i128,
+            v_redeemed: i128,
+            v_held: i128,
+            redeemed: i128,
+            held: i128,
+        }
+        let mut acc: HashMap<i64, Acc> = HashMap::new();
+        let rounds = sqlx::query(&format!(
+            "SELECT scheme_id, {}, {} FROM voucher_rounds GROUP BY scheme_id",
+            wide_sum("pool_fen", "pool"),
+            wide_sum("issued_fen", "issued"),
+        ))
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SchemeFigures {
-                    scheme_id: r.try_get("id")?,
-                    figures: Figures {
-                        pool_fen: r.try_get("pool")?,
-                        issued_fen: r.try_get("issued")?,
-                        redeemed_fen: r.try_get("redeemed")?,
-                        outstanding_fen: r.try_get("outstanding")?,
-                        expired_fen: r.try_get("expired")?,
-                        held_fen: r.try_get("held")?,
-                    },
-                    round_issued_fen: r.try_get("round_issued")?,
-                    voucher_redeemed_fen: r.try_get("v_redeemed")?,
-                    voucher_held_fen: r.try_get("v_held")?,
-                })
-            })
-            .collect()
+        for r in &rounds {
+            let a = acc.entry(r.try_get("scheme_id")?).or_default();
+            a.pool = wide(r, "pool")?;
+            a.round_issued = wide(r, "issued")?;
+        }
+        let vouchers = sqlx::query(&format!(
+            "SELECT scheme_id, {}, {}, {}, {} FROM vouchers GROUP BY scheme_id",
+            wide_sum("amount_fen", "amount"),
+            wide_sum("expired_fen", "expired"),
+            wide_sum("redeemed_fen", "redeemed"),
+            wide_sum("held_fen", "held"),
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        for r in &vouchers {
+            let a = acc.entry(r.try_get("scheme_id")?).or_default();
+            a.issued = wide(r, "amount")?;
+            a.expired = wide(r, "expired")?;
+            a.v_redeemed = wide(r, "redeemed")?;
+            a.v_held = wide(r, "held")?;
+        }
+        let redemptions = sqlx::query(&format!(
+            "SELECT scheme_id, CASE WHEN status = 'written_off' THEN 1 ELSE 0 END AS done, {} \
+             FROM voucher_redemptions WHERE status IN ('submitted', 'confirmed', 'written_off') \
+             GROUP BY scheme_id, CASE WHEN status = 'written_off' THEN 1 ELSE 0 END",
+            wide_sum("amount_fen", "amount"),
+        ))
+        .fetch_all(self.reader())
+        .await?;
+        for r in &redemptions {
+            let a = acc.entry(r.try_get("scheme_id")?).or_default();
+            let done: i64 = r.try_get("done")?;
+            if done == 1 {
+                a.redeemed = wide(r, "amount")?;
+            } else {
+                a.held = wide(r, "amount")?;
+            }
+        }
+        let ids = sqlx::query("SELECT id FROM voucher_schemes ORDER BY id")
+            .fetch_all(self.reader())
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in &ids {
+            let id: i64 = r.try_get("id")?;
+            let a = acc.remove(&id).unwrap_or_default();
+            let mut overflow = false;
+            let mut fit = |v: i128| {
+                let (x, o) = crate::bounds::saturate(v);
+                overflow |= o;
+                x
+            };
+            let figures = Figures {
+                pool_fen: fit(a.pool),
+                issued_fen: fit(a.issued),
+                redeemed_fen: fit(a.redeemed),
+                outstanding_fen: fit(a.issued - a.v_redeemed - a.expired),
+                expired_fen: fit(a.expired),
+                held_fen: fit(a.held),
+            };
+            out.push(SchemeFigures {
+                scheme_id: id,
+                figures,
+                round_issued_fen: fit(a.round_issued),
+                voucher_redeemed_fen: fit(a.v_redeemed),
+                voucher_held_fen: fit(a.v_held),
+                overflow,
+            });
+        }
+        Ok(out)
     }
 }

@@ -218,3 +218,110 @@ both_backends!(
         assert_eq!((r.issued_fen, r.expired_fen), (1_100, 100));
     }
 );
+
+/// A scheme with one round per pool (years from 2027), no vouchers.
+async fn scheme_with_pools(db: &Db, code: &str, pools: &[i64]) -> (i64, Vec<i64>) {
+    let mut tx = db.begin().await.unwrap();
+    let scheme = voucher_scheme_insert(
+        tx.conn(),
+        &SchemeWrite {
+            code: code.into(),
+            kind: "compute".into(),
+            name: code.into(),
+            rules_json: "{}".into(),
+            status: "active".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut rounds = Vec::new();
+    for (i, pool) in pools.iter().enumerate() {
+        rounds.push(
+            voucher_round_insert(
+                tx.conn(),
+                &RoundWrite {
+                    scheme_id: scheme,
+                    name: format!("R{i}"),
+                    year: 2027 + i as i64,
+                    pool_fen: *pool,
+                    opens_on: "2027-01-01".into(),
+                    closes_on: "2027-06-30".into(),
+                    valid_until: "2027-12-31".into(),
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+    (scheme, rounds)
+}
+
+both_backends!(
+    figures_survive_pools_whose_sum_passes_i64_and_flag_only_that_scheme,
+    |db: Db| async move {
+        let (_, ok_scheme, _, _) = seed(&db).await;
+        // The probe's two rounds of 50000000000000000 元 (5 × 10^18 fen each).
+        let (broken, _) = scheme_with_pools(&db, "BROKEN", &[5_000_000_000_000_000_000; 2]).await;
+        // Sums across the 2^32 split stay exact.
+        let (split, _) = scheme_with_pools(&db, "SPLIT", &[4_294_967_301, 12_884_901_887]).await;
+        let f = db.voucher_figures().await.unwrap();
+        let of = |id: i64| f.iter().find(|x| x.scheme_id == id).unwrap();
+        assert!(of(broken).overflow);
+        assert_eq!(of(broken).figures.pool_fen, i64::MAX);
+        assert!(!of(ok_scheme).overflow);
+        assert_eq!(of(ok_scheme).figures.pool_fen, 1_000);
+        assert!(!of(split).overflow);
+        assert_eq!(of(split).figures.pool_fen, 17_179_869_188);
+    }
+);
+
+both_backends!(
+    out_of_bound_amounts_name_the_table_row_field_and_value,
+    |db: Db| async move {
+        seed(&db).await;
+        assert!(db.out_of_bound_amounts().await.unwrap().is_empty());
+        let (_, rounds) =
+            scheme_with_pools(&db, "BIG", &[100_000_000_000_000, 100_000_000_000_001]).await;
+        let found = db.out_of_bound_amounts().await.unwrap();
+        assert_eq!(
+            found,
+            vec![lianshi_store::bounds::OutOfBound {
+                table: "voucher_rounds".into(),
+                id: rounds[1].to_string(),
+                field: "pool_fen".into(),
+                value: 100_000_000_000_001,
+            }]
+        );
+    }
+);
+
+both_backends!(
+    a_pool_is_corrected_no_lower_than_issued_and_closing_keeps_only_the_issued_quota,
+    |db: Db| async move {
+        let (_, _, round, _) = seed(&db).await;
+        let mut tx = db.begin().await.unwrap();
+        assert!(voucher_round_issue(tx.conn(), round, 600).await.unwrap());
+        assert!(!voucher_round_set_pool(tx.conn(), round, 599).await.unwrap());
+        assert!(voucher_round_set_pool(tx.conn(), round, 800).await.unwrap());
+        let closed = voucher_round_close(tx.conn(), round, "2026-03-01")
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(closed.pool_fen, 600);
+        assert_eq!(
+            (closed.opens_on.as_str(), closed.closes_on.as_str()),
+            ("2026-01-01", "2026-03-01")
+        );
+        let mut tx = db.begin().await.unwrap();
+        assert!(!voucher_round_issue(tx.conn(), round, 1).await.unwrap());
+        assert!(
+            voucher_round_close(tx.conn(), round + 1000, "2026-03-01")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
