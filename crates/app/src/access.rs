@@ -2,15 +2,30 @@
 //!
 //! | action                         | roles |
 //! |--------------------------------|-------|
-//! | browse enterprises             | all but provider; an enterprise user only its own |
+//! | browse enterprises             | all but provider, each within its [`EnterpriseScope`] (below) |
 //! | create enterprises, import     | admin, department, team (import: admin, department) |
 //! | edit an enterprise             | admin, department, team; an enterprise user its own |
 //! | export enterprises             | admin, department, team |
 //! | edit the zone registry         | admin |
 //! | manage users, read audit log   | admin |
 //! | see unmasked phone numbers     | admin, team (the people who call enterprises) |
+//!
+//! Which enterprises, and which of their fields, a role reads is decided by purpose
+//! ([`ScopeRule`], resolved into an [`EnterpriseScope`] by [`App::enterprise_scope`]):
+//!
+//! | role | enterprises | fields | policies for an enterprise | console figures |
+//! |---|---|---|---|---|
+//! | admin, department, team | all | all | yes | the zone's |
+//! | enterprise | its own | all | its own | its own |
+//! | finance | those consenting to its institution (积分贷 score consent) | what the consent covers: name, credit code, industry, registration date, ownership, street, park, chain positions, size band, tags (and the score, in `score.rs`); no contact, address, headcount, revenue, R&D or tax | no (eligibility shows revenue and tax) | none |
+//! | party_secretary | those its party organisation covers: none until the party side lands | all | within scope | none |
+//! | provider | none (403) | | | |
+//!
+//! An enterprise outside a finance user's or party secretary's scope is answered exactly like an
+//! unknown one (404), so the scope does not reveal which credit codes are registered.
 
-use crate::{Actor, AppError, AppResult};
+use crate::enterprise::EnterpriseView;
+use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 
 fn allow(ok: bool) -> AppResult<()> {
@@ -19,6 +34,131 @@ fn allow(ok: bool) -> AppResult<()> {
 
 pub fn browse_enterprises(a: &Actor) -> AppResult<()> {
     allow(a.role != Role::Provider)
+}
+
+/// Which enterprises a role reads, before the database says which ids that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeRule {
+    /// Every enterprise (admin, department, team).
+    All,
+    /// The actor's own enterprise (enterprise users).
+    Own,
+    /// The enterprises consenting to the actor's institution, consented fields only (finance).
+    Consented,
+    /// The enterprises the actor's party organisation covers (party secretaries).
+    PartyOrganisation,
+    /// None at all (providers).
+    Nothing,
+}
+
+/// The scope rule of a role (the table in the module header).
+pub fn scope_rule(a: &Actor) -> ScopeRule {
+    match a.role {
+        Role::Admin | Role::Department | Role::Team => ScopeRule::All,
+        Role::Enterprise => ScopeRule::Own,
+        Role::Finance => ScopeRule::Consented,
+        Role::PartySecretary => ScopeRule::PartyOrganisation,
+        Role::Provider => ScopeRule::Nothing,
+    }
+}
+
+/// The enterprises one actor reads and how much of each: the resolved [`ScopeRule`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseScope {
+    /// `None`: every enterprise; otherwise these ids, sorted ascending (possibly none).
+    pub ids: Option<Vec<i64>>,
+    /// Only the fields a score consent covers ([`consented_fields`]).
+    pub consented_fields: bool,
+    /// Whether the console and registry show enterprise counts to this actor.
+    pub figures: bool,
+}
+
+impl EnterpriseScope {
+    /// Whether the enterprise with this id is in scope.
+    pub fn contains(&self, id: i64) -> bool {
+        match &self.ids {
+            None => true,
+            Some(ids) => ids.binary_search(&id).is_ok(),
+        }
+    }
+
+    /// Apply the field rule to a view about to leave the app.
+    pub fn shape(&self, v: EnterpriseView) -> EnterpriseView {
+        if self.consented_fields {
+            consented_fields(v)
+        } else {
+            v
+        }
+    }
+}
+
+/// What a score consent lets a financial institution read of an enterprise record: who it is
+/// and where it stands in the zone, not how to reach it or its figures (the score carries those
+/// in aggregate, see `score.rs`).
+pub fn consented_fields(v: EnterpriseView) -> EnterpriseView {
+    EnterpriseView {
+        address: None,
+        building: None,
+        headcount: None,
+        tech_staff: None,
+        revenue_fen: None,
+        rd_spend_fen: None,
+        tax_paid_fen: None,
+        revenue_text: None,
+        rd_spend_text: None,
+        tax_paid_text: None,
+        contact_name: None,
+        contact_phone: None,
+        ..v
+    }
+}
+
+/// May `a` ask which policies an enterprise in its scope qualifies for, and why? The
+/// explanations show revenue, R&D and tax figures, which a score consent does not cover.
+pub fn explain_in_scope(a: &Actor) -> AppResult<()> {
+    allow(matches!(
+        scope_rule(a),
+        ScopeRule::All | ScopeRule::Own | ScopeRule::PartyOrganisation
+    ))
+}
+
+impl App {
+    /// Resolve the actor's [`ScopeRule`] into ids (one indexed query for a finance user).
+    pub async fn enterprise_scope(&self, a: &Actor) -> AppResult<EnterpriseScope> {
+        let (ids, consented_fields, figures) = match scope_rule(a) {
+            ScopeRule::All => (None, false, true),
+            ScopeRule::Own => (Some(a.enterprise_id.into_iter().collect()), false, true),
+            ScopeRule::Consented => {
+                // A finance user not bound to an institution sees nothing (the score pages
+                // tell it to ask an administrator).
+                let ids = match a.department_id {
+                    Some(inst) => self.db.score_consenting(inst).await?,
+                    None => Vec::new(),
+                };
+                (Some(ids), true, false)
+            }
+            // Party organisations and the enterprises they cover are not recorded yet.
+            ScopeRule::PartyOrganisation => (Some(Vec::new()), false, false),
+            ScopeRule::Nothing => return Err(AppError::Forbidden),
+        };
+        Ok(EnterpriseScope {
+            ids,
+            consented_fields,
+            figures,
+        })
+    }
+
+    /// The enterprise a page or API names by id or credit code, if the actor's scope holds it;
+    /// out of scope is the same 404, with the same message, as an unknown key.
+    pub async fn enterprise_ref_visible(&self, a: &Actor, key: &str) -> AppResult<i64> {
+        let scope = self.enterprise_scope(a).await?;
+        let id = self.policy_enterprise_ref(key).await?;
+        if scope.contains(id) {
+            Ok(id)
+        } else {
+            Err(AppError::NotFound(format!("enterprise {}", key.trim())))
+        }
+    }
 }
 
 /// May `a` see the enterprise with this id?
@@ -111,6 +251,51 @@ mod tests {
             assert_eq!(manage_users(&a).is_ok(), r == Role::Admin);
             assert_eq!(read_audit(&a).is_ok(), r == Role::Admin);
         }
+    }
+
+    #[test]
+    fn each_role_reads_the_enterprises_and_figures_its_purpose_needs() {
+        use ScopeRule::*;
+        // role, scope, may ask for policy explanations in scope, export, import
+        let table = [
+            (Role::Admin, All, true, true, true),
+            (Role::Department, All, true, true, true),
+            (Role::Team, All, true, true, false),
+            (Role::PartySecretary, PartyOrganisation, true, false, false),
+            (Role::Enterprise, Own, true, false, false),
+            (Role::Finance, Consented, false, false, false),
+            (Role::Provider, Nothing, false, false, false),
+        ];
+        assert_eq!(table.len(), Role::ALL.len());
+        for (role, scope, explain, export, import) in table {
+            let a = actor(role, None);
+            assert_eq!(scope_rule(&a), scope, "{role:?}");
+            assert_eq!(browse_enterprises(&a).is_ok(), scope != Nothing, "{role:?}");
+            assert_eq!(explain_in_scope(&a).is_ok(), explain, "{role:?}");
+            assert_eq!(export_enterprises(&a).is_ok(), export, "{role:?}");
+            assert_eq!(import_enterprises(&a).is_ok(), import, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn a_scope_of_ids_holds_exactly_those_ids_and_no_ids_holds_nothing() {
+        let some = EnterpriseScope {
+            ids: Some(vec![2, 5, 9]),
+            consented_fields: true,
+            figures: false,
+        };
+        assert!(some.contains(5) && !some.contains(4) && !some.contains(10));
+        let none = EnterpriseScope {
+            ids: Some(Vec::new()),
+            ..some.clone()
+        };
+        assert!(!none.contains(2));
+        let all = EnterpriseScope {
+            ids: None,
+            consented_fields: false,
+            figures: true,
+        };
+        assert!(all.contains(123_456));
     }
 
     #[test]

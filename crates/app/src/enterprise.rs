@@ -383,11 +383,10 @@ impl App {
         q: &EnterpriseQuery,
     ) -> AppResult<EnterprisePage> {
         access::browse_enterprises(actor)?;
+        // Totals and pages count only the enterprises in the actor's scope.
+        let scope = self.enterprise_scope(actor).await?;
         let idx = self.registry().await?;
-        let mut f = self.resolve_query(&idx, q)?;
-        if actor.role == lianshi_domain::Role::Enterprise {
-            f.only_id = Some(actor.enterprise_id.unwrap_or(-1));
-        }
+        let f = self.resolve_query(&idx, q)?;
         let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
         let page = q.page.unwrap_or(1).max(1);
         let slice = Slice {
@@ -408,6 +407,7 @@ impl App {
                 tag: f.tag.as_deref(),
                 size_band: f.size_band.as_deref(),
                 only_id: f.only_id,
+                only_ids: scope.ids.as_deref(),
             },
             usize::try_from(slice.offset).unwrap_or(usize::MAX),
             per_page as usize,
@@ -424,27 +424,45 @@ impl App {
             page,
             per_page,
             next_after,
-            items: rows.iter().map(|r| view(&idx, r, full)).collect(),
+            items: rows
+                .iter()
+                .map(|r| scope.shape(view(&idx, r, full)))
+                .collect(),
         })
     }
 
     async fn load_visible(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseRow> {
+        Ok(self.load_scoped(actor, uscc).await?.0)
+    }
+
+    /// The enterprise with its actor's scope. Unknown → 404; outside a finance user's or party
+    /// secretary's scope → the same 404; another enterprise's user → 403.
+    async fn load_scoped(
+        &self,
+        actor: &Actor,
+        uscc: &str,
+    ) -> AppResult<(EnterpriseRow, access::EnterpriseScope)> {
         access::browse_enterprises(actor)?;
+        let scope = self.enterprise_scope(actor).await?;
         let code = uscc.trim().to_ascii_uppercase();
+        let not_found = || AppError::NotFound(format!("enterprise {code}"));
         let row = self
             .db
             .enterprise_by_uscc(&code)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("enterprise {code}")))?;
+            .ok_or_else(not_found)?;
         access::view_enterprise(actor, row.id)?;
-        Ok(row)
+        if !scope.contains(row.id) {
+            return Err(not_found());
+        }
+        Ok((row, scope))
     }
 
-    /// One enterprise by credit code. Out of scope → 403, unknown → 404.
+    /// One enterprise by credit code, with the fields the actor's scope shows. Unknown → 404.
     pub async fn enterprise_get(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseView> {
-        let row = self.load_visible(actor, uscc).await?;
+        let (row, scope) = self.load_scoped(actor, uscc).await?;
         let idx = self.registry().await?;
-        Ok(view(&idx, &row, access::sees_full_phone(actor)))
+        Ok(scope.shape(view(&idx, &row, access::sees_full_phone(actor))))
     }
 
     /// Resolve a validated draft against the registry into a storable write.

@@ -222,7 +222,8 @@ pub type AppResult<T> = Result<T, AppError>;
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
-    registry: Arc<RwLock<Option<Arc<RegistryIndex>>>>,
+    /// The registry index and the registry generation it was read at.
+    registry: Arc<RwLock<Option<registry::Cached>>>,
     throttle: Arc<Mutex<Throttle>>,
     list_index: Arc<enterprise::ListIndex>,
     policy_cache: Arc<policy::PolicyCache>,

@@ -65,7 +65,9 @@ pub mod perm {
         }
     }
 
-    /// Explanations for one enterprise: an enterprise user only its own; providers never.
+    /// Explanations for one enterprise: an enterprise user only its own; providers never. The
+    /// use cases also require the enterprise in the actor's scope (`access::EnterpriseScope`):
+    /// none for party secretaries yet, and finance users never (`access::explain_in_scope`).
     pub fn explain(a: &Actor, enterprise_id: i64) -> AppResult<()> {
         read(a)?;
         match a.role {
@@ -279,6 +281,9 @@ pub struct EntMeta {
 /// Every enterprise's attributes at one date, column-wise for the batch evaluator.
 pub struct Snapshot {
     pub generation: i64,
+    /// The registry generation of the codes in the population (chain, ecosystem, street, park):
+    /// a registry edit by any process also makes the snapshot stale.
+    pub registry_generation: i64,
     pub on: NaiveDate,
     pub ids: Vec<i64>,
     pub meta: Vec<EntMeta>,
@@ -294,10 +299,10 @@ pub struct PolicyCache {
 }
 
 impl PolicyCache {
-    fn get(&self, generation: i64, on: NaiveDate) -> Option<Arc<Snapshot>> {
+    fn get(&self, generation: (i64, i64), on: NaiveDate) -> Option<Arc<Snapshot>> {
         let s = self.snap.lock().unwrap_or_else(|e| e.into_inner());
         s.clone()
-            .filter(|s| s.generation == generation && s.on == on)
+            .filter(|s| (s.generation, s.registry_generation) == generation && s.on == on)
     }
 
     fn put(&self, s: Arc<Snapshot>) {
@@ -777,12 +782,18 @@ impl App {
 
     /// The population at `on`, from memory when the enterprises have not changed since.
     pub async fn policy_snapshot(&self, on: NaiveDate) -> AppResult<Arc<Snapshot>> {
-        let generation = self.db.enterprise_generation().await?;
+        let generation = (
+            self.db.enterprise_generation().await?,
+            self.db.registry_generation().await?,
+        );
         if let Some(s) = self.policy_cache.get(generation, on) {
             return Ok(s);
         }
         let _one = self.policy_cache.build.lock().await;
-        let generation = self.db.enterprise_generation().await?;
+        let generation = (
+            self.db.enterprise_generation().await?,
+            self.db.registry_generation().await?,
+        );
         if let Some(s) = self.policy_cache.get(generation, on) {
             return Ok(s);
         }
@@ -800,7 +811,8 @@ impl App {
             }
             let population = rules::Population::from_facts(&facts);
             Snapshot {
-                generation,
+                generation: generation.0,
+                registry_generation: generation.1,
                 on,
                 ids,
                 meta,
@@ -874,6 +886,16 @@ impl App {
         Ok(out)
     }
 
+    /// Explanations for one enterprise: the role may ask ([`perm::explain`]), the enterprise is
+    /// in the actor's scope (else the 404 of an unknown one) and the scope covers its figures.
+    async fn explain_allowed(&self, actor: &Actor, enterprise_id: i64) -> AppResult<()> {
+        perm::explain(actor, enterprise_id)?;
+        if !self.enterprise_scope(actor).await?.contains(enterprise_id) {
+            return Err(AppError::NotFound(format!("enterprise {enterprise_id}")));
+        }
+        crate::access::explain_in_scope(actor)
+    }
+
     /// Whether `enterprise_id` qualifies for `code` at `on` (today when absent), and why.
     pub async fn policy_explain(
         &self,
@@ -882,7 +904,7 @@ impl App {
         enterprise_id: i64,
         on: Option<NaiveDate>,
     ) -> AppResult<ExplainView> {
-        perm::explain(actor, enterprise_id)?;
+        self.explain_allowed(actor, enterprise_id).await?;
         let row = self.policy_row(code).await?;
         let on = on.unwrap_or_else(Self::today);
         // Groups (从高从优) need the group's other members in the rule set.
@@ -910,7 +932,7 @@ impl App {
         enterprise_id: i64,
         on: Option<NaiveDate>,
     ) -> AppResult<Vec<ExplainView>> {
-        perm::explain(actor, enterprise_id)?;
+        self.explain_allowed(actor, enterprise_id).await?;
         let on = on.unwrap_or_else(Self::today);
         let rows: Vec<PolicyRow> = self
             .db

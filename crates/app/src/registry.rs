@@ -1,5 +1,7 @@
 //! The zone registry use cases and an in-memory index of it (hundreds of rows) used to resolve
-//! names and codes in forms, filters and imports. The index is rebuilt after every registry write.
+//! names and codes in forms, filters and imports. The index is tagged with the store's registry
+//! generation (`change_counters`, bumped by every registry write in the same transaction) and read
+//! again when that moved, so writes by other processes are seen on the next call.
 
 use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage, registry_code, registry_name};
@@ -148,6 +150,9 @@ impl RegistryIndex {
     }
 }
 
+/// The cached index with the registry generation it was read at.
+pub(crate) type Cached = (i64, Arc<RegistryIndex>);
+
 /// Input to create or edit a registry entry.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
@@ -160,24 +165,31 @@ pub struct RegistryInput {
 }
 
 impl App {
-    /// The current registry index (cached).
+    /// The current registry index, cached with the store's registry generation it was read at.
+    /// One key lookup per call tells whether any process (another server, the CLI) committed a
+    /// registry write since; then the index is read again.
     pub async fn registry(&self) -> AppResult<Arc<RegistryIndex>> {
+        let generation = self.db.registry_generation().await?;
         if let Ok(g) = self.registry.read()
-            && let Some(r) = g.as_ref()
+            && let Some((at, r)) = g.as_ref()
+            && *at == generation
         {
             return Ok(r.clone());
         }
+        // Read after the counter: a write committed in between makes the copy newer than its
+        // tag, which costs one more rebuild, never a stale index.
         let idx = Arc::new(RegistryIndex::build(
             self.db.zone_get().await?,
             self.db.registry_all().await?,
         ));
         if let Ok(mut g) = self.registry.write() {
-            *g = Some(idx.clone());
+            *g = Some((generation, idx.clone()));
         }
         Ok(idx)
     }
 
-    /// Forget the cached index after a registry write.
+    /// Forget the cached index after a registry write (the generation check would also notice;
+    /// this saves the stale copy from being used by a caller holding an older generation).
     pub fn registry_changed(&self) {
         if let Ok(mut g) = self.registry.write() {
             *g = None;

@@ -1,6 +1,8 @@
 //! Figures of the console (工作台) and small read models of the admin pages. Every enterprise
 //! figure is a SQL aggregate over the records, scoped like the enterprise list, and carries the
-//! filter value under which the list shows exactly the records behind it.
+//! filter value under which the list shows exactly the records behind it. Roles whose scope
+//! holds only some enterprises by purpose (finance, party secretaries) get no enterprise figures,
+//! so counts do not reveal what their lists hide.
 
 use crate::{Actor, App, AppResult, access};
 use lianshi_domain::zone::RegistryKind;
@@ -116,7 +118,9 @@ impl App {
             by_size: Vec::new(),
             top_tags: Vec::new(),
         };
-        if access::browse_enterprises(actor).is_err() {
+        if access::browse_enterprises(actor).is_err()
+            || !self.enterprise_scope(actor).await?.figures
+        {
             return Ok(s);
         }
         let only = scope(actor);
@@ -172,7 +176,9 @@ impl App {
     /// for the registry page; empty if the actor may not browse enterprises.
     pub async fn registry_enterprise_counts(&self, actor: &Actor) -> AppResult<HashMap<i64, i64>> {
         let mut out = HashMap::new();
-        if access::browse_enterprises(actor).is_err() {
+        if access::browse_enterprises(actor).is_err()
+            || !self.enterprise_scope(actor).await?.figures
+        {
             return Ok(out);
         }
         let only = scope(actor);

@@ -46,6 +46,9 @@ pub struct Filter<'a> {
     pub tag: Option<&'a str>,
     pub size_band: Option<&'a str>,
     pub only_id: Option<i64>,
+    /// Only these ids (sorted ascending): the enterprises an actor may see. An empty slice
+    /// matches nothing.
+    pub only_ids: Option<&'a [i64]>,
 }
 
 /// Result of [`Index::query`]: the exact number of matches and the ids of the slice.
@@ -270,6 +273,18 @@ impl Index {
             };
             lists.push(Arc::new(one));
         }
+        if let Some(ids) = f.only_ids {
+            // Both sorted: one merge walk gives the positions in order.
+            let mut at = Vec::with_capacity(ids.len().min(self.ids.len()));
+            let mut from = 0;
+            for id in ids {
+                from += self.ids[from..].partition_point(|x| x < id);
+                if self.ids.get(from) == Some(id) {
+                    at.push(from as u32);
+                }
+            }
+            lists.push(Arc::new(at));
+        }
         lists.sort_by_key(|l| l.len());
         let scanned;
         let found: &[u32] = match (&needle, lists.first()) {
@@ -477,6 +492,28 @@ mod tests {
         assert_eq!(ids(&ix, &f), (1, vec![5]));
         let f = Filter {
             q: Some("技9"),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&ix, &f), (0, vec![]));
+    }
+
+    #[test]
+    fn an_allowed_id_set_limits_the_total_and_the_slice_and_an_empty_set_matches_nothing() {
+        let ix = sample();
+        let allowed = [2, 4, 5];
+        let f = Filter {
+            only_ids: Some(&allowed),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&ix, &f), (2, vec![2, 5]));
+        let f = Filter {
+            q: Some("智能"),
+            only_ids: Some(&allowed),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&ix, &f), (1, vec![5]));
+        let f = Filter {
+            only_ids: Some(&[]),
             ..Filter::default()
         };
         assert_eq!(ids(&ix, &f), (0, vec![]));

@@ -107,7 +107,37 @@ impl Db {
     }
 }
 
+/// Count one more registry write (zone or item) and return the new value. Every registry write
+/// function of this module calls it on its own connection, so the count commits (or rolls back)
+/// with the write, and a process holding a copy of the registry (the app's `RegistryIndex`) can
+/// tell, with one key lookup, whether any process wrote since. The row is created by the first
+/// write (no migration: `change_counters` exists since 0006).
+pub async fn registry_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO change_counters (name, value) VALUES ('registry', 1) \
+         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("value")?)
+}
+
+impl Db {
+    /// How many registry writes have committed (see [`registry_generation_bump`]); 0 before the
+    /// first.
+    pub async fn registry_generation(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'registry'")
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(match r {
+            Some(r) => r.try_get("value")?,
+            None => 0,
+        })
+    }
+}
+
 pub async fn zone_put(conn: &mut AnyConnection, z: &ZoneRow) -> Result<()> {
+    registry_generation_bump(&mut *conn).await?;
     sqlx::query(
         "INSERT INTO zone (id, name, division_code, updated_at) VALUES (1, $1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, division_code = excluded.division_code, updated_at = excluded.updated_at",
@@ -125,6 +155,7 @@ pub async fn registry_insert(
     kind: RegistryKind,
     w: &RegistryWrite,
 ) -> Result<i64> {
+    registry_generation_bump(&mut *conn).await?;
     let r = sqlx::query(
         "INSERT INTO registry_items (kind, code, name, parent_id, attr, sort, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -143,6 +174,7 @@ pub async fn registry_insert(
 }
 
 pub async fn registry_update(conn: &mut AnyConnection, id: i64, w: &RegistryWrite) -> Result<()> {
+    registry_generation_bump(&mut *conn).await?;
     let n = sqlx::query(
         "UPDATE registry_items SET code = $1, name = $2, parent_id = $3, attr = $4, sort = $5, updated_at = $6 WHERE id = $7",
     )

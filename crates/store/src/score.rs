@@ -438,6 +438,21 @@ impl Db {
         })
     }
 
+    /// The enterprises that currently consent to the institution, in id order (what a finance
+    /// user of that institution may read of the register).
+    pub async fn score_consenting(&self, institution_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT enterprise_id FROM score_consents WHERE institution_id = $1 AND granted = 1 \
+             ORDER BY enterprise_id",
+        )
+        .bind(institution_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("enterprise_id")?))
+            .collect()
+    }
+
     /// Loans of one institution (or all), newest first, with the count and sum of amounts.
     pub async fn score_loans(
         &self,
@@ -470,9 +485,7 @@ impl Db {
         let rows = qy.fetch_all(self.reader()).await?;
         let items: Vec<LoanRow> = rows.iter().map(loan).collect::<Result<_>>()?;
         let count = items.len() as i64;
-        let sum = items
-            .iter()
-            .fold(0i64, |s, l| s.saturating_add(l.amount_fen));
+        let sum = items.iter().map(|l| l.amount_fen).sum();
         Ok((items, count, sum))
     }
 }

@@ -115,7 +115,7 @@ async fn explain(
             "enterprise_id is required",
         )));
     };
-    let id = s.app.policy_enterprise_ref(&key).await?;
+    let id = s.app.enterprise_ref_visible(&a, &key).await?;
     Ok(Json(s.app.policy_explain(&a, &code, id, p.on).await?))
 }
 
@@ -133,7 +133,7 @@ async fn for_enterprise(
     parts: Parts,
 ) -> ApiResult<Json<Value>> {
     let p: OnParams = query(&parts)?;
-    let id = s.app.policy_enterprise_ref(&key).await?;
+    let id = s.app.enterprise_ref_visible(&a, &key).await?;
     let mut items = s.app.policy_for_enterprise(&a, id, p.on).await?;
     if p.eligible_only.unwrap_or(false) {
         items.retain(|x| x.eligible);

@@ -522,7 +522,7 @@ async fn explain(
     let mut code_status = StatusCode::OK;
     let mut x = None;
     if !enterprise.is_empty() {
-        let r = match s.app.policy_enterprise_ref(&enterprise).await {
+        let r = match s.app.enterprise_ref_visible(a, &enterprise).await {
             Ok(id) => s.app.policy_explain(a, &code, id, on).await,
             Err(e) => Err(e),
         };
@@ -598,7 +598,7 @@ async fn render_mine(
     let mut enterprise_name = String::new();
     let mut status = StatusCode::OK;
     if !enterprise.is_empty() {
-        let id = match s.app.policy_enterprise_ref(&enterprise).await {
+        let id = match s.app.enterprise_ref_visible(a, &enterprise).await {
             Ok(id) => Some(id),
             Err(e) => {
                 status = crate::error::status(&e);
