@@ -1,21 +1,290 @@
-//! Enterprise use cases: list with filters, the one-file page (一企一档), create and edit.
+//! Enterprise use cases: list with filters, the one-file page (一企一档), create and edit, and
+//! the review of corrections to the figures that decide benefits.
 //!
 //! Every write goes through [`App::resolve_draft`] (registry references → ids, size band derived
 //! from industry, headcount and revenue) and lands with its audit entry in one transaction.
+//!
+//! Provenance: the fields in [`VERIFIED_FIELDS`] (figures, certification tags, location, chain
+//! positions: what the policy rules read) hold verified values only. Administrators and
+//! department officers set them directly (source `verified`), imports set them (`imported`); an
+//! enterprise user's or a service team's change to one becomes a pending correction, and the
+//! value in force stays until an officer accepts it ([`App::correction_accept`]). The other
+//! fields (name, building, address, contact) they change directly.
+//!
+//! Scope: an actor who may browse enterprises but not this one gets the same 404 as for an
+//! unknown credit code, so an enterprise user cannot probe which codes are registered.
 
 use crate::registry::{RegistryIndex, entry, json};
 use crate::{Actor, App, AppError, AppResult, access};
-use lianshi_domain::enterprise::{EnterpriseDraft, EnterpriseInput, FieldError};
+use lianshi_domain::enterprise::{
+    EnterpriseDraft, EnterpriseInput, FieldError, FieldSource, VERIFIED_FIELDS, field_label_zh,
+};
 use lianshi_domain::money::{Money, mask_phone};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_domain::{IndustryCode, Invalid, SizeBand, size};
 use lianshi_search::{Doc, Filter, Index};
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::{
-    EnterpriseFilter, EnterpriseRow, EnterpriseWrite, IndexRow, Slice, enterprise_generation_bump,
-    enterprise_insert, enterprise_update,
+    CorrectionFilter, CorrectionRow, EnterpriseFilter, EnterpriseRow, EnterpriseWrite,
+    FieldSourceRow, IndexRow, NewCorrection, Slice, correction_decide, correction_propose,
+    enterprise_generation_bump, enterprise_insert, enterprise_update, field_source_set,
 };
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+/// Who may review corrections and set verified figures.
+pub mod perm {
+    use crate::{Actor, AppError, AppResult};
+    use lianshi_domain::Role;
+
+    /// Set verified fields directly and accept or reject corrections: administrators and
+    /// department officers (the authorities for enterprise figures). Service teams propose like
+    /// enterprises: they visit enterprises and write down what they are told, which is a report,
+    /// not a verification.
+    pub fn verify(a: &Actor) -> bool {
+        matches!(a.role, Role::Admin | Role::Department)
+    }
+
+    /// [`verify`] as a permission check.
+    pub fn review(a: &Actor) -> AppResult<()> {
+        if verify(a) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// List corrections: reviewers and teams all; an enterprise user its own (the caller
+    /// restricts the filter); others none.
+    pub fn list(a: &Actor) -> AppResult<()> {
+        if matches!(
+            a.role,
+            Role::Admin | Role::Department | Role::Team | Role::Enterprise
+        ) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// An out-of-scope enterprise answers like an unknown one (404), so its existence does not leak.
+pub(crate) fn hide_forbidden(e: AppError, what: &str) -> AppError {
+    match e {
+        AppError::Forbidden => AppError::NotFound(format!("enterprise {what}")),
+        e => e,
+    }
+}
+
+/// A correction as pages and the API show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CorrectionView {
+    #[serde(flatten)]
+    pub row: CorrectionRow,
+    /// Chinese label of the field (e.g. 营业收入（元）).
+    pub field_label: String,
+    /// The values as people read them (money in 万元/亿元, empty shown as —).
+    pub current_text: String,
+    pub proposed_text: String,
+}
+
+/// One page of corrections.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CorrectionPage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub items: Vec<CorrectionView>,
+}
+
+/// Correction list query, as the UI and API send it.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct CorrectionQuery {
+    /// `pending`, `accepted` or `rejected`; all when absent.
+    pub status: Option<String>,
+    /// One enterprise's corrections (credit code).
+    pub enterprise: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn display_value(field: &str, v: &str) -> String {
+    if v.is_empty() {
+        return "—".into();
+    }
+    if field.ends_with("_yuan")
+        && let Ok(m) = Money::from_yuan_str(v)
+    {
+        return m.format_auto();
+    }
+    v.to_string()
+}
+
+pub(crate) fn correction_view(row: CorrectionRow) -> CorrectionView {
+    CorrectionView {
+        field_label: field_label_zh(&row.field).to_string(),
+        current_text: display_value(&row.field, &row.current_value),
+        proposed_text: display_value(&row.field, &row.proposed_value),
+        row,
+    }
+}
+
+/// Field → source of the value in force, for every verified field (no row: imported).
+pub fn sources_map(rows: &[FieldSourceRow]) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = VERIFIED_FIELDS
+        .iter()
+        .map(|f| (f.to_string(), FieldSource::Imported.as_str().to_string()))
+        .collect();
+    for r in rows {
+        if let Some(slot) = out.get_mut(&r.field) {
+            slot.clone_from(&r.source);
+        }
+    }
+    out
+}
+
+/// The verified fields of a record, each as the input text that would set it ("" = empty);
+/// lists sorted so that equal sets compare equal.
+struct VerifiedValues {
+    industry_code: Option<String>,
+    registered_on: Option<String>,
+    ownership: Option<String>,
+    street_id: Option<i64>,
+    park_id: Option<i64>,
+    node_ids: Vec<i64>,
+    headcount: Option<i64>,
+    tech_staff: Option<i64>,
+    revenue_fen: Option<i64>,
+    rd_fen: Option<i64>,
+    tax_fen: Option<i64>,
+    tags: Vec<String>,
+}
+
+impl VerifiedValues {
+    fn of_row(r: &EnterpriseRow) -> VerifiedValues {
+        let mut v = VerifiedValues {
+            industry_code: r.industry_code.clone(),
+            registered_on: r.registered_on.clone(),
+            ownership: r.ownership.clone(),
+            street_id: r.street_id,
+            park_id: r.park_id,
+            node_ids: r.node_ids.clone(),
+            headcount: r.headcount,
+            tech_staff: r.tech_staff,
+            revenue_fen: r.revenue_fen,
+            rd_fen: r.rd_fen,
+            tax_fen: r.tax_fen,
+            tags: r.tags.clone(),
+        };
+        v.node_ids.sort_unstable();
+        v.tags.sort();
+        v
+    }
+
+    fn of_write(w: &EnterpriseWrite) -> VerifiedValues {
+        let mut v = VerifiedValues {
+            industry_code: w.industry_code.clone(),
+            registered_on: w.registered_on.clone(),
+            ownership: w.ownership.clone(),
+            street_id: w.street_id,
+            park_id: w.park_id,
+            node_ids: w.nodes.iter().map(|n| n.node_id).collect(),
+            headcount: w.headcount,
+            tech_staff: w.tech_staff,
+            revenue_fen: w.revenue_fen,
+            rd_fen: w.rd_fen,
+            tax_fen: w.tax_fen,
+            tags: w.tags.clone(),
+        };
+        v.node_ids.sort_unstable();
+        v.tags.sort();
+        v
+    }
+
+    fn text(&self, idx: &RegistryIndex, field: &str) -> String {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+        let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let money = |f: Option<i64>| f.map(|f| Money(f).yuan_string()).unwrap_or_default();
+        match field {
+            "industry_code" => opt(&self.industry_code),
+            "registered_on" => opt(&self.registered_on),
+            "ownership" => opt(&self.ownership),
+            "street" => idx.name(self.street_id).unwrap_or_default().to_string(),
+            "park" => idx.name(self.park_id).unwrap_or_default().to_string(),
+            "chain_nodes" => self
+                .node_ids
+                .iter()
+                .map(|n| {
+                    idx.get(*n)
+                        .and_then(|x| x.code.clone())
+                        .unwrap_or_else(|| idx.node_label(*n))
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
+            "headcount" => num(self.headcount),
+            "tech_staff" => num(self.tech_staff),
+            "revenue_yuan" => money(self.revenue_fen),
+            "rd_spend_yuan" => money(self.rd_fen),
+            "tax_paid_yuan" => money(self.tax_fen),
+            "tags" => self.tags.join("；"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// (field, value in force, proposed value) of every verified field a write would change.
+fn verified_changes(
+    idx: &RegistryIndex,
+    row: Option<&EnterpriseRow>,
+    w: &EnterpriseWrite,
+) -> Vec<(&'static str, String, String)> {
+    let new = VerifiedValues::of_write(w);
+    let old = row.map(VerifiedValues::of_row);
+    VERIFIED_FIELDS
+        .iter()
+        .filter_map(|f| {
+            let cur = old.as_ref().map(|o| o.text(idx, f)).unwrap_or_default();
+            let prop = new.text(idx, f);
+            (cur != prop).then_some((*f, cur, prop))
+        })
+        .collect()
+}
+
+/// `w` with the verified fields put back to the row's values (or cleared for a new record):
+/// what an enterprise user or a service team may write directly.
+fn keep_verified(
+    idx: &RegistryIndex,
+    w: &EnterpriseWrite,
+    row: Option<&EnterpriseRow>,
+) -> EnterpriseWrite {
+    let mut d = w.clone();
+    d.industry_code = row.and_then(|r| r.industry_code.clone());
+    d.registered_on = row.and_then(|r| r.registered_on.clone());
+    d.ownership = row.and_then(|r| r.ownership.clone());
+    d.street_id = row.and_then(|r| r.street_id);
+    d.park_id = row.and_then(|r| r.park_id);
+    d.nodes = row
+        .map(|r| r.node_ids.iter().filter_map(|n| idx.link(*n)).collect())
+        .unwrap_or_default();
+    d.headcount = row.and_then(|r| r.headcount);
+    d.tech_staff = row.and_then(|r| r.tech_staff);
+    d.revenue_fen = row.and_then(|r| r.revenue_fen);
+    d.rd_fen = row.and_then(|r| r.rd_fen);
+    d.tax_fen = row.and_then(|r| r.tax_fen);
+    d.size_band = row.and_then(|r| r.size_band.clone());
+    d.tags = row.map(|r| r.tags.clone()).unwrap_or_default();
+    d
+}
+
+/// Whether the directly editable fields of `w` differ from the row.
+fn direct_changes(w: &EnterpriseWrite, r: &EnterpriseRow) -> bool {
+    w.name != r.name
+        || w.building_id != r.building_id
+        || w.address != r.address
+        || w.contact_name != r.contact_name
+        || w.contact_phone != r.contact_phone
+}
 
 /// Changed ids kept for a patch of the list index; beyond this the next list rebuilds it.
 const MAX_DIRTY: usize = 20_000;
@@ -178,6 +447,15 @@ pub struct EnterpriseView {
     pub updated_at: String,
     /// Warnings that do not block saving (e.g. organisation-code check at position 17).
     pub warnings: Vec<String>,
+    /// Verified field → where its value in force came from (`verified` or `imported`). Filled
+    /// on single-enterprise reads and writes; empty in lists.
+    pub sources: BTreeMap<String, String>,
+    /// Corrections of this enterprise waiting for review (single reads, for those who may
+    /// list corrections).
+    pub pending_corrections: Vec<CorrectionView>,
+    /// On the answer to an edit or a create: the corrections that request proposed instead of
+    /// changing the value in force (the edit is then answered with 202).
+    pub proposed_corrections: Vec<CorrectionView>,
 }
 
 /// One page of the list.
@@ -258,6 +536,9 @@ pub(crate) fn view(idx: &RegistryIndex, r: &EnterpriseRow, full_phone: bool) -> 
         created_at: r.created_at.clone(),
         updated_at: r.updated_at.clone(),
         warnings,
+        sources: BTreeMap::new(),
+        pending_corrections: Vec::new(),
+        proposed_corrections: Vec::new(),
     }
 }
 
@@ -435,8 +716,9 @@ impl App {
         Ok(self.load_scoped(actor, uscc).await?.0)
     }
 
-    /// The enterprise with its actor's scope. Unknown → 404; outside a finance user's or party
-    /// secretary's scope → the same 404; another enterprise's user → 403.
+    /// The enterprise with its actor's scope. Unknown → 404; outside the actor's scope (another
+    /// enterprise's user, a finance user or party secretary) → the same 404, so scope does not
+    /// reveal which credit codes are registered; no right to browse at all → 403.
     async fn load_scoped(
         &self,
         actor: &Actor,
@@ -451,7 +733,7 @@ impl App {
             .enterprise_by_uscc(&code)
             .await?
             .ok_or_else(not_found)?;
-        access::view_enterprise(actor, row.id)?;
+        access::view_enterprise(actor, row.id).map_err(|e| hide_forbidden(e, &code))?;
         if !scope.contains(row.id) {
             return Err(not_found());
         }
@@ -462,7 +744,38 @@ impl App {
     pub async fn enterprise_get(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseView> {
         let (row, scope) = self.load_scoped(actor, uscc).await?;
         let idx = self.registry().await?;
-        Ok(scope.shape(view(&idx, &row, access::sees_full_phone(actor))))
+        let v = scope.shape(view(&idx, &row, access::sees_full_phone(actor)));
+        self.with_provenance(actor, v).await
+    }
+
+    /// Fill the sources and pending corrections of a single-enterprise view.
+    async fn with_provenance(
+        &self,
+        actor: &Actor,
+        mut v: EnterpriseView,
+    ) -> AppResult<EnterpriseView> {
+        v.sources = sources_map(&self.db.field_sources(v.id).await?);
+        if perm::list(actor).is_ok() {
+            let (rows, _) = self
+                .db
+                .correction_list(&CorrectionFilter {
+                    status: Some("pending".into()),
+                    enterprise_id: Some(v.id),
+                    limit: 100,
+                    offset: 0,
+                })
+                .await?;
+            v.pending_corrections = rows.into_iter().map(correction_view).collect();
+        }
+        Ok(v)
+    }
+
+    /// Where the values in force of one enterprise's verified fields came from.
+    pub async fn enterprise_sources(
+        &self,
+        enterprise_id: i64,
+    ) -> AppResult<BTreeMap<String, String>> {
+        Ok(sources_map(&self.db.field_sources(enterprise_id).await?))
     }
 
     /// Resolve a validated draft against the registry into a storable write.
@@ -573,7 +886,8 @@ impl App {
         })
     }
 
-    /// Create an enterprise. Credit code already used → 409.
+    /// Create an enterprise. Credit code already used → 409. An officer's figures are in force
+    /// at once (`verified`); a service team's become pending corrections of the new record.
     pub async fn enterprise_create(
         &self,
         actor: &Actor,
@@ -587,9 +901,17 @@ impl App {
         let w = self
             .resolve_draft(&idx, &draft)
             .map_err(AppError::Invalid)?;
+        let changes = verified_changes(&idx, None, &w);
+        let verifies = perm::verify(actor);
+        let stored = if verifies {
+            w.clone()
+        } else {
+            keep_verified(&idx, &w, None)
+        };
         let mut tx = self.db.begin().await?;
-        let id = enterprise_insert(tx.conn(), &w).await?;
+        let id = enterprise_insert(tx.conn(), &stored).await?;
         let generation = enterprise_generation_bump(tx.conn()).await?;
+        let proposed = record_changes(&mut tx, actor, id, &changes, verifies).await?;
         audit_append(
             tx.conn(),
             &entry(
@@ -598,7 +920,7 @@ impl App {
                 "enterprise",
                 Some(w.uscc.clone()),
                 None,
-                json(&w),
+                json(&stored),
             ),
         )
         .await?;
@@ -609,11 +931,29 @@ impl App {
             .enterprise_by_id(id)
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
-        Ok(view(&idx, &row, access::sees_full_phone(actor)))
+        let mut v = self
+            .with_provenance(actor, view(&idx, &row, access::sees_full_phone(actor)))
+            .await?;
+        v.proposed_corrections = self.corrections_by_id(&proposed).await?;
+        Ok(v)
+    }
+
+    async fn corrections_by_id(&self, ids: &[i64]) -> AppResult<Vec<CorrectionView>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(c) = self.db.correction_get(*id).await? {
+                out.push(correction_view(c));
+            }
+        }
+        Ok(out)
     }
 
     /// Edit an enterprise: fields absent from the input keep their value, empty strings clear.
-    /// `expected_version` (if given) must match, or the edit is refused with 409.
+    /// `expected_version` (if given) must match, or the edit is refused with 409. The whole
+    /// input is validated first (a bad value is a 400 even for a field that would only be
+    /// proposed); then an officer's edit is written as is, while an enterprise user's or a
+    /// service team's changes to verified fields become pending corrections
+    /// ([`EnterpriseView::proposed_corrections`]) and only the other fields are written.
     pub async fn enterprise_update(
         &self,
         actor: &Actor,
@@ -648,30 +988,301 @@ impl App {
             .resolve_draft(&idx, &draft)
             .map_err(AppError::Invalid)?;
         let before = view(&idx, &row, true);
+        let changes = verified_changes(&idx, Some(&row), &w);
+        let verifies = perm::verify(actor);
+        let (stored, write) = if verifies {
+            (w.clone(), true)
+        } else {
+            let d = keep_verified(&idx, &w, Some(&row));
+            let write = direct_changes(&d, &row);
+            (d, write)
+        };
         let mut tx = self.db.begin().await?;
-        enterprise_update(tx.conn(), row.id, row.version, &w).await?;
-        let generation = enterprise_generation_bump(tx.conn()).await?;
-        audit_append(
-            tx.conn(),
-            &entry(
-                actor,
-                "enterprise.update",
-                "enterprise",
-                Some(w.uscc.clone()),
-                json(&before),
-                json(&w),
-            ),
-        )
-        .await?;
+        let mut generation = None;
+        if write {
+            enterprise_update(tx.conn(), row.id, row.version, &stored).await?;
+            generation = Some(enterprise_generation_bump(tx.conn()).await?);
+            audit_append(
+                tx.conn(),
+                &entry(
+                    actor,
+                    "enterprise.update",
+                    "enterprise",
+                    Some(w.uscc.clone()),
+                    json(&before),
+                    json(&stored),
+                ),
+            )
+            .await?;
+        }
+        let proposed = record_changes(&mut tx, actor, row.id, &changes, verifies).await?;
         tx.commit().await?;
-        self.list_index.changed(&[row.id], generation);
+        if let Some(g) = generation {
+            self.list_index.changed(&[row.id], g);
+        }
         let row = self
             .db
             .enterprise_by_id(row.id)
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
-        Ok(view(&idx, &row, access::sees_full_phone(actor)))
+        let mut v = self
+            .with_provenance(actor, view(&idx, &row, access::sees_full_phone(actor)))
+            .await?;
+        v.proposed_corrections = self.corrections_by_id(&proposed).await?;
+        Ok(v)
     }
+
+    // -----------------------------------------------------------------------------------------
+    // Corrections
+
+    /// Corrections, newest first: reviewers and teams see all, an enterprise user its own.
+    pub async fn correction_list(
+        &self,
+        actor: &Actor,
+        q: &CorrectionQuery,
+    ) -> AppResult<CorrectionPage> {
+        perm::list(actor)?;
+        let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let Some(s) = status
+            && !matches!(s, "pending" | "accepted" | "rejected")
+        {
+            return Err(AppError::bad(
+                "correction_status_unknown",
+                format!(
+                    "未知状态“{s}”，可选：pending（待核实）、accepted（已采纳）、rejected（已驳回）"
+                ),
+                format!("unknown status '{s}': pending, accepted or rejected"),
+            ));
+        }
+        let mut enterprise_id = match q
+            .enterprise
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => Some(self.load_visible(actor, code).await?.id),
+            None => None,
+        };
+        if actor.role == lianshi_domain::Role::Enterprise {
+            enterprise_id = Some(actor.enterprise_id.unwrap_or(-1));
+        }
+        let per_page = q.per_page.unwrap_or(50).clamp(1, 200);
+        let page = q.page.unwrap_or(1).max(1);
+        let (rows, total) = self
+            .db
+            .correction_list(&CorrectionFilter {
+                status: status.map(str::to_string),
+                enterprise_id,
+                limit: per_page,
+                offset: (page - 1).saturating_mul(per_page),
+            })
+            .await?;
+        Ok(CorrectionPage {
+            total,
+            page,
+            per_page,
+            items: rows.into_iter().map(correction_view).collect(),
+        })
+    }
+
+    async fn pending_correction(&self, id: i64) -> AppResult<CorrectionRow> {
+        let c = self
+            .db
+            .correction_get(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("correction {id}")))?;
+        if c.status != "pending" {
+            return Err(correction_decided());
+        }
+        Ok(c)
+    }
+
+    /// Accept a correction (department officers, administrators): the proposed value is
+    /// validated against the record as it is now and written with the source `verified`, the
+    /// correction is marked accepted, and one audit entry says who decided what, all in one
+    /// transaction. A value that no longer validates (e.g. tech staff above a headcount changed
+    /// since) is a 400 and the correction stays pending.
+    pub async fn correction_accept(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: Option<&str>,
+    ) -> AppResult<CorrectionView> {
+        perm::review(actor)?;
+        let c = self.pending_correction(id).await?;
+        let row = self
+            .db
+            .enterprise_by_id(c.enterprise_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("enterprise {}", c.enterprise_id)))?;
+        let idx = self.registry().await?;
+        let mut inp = EnterpriseInput::default();
+        if !inp.set_field(&c.field, c.proposed_value.clone()) {
+            return Err(AppError::Internal(format!(
+                "correction of unknown field {}",
+                c.field
+            )));
+        }
+        let draft = merge(&idx, &row, &inp)
+            .validate(Self::today(), true)
+            .map_err(AppError::Invalid)?;
+        let w = self
+            .resolve_draft(&idx, &draft)
+            .map_err(AppError::Invalid)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let changed = verified_changes(&idx, Some(&row), &w);
+        let mut tx = self.db.begin().await?;
+        if !correction_decide(tx.conn(), id, "accepted", &actor.username, reason).await? {
+            return Err(correction_decided());
+        }
+        enterprise_update(tx.conn(), row.id, row.version, &w).await?;
+        let generation = enterprise_generation_bump(tx.conn()).await?;
+        // The field itself and anything it implies (a park implies its street).
+        for (field, _, _) in &changed {
+            field_source_set(
+                tx.conn(),
+                row.id,
+                field,
+                FieldSource::Verified.as_str(),
+                &actor.username,
+                Some(&c.proposed_by),
+            )
+            .await?;
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "enterprise.correction.accept",
+                "enterprise_correction",
+                Some(id.to_string()),
+                Some(serde_json::json!({"enterprise": row.uscc, "field": c.field, "value": VerifiedValues::of_row(&row).text(&idx, &c.field), "status": "pending"})),
+                Some(serde_json::json!({"enterprise": row.uscc, "field": c.field, "value": c.proposed_value, "status": "accepted", "proposed_by": c.proposed_by, "reason": reason})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.list_index.changed(&[row.id], generation);
+        self.correction_get(id).await
+    }
+
+    /// Reject a correction (department officers, administrators) with a reason; the value in
+    /// force stays. Audited.
+    pub async fn correction_reject(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: Option<&str>,
+    ) -> AppResult<CorrectionView> {
+        perm::review(actor)?;
+        let reason = reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                AppError::Invalid(vec![FieldError {
+                    field: "reason",
+                    reason: Invalid::new(
+                        "required",
+                        "驳回须说明理由",
+                        "a rejection needs a reason",
+                    ),
+                }])
+            })?;
+        if let Err(e) = lianshi_domain::text::check_line(reason) {
+            return Err(AppError::Invalid(vec![FieldError {
+                field: "reason",
+                reason: e,
+            }]));
+        }
+        let c = self.pending_correction(id).await?;
+        let mut tx = self.db.begin().await?;
+        if !correction_decide(tx.conn(), id, "rejected", &actor.username, Some(reason)).await? {
+            return Err(correction_decided());
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "enterprise.correction.reject",
+                "enterprise_correction",
+                Some(id.to_string()),
+                Some(serde_json::json!({"enterprise": c.uscc, "field": c.field, "status": "pending"})),
+                Some(serde_json::json!({"enterprise": c.uscc, "field": c.field, "value": c.proposed_value, "status": "rejected", "proposed_by": c.proposed_by, "reason": reason})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.correction_get(id).await
+    }
+
+    async fn correction_get(&self, id: i64) -> AppResult<CorrectionView> {
+        self.db
+            .correction_get(id)
+            .await?
+            .map(correction_view)
+            .ok_or_else(|| AppError::NotFound(format!("correction {id}")))
+    }
+}
+
+fn correction_decided() -> AppError {
+    AppError::refused(
+        "correction_decided",
+        "该更正已处理",
+        "this correction has already been decided",
+    )
+}
+
+/// Record what a write does to the verified fields, in its transaction: an officer's changes get
+/// the source `verified`; anyone else's become pending corrections (one audit entry each).
+/// Returns the ids of the corrections proposed.
+async fn record_changes(
+    tx: &mut lianshi_store::Tx,
+    actor: &Actor,
+    enterprise_id: i64,
+    changes: &[(&'static str, String, String)],
+    verifies: bool,
+) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    for (field, cur, prop) in changes {
+        if verifies {
+            field_source_set(
+                tx.conn(),
+                enterprise_id,
+                field,
+                FieldSource::Verified.as_str(),
+                &actor.username,
+                None,
+            )
+            .await?;
+            continue;
+        }
+        let id = correction_propose(
+            tx.conn(),
+            &NewCorrection {
+                enterprise_id,
+                field: field.to_string(),
+                current_value: cur.clone(),
+                proposed_value: prop.clone(),
+                proposed_by: actor.username.clone(),
+                proposed_role: actor.role.as_str().to_string(),
+            },
+        )
+        .await?;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "enterprise.correction.propose",
+                "enterprise_correction",
+                Some(id.to_string()),
+                Some(serde_json::json!({"enterprise_id": enterprise_id, "field": field, "value": cur})),
+                Some(serde_json::json!({"enterprise_id": enterprise_id, "field": field, "value": prop, "status": "pending"})),
+            ),
+        )
+        .await?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// The stored record as input text, overlaid with the fields the input gives.

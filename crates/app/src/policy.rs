@@ -196,6 +196,10 @@ pub struct ExplainView {
     /// Eligible on its own, but another policy of its exclusive group pays more (从高从优).
     pub superseded_by: Option<String>,
     pub warnings: Vec<String>,
+    /// Where each enterprise figure the rules read came from: enterprise field key (as in the
+    /// enterprise API: `revenue_yuan`, `tags`, …) → `verified` or `imported`. Only values in
+    /// force are evaluated; pending corrections never are.
+    pub sources: BTreeMap<String, String>,
 }
 
 /// What-if input: parameter values and rule replacements for one policy.
@@ -857,6 +861,7 @@ impl App {
         on: NaiveDate,
     ) -> AppResult<Vec<ExplainView>> {
         let (e, facts) = self.facts_of_enterprise(enterprise_id, on).await?;
+        let sources = self.enterprise_sources(e.id).await?;
         let defs = rows.iter().map(def_of).collect::<AppResult<Vec<_>>>()?;
         let set = Self::compile(&defs, on, &rules::Overrides::default())?;
         let by_code: HashMap<&str, &PolicyRow> =
@@ -881,6 +886,7 @@ impl App {
                 benefit: x.benefit.as_ref().map(|b| b.text.clone()),
                 superseded_by: x.superseded_by.clone(),
                 warnings: x.warnings.clone(),
+                sources: sources.clone(),
             });
         }
         Ok(out)
@@ -889,7 +895,11 @@ impl App {
     /// Explanations for one enterprise: the role may ask ([`perm::explain`]), the enterprise is
     /// in the actor's scope (else the 404 of an unknown one) and the scope covers its figures.
     async fn explain_allowed(&self, actor: &Actor, enterprise_id: i64) -> AppResult<()> {
-        perm::explain(actor, enterprise_id)?;
+        // Another enterprise's user gets the 404 of an unknown id too: the answer must not tell
+        // which enterprises exist.
+        perm::read(actor)?;
+        perm::explain(actor, enterprise_id)
+            .map_err(|e| crate::enterprise::hide_forbidden(e, &enterprise_id.to_string()))?;
         if !self.enterprise_scope(actor).await?.contains(enterprise_id) {
             return Err(AppError::NotFound(format!("enterprise {enterprise_id}")));
         }
@@ -1158,6 +1168,20 @@ impl App {
         let outcome = tokio::task::spawn_blocking(move || set.evaluate(&snap2.population))
             .await
             .map_err(|e| AppError::Internal(format!("push: {e}")))?;
+        // Each notice records where the figures it was computed from came from.
+        let mut source_rows: HashMap<i64, Vec<lianshi_store::enterprise::FieldSourceRow>> =
+            HashMap::new();
+        for r in self.db.field_sources_all().await? {
+            source_rows.entry(r.enterprise_id).or_default().push(r);
+        }
+        let imported_only = serde_json::to_string(&crate::enterprise::sources_map(&[]))
+            .map_err(|e| AppError::Internal(format!("sources: {e}")))?;
+        let sources_of = |id: i64| -> String {
+            source_rows
+                .get(&id)
+                .and_then(|rows| serde_json::to_string(&crate::enterprise::sources_map(rows)).ok())
+                .unwrap_or_else(|| imported_only.clone())
+        };
         let mut tx = self.db.begin().await?;
         let on_text = on.format("%Y-%m-%d").to_string();
         let run_id = policy_run_start(tx.conn(), &on_text, &actor.username).await?;
@@ -1201,6 +1225,7 @@ impl App {
                     run_id: Some(run_id),
                     period: period.clone(),
                     amount_fen: p.amount(i),
+                    sources: Some(sources_of(*id)),
                 });
             }
             let inserted = policy_notice_insert_many(tx.conn(), &fresh).await?;

@@ -336,24 +336,31 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!((mine.total, mine.items[0].uscc.clone()), (1, own.clone()));
+        // Another enterprise answers like an unknown code: the scope does not reveal it exists.
         assert!(matches!(
             app.enterprise_get(&u, &other).await,
-            Err(AppError::Forbidden)
+            Err(AppError::NotFound(_))
         ));
+        assert!(matches!(
+            app.enterprise_get(&u, "913301086706280599").await,
+            Err(AppError::NotFound(_))
+        ));
+        // Its own contact it edits directly; its headcount waits for a department.
         let inp = EnterpriseInput {
             headcount: Some("77".into()),
+            contact_name: Some("王经理".into()),
             ..Default::default()
         };
-        assert_eq!(
-            app.enterprise_update(&u, &own, &inp, None)
-                .await
-                .unwrap()
-                .headcount,
-            Some(77)
-        );
+        let before = app.enterprise_get(&admin(), &own).await.unwrap().headcount;
+        let v = app.enterprise_update(&u, &own, &inp, None).await.unwrap();
+        assert_eq!(v.headcount, before);
+        assert_eq!(v.contact_name.as_deref(), Some("王经理"));
+        assert_eq!(v.proposed_corrections.len(), 1);
+        assert_eq!(v.proposed_corrections[0].row.field, "headcount");
+        assert_eq!(v.proposed_corrections[0].row.proposed_value, "77");
         assert!(matches!(
             app.enterprise_update(&u, &other, &inp, None).await,
-            Err(AppError::Forbidden)
+            Err(AppError::NotFound(_))
         ));
         let provider = user(&app, "p1", "provider", None).await;
         assert!(matches!(

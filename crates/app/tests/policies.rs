@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use lianshi_app::policy::SimulateInput;
 use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_domain::enterprise::EnterpriseInput;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_generation_bump, enterprise_insert};
@@ -264,16 +265,21 @@ both_backends!(
             app.policy_explain(&admin(), "T-RD-1", 999_999, None).await,
             Err(AppError::NotFound(_))
         ));
-        // An enterprise user sees only its own explanations.
+        // An enterprise user sees only its own explanations; another enterprise answers like an
+        // unknown one, so ids cannot be probed.
         let me = person(&app, "ent-a", "enterprise", Some("91330108MA2AAAAA12")).await;
         assert!(app.policy_explain(&me, "T-RD-1", a, None).await.is_ok());
         assert!(matches!(
             app.policy_explain(&me, "T-RD-1", b, None).await,
-            Err(AppError::Forbidden)
+            Err(AppError::NotFound(_))
         ));
         assert!(matches!(
             app.policy_for_enterprise(&me, b, None).await,
-            Err(AppError::Forbidden)
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.policy_for_enterprise(&me, 999_999, None).await,
+            Err(AppError::NotFound(_))
         ));
     }
 );
@@ -482,5 +488,185 @@ both_backends!(
                 .version,
             1
         );
+    }
+);
+
+both_backends!(
+    an_enterprise_users_inflated_figures_wait_for_review_and_change_no_benefit_until_accepted,
+    |db: Db| async move {
+        let (app, [_, b, _]) = seed(&db).await;
+        app.policy_load(&admin(), RULES).await.unwrap();
+        let me_b = person(&app, "ent-b", "enterprise", Some("91330108MA2BBBBB2D")).await;
+        let before = app
+            .policy_explain(&me_b, "T-RD-1", b, Some(on()))
+            .await
+            .unwrap();
+        assert!(!before.eligible, "B's real R&D is 4.5%");
+        assert_eq!(before.sources["rd_spend_yuan"], "imported");
+
+        // The probe: 90亿 R&D, 100亿 revenue and two certification tags, self-reported.
+        let huge = EnterpriseInput {
+            rd_spend_yuan: Some("90亿".into()),
+            revenue_yuan: Some("100亿".into()),
+            tags: Some(vec!["高新技术企业".into(), "专精特新".into()]),
+            contact_name: Some("李总".into()),
+            ..Default::default()
+        };
+        let v = app
+            .enterprise_update(&me_b, "91330108MA2BBBBB2D", &huge, None)
+            .await
+            .unwrap();
+        let mut fields: Vec<&str> = v
+            .proposed_corrections
+            .iter()
+            .map(|c| c.row.field.as_str())
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(fields, vec!["rd_spend_yuan", "revenue_yuan", "tags"]);
+        assert!(
+            v.proposed_corrections
+                .iter()
+                .all(|c| c.row.status == "pending")
+        );
+        assert_eq!(
+            v.rd_spend_fen,
+            Some(45_000_000),
+            "the verified value stays in force"
+        );
+        assert_eq!(v.revenue_fen, Some(1_000_000_000));
+        assert!(v.tags.is_empty());
+        assert_eq!(
+            v.contact_name.as_deref(),
+            Some("李总"),
+            "contact is not a benefit figure"
+        );
+
+        // Nothing that pays money moved: the explanation, the eligible list and the push.
+        let x = app
+            .policy_explain(&me_b, "T-RD-1", b, Some(on()))
+            .await
+            .unwrap();
+        assert!(!x.eligible);
+        assert_eq!(x.amount_fen, 0);
+        let r = app.policy_push(&admin(), Some(on())).await.unwrap();
+        assert_eq!(r.run.created, 2, "A and C only");
+        let (nb, _) = app
+            .policy_notices(&admin(), Some(b), None, 10, 0)
+            .await
+            .unwrap();
+        assert!(nb.is_empty());
+
+        // Neither the enterprise nor a service team may decide its own correction.
+        let team = person(&app, "team-b", "team", None).await;
+        let pending = app
+            .correction_list(
+                &admin(),
+                &lianshi_app::enterprise::CorrectionQuery {
+                    status: Some("pending".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(pending.total, 3);
+        let id_of = |f: &str| {
+            pending
+                .items
+                .iter()
+                .find(|c| c.row.field == f)
+                .map(|c| c.row.id)
+                .unwrap()
+        };
+        for who in [&me_b, &team] {
+            assert!(matches!(
+                app.correction_accept(who, id_of("rd_spend_yuan"), None)
+                    .await,
+                Err(AppError::Forbidden)
+            ));
+        }
+        // A team's own edit of a figure is a correction too, not a verified value.
+        let t = app
+            .enterprise_update(
+                &team,
+                "91330108MA2BBBBB2D",
+                &EnterpriseInput {
+                    headcount: Some("400".into()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!((t.headcount, t.proposed_corrections.len()), (Some(40), 1));
+
+        // A department officer verifies R&D and revenue and rejects the tags.
+        let dept = person(&app, "dept-b", "department", None).await;
+        app.correction_accept(&dept, id_of("rd_spend_yuan"), Some("审计报告已核"))
+            .await
+            .unwrap();
+        app.correction_accept(&dept, id_of("revenue_yuan"), None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.correction_reject(&dept, id_of("tags"), Some("  "))
+                .await,
+            Err(AppError::Invalid(_))
+        ));
+        let rj = app
+            .correction_reject(&dept, id_of("tags"), Some("无高新技术企业证书"))
+            .await
+            .unwrap();
+        assert_eq!(rj.row.status, "rejected");
+        assert!(matches!(
+            app.correction_accept(&dept, id_of("tags"), None).await,
+            Err(AppError::Refused { .. })
+        ));
+
+        // Now the verified figures decide, and say where they came from.
+        let x = app
+            .policy_explain(&me_b, "T-RD-1", b, Some(on()))
+            .await
+            .unwrap();
+        assert!(x.eligible);
+        assert_eq!(x.amount_fen, 50_000_000, "capped at 50万");
+        assert_eq!(x.sources["rd_spend_yuan"], "verified");
+        assert_eq!(x.sources["revenue_yuan"], "verified");
+        assert_eq!(x.sources["tags"], "imported");
+        let v = app
+            .enterprise_get(&me_b, "91330108MA2BBBBB2D")
+            .await
+            .unwrap();
+        assert!(v.tags.is_empty());
+        assert_eq!(v.sources["rd_spend_yuan"], "verified");
+        let r = app.policy_push(&admin(), Some(on())).await.unwrap();
+        assert_eq!(r.run.created, 1);
+        let (nb, _) = app
+            .policy_notices(&admin(), Some(b), None, 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(nb[0].amount_fen, 50_000_000);
+        let src = nb[0]
+            .sources
+            .as_ref()
+            .expect("the notice records its sources");
+        assert_eq!(src["rd_spend_yuan"], "verified");
+        assert_eq!(src["headcount"], "imported");
+
+        // Every proposal and decision is in the audit log.
+        let (rows, _) = app
+            .audit_search(
+                &admin(),
+                &AuditQuery {
+                    action: Some("enterprise.correction.".into()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let count = |a: &str| rows.iter().filter(|r| r.action == a).count();
+        assert_eq!(count("enterprise.correction.propose"), 4);
+        assert_eq!(count("enterprise.correction.accept"), 2);
+        assert_eq!(count("enterprise.correction.reject"), 1);
     }
 );

@@ -2,15 +2,92 @@
 //! turns its input into, and the import/export column schema with Chinese headers.
 //!
 //! Invariants of an [`EnterpriseDraft`]: the credit code passes the GB 32100 check, the name is
-//! non-empty, counts and money are non-negative, tech staff never exceed headcount, tags and chain
-//! nodes hold no duplicates. References to registry entries (street, park, building, chain nodes)
-//! are still names/codes here; the app resolves them against the registry.
+//! a clean single line ([`crate::text::clean_name`]), counts and money are non-negative and
+//! within [`MAX_HEADCOUNT`] and [`MAX_MONEY_FEN`], tech staff never exceed headcount, tags and
+//! chain nodes hold no duplicates. References to registry entries (street, park, building, chain
+//! nodes) are still names/codes here; the app resolves them against the registry.
+//!
+//! Provenance: the fields in [`VERIFIED_FIELDS`] decide benefits (the policy rules read them), so
+//! each carries a [`FieldSource`]; only a department officer or an administrator (directly, by
+//! import, or by accepting a correction) sets them. Others' changes wait as corrections.
 
 use crate::error::Invalid;
 use crate::industry::IndustryCode;
 use crate::money::Money;
+use crate::text::{check_line, clean_name};
 use crate::uscc::Uscc;
 use chrono::NaiveDate;
+
+/// Upper bound of an enterprise's money figures (revenue, R&D, tax): 10^12 元 (一万亿元) in fen,
+/// the bound of every stored amount.
+pub const MAX_MONEY_FEN: i64 = Money::MAX_AMOUNT_FEN;
+
+/// Upper bound of headcount and tech staff: ten million people.
+pub const MAX_HEADCOUNT: i64 = 10_000_000;
+
+/// The fields that decide benefits (the rules read them): each has a [`FieldSource`], and an
+/// enterprise user's or a service team's change to one is a pending correction until a
+/// department officer or an administrator accepts it. Keys as in [`EnterpriseInput`].
+pub const VERIFIED_FIELDS: &[&str] = &[
+    "industry_code",
+    "registered_on",
+    "ownership",
+    "street",
+    "park",
+    "chain_nodes",
+    "headcount",
+    "tech_staff",
+    "revenue_yuan",
+    "rd_spend_yuan",
+    "tax_paid_yuan",
+    "tags",
+];
+
+/// Whether `field` is one of [`VERIFIED_FIELDS`].
+pub fn is_verified_field(field: &str) -> bool {
+    VERIFIED_FIELDS.contains(&field)
+}
+
+/// Where the value in force of a [`VERIFIED_FIELDS`] field came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// Reported by the enterprise (or a service team) and not yet verified: the value of a
+    /// pending correction, never a value in force.
+    SelfReported,
+    /// Entered or accepted by a department officer or an administrator.
+    Verified,
+    /// Imported from an authority's file (imports are for administrators and department
+    /// officers), also the demo data and records written before provenance was kept.
+    Imported,
+}
+
+impl FieldSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldSource::SelfReported => "self_reported",
+            FieldSource::Verified => "verified",
+            FieldSource::Imported => "imported",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldSource> {
+        match s {
+            "self_reported" => Some(FieldSource::SelfReported),
+            "verified" => Some(FieldSource::Verified),
+            "imported" => Some(FieldSource::Imported),
+            _ => None,
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            FieldSource::SelfReported => "企业自报（待核实）",
+            FieldSource::Verified => "部门核实",
+            FieldSource::Imported => "权威数据导入",
+        }
+    }
+}
 
 /// Tags the UI offers first; other short tags are accepted too.
 pub const KNOWN_TAGS: &[&str] = &[
@@ -105,6 +182,10 @@ fn text(
     errs: &mut Vec<FieldError>,
 ) -> Option<String> {
     let t = blank(v)?;
+    if let Err(reason) = check_line(t) {
+        errs.push(FieldError { field, reason });
+        return None;
+    }
     if t.chars().count() > max {
         errs.push(FieldError {
             field,
@@ -139,6 +220,13 @@ pub fn parse_count(s: &str) -> Result<i64, Invalid> {
             "count_negative",
             format!("人数不能为负数（{n}）"),
             format!("count must not be negative ({n})"),
+        ));
+    }
+    if n > MAX_HEADCOUNT {
+        return Err(Invalid::new(
+            "count_too_large",
+            format!("人数超出上限（{n}，最多{MAX_HEADCOUNT}）"),
+            format!("count {n} is above the limit of {MAX_HEADCOUNT}"),
         ));
     }
     Ok(n)
@@ -179,6 +267,28 @@ pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
 fn money(field: &'static str, v: &Option<String>, errs: &mut Vec<FieldError>) -> Option<Money> {
     let t = blank(v)?;
     match Money::from_yuan_str(t) {
+        Ok(m) if m.fen() > MAX_MONEY_FEN => {
+            errs.push(FieldError {
+                field,
+                reason: Invalid::new(
+                    "amount_too_large",
+                    format!("金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）（{t}）"),
+                    format!("the amount is above the limit of 1,000,000,000,000.00 yuan ({t})"),
+                ),
+            });
+            None
+        }
+        Err(e) if e.code == "money_overflow" => {
+            errs.push(FieldError {
+                field,
+                reason: Invalid::new(
+                    "amount_too_large",
+                    format!("金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）（{t}）"),
+                    format!("the amount is above the limit of 1,000,000,000,000.00 yuan ({t})"),
+                ),
+            });
+            None
+        }
         Ok(m) if m.fen() < 0 => {
             errs.push(FieldError {
                 field,
@@ -212,6 +322,35 @@ fn list(v: &Option<Vec<String>>) -> Vec<String> {
 }
 
 impl EnterpriseInput {
+    /// Set one field by its key (as in [`COLUMNS`]) to the given input text; list fields take
+    /// the text as one item (split on the usual separators when validated). False for an
+    /// unknown key.
+    pub fn set_field(&mut self, key: &str, value: String) -> bool {
+        let v = Some(value);
+        match key {
+            "uscc" => self.uscc = v,
+            "name" => self.name = v,
+            "industry_code" => self.industry_code = v,
+            "registered_on" => self.registered_on = v,
+            "ownership" => self.ownership = v,
+            "street" => self.street = v,
+            "park" => self.park = v,
+            "building" => self.building = v,
+            "address" => self.address = v,
+            "chain_nodes" => self.chain_nodes = v.map(|s| vec![s]),
+            "headcount" => self.headcount = v,
+            "tech_staff" => self.tech_staff = v,
+            "revenue_yuan" => self.revenue_yuan = v,
+            "rd_spend_yuan" => self.rd_spend_yuan = v,
+            "tax_paid_yuan" => self.tax_paid_yuan = v,
+            "tags" => self.tags = v.map(|s| vec![s]),
+            "contact_name" => self.contact_name = v,
+            "contact_phone" => self.contact_phone = v,
+            _ => return false,
+        }
+        true
+    }
+
     /// Validate every field, collecting all errors (not only the first).
     ///
     /// `require_identity` is true on create and import (credit code and name required).
@@ -240,8 +379,8 @@ impl EnterpriseInput {
             }),
             None => {}
         }
-        match blank(&self.name) {
-            Some(n) if n.chars().count() > 100 => errs.push(FieldError {
+        match self.name.as_deref().map(clean_name) {
+            Some(Ok(n)) if n.chars().count() > 100 => errs.push(FieldError {
                 field: "name",
                 reason: Invalid::new(
                     "text_too_long",
@@ -249,12 +388,20 @@ impl EnterpriseInput {
                     "name must be at most 100 characters",
                 ),
             }),
-            Some(n) => d.name = n.to_string(),
-            None if require_identity || self.name.is_some() => errs.push(FieldError {
+            Some(Ok(n)) => d.name = n,
+            // Only whitespace is "required" like a missing name; invisible characters, control
+            // characters and bidi controls say what is wrong.
+            Some(Err(e)) if blank(&self.name).is_some() => errs.push(FieldError {
                 field: "name",
-                reason: Invalid::new("required", "企业名称必填", "name is required"),
+                reason: e,
             }),
-            None => {}
+            Some(Err(_)) | None if require_identity || self.name.is_some() => {
+                errs.push(FieldError {
+                    field: "name",
+                    reason: Invalid::new("required", "企业名称必填", "name is required"),
+                })
+            }
+            _ => {}
         }
         if let Some(c) = blank(&self.industry_code) {
             match IndustryCode::parse(c) {
@@ -293,6 +440,12 @@ impl EnterpriseInput {
         d.building = text("building", &self.building, 50, &mut errs);
         d.address = text("address", &self.address, 200, &mut errs);
         d.chain_nodes = list(&self.chain_nodes);
+        if let Some(reason) = d.chain_nodes.iter().find_map(|n| check_line(n).err()) {
+            errs.push(FieldError {
+                field: "chain_nodes",
+                reason,
+            });
+        }
         for (field, v, slot) in [
             ("headcount", &self.headcount, &mut d.headcount),
             ("tech_staff", &self.tech_staff, &mut d.tech_staff),
@@ -321,7 +474,17 @@ impl EnterpriseInput {
         d.revenue = money("revenue_yuan", &self.revenue_yuan, &mut errs);
         d.rd_spend = money("rd_spend_yuan", &self.rd_spend_yuan, &mut errs);
         d.tax_paid = money("tax_paid_yuan", &self.tax_paid_yuan, &mut errs);
-        d.tags = list(&self.tags);
+        d.tags = Vec::new();
+        for t in list(&self.tags) {
+            match clean_name(&t) {
+                Ok(c) if !d.tags.contains(&c) => d.tags.push(c),
+                Ok(_) => {}
+                Err(reason) => errs.push(FieldError {
+                    field: "tags",
+                    reason,
+                }),
+            }
+        }
         for t in &d.tags {
             if t.chars().count() > 20 {
                 errs.push(FieldError {
@@ -698,6 +861,72 @@ mod tests {
             "统一社会信用代码".into(),
         ];
         assert_eq!(map_headers(&h).unwrap_err().code, "header_duplicate");
+    }
+
+    #[test]
+    fn names_with_bidi_overrides_control_characters_or_only_zero_width_characters_are_refused() {
+        for (name, code) in [
+            ("示例\u{202E}司公限有", "text_bidi_control"),
+            ("示例\0公司", "text_control_char"),
+            ("示例\r\n公司", "text_control_char"),
+            ("\u{200B}\u{200D}", "text_blank"),
+        ] {
+            let mut i = input();
+            i.name = Some(name.into());
+            let errs = i.validate(today(), true).unwrap_err();
+            assert_eq!(
+                (errs[0].field, errs[0].reason.code),
+                ("name", code),
+                "{name:?}"
+            );
+        }
+        let mut i = input();
+        i.name = Some("示例\u{200B}公司".into());
+        assert_eq!(i.validate(today(), true).unwrap().name, "示例公司");
+    }
+
+    #[test]
+    fn money_and_headcount_above_their_bounds_are_refused_naming_the_field() {
+        let mut i = input();
+        i.revenue_yuan = Some("92233720368547758.07".into());
+        i.rd_spend_yuan = Some("10000亿".into());
+        i.tax_paid_yuan = Some("1000000000000.01".into());
+        i.headcount = Some("10000001".into());
+        i.tech_staff = None;
+        let errs = i.validate(today(), true).unwrap_err();
+        let got: Vec<_> = errs.iter().map(|e| (e.field, e.reason.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("headcount", "count_too_large"),
+                ("revenue_yuan", "amount_too_large"),
+                ("tax_paid_yuan", "amount_too_large"),
+            ]
+        );
+        i.revenue_yuan = Some("9223372036854775807".into());
+        let errs = i.validate(today(), true).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| (e.field, e.reason.code) == ("revenue_yuan", "amount_too_large"))
+        );
+    }
+
+    #[test]
+    fn a_tag_with_a_control_character_is_refused() {
+        let mut i = input();
+        i.tags = Some(vec!["高新\u{202E}技术".into()]);
+        assert_eq!(i.validate(today(), true).unwrap_err()[0].field, "tags");
+    }
+
+    #[test]
+    fn an_address_with_a_line_break_is_refused() {
+        let mut i = input();
+        i.address = Some("滨江区\r\n江南大道".into());
+        let errs = i.validate(today(), true).unwrap_err();
+        assert_eq!(
+            (errs[0].field, errs[0].reason.code),
+            ("address", "text_control_char")
+        );
     }
 
     #[test]

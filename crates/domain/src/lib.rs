@@ -16,6 +16,7 @@ pub mod service;
 pub mod size;
 pub mod sla;
 pub mod subsidy;
+pub mod text;
 pub mod uscc;
 pub mod visit;
 pub mod voucher;

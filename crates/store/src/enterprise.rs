@@ -613,7 +613,7 @@ pub async fn enterprise_insert(conn: &mut AnyConnection, w: &EnterpriseWrite) ->
             StoreError::from_write(e, "统一社会信用代码已存在 / credit code already exists")
         })?;
     let id: i64 = r.try_get("id")?;
-    write_links(conn, id, w, false).await?;
+    write_links(conn, id, w, false, false).await?;
     Ok(id)
 }
 
@@ -625,7 +625,7 @@ pub async fn enterprise_upsert(
     known_new: bool,
 ) -> Result<i64> {
     let id = upsert_row(conn, w).await?;
-    write_links(conn, id, w, !known_new).await?;
+    write_links(conn, id, w, !known_new, !known_new).await?;
     Ok(id)
 }
 
@@ -662,7 +662,7 @@ pub async fn enterprise_upsert_many(
             tags.extend(w.tags.iter().map(|t| (id, t.as_str())));
             ids.push(id);
         }
-        clear_links(conn, &replace).await?;
+        clear_links(conn, &replace, true).await?;
         insert_node_rows(conn, &nodes).await?;
         insert_tag_rows(conn, &tags).await?;
     }
@@ -711,7 +711,7 @@ pub async fn enterprise_update(
                 .into(),
         ));
     }
-    write_links(conn, id, w, true).await
+    write_links(conn, id, w, true, false).await
 }
 
 async fn write_links(
@@ -719,9 +719,10 @@ async fn write_links(
     id: i64,
     w: &EnterpriseWrite,
     replace: bool,
+    sources: bool,
 ) -> Result<()> {
     if replace {
-        clear_links(conn, &[id]).await?;
+        clear_links(conn, &[id], sources).await?;
     }
     let nodes: Vec<(i64, NodeLink)> = w.nodes.iter().map(|n| (id, *n)).collect();
     insert_node_rows(conn, &nodes).await?;
@@ -729,8 +730,10 @@ async fn write_links(
     insert_tag_rows(conn, &tags).await
 }
 
-/// Delete the chain-node and tag rows of these enterprises.
-async fn clear_links(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
+/// Delete the chain-node and tag rows of these enterprises, and with `sources` their recorded
+/// field sources: an upsert (import, demo) replaces every field with the authority's value, so
+/// the sources of values verified by hand give way to "imported", which is what no row means.
+async fn clear_links(conn: &mut AnyConnection, ids: &[i64], sources: bool) -> Result<()> {
     for chunk in ids.chunks(LINKS_PER_STATEMENT) {
         // The ids are integers from our own rows, so inlining them is safe; such one-off
         // statements are not kept in the prepared-statement cache.
@@ -739,7 +742,16 @@ async fn clear_links(conn: &mut AnyConnection, ids: &[i64]) -> Result<()> {
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        for table in ["enterprise_nodes", "enterprise_tags"] {
+        let tables: &[&str] = if sources {
+            &[
+                "enterprise_nodes",
+                "enterprise_tags",
+                "enterprise_field_sources",
+            ]
+        } else {
+            &["enterprise_nodes", "enterprise_tags"]
+        };
+        for table in tables {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE enterprise_id IN ({list})"
             ))
@@ -805,4 +817,261 @@ impl Db {
             .await?;
         Ok(r.try_get("value")?)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provenance: sources of the verified fields, and corrections waiting for review
+
+/// Migration 0016: field sources, corrections, and the sources a notice was computed from.
+pub const PROVENANCE_MIGRATION: (i64, &str, &str, &str) = (
+    16,
+    "0016_enterprise_provenance",
+    include_str!("../migrations/sqlite/0016_enterprise_provenance.sql"),
+    include_str!("../migrations/postgres/0016_enterprise_provenance.sql"),
+);
+
+/// Where the value in force of one field came from (no row: imported).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldSourceRow {
+    pub enterprise_id: i64,
+    pub field: String,
+    /// `verified` or `imported` (see `lianshi_domain::enterprise::FieldSource`).
+    pub source: String,
+    /// Who set the value (the officer who entered or accepted it).
+    pub set_by: String,
+    /// Who reported it, when it came from an accepted correction.
+    pub reported_by: Option<String>,
+    pub set_at: String,
+}
+
+/// A proposed change of one verified field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CorrectionRow {
+    pub id: i64,
+    pub enterprise_id: i64,
+    pub uscc: String,
+    pub enterprise_name: String,
+    pub field: String,
+    /// The value in force when it was proposed, as text ("" = empty).
+    pub current_value: String,
+    /// The proposed value, as the input text of the field ("" = clear).
+    pub proposed_value: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    pub proposed_by: String,
+    pub proposed_role: String,
+    pub proposed_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A correction to propose.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewCorrection {
+    pub enterprise_id: i64,
+    pub field: String,
+    pub current_value: String,
+    pub proposed_value: String,
+    pub proposed_by: String,
+    pub proposed_role: String,
+}
+
+/// Filters of the correction list; all ANDed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CorrectionFilter {
+    pub status: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const CORRECTION_COLS: &str = "c.id, c.enterprise_id, e.uscc, e.name AS enterprise_name, c.field, c.current_value, \
+     c.proposed_value, c.status, c.proposed_by, c.proposed_role, c.proposed_at, c.decided_by, c.decided_at, c.reason";
+
+fn correction_row(r: &AnyRow) -> Result<CorrectionRow> {
+    Ok(CorrectionRow {
+        id: r.try_get("id")?,
+        enterprise_id: r.try_get("enterprise_id")?,
+        uscc: r.try_get("uscc")?,
+        enterprise_name: r.try_get("enterprise_name")?,
+        field: r.try_get("field")?,
+        current_value: r.try_get("current_value")?,
+        proposed_value: r.try_get("proposed_value")?,
+        status: r.try_get("status")?,
+        proposed_by: r.try_get("proposed_by")?,
+        proposed_role: r.try_get("proposed_role")?,
+        proposed_at: r.try_get("proposed_at")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+impl Db {
+    /// The recorded sources of one enterprise's fields (fields without a row are imported).
+    pub async fn field_sources(&self, enterprise_id: i64) -> Result<Vec<FieldSourceRow>> {
+        let rows = sqlx::query(
+            "SELECT enterprise_id, field, source, set_by, reported_by, set_at FROM enterprise_field_sources \
+             WHERE enterprise_id = $1 ORDER BY field",
+        )
+        .bind(enterprise_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(source_row).collect()
+    }
+
+    /// Every recorded source (a small table: only fields set by hand since the last import).
+    pub async fn field_sources_all(&self) -> Result<Vec<FieldSourceRow>> {
+        let rows = sqlx::query(
+            "SELECT enterprise_id, field, source, set_by, reported_by, set_at FROM enterprise_field_sources \
+             ORDER BY enterprise_id, field",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(source_row).collect()
+    }
+
+    /// Corrections matching `f`, newest first, and the total count.
+    pub async fn correction_list(&self, f: &CorrectionFilter) -> Result<(Vec<CorrectionRow>, i64)> {
+        let mut w = Where {
+            sql: Vec::new(),
+            args: Vec::new(),
+        };
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            w.push(|n| format!("c.status = ${n}"), Arg::S(s.to_string()));
+        }
+        if let Some(e) = f.enterprise_id {
+            w.push(|n| format!("c.enterprise_id = ${n}"), Arg::I(e));
+        }
+        let from = "enterprise_corrections c JOIN enterprises e ON e.id = c.enterprise_id";
+        let count = format!("SELECT COUNT(*) AS n FROM {from}{}", w.text());
+        let total: i64 = bind_all(sqlx::query(&count), &w.args)
+            .fetch_one(self.reader())
+            .await?
+            .try_get("n")?;
+        let sql = format!(
+            "SELECT {CORRECTION_COLS} FROM {from}{} ORDER BY c.id DESC LIMIT {} OFFSET {}",
+            w.text(),
+            f.limit.clamp(1, 500),
+            f.offset.max(0)
+        );
+        let rows = bind_all(sqlx::query(&sql), &w.args)
+            .fetch_all(self.reader())
+            .await?;
+        Ok((
+            rows.iter().map(correction_row).collect::<Result<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn correction_get(&self, id: i64) -> Result<Option<CorrectionRow>> {
+        let r = sqlx::query(&format!(
+            "SELECT {CORRECTION_COLS} FROM enterprise_corrections c JOIN enterprises e ON e.id = c.enterprise_id WHERE c.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        r.as_ref().map(correction_row).transpose()
+    }
+}
+
+fn source_row(r: &AnyRow) -> Result<FieldSourceRow> {
+    Ok(FieldSourceRow {
+        enterprise_id: r.try_get("enterprise_id")?,
+        field: r.try_get("field")?,
+        source: r.try_get("source")?,
+        set_by: r.try_get("set_by")?,
+        reported_by: r.try_get("reported_by")?,
+        set_at: r.try_get("set_at")?,
+    })
+}
+
+/// Record where the value now in force of `field` came from.
+pub async fn field_source_set(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    field: &str,
+    source: &str,
+    set_by: &str,
+    reported_by: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO enterprise_field_sources (enterprise_id, field, source, set_by, reported_by, set_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (enterprise_id, field) DO UPDATE SET \
+         source = excluded.source, set_by = excluded.set_by, reported_by = excluded.reported_by, set_at = excluded.set_at",
+    )
+    .bind(enterprise_id)
+    .bind(field)
+    .bind(source)
+    .bind(set_by)
+    .bind(reported_by)
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Propose a change: replaces the proposal of a pending correction of the same enterprise and
+/// field (one pending per field), or creates one. Returns its id.
+pub async fn correction_propose(conn: &mut AnyConnection, c: &NewCorrection) -> Result<i64> {
+    let at = now_text();
+    let updated = sqlx::query(
+        "UPDATE enterprise_corrections SET current_value = $1, proposed_value = $2, proposed_by = $3, \
+         proposed_role = $4, proposed_at = $5 WHERE enterprise_id = $6 AND field = $7 AND status = 'pending' RETURNING id",
+    )
+    .bind(c.current_value.as_str())
+    .bind(c.proposed_value.as_str())
+    .bind(c.proposed_by.as_str())
+    .bind(c.proposed_role.as_str())
+    .bind(at.as_str())
+    .bind(c.enterprise_id)
+    .bind(c.field.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(r) = updated {
+        return Ok(r.try_get("id")?);
+    }
+    let r = sqlx::query(
+        "INSERT INTO enterprise_corrections (enterprise_id, field, current_value, proposed_value, status, \
+         proposed_by, proposed_role, proposed_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id",
+    )
+    .bind(c.enterprise_id)
+    .bind(c.field.as_str())
+    .bind(c.current_value.as_str())
+    .bind(c.proposed_value.as_str())
+    .bind(c.proposed_by.as_str())
+    .bind(c.proposed_role.as_str())
+    .bind(at.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| {
+        StoreError::from_write(
+            e,
+            "该字段已有待核实的更正，请刷新后重试 / a correction of this field is already pending; reload and retry",
+        )
+    })?;
+    Ok(r.try_get("id")?)
+}
+
+/// Decide a pending correction (`accepted` or `rejected`); false when it was no longer pending.
+pub async fn correction_decide(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    decided_by: &str,
+    reason: Option<&str>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE enterprise_corrections SET status = $1, decided_by = $2, decided_at = $3, reason = $4 \
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(decided_by)
+    .bind(now_text())
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }

@@ -119,6 +119,8 @@ pub struct NewNotice {
     /// The policy window (or year) the notice is for: one notice per enterprise per period.
     pub period: String,
     pub amount_fen: i64,
+    /// Where each figure the amount was computed from came from (JSON object field → source).
+    pub sources: Option<String>,
 }
 
 /// A notice with its policy and enterprise names.
@@ -140,6 +142,8 @@ pub struct NoticeRow {
     pub created_at: String,
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
+    /// Where each figure the amount was computed from came from, at the push (field → source).
+    pub sources: Option<serde_json::Value>,
 }
 
 /// Filters of the notice list; all ANDed.
@@ -226,7 +230,7 @@ fn run_row(r: &AnyRow) -> Result<PolicyRunRow> {
 
 const NOTICE_COLS: &str = "n.id, n.policy_id, p.code AS policy_code, p.title AS policy_title, n.enterprise_id, \
      e.name AS enterprise_name, e.uscc, n.run_id, n.period, n.amount_fen, n.state, n.reason, n.created_at, \
-     n.decided_at, n.decided_by";
+     n.decided_at, n.decided_by, n.sources";
 const NOTICE_FROM: &str = "policy_notices n JOIN policies p ON p.id = n.policy_id JOIN enterprises e ON e.id = n.enterprise_id";
 
 fn notice_row(r: &AnyRow) -> Result<NoticeRow> {
@@ -246,6 +250,9 @@ fn notice_row(r: &AnyRow) -> Result<NoticeRow> {
         created_at: r.try_get("created_at")?,
         decided_at: r.try_get("decided_at")?,
         decided_by: r.try_get("decided_by")?,
+        sources: r
+            .try_get::<Option<String>, _>("sources")?
+            .and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -641,8 +648,8 @@ pub async fn policy_run_finish(conn: &mut AnyConnection, run: &PolicyRunRow) -> 
 /// Create a notice unless one exists for (policy, enterprise, period); returns the new id.
 pub async fn policy_notice_insert(conn: &mut AnyConnection, n: &NewNotice) -> Result<Option<i64>> {
     let r = sqlx::query(
-        "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'new', $6) ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING id",
+        "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at, sources) \
+         VALUES ($1, $2, $3, $4, $5, 'new', $6, $7) ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING id",
     )
     .bind(n.policy_id)
     .bind(n.enterprise_id)
@@ -650,6 +657,7 @@ pub async fn policy_notice_insert(conn: &mut AnyConnection, n: &NewNotice) -> Re
     .bind(&n.period)
     .bind(n.amount_fen)
     .bind(now_text())
+    .bind(n.sources.as_deref())
     .fetch_optional(&mut *conn)
     .await?;
     r.map(|r| r.try_get("id").map_err(StoreError::from))
@@ -667,9 +675,9 @@ pub async fn policy_notice_insert_many(
     let mut out = Vec::new();
     for chunk in notices.chunks(200) {
         let sql = format!(
-            "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at) \
+            "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at, sources) \
              VALUES {} ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING policy_id, enterprise_id",
-            crate::value_rows(conn, chunk.len(), 7)
+            crate::value_rows(conn, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for n in chunk {
@@ -680,7 +688,8 @@ pub async fn policy_notice_insert_many(
                 .bind(&n.period)
                 .bind(n.amount_fen)
                 .bind("new")
-                .bind(&at);
+                .bind(&at)
+                .bind(n.sources.as_deref());
         }
         for r in q.fetch_all(&mut *conn).await? {
             out.push((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?));

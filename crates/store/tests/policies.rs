@@ -146,6 +146,7 @@ both_backends!(
             run_id: Some(run),
             period: "2025-01-01".into(),
             amount_fen: 100_000,
+            sources: None,
         };
         let a = policy_notice_insert(tx.conn(), &n(e1)).await.unwrap();
         assert!(a.is_some());
