@@ -6,13 +6,18 @@
 //! RFC 3339 UTC text, booleans as 0/1 integers, money as `i64` fen.
 //!
 //! SQLite runs in WAL mode with `busy_timeout`, foreign keys on, and a single writer connection;
-//! readers use a separate small pool. Checkpoints (copying the write-ahead log back into the
-//! database file, with its `fsync`) run on a background connection once a second
-//! ([`Db::checkpoint`]), not inside the commit that happens to fill the log; a writer checkpoints
-//! itself only past [`WAL_BACKSTOP_PAGES`].
+//! readers use a separate small pool. A write waits for the writer — this process's writer
+//! connection, then SQLite's write lock held by another process (a CLI import) — for up to
+//! [`WRITE_WAIT`], longer than the longest import, and logs a warning naming the wait when it
+//! took more than [`WRITE_WAIT_WARN`]. Write transactions begin `IMMEDIATE` on SQLite, so the
+//! wait happens at `BEGIN`, under the busy timeout, instead of failing at the first write of a
+//! transaction whose read snapshot another process's commit made stale.
+//!
+//! Checkpoints (copying the write-ahead log back into the database file, with its `fsync`) run
+//! on a background connection once a second ([`Db::checkpoint`]), not inside the commit that
+//! happens to fill the log; a writer checkpoints itself only past [`WAL_BACKSTOP_PAGES`].
 
 pub mod audit;
-pub mod bounds;
 pub mod calendar;
 pub mod council;
 pub mod dialect;
@@ -34,7 +39,17 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a write waits for the writer (the writer pool's acquire timeout and SQLite's
+/// `busy_timeout`): longer than the longest import (a 1,000,000-row file commits in about a
+/// minute on the reference machine), so a web write made during an import waits for its commit
+/// instead of failing with `database is locked` (issue 9: it failed after the old 10 s).
+pub const WRITE_WAIT: Duration = Duration::from_secs(600);
+
+/// A write that waited longer than this for the writer is logged as a warning with its wait.
+pub const WRITE_WAIT_WARN: Duration = Duration::from_secs(1);
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +93,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite file databases: the checkpointer's connection and its task.
     checkpointer: Option<(AnyPool, Arc<CheckpointTask>)>,
+    /// The longest wait for the writer so far, in milliseconds ([`Db::longest_write_wait`]).
+    longest_wait_ms: Arc<AtomicU64>,
 }
 
 /// Pages (4 KiB) in SQLite's write-ahead log past which a writer runs the checkpoint itself at
@@ -191,15 +208,15 @@ impl Db {
                     format!("{url}?mode=rwc")
                 };
                 let opts = AnyConnectOptions::from_str(&full)?;
-                let write = sqlite_pool(1, opts.clone()).await?;
+                let write = sqlite_pool(1, opts.clone(), WRITE_WAIT).await?;
                 // Create the WAL before readers open the file.
                 let (read, checkpointer) = if memory {
                     (write.clone(), None)
                 } else {
-                    let ckpt = sqlite_pool(1, opts.clone()).await?;
+                    let ckpt = sqlite_pool(1, opts.clone(), READ_WAIT).await?;
                     let task = tokio::spawn(checkpoint_loop(ckpt.clone())).abort_handle();
                     (
-                        sqlite_pool(4, opts).await?,
+                        sqlite_pool(4, opts, READ_WAIT).await?,
                         Some((ckpt, Arc::new(CheckpointTask(task)))),
                     )
                 };
@@ -208,6 +225,7 @@ impl Db {
                     write,
                     backend,
                     checkpointer,
+                    longest_wait_ms: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -222,6 +240,7 @@ impl Db {
                     write: pool,
                     backend,
                     checkpointer: None,
+                    longest_wait_ms: Arc::default(),
                 })
             }
         }
@@ -330,11 +349,14 @@ async fn checkpoint_loop(pool: AnyPool) {
     }
 }
 
-async fn sqlite_pool(max: u32, opts: AnyConnectOptions) -> Result<AnyPool> {
+/// How long a reader waits for a connection of its pool (readers never wait for the writer).
+const READ_WAIT: Duration = Duration::from_secs(30);
+
+async fn sqlite_pool(max: u32, opts: AnyConnectOptions, acquire: Duration) -> Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(acquire)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // Reads through a memory map (up to SQLite's compiled limit of ~2 GiB of the
@@ -342,9 +364,12 @@ async fn sqlite_pool(max: u32, opts: AnyConnectOptions) -> Result<AnyPool> {
                 // figures' random row reads on a large database are made of. Checkpoints are
                 // the background checkpointer's (`WAL_BACKSTOP_PAGES`); a log grown past 64 MiB
                 // by a burst is truncated back to that once it restarts.
+                // The busy timeout is the write wait: another process's write transaction (an
+                // import) holds SQLite's write lock until its commit.
                 conn.execute(
                     format!(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; {}; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}; PRAGMA journal_size_limit=67108864",
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={}; {}; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}; PRAGMA journal_size_limit=67108864",
+                        WRITE_WAIT.as_millis(),
                         cache_size(PAGE_CACHE_KIB)
                     )
                     .as_str(),
@@ -388,9 +413,37 @@ fn cache_size(kib: u32) -> String {
 }
 
 impl Db {
-    /// Begin a write transaction on the writer pool.
+    /// Begin a write transaction on the writer pool, waiting up to [`WRITE_WAIT`] for the
+    /// writer (a wait over [`WRITE_WAIT_WARN`] is logged). On SQLite the transaction is
+    /// `BEGIN IMMEDIATE`: it takes the write lock now, so it never reads a snapshot that another
+    /// process's commit then makes unwritable (`SQLITE_BUSY_SNAPSHOT`, which no timeout retries).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx(self.writer().begin().await?, None))
+        let started = Instant::now();
+        let tx = match self.backend {
+            Backend::Sqlite => self.writer().begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer().begin().await?,
+        };
+        self.waited(started.elapsed());
+        Ok(Tx(tx, None))
+    }
+
+    /// Record (and above [`WRITE_WAIT_WARN`], log) how long a write waited for the writer.
+    fn waited(&self, wait: Duration) {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        self.longest_wait_ms.fetch_max(ms, Ordering::Relaxed);
+        if wait > WRITE_WAIT_WARN {
+            tracing::warn!(
+                waited_ms = ms,
+                "a write waited {:.1} s for the database writer (another write transaction, e.g. an import, held it)",
+                wait.as_secs_f64()
+            );
+        }
+    }
+
+    /// The longest time a write transaction of this `Db` (and its clones) waited for the writer
+    /// so far.
+    pub fn longest_write_wait(&self) -> Duration {
+        Duration::from_millis(self.longest_wait_ms.load(Ordering::Relaxed))
     }
 
     /// Begin a write transaction that will dirty more pages than the usual page cache holds
