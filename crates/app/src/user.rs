@@ -1,12 +1,15 @@
-//! User accounts: creation (CLI and admin console), activation, password reset.
+//! User accounts: creation (CLI and admin console), activation, password reset, and clearing
+//! an account's login back-off (unlock; a password reset and reactivation clear it too).
 
-use crate::auth::{check_password_strength, hash_password};
+use crate::auth::{account_key, check_password_strength, hash_password};
 use crate::registry::{entry, json};
 use crate::{Actor, App, AppError, AppResult, access};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
-use lianshi_store::user::{NewUser, UserRow, user_insert, user_update};
+use lianshi_store::user::{
+    NewUser, UserRow, login_unlock, user_clear_lock, user_insert, user_update,
+};
 
 /// Input to create a user.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -44,7 +47,7 @@ impl App {
         access::manage_users(actor)?;
         let username = valid_username(&inp.username)?;
         let role = Role::parse(&inp.role).map_err(AppError::from_invalid)?;
-        check_password_strength(&inp.password)?;
+        check_password_strength(&username, &inp.password)?;
         let enterprise_id = match inp
             .enterprise
             .as_deref()
@@ -175,7 +178,7 @@ impl App {
         }
         let hash = match password {
             Some(p) => {
-                check_password_strength(p)?;
+                check_password_strength(&before.username, p)?;
                 Some(hash_password(p.to_string()).await?)
             }
             None => None,
@@ -188,8 +191,16 @@ impl App {
         let active = active.unwrap_or(before.active);
         let mut tx = self.db.begin().await?;
         user_update(tx.conn(), id, active, &name, hash.as_deref()).await?;
+        // A new password or a reactivation is an administrator's fresh start for the account.
+        let unlocked = if hash.is_some() || (active && !before.active) {
+            user_clear_lock(tx.conn(), id).await?;
+            login_unlock(tx.conn(), &account_key(&before.username)).await? > 0
+        } else {
+            false
+        };
         let after = serde_json::json!({
             "display_name": name, "active": active, "password_changed": hash.is_some(),
+            "unlocked": unlocked,
         });
         audit_append(
             tx.conn(),
@@ -205,5 +216,33 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Clear the login back-off of `username` (administrators; UI and `lianshi user unlock`).
+    /// Works for a name without an account too, since unknown names are counted as well.
+    /// Whether there was anything to clear.
+    pub async fn user_unlock(&self, actor: &Actor, username: &str) -> AppResult<bool> {
+        access::manage_users(actor)?;
+        let user = self.db.user_by_username(username.trim()).await?;
+        let account = account_key(username);
+        let mut tx = self.db.begin().await?;
+        if let Some(u) = &user {
+            user_clear_lock(tx.conn(), u.id).await?;
+        }
+        let cleared = login_unlock(tx.conn(), &account).await? > 0;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "user.unlock",
+                "user",
+                Some(user.as_ref().map_or(account.clone(), |u| u.id.to_string())),
+                None,
+                Some(serde_json::json!({"username": account, "cleared": cleared})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(cleared)
     }
 }

@@ -1,4 +1,5 @@
-//! Use cases on both backends: import bad input, scope, audit, login throttling.
+//! Use cases on both backends: import bad input, scope, audit, sessions (login back-off is in
+//! `tests/auth.rs`).
 
 use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::import::ImportOptions;
@@ -307,14 +308,14 @@ async fn user(app: &App, name: &str, role: &str, enterprise: Option<String>) -> 
         &UserInput {
             username: name.into(),
             role: role.into(),
-            password: "Passw0rd!".into(),
+            password: "Kettle-Sparrow-42".into(),
             enterprise,
             ..Default::default()
         },
     )
     .await
     .unwrap();
-    app.login(name, "Passw0rd!", "t", "api")
+    app.login(name, "Kettle-Sparrow-42", "t", "api")
         .await
         .unwrap()
         .actor
@@ -419,20 +420,9 @@ both_backends!(
 );
 
 both_backends!(
-    five_wrong_passwords_lock_the_account_and_unknown_tokens_are_refused,
+    unknown_tokens_are_refused_and_a_logout_ends_the_session,
     |db: Db| async move {
         let app = demo(db, 1).await;
-        user(&app, "t1", "team", None).await;
-        for _ in 0..5 {
-            assert!(matches!(
-                app.login("t1", "wrong-pass1", "1.2.3.4", "api").await,
-                Err(AppError::BadRequest { .. })
-            ));
-        }
-        assert!(matches!(
-            app.login("t1", "Passw0rd!", "1.2.3.4", "api").await,
-            Err(AppError::Throttled { .. })
-        ));
         assert!(matches!(
             app.authenticate("not-a-token").await,
             Err(AppError::Unauthenticated)
@@ -454,24 +444,6 @@ both_backends!(
 );
 
 #[tokio::test]
-async fn a_client_with_many_failures_is_throttled_even_for_unknown_users() {
-    let t = lianshi_store::testkit::sqlite().await;
-    let app = demo(t.db.clone(), 1).await;
-    for i in 0..lianshi_app::auth::CLIENT_LIMIT {
-        let _ = app.login(&format!("ghost{i}"), "x", "9.9.9.9", "api").await;
-    }
-    assert!(matches!(
-        app.login("admin", "Lianshi@2026", "9.9.9.9", "api").await,
-        Err(AppError::Throttled { .. })
-    ));
-    assert!(
-        app.login("admin", "Lianshi@2026", "8.8.8.8", "api")
-            .await
-            .is_ok()
-    );
-}
-
-#[tokio::test]
 async fn users_need_a_valid_role_a_strong_password_and_an_enterprise_when_enterprise_role() {
     let t = lianshi_store::testkit::sqlite().await;
     let app = demo(t.db.clone(), 1).await;
@@ -485,7 +457,7 @@ async fn users_need_a_valid_role_a_strong_password_and_an_enterprise_when_enterp
     let code = |r: Result<i64, AppError>| r.unwrap_err().code();
     assert_eq!(
         code(
-            app.user_create(&admin(), &mk("root", "Passw0rd!", None))
+            app.user_create(&admin(), &mk("root", "Kettle-Sparrow-42", None))
                 .await
         ),
         "role_unknown"
@@ -496,7 +468,7 @@ async fn users_need_a_valid_role_a_strong_password_and_an_enterprise_when_enterp
     );
     assert_eq!(
         code(
-            app.user_create(&admin(), &mk("enterprise", "Passw0rd!", None))
+            app.user_create(&admin(), &mk("enterprise", "Kettle-Sparrow-42", None))
                 .await
         ),
         "enterprise_required"
@@ -505,18 +477,22 @@ async fn users_need_a_valid_role_a_strong_password_and_an_enterprise_when_enterp
         code(
             app.user_create(
                 &admin(),
-                &mk("enterprise", "Passw0rd!", Some("91330108MA27Y5XH5G"))
+                &mk(
+                    "enterprise",
+                    "Kettle-Sparrow-42",
+                    Some("91330108MA27Y5XH5G")
+                )
             )
             .await
         ),
         "enterprise_unknown"
     );
-    app.user_create(&admin(), &mk("team", "Passw0rd!", None))
+    app.user_create(&admin(), &mk("team", "Kettle-Sparrow-42", None))
         .await
         .unwrap();
     assert_eq!(
         code(
-            app.user_create(&admin(), &mk("team", "Passw0rd!", None))
+            app.user_create(&admin(), &mk("team", "Kettle-Sparrow-42", None))
                 .await
         ),
         "conflict"

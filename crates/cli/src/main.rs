@@ -35,6 +35,13 @@ enum Cmd {
         /// Load the demo zone if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// A reverse proxy (address or CIDR block) trusted to name the client in
+        /// X-Forwarded-For; repeat the flag or give a comma list.
+        #[arg(long = "trusted-proxy", env = "LIANSHI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = lianshi_web::auth::ProxyNet::parse)]
+        trusted_proxy: Vec<lianshi_web::auth::ProxyNet>,
+        /// Mark the session and login cookies `Secure` (serve behind TLS).
+        #[arg(long, env = "LIANSHI_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Load the demo zone (滨江样板).
     Demo {
@@ -296,6 +303,8 @@ async fn open(url: &str) -> anyhow::Result<App> {
 }
 
 fn print_accounts(s: &lianshi_app::demo::DemoSummary) {
+    /// Clear the sign-in back-off of an account (after failed logins).
+    Unlock { username: String },
     println!("演示账号 / demo accounts:");
     for (u, p, r) in &s.accounts {
         println!("  {u:<10} {p:<14} {r}");
@@ -619,7 +628,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             print_accounts(&s);
         }
-        Cmd::Serve { addr, demo } => {
+        Cmd::Serve {
+            addr,
+            demo,
+            trusted_proxy,
+            secure_cookies,
+        } => {
             let app = open(&url).await?;
             if demo && app.is_empty().await.map_err(app_err)? {
                 if url.contains(":memory:") {
@@ -683,7 +697,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     tracing::warn!("service figures warm-up failed: {}", e.message());
                 }
             });
-            let router = lianshi_web::router(app);
+            let router = lianshi_web::router_with(
+                app,
+                lianshi_web::auth::WebConfig {
+                    trusted_proxies: trusted_proxy,
+                    secure_cookies,
+                },
+            );
             axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -862,6 +882,20 @@ enum PolicyCmd {
     /// file with FILE:line:col: message; entries are upserted by code (new version when changed).
     Load { file: PathBuf },
     /// List the catalogue.
+        Cmd::User {
+            what: UserCmd::Unlock { username },
+        } => {
+            let app = open(&url).await?;
+            let cleared = app
+                .user_unlock(&cli_actor, &username)
+                .await
+                .map_err(app_err)?;
+            if cleared {
+                println!("已解除 {username} 的登录限制 / sign-in back-off of {username} cleared");
+            } else {
+                println!("{username} 没有登录限制 / {username} had no sign-in back-off");
+            }
+        }
     List {
         #[arg(long)]
         q: Option<String>,

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     crate::score::MIGRATION,
     crate::order::ACCEPTED_INDEX_MIGRATION,
     crate::order::PROPOSALS_MIGRATION,
+    crate::user::THROTTLE_MIGRATION,
     crate::enterprise::PROVENANCE_MIGRATION,
 ];
 

@@ -225,3 +225,174 @@ pub async fn user_update(
     }
     Ok(())
 }
+
+/// Migration 0015: the shared login back-off table.
+pub const THROTTLE_MIGRATION: (i64, &str, &str, &str) = (
+    15,
+    "0015_login_throttle",
+    include_str!("../migrations/sqlite/0015_login_throttle.sql"),
+    include_str!("../migrations/postgres/0015_login_throttle.sql"),
+);
+
+/// One row of login back-off state: an account's (`client` empty), a client's (`account`
+/// empty) or an (account, client) pair's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoginState {
+    pub account: String,
+    pub client: String,
+    pub failures: i64,
+    pub last_failure_at: Option<String>,
+    pub blocked_until: Option<String>,
+    pub last_success_at: Option<String>,
+}
+
+const LOGIN_COLS: &str =
+    "account, client, failures, last_failure_at, blocked_until, last_success_at";
+
+fn login_state(r: &AnyRow) -> Result<LoginState> {
+    Ok(LoginState {
+        account: r.try_get("account")?,
+        client: r.try_get("client")?,
+        failures: r.try_get("failures")?,
+        last_failure_at: r.try_get("last_failure_at")?,
+        blocked_until: r.try_get("blocked_until")?,
+        last_success_at: r.try_get("last_success_at")?,
+    })
+}
+
+impl Db {
+    /// The account's, the client's and the pair's back-off rows (those that exist).
+    pub async fn login_states(&self, account: &str, client: &str) -> Result<Vec<LoginState>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LOGIN_COLS} FROM login_throttle WHERE (account = $1 AND client IN ('', $2)) OR (account = '' AND client = $2)"
+        ))
+        .bind(account)
+        .bind(client)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(login_state).collect()
+    }
+
+    /// Rows of accounts and pairs with failures since `since`, for the administrators' view.
+    pub async fn login_backoffs(&self, since: &str) -> Result<Vec<LoginState>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LOGIN_COLS} FROM login_throttle WHERE account <> '' AND failures > 0 AND last_failure_at >= $1 ORDER BY account, client"
+        ))
+        .bind(since)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(login_state).collect()
+    }
+
+    /// A successful login: the account's and the pair's failures are cleared, and the pair
+    /// remembers the success (a client that signed in before is trusted by the account limit).
+    pub async fn login_succeeded(&self, account: &str, client: &str, now: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE account = $1 AND client = ''",
+        )
+        .bind(account)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO login_throttle (account, client, failures, last_success_at) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT (account, client) DO UPDATE SET failures = 0, blocked_until = NULL, last_success_at = $3",
+        )
+        .bind(account)
+        .bind(client)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await
+    }
+}
+
+/// Count one failure of the row (`account`, `client`) at `now`; a count whose last failure is
+/// before `forget_before` starts again at one. The new count.
+pub async fn login_failed(
+    conn: &mut AnyConnection,
+    account: &str,
+    client: &str,
+    now: &str,
+    forget_before: &str,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO login_throttle (account, client, failures, last_failure_at) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (account, client) DO UPDATE SET \
+         failures = CASE WHEN login_throttle.last_failure_at IS NULL OR login_throttle.last_failure_at < $4 THEN 1 ELSE login_throttle.failures + 1 END, \
+         blocked_until = CASE WHEN login_throttle.last_failure_at IS NULL OR login_throttle.last_failure_at < $4 THEN NULL ELSE login_throttle.blocked_until END, \
+         last_failure_at = $3 \
+         RETURNING failures",
+    )
+    .bind(account)
+    .bind(client)
+    .bind(now)
+    .bind(forget_before)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("failures")?)
+}
+
+/// Refuse attempts on the row until `until`.
+pub async fn login_block(
+    conn: &mut AnyConnection,
+    account: &str,
+    client: &str,
+    until: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE login_throttle SET blocked_until = $1 WHERE account = $2 AND client = $3")
+        .bind(until)
+        .bind(account)
+        .bind(client)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Forget rows with no failure since `failures_before` and no success since `success_before`,
+/// so names sprayed by an attacker do not pile up.
+pub async fn login_prune(
+    conn: &mut AnyConnection,
+    failures_before: &str,
+    success_before: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM login_throttle WHERE (last_failure_at IS NULL OR last_failure_at < $1) AND (last_success_at IS NULL OR last_success_at < $2)",
+    )
+    .bind(failures_before)
+    .bind(success_before)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Clear every back-off of `account` (its own row and its pairs; remembered successes stay).
+/// How many rows had failures.
+pub async fn login_unlock(conn: &mut AnyConnection, account: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE login_throttle SET failures = 0, blocked_until = NULL, last_failure_at = NULL WHERE account = $1 AND failures > 0",
+    )
+    .bind(account)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Remove one session or token by its hash; whether it existed.
+pub async fn session_revoke(conn: &mut AnyConnection, token_hash: &str) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+/// Clear the lock columns of the users row (kept from before the back-off table).
+pub async fn user_clear_lock(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

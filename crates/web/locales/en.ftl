@@ -175,7 +175,7 @@ user-bound = Enterprise / department
 user-status = Status
 user-active = Active
 user-inactive = Inactive
-user-locked-until = Locked until
+user-locked-until = Failed sign-ins / wait until
 user-created-at = Created
 user-actions = Actions
 user-activate = Activate
@@ -191,7 +191,10 @@ user-create = Create account
 user-created = Account created.
 user-updated = Account updated.
 user-password-reset = Password reset; all of the user's sessions have ended.
-user-password-rule = Passwords have 8–128 characters with at least one letter and one digit. An enterprise user must be bound to one enterprise.
+user-password-rule = Passwords have 10–128 characters from at least three of lower-case, upper-case, digits and symbols, are not a common password and do not contain the username. An enterprise user must be bound to one enterprise.
+user-unlock = Clear sign-in delay
+user-unlocked = The account's sign-in delay was cleared.
+user-failures = failures
 
 # Audit log
 audit-at = Time

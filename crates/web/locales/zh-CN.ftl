@@ -175,7 +175,7 @@ user-bound = 所属企业 / 部门
 user-status = 状态
 user-active = 启用
 user-inactive = 停用
-user-locked-until = 锁定至
+user-locked-until = 登录失败 / 等待至
 user-created-at = 创建时间
 user-actions = 操作
 user-activate = 启用
@@ -191,7 +191,10 @@ user-create = 创建账号
 user-created = 账号已创建。
 user-updated = 账号已更新。
 user-password-reset = 密码已重置，该用户的登录会话已全部失效。
-user-password-rule = 密码须为8–128位，且同时包含字母和数字。企业用户必须绑定一家企业。
+user-password-rule = 密码须为10–128位，至少包含大写字母、小写字母、数字、符号中的三类，不能是常见密码，也不能包含用户名。企业用户必须绑定一家企业。
+user-unlock = 解除登录限制
+user-unlocked = 已解除该账号的登录限制。
+user-failures = 次失败
 
 # 操作日志
 audit-at = 时间

@@ -1,7 +1,7 @@
 //! JSON API under `/api/v1`. Same data as the pages, same app functions, same permissions.
 
 use crate::AppState;
-use crate::auth::{ApiAuth, client};
+use crate::auth::{ApiAuth, bearer, client};
 use crate::error::{ApiError, ApiResult, json_body, query};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -23,7 +23,7 @@ use serde::Deserialize;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(crate::openapi::document))
-        .route("/api/v1/auth/token", post(token))
+        .route("/api/v1/auth/token", post(token).delete(token_revoke))
         .route("/api/v1/me", get(me))
         .route("/api/v1/enterprises", get(list).post(create))
         .route("/api/v1/enterprises/import", post(import))
@@ -58,7 +58,7 @@ async fn token(
     })?;
     let login = s
         .app
-        .login(&c.username, &c.password, &client(&parts), "api")
+        .login(&c.username, &c.password, &client(&parts, &s.web), "api")
         .await?;
     Ok(Json(serde_json::json!({
         "token": login.token,
@@ -80,6 +80,17 @@ async fn list(
     let q: EnterpriseQuery = query(&parts)?;
     Ok(Json(s.app.enterprise_list(&a, &q).await?))
 }
+/// Revoke the bearer token of this request (its holder signs out); 204. A session cookie is
+/// not accepted here: browsers sign out with `POST /logout`.
+async fn token_revoke(
+    State(s): State<AppState>,
+    parts: Parts,
+) -> ApiResult<axum::http::StatusCode> {
+    let t = bearer(&parts).ok_or(AppError::Unauthenticated)?;
+    s.app.token_revoke(&t).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 
 async fn one(
     State(s): State<AppState>,

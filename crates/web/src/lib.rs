@@ -31,14 +31,24 @@ use lianshi_app::App;
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// Settings from `serve` (trusted proxies, secure cookies).
+    pub web: std::sync::Arc<auth::WebConfig>,
 }
 
 /// Largest accepted upload (imports up to 50 MB plus multipart overhead).
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// The whole HTTP surface.
+/// The whole HTTP surface with default settings (no trusted proxy, cookies without `Secure`).
 pub fn router(app: App) -> Router {
-    let state = AppState { app };
+    router_with(app, auth::WebConfig::default())
+}
+
+/// The whole HTTP surface with the settings of `serve`.
+pub fn router_with(app: App, web: auth::WebConfig) -> Router {
+    let state = AppState {
+        app,
+        web: std::sync::Arc::new(web),
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))

@@ -83,7 +83,10 @@ pub fn document_value() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                     "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
                 "responses": {"200": ok("token", json!({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}})),
-                              "400": err("wrong username or password"), "429": err("too many attempts")}}},
+                              "400": err("wrong username or password"), "429": err("too many attempts; wait Retry-After seconds")}},
+                "delete": {"summary": "Revoke the bearer token of this request (sign out an API client)",
+                    "security": [{"bearer": []}],
+                    "responses": {"204": {"description": "revoked; the token no longer works"}, "401": err("unknown, expired or already revoked token")}}},
             "/api/v1/me": {"get": common(json!({"summary": "The caller", "responses": {"200": ok("actor", json!({"type": "object"}))}}))},
             "/api/v1/enterprises": {
                 "get": common(json!({"summary": "List enterprises (filtered, paged)", "parameters": filters,

@@ -24,7 +24,9 @@ pub mod visits;
 pub mod vouchers;
 
 use crate::AppState;
-use crate::auth::{LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, same_token};
+use crate::auth::{
+    LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, safe_next, same_token,
+};
 use crate::i18n::{Lang, T};
 use askama::Template;
 use axum::Router;
@@ -361,14 +363,13 @@ struct LoginPage {
     username: String,
 }
 
-fn safe_next(next: Option<&String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.clone(),
-        _ => "/".into(),
-    }
-}
-
-fn login_page(t: T, next: String, error: Option<String>, username: String) -> Response {
+fn login_page(
+    cfg: &crate::auth::WebConfig,
+    t: T,
+    next: String,
+    error: Option<String>,
+    username: String,
+) -> Response {
     let csrf = lianshi_app::auth::random_token();
     let p = LoginPage {
         t,
@@ -378,20 +379,19 @@ fn login_page(t: T, next: String, error: Option<String>, username: String) -> Re
         username,
     };
     let mut r = render(&p);
-    if let Ok(v) =
-        format!("{LOGIN_CSRF_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/login").parse()
-    {
+    if let Ok(v) = cfg.login_csrf_cookie(&csrf).parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
 
-async fn login_form(parts: Parts) -> Response {
+async fn login_form(State(s): State<AppState>, parts: Parts) -> Response {
     let q: HashMap<String, String> = axum::extract::Query::try_from_uri(&parts.uri)
         .map(|q| q.0)
         .unwrap_or_default();
     let lang = lang_of(&parts);
-    let mut r = login_page(T::new(lang), safe_next(q.get("next")), None, String::new());
+    let next = safe_next(q.get("next").map(String::as_str));
+    let mut r = login_page(&s.web, T::new(lang), next, None, String::new());
     if q.contains_key("lang") {
         let v = if lang == Lang::En { "en" } else { "zh" };
         if let Ok(v) = format!("lang={v}; SameSite=Lax; Path=/; Max-Age=31536000").parse() {
@@ -407,7 +407,7 @@ async fn login(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let t = T::new(lang_of(&parts));
-    let next = safe_next(f.get("next"));
+    let next = safe_next(f.get("next").map(String::as_str));
     let username = f.get("username").cloned().unwrap_or_default();
     let sent = f.get("_csrf").map(String::as_str).unwrap_or("");
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or_default();
@@ -422,28 +422,27 @@ async fn login(
     let password = f.get("password").cloned().unwrap_or_default();
     match s
         .app
-        .login(&username, &password, &client(&parts), "session")
+        .login(&username, &password, &client(&parts, &s.web), "session")
         .await
     {
         Ok(l) => {
             let mut r = Redirect::to(&next).into_response();
-            if let Ok(v) = format!(
-                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/",
-                l.token
-            )
-            .parse()
-            {
+            if let Ok(v) = s.web.session_cookie(&l.token).parse() {
                 r.headers_mut().append(header::SET_COOKIE, v);
             }
             r
         }
-        Err(e @ AppError::Throttled { .. }) => {
-            let mut r = login_page(t, next, Some(e.message()), username);
+        Err(e @ AppError::Throttled { retry_after_secs }) => {
+            let mut r = login_page(&s.web, t, next, Some(e.message()), username);
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
             r
         }
         Err(AppError::BadRequest { .. }) => {
-            let mut r = login_page(t, next, Some(t.get("login-failed").to_string()), username);
+            let msg = t.get("login-failed").to_string();
+            let mut r = login_page(&s.web, t, next, Some(msg), username);
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             r
         }
@@ -457,7 +456,7 @@ async fn logout(State(s): State<AppState>, parts: Parts, posted: crate::auth::Po
         let _ = s.app.logout(&t).await;
     }
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0").parse() {
+    if let Ok(v) = s.web.session_cookie("").parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r

@@ -313,7 +313,7 @@ both_backends!(
             "POST",
             "/api/v1/users",
             Some(&t),
-            Some(json!({"username": "zhao", "role": "team", "password": "Zhao12345"})),
+            Some(json!({"username": "zhao", "role": "team", "password": "Harbour-Lamp-2026"})),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");

@@ -444,7 +444,12 @@ async fn the_import_page_accepts_a_csv_upload_and_reports_a_bad_row_with_row_num
     let upload = |fields: Vec<(&'static str, String)>| {
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (ct, body) = multipart(&pairs, csv.as_bytes());
-        Request::post("/enterprises/import")
+        // The form carries its token in the action URL, checked before the body is read.
+        let uri = match pairs.iter().find(|(k, _)| *k == "_csrf") {
+            Some((_, t)) => format!("/enterprises/import?_csrf={t}"),
+            None => "/enterprises/import".into(),
+        };
+        Request::post(uri)
             .header(header::COOKIE, format!("lianshi_session={}", admin.session))
             .header(header::CONTENT_TYPE, ct)
             .body(Body::from(body))
@@ -571,7 +576,7 @@ async fn an_administrator_creates_deactivates_and_resets_an_account_and_the_log_
                 ("username", "newbie"),
                 ("display_name", "新队员"),
                 ("role", "team"),
-                ("password", "Newbie2026"),
+                ("password", "Nimble-Heron-2026"),
             ],
         )
         .await;

@@ -1,5 +1,5 @@
 //! 账号管理 (administrators): the accounts, a create form and per-account actions
-//! (activate/deactivate, reset password).
+//! (activate/deactivate, reset password, clear the sign-in back-off).
 
 use super::{Ctx, Layout, Opt, see_other, with_status};
 use crate::AppState;
@@ -21,12 +21,15 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(page).post(create))
         .route("/users/{id}/active", post(set_active))
         .route("/users/{id}/password", post(reset_password))
+        .route("/users/{id}/unlock", post(unlock))
 }
 
 pub struct UserRowView {
     pub u: UserView,
     pub role_label: String,
     pub created: String,
+    /// Failed sign-ins counted now, and until when a wait applies ("" if none).
+    pub failures: i64,
     pub locked: String,
     pub is_self: bool,
 }
@@ -71,19 +74,26 @@ async fn render_page(
         Ok(i) => i,
         Err(e) => return c.error(&e),
     };
+    let backoffs: std::collections::HashMap<String, lianshi_app::auth::AccountBackoff> =
+        match s.app.login_backoffs(&auth.actor).await {
+            Ok(b) => b.into_iter().map(|b| (b.account.clone(), b)).collect(),
+            Err(e) => return c.error(&e),
+        };
     let users = users
         .into_iter()
-        .map(|u| UserRowView {
-            role_label: c.pick(&u.role_zh, &u.role_en),
-            created: super::cst(&u.created_at),
-            locked: u
-                .locked_until
-                .as_deref()
-                .filter(|l| *l > lianshi_store_now().as_str())
-                .map(super::cst)
-                .unwrap_or_default(),
-            is_self: Some(u.id) == auth.actor.user_id,
-            u,
+        .map(|u| {
+            let b = backoffs.get(&lianshi_app::auth::account_key(&u.username));
+            UserRowView {
+                role_label: c.pick(&u.role_zh, &u.role_en),
+                created: super::cst(&u.created_at),
+                failures: b.map_or(0, |b| b.failures),
+                locked: b
+                    .and_then(|b| b.blocked_until.as_deref())
+                    .map(super::cst)
+                    .unwrap_or_default(),
+                is_self: Some(u.id) == auth.actor.user_id,
+                u,
+            }
         })
         .collect();
     let roles = Role::ALL
@@ -112,11 +122,6 @@ async fn render_page(
     })
 }
 
-/// Now as stored timestamps are written (RFC 3339 UTC), to compare lock times.
-fn lianshi_store_now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn empty() -> Draft {
     Draft {
         username: String::new(),
@@ -137,6 +142,7 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         Some("created") => Some(c.t.get("user-created")),
         Some("updated") => Some(c.t.get("user-updated")),
         Some("password") => Some(c.t.get("user-password-reset")),
+        Some("unlocked") => Some(c.t.get("user-unlocked")),
         _ => None,
     };
     render_page(&s, &c, &auth, &empty(), None, notice).await
@@ -209,6 +215,27 @@ async fn reset_password(
         .await
     {
         Ok(()) => see_other("/users?done=password"),
+        Err(e) => refused(&s, &c, &posted.auth, &empty(), e).await,
+    }
+}
+
+async fn unlock(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(id): Path<i64>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let actor = &posted.auth.actor;
+    let user = match s.app.user_list(actor).await {
+        Ok(users) => users.into_iter().find(|u| u.id == id),
+        Err(e) => return c.error(&e),
+    };
+    let Some(user) = user else {
+        return c.error(&AppError::NotFound(format!("user {id}")));
+    };
+    match s.app.user_unlock(actor, &user.username).await {
+        Ok(_) => see_other("/users?done=unlocked"),
         Err(e) => refused(&s, &c, &posted.auth, &empty(), e).await,
     }
 }
