@@ -149,11 +149,13 @@ impl App {
     }
 
     /// The enterprise a page or API names by id or credit code, if the actor's scope holds it;
-    /// out of scope is the same 404, with the same message, as an unknown key.
+    /// out of a finance user's or party secretary's scope is the same 404, with the same
+    /// message, as an unknown key. (An enterprise user naming another enterprise is refused by
+    /// the use case's own check, 403, as before.)
     pub async fn enterprise_ref_visible(&self, a: &Actor, key: &str) -> AppResult<i64> {
         let scope = self.enterprise_scope(a).await?;
         let id = self.policy_enterprise_ref(key).await?;
-        if scope.contains(id) {
+        if scope.contains(id) || scope_rule(a) == ScopeRule::Own {
             Ok(id)
         } else {
             Err(AppError::NotFound(format!("enterprise {}", key.trim())))
