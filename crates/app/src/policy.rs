@@ -1313,8 +1313,9 @@ impl App {
         let enterprise_id = match actor.role {
             lianshi_domain::Role::Enterprise => {
                 let own = actor.enterprise_id.ok_or(AppError::Forbidden)?;
-                if enterprise_id.is_some_and(|e| e != own) {
-                    return Err(AppError::Forbidden);
+                // Another enterprise answers like an unknown one (its existence is not told).
+                if let Some(e) = enterprise_id.filter(|e| *e != own) {
+                    return Err(AppError::NotFound(format!("enterprise {e}")));
                 }
                 Some(own)
             }

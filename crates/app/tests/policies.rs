@@ -317,7 +317,7 @@ both_backends!(
         assert_eq!(own.len(), 1);
         assert!(matches!(
             app.policy_notices(&me_a, Some(c), None, 10, 0).await,
-            Err(AppError::Forbidden)
+            Err(AppError::NotFound(_))
         ));
         let (nc, _) = app
             .policy_notices(&admin(), Some(c), None, 10, 0)

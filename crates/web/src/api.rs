@@ -11,7 +11,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use lianshi_app::audit::AuditQuery;
-use lianshi_app::enterprise::{EnterprisePage, EnterpriseQuery, EnterpriseView};
+use lianshi_app::enterprise::{
+    CorrectionPage, CorrectionQuery, CorrectionView, EnterprisePage, EnterpriseQuery,
+    EnterpriseView,
+};
 use lianshi_app::import::{ImportOptions, ImportReport};
 use lianshi_app::registry::RegistryInput;
 use lianshi_app::user::UserInput;
@@ -29,6 +32,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/enterprises/import", post(import))
         .route("/api/v1/enterprises/export", get(export))
         .route("/api/v1/enterprises/template", get(template))
+        .route("/api/v1/enterprises/corrections", get(corrections))
+        .route(
+            "/api/v1/enterprises/corrections/{id}/accept",
+            post(correction_accept),
+        )
+        .route(
+            "/api/v1/enterprises/corrections/{id}/reject",
+            post(correction_reject),
+        )
         .route("/api/v1/enterprises/{uscc}", get(one).put(update))
         .route("/api/v1/zone", get(zone))
         .route("/api/v1/registry", get(registry))
@@ -100,7 +112,9 @@ async fn one(
     Ok(Json(s.app.enterprise_get(&a, &uscc).await?))
 }
 
-/// JSON body of create/update: the input fields, numbers accepted as numbers or strings.
+/// JSON body of create/update: text fields must be strings (or null to clear); counts and money
+/// are accepted as numbers or strings. Any other JSON type is a 400 naming the field, never
+/// silently turned into text.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct EnterpriseJson {
@@ -131,17 +145,49 @@ struct EnterpriseJson {
     version: Option<i64>,
 }
 
-fn text(v: &Option<serde_json::Value>) -> Option<String> {
+/// A text field: a string, or null (clear); a number, boolean, array or object is refused.
+fn text(field: &'static str, v: &Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
     match v {
-        None => None,
-        Some(serde_json::Value::Null) => Some(String::new()),
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
+        None => Ok(None),
+        Some(serde_json::Value::Null) => Ok(Some(String::new())),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(wrong_type(field, "文本（字符串）", "a string")),
     }
 }
 
+/// A count or amount: a number or a string (e.g. "1200万"), or null (clear).
+fn number_text(
+    field: &'static str,
+    v: &Option<serde_json::Value>,
+) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(serde_json::Value::Bool(_) | serde_json::Value::Array(_))
+        | Some(serde_json::Value::Object(_)) => {
+            Err(wrong_type(field, "数字或文本", "a number or a string"))
+        }
+        other => text(field, other),
+    }
+}
+
+fn wrong_type(field: &'static str, zh: &str, en: &str) -> ApiError {
+    ApiError(AppError::Invalid(vec![
+        lianshi_domain::enterprise::FieldError {
+            field,
+            reason: lianshi_domain::Invalid::new(
+                "field_type",
+                format!("{field} 应为{zh}"),
+                format!("{field} must be {en}"),
+            ),
+        },
+    ]))
+}
+
 /// Money given in fen (integer) as the 元 text the validator reads; anything else is a 400.
-fn fen_to_yuan(field: &str, v: &Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+fn fen_to_yuan(
+    field: &'static str,
+    v: &Option<serde_json::Value>,
+) -> Result<Option<String>, ApiError> {
     let fen = match v {
         None => return Ok(None),
         Some(serde_json::Value::Null) => return Ok(Some(String::new())),
@@ -150,6 +196,20 @@ fn fen_to_yuan(field: &str, v: &Option<serde_json::Value>) -> Result<Option<Stri
         Some(_) => None,
     };
     match fen {
+        Some(f) if f > lianshi_domain::enterprise::MAX_MONEY_FEN => {
+            Err(ApiError(AppError::Invalid(vec![
+                lianshi_domain::enterprise::FieldError {
+                    field,
+                    reason: lianshi_domain::Invalid::new(
+                        "amount_too_large",
+                        format!("{field} 金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）"),
+                        format!(
+                            "{field}: the amount is above the limit of 1,000,000,000,000.00 yuan"
+                        ),
+                    ),
+                },
+            ])))
+        }
         Some(f) => Ok(Some(lianshi_domain::Money(f).yuan_string())),
         None => Err(ApiError(AppError::bad(
             "money_fen_format",
@@ -161,32 +221,49 @@ fn fen_to_yuan(field: &str, v: &Option<serde_json::Value>) -> Result<Option<Stri
 
 impl EnterpriseJson {
     fn input(&self) -> Result<EnterpriseInput, ApiError> {
-        let money =
-            |yuan: &Option<serde_json::Value>, fen_field: &str, fen: &Option<serde_json::Value>| {
-                match text(yuan) {
-                    Some(y) => Ok(Some(y)),
-                    None => fen_to_yuan(fen_field, fen),
-                }
-            };
+        let money = |yuan_field: &'static str,
+                     yuan: &Option<serde_json::Value>,
+                     fen_field: &'static str,
+                     fen: &Option<serde_json::Value>| {
+            match number_text(yuan_field, yuan)? {
+                Some(y) => Ok(Some(y)),
+                None => fen_to_yuan(fen_field, fen),
+            }
+        };
         Ok(EnterpriseInput {
-            uscc: text(&self.uscc),
-            name: text(&self.name),
-            industry_code: text(&self.industry_code),
-            registered_on: text(&self.registered_on),
-            ownership: text(&self.ownership),
-            street: text(&self.street),
-            park: text(&self.park),
-            building: text(&self.building),
-            address: text(&self.address),
+            uscc: text("uscc", &self.uscc)?,
+            name: text("name", &self.name)?,
+            industry_code: text("industry_code", &self.industry_code)?,
+            registered_on: text("registered_on", &self.registered_on)?,
+            ownership: text("ownership", &self.ownership)?,
+            street: text("street", &self.street)?,
+            park: text("park", &self.park)?,
+            building: text("building", &self.building)?,
+            address: text("address", &self.address)?,
             chain_nodes: self.chain_nodes.clone(),
-            headcount: text(&self.headcount),
-            tech_staff: text(&self.tech_staff),
-            revenue_yuan: money(&self.revenue_yuan, "revenue_fen", &self.revenue_fen)?,
-            rd_spend_yuan: money(&self.rd_spend_yuan, "rd_spend_fen", &self.rd_spend_fen)?,
-            tax_paid_yuan: money(&self.tax_paid_yuan, "tax_paid_fen", &self.tax_paid_fen)?,
+            headcount: number_text("headcount", &self.headcount)?,
+            tech_staff: number_text("tech_staff", &self.tech_staff)?,
+            revenue_yuan: money(
+                "revenue_yuan",
+                &self.revenue_yuan,
+                "revenue_fen",
+                &self.revenue_fen,
+            )?,
+            rd_spend_yuan: money(
+                "rd_spend_yuan",
+                &self.rd_spend_yuan,
+                "rd_spend_fen",
+                &self.rd_spend_fen,
+            )?,
+            tax_paid_yuan: money(
+                "tax_paid_yuan",
+                &self.tax_paid_yuan,
+                "tax_paid_fen",
+                &self.tax_paid_fen,
+            )?,
             tags: self.tags.clone(),
-            contact_name: text(&self.contact_name),
-            contact_phone: text(&self.contact_phone),
+            contact_name: text("contact_name", &self.contact_name)?,
+            contact_phone: text("contact_phone", &self.contact_phone)?,
         })
     }
 }
@@ -201,17 +278,71 @@ async fn create(
     Ok((axum::http::StatusCode::CREATED, Json(v)))
 }
 
+/// 200 when the edit is in force; 202 when (some of) it waits for review as corrections
+/// (`proposed_corrections` lists them; the values in force are unchanged).
 async fn update(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
     Path(uscc): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<EnterpriseView>> {
+) -> ApiResult<(axum::http::StatusCode, Json<EnterpriseView>)> {
     let j: EnterpriseJson = json_body(&body)?;
+    let v = s
+        .app
+        .enterprise_update(&a, &uscc, &j.input()?, j.version)
+        .await?;
+    let status = if v.proposed_corrections.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::ACCEPTED
+    };
+    Ok((status, Json(v)))
+}
+
+async fn corrections(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    parts: Parts,
+) -> ApiResult<Json<CorrectionPage>> {
+    let q: CorrectionQuery = query(&parts)?;
+    Ok(Json(s.app.correction_list(&a, &q).await?))
+}
+
+/// Body of a correction decision: the reason (required to reject).
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct DecisionJson {
+    reason: Option<String>,
+}
+
+fn decision(body: &Bytes) -> Result<DecisionJson, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DecisionJson::default());
+    }
+    json_body(body)
+}
+
+async fn correction_accept(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<CorrectionView>> {
+    let d = decision(&body)?;
     Ok(Json(
-        s.app
-            .enterprise_update(&a, &uscc, &j.input()?, j.version)
-            .await?,
+        s.app.correction_accept(&a, id, d.reason.as_deref()).await?,
+    ))
+}
+
+async fn correction_reject(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<CorrectionView>> {
+    let d = decision(&body)?;
+    Ok(Json(
+        s.app.correction_reject(&a, id, d.reason.as_deref()).await?,
     ))
 }
 

@@ -231,7 +231,7 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
         None,
     )
     .await;
-    assert_error(s, &v, StatusCode::FORBIDDEN);
+    assert_error(s, &v, StatusCode::NOT_FOUND);
     let (s, v) = call(
         &r,
         "PUT",
@@ -240,7 +240,7 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
         Some(json!({"headcount": 1})),
     )
     .await;
-    assert_error(s, &v, StatusCode::FORBIDDEN);
+    assert_error(s, &v, StatusCode::NOT_FOUND);
     let (s, _) = call(
         &r,
         "GET",
@@ -461,3 +461,384 @@ async fn a_cookie_session_must_send_the_csrf_header_to_write_through_the_api() {
         StatusCode::CREATED
     );
 }
+
+/// The error answer with the credit code masked, to compare two answers' shapes.
+fn masked(v: &Value, code: &str) -> String {
+    v.to_string().replace(code, "<code>")
+}
+
+both_backends!(
+    an_enterprise_user_gets_the_same_404_for_an_unknown_code_and_for_another_enterprise,
+    |db: Db| async move {
+        let (r, _) = setup(db, 30).await;
+        let e = token(&r, "ent").await;
+        let a = token(&r, "admin").await;
+        let (_, mine) = call(&r, "GET", "/api/v1/enterprises", Some(&e), None).await;
+        let own = mine["items"][0]["uscc"].as_str().unwrap().to_string();
+        let (_, all) = call(&r, "GET", "/api/v1/enterprises?per_page=5", Some(&a), None).await;
+        let other = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["uscc"].as_str().unwrap().to_string())
+            .find(|u| *u != own)
+            .unwrap();
+        // A valid credit code that is not registered.
+        let unknown = "913301086706280599";
+        for (method, body) in [("GET", None), ("PUT", Some(json!({"contact_name": "x"})))] {
+            let (s1, v1) = call(
+                &r,
+                method,
+                &format!("/api/v1/enterprises/{other}"),
+                Some(&e),
+                body.clone(),
+            )
+            .await;
+            let (s2, v2) = call(
+                &r,
+                method,
+                &format!("/api/v1/enterprises/{unknown}"),
+                Some(&e),
+                body,
+            )
+            .await;
+            assert_error(s1, &v1, StatusCode::NOT_FOUND);
+            assert_error(s2, &v2, StatusCode::NOT_FOUND);
+            assert_eq!(masked(&v1, &other), masked(&v2, unknown), "{method}");
+        }
+        let (s1, v1) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/enterprises/{other}/policies"),
+            Some(&e),
+            None,
+        )
+        .await;
+        let (s2, _) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/enterprises/{unknown}/policies"),
+            Some(&e),
+            None,
+        )
+        .await;
+        assert_error(s1, &v1, StatusCode::NOT_FOUND);
+        assert_eq!(s2, StatusCode::NOT_FOUND);
+        let (s1, v1) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/policy-notices?enterprise_id={other}"),
+            Some(&e),
+            None,
+        )
+        .await;
+        let (s2, _) = call(
+            &r,
+            "GET",
+            &format!("/api/v1/policy-notices?enterprise_id={unknown}"),
+            Some(&e),
+            None,
+        )
+        .await;
+        assert_error(s1, &v1, StatusCode::NOT_FOUND);
+        assert_eq!(s2, StatusCode::NOT_FOUND);
+    }
+);
+
+/// A 免申即享 policy for 高新技术企业 with at least 50亿 revenue and R&D of at least 5% of it:
+/// 10% of R&D, at most 80万. No demo enterprise has that revenue.
+const HIGH_TECH_RULE: &str = r#"[[policy]]
+code = "T-GX-1"
+kind = "policy"
+title = "高新技术企业研发奖励（测试）"
+department = "kjj"
+legal_ref = "测试〔2025〕12号"
+who = "高新技术企业"
+track = "免申即享"
+status = "active"
+window_from = 2024-01-01
+window_to = 2030-12-31
+materials = ["营业执照"]
+contact = "区科技局"
+benefit = "min(rd_spend_yuan * 0.1, 800000)"
+  [[policy.conditions]]
+  clause = "第一条"
+  when = "'高新技术企业' in tags"
+  [[policy.conditions]]
+  clause = "第二条"
+  when = "rd_ratio >= 0.05"
+  [[policy.conditions]]
+  clause = "第三条"
+  when = "revenue_yuan >= 5000000000"
+"#;
+
+both_backends!(
+    self_reported_figures_and_tags_wait_for_a_department_and_change_no_benefit_until_accepted,
+    |db: Db| async move {
+        let (r, app) = setup(db, 30).await;
+        app.policy_load(
+            &lianshi_app::Actor::system(lianshi_app::Source::Cli),
+            HIGH_TECH_RULE,
+        )
+        .await
+        .unwrap();
+        let e = token(&r, "ent").await;
+        let d = token(&r, "dept").await;
+        let a = token(&r, "admin").await;
+        let (_, mine) = call(&r, "GET", "/api/v1/enterprises", Some(&e), None).await;
+        let own = mine["items"][0]["uscc"].as_str().unwrap().to_string();
+        let url = format!("/api/v1/enterprises/{own}");
+        let (_, before) = call(&r, "GET", &url, Some(&e), None).await;
+        let policies = format!("/api/v1/enterprises/{own}/policies");
+        let (s, p0) = call(&r, "GET", &policies, Some(&e), None).await;
+        assert_eq!(s, StatusCode::OK, "{p0}");
+        let (_, n0) = call(&r, "GET", "/api/v1/policy-notices", Some(&e), None).await;
+
+        // The probe: 90亿 R&D, 100亿 revenue, two certification tags.
+        let (s, v) = call(
+            &r,
+            "PUT",
+            &url,
+            Some(&e),
+            Some(json!({"rd_spend_yuan": "90亿", "revenue_yuan": "100亿",
+                        "tags": ["高新技术企业", "专精特新"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        assert_eq!(
+            v["proposed_corrections"].as_array().unwrap().len(),
+            3,
+            "{v}"
+        );
+        assert!(
+            v["proposed_corrections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["status"] == "pending")
+        );
+        for k in ["rd_spend_fen", "revenue_fen", "tags", "version"] {
+            assert_eq!(v[k], before[k], "{k} stays as verified");
+        }
+        assert_eq!(v["sources"]["revenue_yuan"], "imported");
+
+        // Eligible policies, the total and the routine push are unchanged.
+        let (_, p1) = call(&r, "GET", &policies, Some(&e), None).await;
+        assert_eq!(
+            (&p1["eligible"], &p1["total_fen"]),
+            (&p0["eligible"], &p0["total_fen"])
+        );
+        let (s, _) = call(&r, "POST", "/api/v1/policies/push", Some(&a), None).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, n1) = call(&r, "GET", "/api/v1/policy-notices", Some(&e), None).await;
+        assert_eq!(
+            n1["total"], n0["total"],
+            "no notice from self-reported figures"
+        );
+
+        // The enterprise sees its pending corrections but cannot decide them.
+        let (s, mine) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises/corrections?status=pending",
+            Some(&e),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{mine}");
+        assert_eq!(mine["total"], 3);
+        let ids: Vec<i64> = mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/enterprises/corrections/{}/accept", ids[0]),
+            Some(&e),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::FORBIDDEN);
+        let (s, v) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises/corrections?status=maybe",
+            Some(&d),
+            None,
+        )
+        .await;
+        assert_error(s, &v, StatusCode::BAD_REQUEST);
+
+        // A department officer accepts them; now they decide benefits, marked verified.
+        let (_, queue) = call(
+            &r,
+            "GET",
+            "/api/v1/enterprises/corrections?status=pending",
+            Some(&d),
+            None,
+        )
+        .await;
+        assert!(queue["total"].as_i64().unwrap() >= 3);
+        for id in &ids {
+            let (s, v) = call(
+                &r,
+                "POST",
+                &format!("/api/v1/enterprises/corrections/{id}/accept"),
+                Some(&d),
+                Some(json!({"reason": "已核对证书与审计报告"})),
+            )
+            .await;
+            assert_eq!(
+                (s, v["status"].as_str()),
+                (StatusCode::OK, Some("accepted")),
+                "{v}"
+            );
+        }
+        let (s, v) = call(
+            &r,
+            "POST",
+            &format!("/api/v1/enterprises/corrections/{}/reject", ids[0]),
+            Some(&d),
+            Some(json!({"reason": "重复处理"})),
+        )
+        .await;
+        assert_error(s, &v, StatusCode::CONFLICT);
+        let (_, after) = call(&r, "GET", &url, Some(&e), None).await;
+        assert_eq!(after["rd_spend_fen"], 900_000_000_000i64);
+        assert_eq!(after["sources"]["rd_spend_yuan"], "verified");
+        assert_eq!(after["sources"]["tags"], "verified");
+        assert!(after["pending_corrections"].as_array().unwrap().is_empty());
+        let (_, p2) = call(&r, "GET", &policies, Some(&e), None).await;
+        assert!(
+            p2["total_fen"].as_i64().unwrap() > p0["total_fen"].as_i64().unwrap(),
+            "{} -> {}",
+            p0["total_fen"],
+            p2["total_fen"]
+        );
+        let item = &p2["items"][0];
+        assert_eq!(
+            (item["policy_code"].as_str(), item["amount_fen"].as_i64()),
+            (Some("T-GX-1"), Some(80_000_000))
+        );
+        assert_eq!(item["sources"]["revenue_yuan"], "verified", "{item}");
+        // The next push notifies it, recording where the figures came from.
+        let (s, _) = call(&r, "POST", "/api/v1/policies/push", Some(&a), None).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, n2) = call(&r, "GET", "/api/v1/policy-notices", Some(&e), None).await;
+        let fresh = n2["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["policy_code"] == "T-GX-1")
+            .expect("a notice once verified");
+        assert_eq!(fresh["sources"]["tags"], "verified", "{fresh}");
+        let (_, audit) = call(
+            &r,
+            "GET",
+            "/api/v1/audit?action=enterprise.correction.accept",
+            Some(&a),
+            None,
+        )
+        .await;
+        assert_eq!(audit["total"], 3);
+    }
+);
+
+both_backends!(
+    names_must_be_clean_strings_and_figures_stay_within_their_bounds,
+    |db: Db| async move {
+        let (r, _) = setup(db, 5).await;
+        let t = token(&r, "admin").await;
+        let create =
+            |name: Value| json!({"uscc": "91330108MA27Y5XH5G", "name": name, "headcount": 5});
+        for (name, code) in [
+            (json!(12345), "field_type"),
+            (json!({"zh": "示例"}), "field_type"),
+            (json!(["示例"]), "field_type"),
+            (json!("示例\u{202E}司公"), "text_bidi_control"),
+            (json!("示例\u{2066}公司"), "text_bidi_control"),
+            (json!("示例\u{0000}公司"), "text_control_char"),
+            (json!("示例\r\n公司"), "text_control_char"),
+            (json!("\u{200B}\u{200D}\u{FEFF}"), "text_blank"),
+        ] {
+            let (s, v) = call(
+                &r,
+                "POST",
+                "/api/v1/enterprises",
+                Some(&t),
+                Some(create(name.clone())),
+            )
+            .await;
+            assert_error(s, &v, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                (
+                    v["fields"][0]["field"].as_str(),
+                    v["fields"][0]["reason"]["code"].as_str()
+                ),
+                (Some("name"), Some(code)),
+                "{name}: {v}"
+            );
+        }
+        let (s, v) = call(
+            &r,
+            "POST",
+            "/api/v1/enterprises",
+            Some(&t),
+            Some(create(json!("边界测试（示例）"))),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let url = "/api/v1/enterprises/91330108MA27Y5XH5G";
+        for (body, field, code) in [
+            (
+                json!({"headcount": i64::MAX}),
+                "headcount",
+                "count_too_large",
+            ),
+            (
+                json!({"headcount": 10_000_001}),
+                "headcount",
+                "count_too_large",
+            ),
+            (
+                json!({"revenue_fen": i64::MAX}),
+                "revenue_fen",
+                "amount_too_large",
+            ),
+            (
+                json!({"rd_spend_yuan": "1000000000000.01"}),
+                "rd_spend_yuan",
+                "amount_too_large",
+            ),
+            (
+                json!({"tax_paid_yuan": "9223372036854775807"}),
+                "tax_paid_yuan",
+                "amount_too_large",
+            ),
+            (json!({"contact_name": 7}), "contact_name", "field_type"),
+        ] {
+            let (s, v) = call(&r, "PUT", url, Some(&t), Some(body.clone())).await;
+            assert_error(s, &v, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                (
+                    v["fields"][0]["field"].as_str(),
+                    v["fields"][0]["reason"]["code"].as_str()
+                ),
+                (Some(field), Some(code)),
+                "{body}: {v}"
+            );
+        }
+        let (s, v) = call(
+            &r,
+            "PUT",
+            url,
+            Some(&t),
+            Some(json!({"headcount": 10_000_000, "revenue_fen": 100_000_000_000_000i64})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "the bounds themselves are accepted: {v}");
+    }
+);

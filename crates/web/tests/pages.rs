@@ -654,3 +654,59 @@ fn every_message_key_used_in_templates_and_pages_exists_in_both_message_files() 
     assert!(used > 150, "scanned only {used} uses");
     assert_eq!(zh, en, "both files define the same keys");
 }
+
+#[tokio::test]
+async fn an_enterprise_users_revenue_edit_waits_on_its_page_until_a_department_accepts_it() {
+    let r = setup().await;
+    let ent = Browser::login(&r, "ent").await;
+    let uscc = enterprise_links(&ent.get("/enterprises").await.body)[0].clone();
+    let edit = ent.get(&format!("/enterprises/{uscc}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    let mut fields = form_fields(&edit.body);
+    set(&mut fields, "revenue_yuan", "100亿");
+    set(&mut fields, "address", "浙江省杭州市滨江区自报路1号");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = ent.post(&format!("/enterprises/{uscc}"), &pairs).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(
+        saved.location().ends_with("?proposed=1"),
+        "{}",
+        saved.location()
+    );
+    let page = ent.get(&saved.location()).await.body;
+    assert!(page.contains("待核实的更正"));
+    assert!(page.contains("需经部门核实后生效"));
+    let hundred_yi = lianshi_domain::Money(1_000_000_000_000);
+    assert!(
+        page.contains(&hundred_yi.format_auto()),
+        "the proposed value is shown"
+    );
+    assert!(page.contains("自报路1号"), "the address is saved directly");
+    assert!(
+        !page.contains("/accept"),
+        "an enterprise cannot accept its own correction"
+    );
+
+    let dept = Browser::login(&r, "dept").await;
+    let page = dept.get(&format!("/enterprises/{uscc}")).await.body;
+    let id = between(
+        &page,
+        &format!("/enterprises/{uscc}/corrections/"),
+        "/accept",
+    )
+    .expect("an accept form for the department")
+    .to_string();
+    let accept = format!("/enterprises/{uscc}/corrections/{id}/accept");
+    let done = dept.post(&accept, &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = dept.get(&done.location()).await.body;
+    assert!(page.contains("已采纳"));
+    assert!(page.contains("部门核实"));
+    assert!(
+        page.contains(&hundred_yi.format_wan()),
+        "revenue now in force"
+    );
+}

@@ -14,10 +14,11 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
-use lianshi_app::enterprise::{EnterpriseQuery, EnterpriseView};
+use lianshi_app::enterprise::{EnterpriseQuery, EnterpriseView, perm as enterprise_perm};
 use lianshi_app::{AppError, RegistryIndex, access};
 use lianshi_domain::enterprise::{
-    EnterpriseInput, FieldError, KNOWN_TAGS, OWNERSHIP_TYPES, field_label_en, field_label_zh,
+    EnterpriseInput, FieldError, FieldSource, KNOWN_TAGS, OWNERSHIP_TYPES, field_label_en,
+    field_label_zh,
 };
 use lianshi_domain::zone::{RegistryKind, Stage};
 use lianshi_domain::{Money, SizeBand};
@@ -33,6 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route("/enterprises/template.xlsx", get(template_xlsx))
         .route("/enterprises/{uscc}", get(detail).post(update))
         .route("/enterprises/{uscc}/edit", get(edit_form))
+        .route(
+            "/enterprises/{uscc}/corrections/{id}/accept",
+            axum::routing::post(correction_accept),
+        )
+        .route(
+            "/enterprises/{uscc}/corrections/{id}/reject",
+            axum::routing::post(correction_reject),
+        )
 }
 
 /// Label of a stage code (`upstream` …) in the UI language.
@@ -388,6 +397,26 @@ pub struct DetailPage {
     pub nodes: Vec<NodeRow>,
     pub can_edit: bool,
     pub saved: bool,
+    /// The last edit's changes to verified figures wait for review.
+    pub proposed: bool,
+    /// `accepted` or `rejected`: a correction was just decided.
+    pub decided: String,
+    /// Pending corrections of this enterprise (its own user sees them as "waiting").
+    pub corrections: Vec<CorrectionRow>,
+    /// Department officers and administrators accept or reject here.
+    pub can_review: bool,
+    /// (field label, source label) of each verified field.
+    pub sources: Vec<(String, String)>,
+}
+
+/// A pending correction as the page lists it.
+pub struct CorrectionRow {
+    pub id: i64,
+    pub field: String,
+    pub current: String,
+    pub proposed: String,
+    pub by: String,
+    pub at: String,
 }
 
 fn label(c: &Ctx, key: &str) -> String {
@@ -491,7 +520,39 @@ async fn detail(
         })
         .collect();
     let can_edit = access::edit_enterprise(&auth.actor, e.id).is_ok();
-    let saved = query_map(&parts).contains_key("saved");
+    let qm = query_map(&parts);
+    let saved = qm.contains_key("saved");
+    let proposed = qm.contains_key("proposed");
+    let decided = qm
+        .get("decided")
+        .filter(|d| matches!(d.as_str(), "accepted" | "rejected"))
+        .cloned()
+        .unwrap_or_default();
+    let corrections = e
+        .pending_corrections
+        .iter()
+        .map(|x| CorrectionRow {
+            id: x.row.id,
+            field: label(&c, &x.row.field),
+            current: x.current_text.clone(),
+            proposed: x.proposed_text.clone(),
+            by: x.row.proposed_by.clone(),
+            at: super::cst(&x.row.proposed_at),
+        })
+        .collect();
+    let sources = e
+        .sources
+        .iter()
+        .map(|(field, src)| {
+            let shown = match FieldSource::parse(src) {
+                Some(FieldSource::Verified) => t.get("source-verified"),
+                Some(FieldSource::SelfReported) => t.get("source-self-reported"),
+                _ => t.get("source-imported"),
+            };
+            (label(&c, field), shown.to_string())
+        })
+        .collect();
+    let can_review = enterprise_perm::verify(&auth.actor);
     let l = c.layout(&auth, e.name.clone(), "enterprises");
     c.page(&DetailPage {
         l,
@@ -500,7 +561,52 @@ async fn detail(
         nodes,
         can_edit,
         saved,
+        proposed,
+        decided,
+        corrections,
+        can_review,
+        sources,
     })
+}
+
+/// Accept a correction from the enterprise page, then show the page again.
+async fn correction_accept(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path((uscc, id)): Path<(String, i64)>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let mut a = posted.auth.actor.clone();
+    a.source = lianshi_app::Source::Web;
+    let reason = posted.get("reason");
+    match s.app.correction_accept(&a, id, reason.as_deref()).await {
+        Ok(x) => see_other(&format!("/enterprises/{}?decided=accepted", x.row.uscc)),
+        Err(e) => {
+            let _ = uscc;
+            c.error(&e)
+        }
+    }
+}
+
+/// Reject a correction (a reason is required) from the enterprise page.
+async fn correction_reject(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path((uscc, id)): Path<(String, i64)>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let mut a = posted.auth.actor.clone();
+    a.source = lianshi_app::Source::Web;
+    let reason = posted.get("reason");
+    match s.app.correction_reject(&a, id, reason.as_deref()).await {
+        Ok(x) => see_other(&format!("/enterprises/{}?decided=rejected", x.row.uscc)),
+        Err(e) => {
+            let _ = uscc;
+            c.error(&e)
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -946,6 +1052,9 @@ async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
     let mut a = posted.auth.actor.clone();
     a.source = lianshi_app::Source::Web;
     match s.app.enterprise_create(&a, &v.input()).await {
+        Ok(e) if !e.proposed_corrections.is_empty() => {
+            see_other(&format!("/enterprises/{}?proposed=1", e.uscc))
+        }
         Ok(e) => see_other(&format!("/enterprises/{}?saved=1", e.uscc)),
         Err(e) => refused(&s, &c, &posted.auth, &v, None, e).await,
     }
@@ -967,6 +1076,9 @@ async fn update(
         .enterprise_update(&a, &uscc, &v.input(), version)
         .await
     {
+        Ok(e) if !e.proposed_corrections.is_empty() => {
+            see_other(&format!("/enterprises/{}?proposed=1", e.uscc))
+        }
         Ok(e) => see_other(&format!("/enterprises/{}?saved=1", e.uscc)),
         Err(e) => refused(&s, &c, &posted.auth, &v, Some(&uscc), e).await,
     }
