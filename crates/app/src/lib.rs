@@ -8,6 +8,7 @@ pub mod access;
 pub mod access_service;
 pub mod audit;
 pub mod auth;
+pub mod bounds;
 pub mod calendar;
 pub mod council;
 pub mod demo;

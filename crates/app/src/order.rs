@@ -1034,7 +1034,7 @@ impl App {
         let page = q.page.unwrap_or(1).max(1);
         let (rows, total) = self
             .db
-            .order_list(&f, per_page, (page - 1) * per_page)
+            .order_list(&f, per_page, crate::bounds::page_offset(page, per_page))
             .await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {

@@ -623,7 +623,7 @@ impl App {
                 status: q.status.clone(),
                 ids,
                 limit: per_page,
-                offset: (page - 1) * per_page,
+                offset: crate::bounds::page_offset(page, per_page),
             })
             .await?;
         Ok(PolicyPage {

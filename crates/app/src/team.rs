@@ -473,7 +473,7 @@ impl App {
         let page = page.unwrap_or(1).max(1);
         let (rows, total) = self
             .db
-            .team_enterprises(id, per_page, (page - 1) * per_page)
+            .team_enterprises(id, per_page, crate::bounds::page_offset(page, per_page))
             .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.enterprise_id).collect();
         let open = self

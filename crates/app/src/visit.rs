@@ -728,7 +728,7 @@ impl App {
         let page = q.page.unwrap_or(1).max(1);
         let (rows, total) = self
             .db
-            .visit_task_list(&f, per_page, (page - 1) * per_page)
+            .visit_task_list(&f, per_page, crate::bounds::page_offset(page, per_page))
             .await?;
         Ok(TaskPage {
             total,
@@ -993,7 +993,7 @@ impl App {
                     to,
                 },
                 per_page,
-                (page - 1) * per_page,
+                crate::bounds::page_offset(page, per_page),
             )
             .await?;
         Ok(VisitPage {

@@ -530,7 +530,7 @@ impl AuditParams {
             from: self.from.clone(),
             to: self.to.clone(),
             limit: per,
-            offset: (self.page.unwrap_or(1).max(1) - 1) * per,
+            offset: lianshi_app::bounds::page_offset(self.page.unwrap_or(1), per),
         }
     }
 }

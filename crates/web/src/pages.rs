@@ -278,7 +278,7 @@ pub fn pager(
     let mut out = Vec::new();
     let mut last = 0;
     for n in 1..=pages {
-        if n == 1 || n == pages || (n - page).abs() <= 2 {
+        if n == 1 || n == pages || n.abs_diff(page) <= 2 {
             if last != 0 && n - last > 1 {
                 out.push(PageLink {
                     n: 0,

@@ -200,7 +200,13 @@ async fn notices(
     let page = p.page.unwrap_or(1).max(1);
     let (items, total) = s
         .app
-        .policy_notices(&a, ent, p.state, per_page, (page - 1) * per_page)
+        .policy_notices(
+            &a,
+            ent,
+            p.state,
+            per_page,
+            lianshi_app::bounds::page_offset(page, per_page),
+        )
         .await?;
     Ok(Json(
         json!({"total": total, "page": page, "per_page": per_page, "items": items}),

@@ -85,7 +85,7 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         from: cst_day_start(&v("from"), false),
         to: cst_day_start(&v("to"), true),
         limit: per_page,
-        offset: (page - 1) * per_page,
+        offset: lianshi_app::bounds::page_offset(page, per_page),
     };
     let (items, total) = match s.app.audit_search(&auth.actor, &q).await {
         Ok(r) => r,
