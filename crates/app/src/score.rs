@@ -560,7 +560,7 @@ impl App {
             min_x100: q.min.filter(|m| m.is_finite()).map(x100),
             consented_to,
             limit: per_page,
-            offset: (page - 1) * per_page,
+            offset: crate::bounds::page_offset(page, per_page),
         };
         let (rows, total) = self.db.score_list(run.id, &f).await?;
         let stages = if consented_to.is_none() {
@@ -788,6 +788,7 @@ impl App {
         let consented = self.db.score_consented(ent.id, inst).await?;
         perm::view_score(actor, ent.id, consented)?;
         let amount = Money::from_yuan_str(&text_of(&inp.amount)).map_err(AppError::from_invalid)?;
+        crate::bounds::check_fen("amount", amount.fen())?;
         if amount.fen() <= 0 {
             return Err(AppError::bad(
                 "score_loan_amount_not_positive",

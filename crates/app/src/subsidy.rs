@@ -233,9 +233,14 @@ pub struct BudgetInput {
 /// What a batch payout did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct PayoutReport {
+    /// The payments this call made (never those another call or an earlier run made).
     pub paid: Vec<PayoutLine>,
     pub refused: Vec<PayoutRefusal>,
+    /// Sum of `paid`.
     pub total_fen: i64,
+    /// Applications found already paid by someone else (a concurrent or earlier run): listed,
+    /// not counted in `paid` or `total_fen`.
+    pub already_paid: Vec<i64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -283,10 +288,16 @@ fn yuan(fen: i64) -> String {
     lianshi_domain::Money(fen).format_yuan()
 }
 
-/// An amount from JSON (string or number, 元) or fen.
-fn amount_of(v: &Option<serde_json::Value>, fen: Option<i64>) -> AppResult<Option<i64>> {
+/// An amount from JSON (string or number, 元) or fen, positive and within the bound
+/// (`amount_too_large` naming `field` above 10^12 元).
+fn amount_of(
+    field: &str,
+    v: &Option<serde_json::Value>,
+    fen: Option<i64>,
+) -> AppResult<Option<i64>> {
     if let Some(f) = fen {
-        return check_amount(f).map(Some).map_err(AppError::from_invalid);
+        check_amount(f).map_err(AppError::from_invalid)?;
+        return crate::bounds::check_fen(field, f).map(Some);
     }
     let s = match v {
         None | Some(serde_json::Value::Null) => return Ok(None),
@@ -295,7 +306,11 @@ fn amount_of(v: &Option<serde_json::Value>, fen: Option<i64>) -> AppResult<Optio
         Some(serde_json::Value::Number(n)) => n.to_string(),
         Some(other) => other.to_string(),
     };
-    parse_amount(&s).map(Some).map_err(AppError::from_invalid)
+    match parse_amount(&s) {
+        Ok(f) => crate::bounds::check_fen(field, f).map(Some),
+        Err(e) if e.code == "money_overflow" => crate::bounds::money(field, &s).map(Some),
+        Err(e) => Err(AppError::from_invalid(e)),
+    }
 }
 
 fn view(row: ApplicationRow) -> ApplicationView {
@@ -380,6 +395,7 @@ impl App {
             .ok_or_else(|| unknown_policy(&policy_id.to_string()))?;
         perm::apply(actor, enterprise_id, &policy)?;
         check_amount(amount_fen).map_err(AppError::from_invalid)?;
+        crate::bounds::check_fen("amount", amount_fen)?;
         let key = request_key.trim();
         if key.is_empty() || key.len() > 200 {
             return Err(bad(
@@ -507,7 +523,7 @@ impl App {
                 )
             })?,
         };
-        let amount = amount_of(&inp.amount, inp.amount_fen)?.ok_or_else(|| {
+        let amount = amount_of("amount", &inp.amount, inp.amount_fen)?.ok_or_else(|| {
             bad(
                 "amount_required",
                 "请填写申报金额",
@@ -582,6 +598,9 @@ impl App {
             }
             _ => perm::decide(actor, &policy)?,
         }
+        if let SubsidyAction::Approve { amount_fen } = action {
+            crate::bounds::check_fen("amount", *amount_fen)?;
+        }
         let from = state_of(&row)?;
         let to = transition(from, action).map_err(|e| {
             if e.code == "subsidy_wrong_state" {
@@ -644,8 +663,8 @@ impl App {
                 let reserved =
                     subsidy_reserved_for(tx.conn(), policy.id, row.enterprise_id, row.year, row.id)
                         .await?;
-                if paid + reserved + amount > cap {
-                    return Err(cap_refusal(cap, paid + reserved));
+                if paid.saturating_add(reserved).saturating_add(amount) > cap {
+                    return Err(cap_refusal(cap, paid.saturating_add(reserved)));
                 }
             }
         }
@@ -713,6 +732,20 @@ impl App {
         request_key: &str,
         at: DateTime<Utc>,
     ) -> AppResult<EntryRow> {
+        self.disburse(actor, application_id, request_key, at)
+            .await
+            .map(|(e, _)| e)
+    }
+
+    /// [`App::subsidy_disburse_at`], also telling whether this call wrote the entry (`true`) or
+    /// found it already written under the key (`false`, a replay).
+    async fn disburse(
+        &self,
+        actor: &Actor,
+        application_id: i64,
+        request_key: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<(EntryRow, bool)> {
         let key = request_key.trim();
         if key.is_empty() || key.len() > 200 {
             return Err(bad(
@@ -729,7 +762,7 @@ impl App {
             .ok_or_else(|| unknown_policy(&row.policy_code))?;
         perm::decide(actor, &policy)?;
         if let Some(e) = self.db.subsidy_entry_by_key(key).await? {
-            return same_payout(e, application_id);
+            return same_payout(e, application_id).map(|e| (e, false));
         }
         let from = state_of(&row)?;
         transition(from, &SubsidyAction::Disburse).map_err(refused)?;
@@ -750,7 +783,7 @@ impl App {
             drop(tx);
             // Someone paid it meanwhile: under this key that is our answer.
             if let Some(e) = self.db.subsidy_entry_by_key(key).await? {
-                return same_payout(e, application_id);
+                return same_payout(e, application_id).map(|e| (e, false));
             }
             return Err(AppError::refused(
                 "subsidy_wrong_state",
@@ -765,7 +798,7 @@ impl App {
         let budget = subsidy_budget_in(tx.conn(), policy.id, row.year).await?;
         if let Some(cap) = budget.and_then(|b| b.enterprise_cap_fen) {
             let paid = subsidy_paid_to(tx.conn(), policy.id, row.enterprise_id, row.year).await?;
-            if paid + amount > cap {
+            if paid.saturating_add(amount) > cap {
                 return Err(cap_refusal(cap, paid));
             }
         }
@@ -806,7 +839,7 @@ impl App {
             Err(StoreError::Conflict(_)) => {
                 drop(tx);
                 return match self.db.subsidy_entry_by_key(key).await? {
-                    Some(e) => same_payout(e, application_id),
+                    Some(e) => same_payout(e, application_id).map(|e| (e, false)),
                     None => Err(AppError::Conflict("ledger".into())),
                 };
             }
@@ -828,6 +861,7 @@ impl App {
         self.db
             .subsidy_entry_get(entry_id)
             .await?
+            .map(|e| (e, true))
             .ok_or_else(|| AppError::NotFound(format!("ledger entry {entry_id}")))
     }
 
@@ -961,9 +995,10 @@ impl App {
         perm::ledger(actor)?;
         let mut report = PayoutReport::default();
         for id in self.db.subsidy_approved_ids(year).await? {
-            match self.subsidy_disburse(actor, id, &payout_key(id)).await {
-                Ok(e) => {
-                    report.total_fen += e.amount_fen;
+            match self.disburse(actor, id, &payout_key(id), Utc::now()).await {
+                Ok((_, false)) => report.already_paid.push(id),
+                Ok((e, true)) => {
+                    report.total_fen = report.total_fen.saturating_add(e.amount_fen);
                     report.paid.push(PayoutLine {
                         application_id: id,
                         entry_id: e.id,
@@ -1044,7 +1079,7 @@ impl App {
         let mut f = ApplicationFilter {
             year: q.year,
             limit: per_page,
-            offset: (page - 1) * per_page,
+            offset: crate::bounds::page_offset(page, per_page),
             ..Default::default()
         };
         if let Some(p) = q.policy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -1105,7 +1140,7 @@ impl App {
         let mut f = LedgerFilter {
             year: q.year,
             limit: per_page,
-            offset: (page - 1) * per_page,
+            offset: crate::bounds::page_offset(page, per_page),
             ..Default::default()
         };
         if let Some(p) = q.policy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -1215,14 +1250,18 @@ impl App {
         if !(2000..=2100).contains(&year) {
             return Err(bad("year_invalid", "年度无效", "the year is out of range"));
         }
-        let budget = amount_of(&inp.budget, inp.budget_fen)?.ok_or_else(|| {
+        let budget = amount_of("budget", &inp.budget, inp.budget_fen)?.ok_or_else(|| {
             bad(
                 "budget_required",
                 "请填写预算金额",
                 "the budget is required",
             )
         })?;
-        let cap = amount_of(&inp.enterprise_cap, inp.enterprise_cap_fen)?;
+        let cap = amount_of(
+            "enterprise_cap",
+            &inp.enterprise_cap,
+            inp.enterprise_cap_fen,
+        )?;
         let before = self.db.subsidy_budget(policy.id, year).await?;
         let mut tx = self.db.begin().await?;
         match subsidy_budget_put(

@@ -22,13 +22,13 @@ use lianshi_store::audit::audit_append;
 use lianshi_store::now_text;
 use lianshi_store::voucher::{
     ProviderRow, RedemptionFilter, RedemptionRow, RedemptionWrite, RelatedRow, RoundRow,
-    RoundWrite, SchemeRow, SchemeWrite, VoucherRow, VoucherWrite, voucher_due_to_expire,
-    voucher_expire, voucher_granted_in_year, voucher_hold, voucher_insert, voucher_provider_insert,
-    voucher_provider_set_active, voucher_redeem, voucher_redemption_insert,
-    voucher_redemption_step, voucher_redemptions_live, voucher_related_insert,
-    voucher_related_remove, voucher_release, voucher_round_insert, voucher_round_issue,
-    voucher_scheme_insert, voucher_scheme_update, voucher_usage_lock, voucher_usage_release,
-    voucher_usage_use,
+    RoundWrite, SchemeFigures, SchemeRow, SchemeWrite, VoucherRow, VoucherWrite,
+    voucher_due_to_expire, voucher_expire, voucher_granted_in_year, voucher_hold, voucher_insert,
+    voucher_provider_insert, voucher_provider_set_active, voucher_redeem,
+    voucher_redemption_insert, voucher_redemption_step, voucher_redemptions_live,
+    voucher_related_insert, voucher_related_remove, voucher_release, voucher_round_close,
+    voucher_round_insert, voucher_round_issue, voucher_round_set_pool, voucher_scheme_insert,
+    voucher_scheme_update, voucher_usage_lock, voucher_usage_release, voucher_usage_use,
 };
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +112,19 @@ pub fn amount_fen(s: &str) -> AppResult<i64> {
     dv::parse_invoice_yuan(s).map_err(AppError::from_invalid)
 }
 
+/// A positive amount in 元 (≤ 2 decimals) as fen, at most `Money::MAX_AMOUNT_FEN` (10^12 元);
+/// above it `amount_too_large` naming `field` (400).
+pub fn bounded_fen(field: &str, s: &str) -> AppResult<i64> {
+    match dv::parse_invoice_yuan(s) {
+        Ok(fen) => crate::bounds::check_fen(field, fen),
+        // Too large even for i64 is still "too large", not a format error.
+        Err(_) if Money::from_yuan_str(s).is_err_and(|e| e.code == "money_overflow") => {
+            crate::bounds::money(field, s)
+        }
+        Err(e) => Err(AppError::from_invalid(e)),
+    }
+}
+
 /// A scheme with its rules, pool figures (from the records) and rounds.
 #[derive(Debug, Clone, Serialize)]
 pub struct SchemeView {
@@ -127,6 +140,9 @@ pub struct SchemeView {
     pub figures: Figures,
     pub available_fen: i64,
     pub rounds: Vec<RoundView>,
+    /// True when the scheme's sums do not fit (amounts stored beyond the bound): `figures` are
+    /// clamped and not to be trusted; an administrator corrects or closes the round.
+    pub figures_overflow: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,8 +167,15 @@ pub struct VoucherView {
 impl From<VoucherRow> for VoucherView {
     fn from(v: VoucherRow) -> Self {
         VoucherView {
-            free_fen: v.amount_fen - v.held_fen - v.redeemed_fen - v.expired_fen,
-            outstanding_fen: v.amount_fen - v.redeemed_fen - v.expired_fen,
+            free_fen: v
+                .amount_fen
+                .saturating_sub(v.held_fen)
+                .saturating_sub(v.redeemed_fen)
+                .saturating_sub(v.expired_fen),
+            outstanding_fen: v
+                .amount_fen
+                .saturating_sub(v.redeemed_fen)
+                .saturating_sub(v.expired_fen),
             voucher: v,
         }
     }
@@ -279,13 +302,19 @@ fn rules_of(s: &SchemeRow) -> AppResult<SchemeRules> {
 
 fn round_view(r: RoundRow) -> RoundView {
     RoundView {
-        available_fen: r.pool_fen - (r.issued_fen - r.expired_fen),
+        available_fen: r
+            .pool_fen
+            .saturating_sub(r.issued_fen.saturating_sub(r.expired_fen)),
         round: r,
     }
 }
 
 impl App {
-    async fn scheme_view(&self, s: SchemeRow, figures: Option<Figures>) -> AppResult<SchemeView> {
+    async fn scheme_view(
+        &self,
+        s: SchemeRow,
+        figures: Option<&SchemeFigures>,
+    ) -> AppResult<SchemeView> {
         let rules = rules_of(&s)?;
         let rounds = self
             .db
@@ -294,7 +323,8 @@ impl App {
             .into_iter()
             .map(round_view)
             .collect();
-        let figures = figures.unwrap_or_default();
+        let figures_overflow = figures.is_some_and(|f| f.overflow);
+        let figures = figures.map(|f| f.figures).unwrap_or_default();
         let kind = SchemeKind::parse(&s.kind).ok();
         Ok(SchemeView {
             id: s.id,
@@ -309,6 +339,7 @@ impl App {
             available_fen: figures.available_fen(),
             figures,
             rounds,
+            figures_overflow,
         })
     }
 
@@ -318,7 +349,7 @@ impl App {
         let figs = self.db.voucher_figures().await?;
         let mut out = Vec::new();
         for s in self.db.voucher_schemes().await? {
-            let f = figs.iter().find(|f| f.scheme_id == s.id).map(|f| f.figures);
+            let f = figs.iter().find(|f| f.scheme_id == s.id);
             out.push(self.scheme_view(s, f).await?);
         }
         Ok(out)
@@ -328,13 +359,8 @@ impl App {
     pub async fn voucher_scheme(&self, actor: &Actor, key: &str) -> AppResult<SchemeView> {
         perm::view_schemes(actor)?;
         let s = self.scheme_row(key).await?;
-        let f = self
-            .db
-            .voucher_figures()
-            .await?
-            .into_iter()
-            .find(|f| f.scheme_id == s.id)
-            .map(|f| f.figures);
+        let figs = self.db.voucher_figures().await?;
+        let f = figs.iter().find(|f| f.scheme_id == s.id);
         self.scheme_view(s, f).await
     }
 
@@ -464,12 +490,27 @@ impl App {
         perm::manage(actor)?;
         let s = self.scheme_row(scheme).await?;
         let rules = rules_of(&s)?;
-        let pool = amount_fen(&inp.pool_yuan)?;
+        let pool = bounded_fen("pool_yuan", &inp.pool_yuan)?;
+        if inp.year != 0 && !(2000..=2100).contains(&inp.year) {
+            return Err(bad(
+                "voucher_round_year",
+                "年度须在2000至2100之间",
+                "the year must be 2000–2100",
+            ));
+        }
         let opens = date("opens_on", &inp.opens_on)?;
         let closes = date("closes_on", &inp.closes_on)?;
         let valid = match inp.valid_until.as_deref().filter(|v| !v.trim().is_empty()) {
             Some(v) => date("valid_until", v)?,
-            None => closes + chrono::Duration::days(rules.validity_days.max(0)),
+            None => chrono::TimeDelta::try_days(rules.validity_days.max(0))
+                .and_then(|d| closes.checked_add_signed(d))
+                .ok_or_else(|| {
+                    bad(
+                        "voucher_round_dates",
+                        "有效期超出日期范围",
+                        "the validity runs past the calendar",
+                    )
+                })?,
         };
         if closes < opens || valid < closes {
             return Err(bad(
@@ -521,6 +562,130 @@ impl App {
         Ok(round_view(r))
     }
 
+    /// The round of a scheme in `year`; `round_id` picks one when the year has several
+    /// (`voucher_round_ambiguous`, 409, lists them otherwise).
+    async fn round_of(
+        &self,
+        s: &SchemeRow,
+        year: i64,
+        round_id: Option<i64>,
+    ) -> AppResult<RoundRow> {
+        let mut found: Vec<RoundRow> = self
+            .db
+            .voucher_rounds(Some(s.id))
+            .await?
+            .into_iter()
+            .filter(|r| r.year == year && round_id.is_none_or(|id| r.id == id))
+            .collect();
+        match found.len() {
+            0 => Err(AppError::NotFound(format!(
+                "voucher round {year} of {}",
+                s.code
+            ))),
+            1 => Ok(found.remove(0)),
+            _ => {
+                let ids: Vec<String> = found.iter().map(|r| r.id.to_string()).collect();
+                Err(refused(
+                    "voucher_round_ambiguous",
+                    format!(
+                        "{year}年度有多个批次（编号 {}），请用 round_id 指定",
+                        ids.join("、")
+                    ),
+                    format!(
+                        "{year} has several rounds (ids {}); give round_id",
+                        ids.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Correct a round's pool (e.g. a pool typed wrong, or stored beyond the bound before the
+    /// bound existed). The new pool is bounded like a new one and must cover the quota already
+    /// granted (`voucher_pool_below_issued`). Audited with the pool before and after.
+    pub async fn voucher_round_set_pool(
+        &self,
+        actor: &Actor,
+        scheme: &str,
+        year: i64,
+        round_id: Option<i64>,
+        pool_yuan: &str,
+        reason: &str,
+    ) -> AppResult<RoundView> {
+        perm::manage(actor)?;
+        let s = self.scheme_row(scheme).await?;
+        let r = self.round_of(&s, year, round_id).await?;
+        let pool = bounded_fen("pool_yuan", pool_yuan)?;
+        let reason = reason.trim();
+        let mut tx = self.db.begin().await?;
+        if !voucher_round_set_pool(tx.conn(), r.id, pool).await? {
+            let committed = r.issued_fen.saturating_sub(r.expired_fen);
+            return Err(refused(
+                "voucher_pool_below_issued",
+                format!("资金池不能低于已发放额度 {}", money_text(committed)),
+                format!(
+                    "the pool cannot be below the quota already granted, {}",
+                    money_text(committed)
+                ),
+            ));
+        }
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "voucher.round_pool",
+                "voucher_round",
+                Some(r.id.to_string()),
+                Some(serde_json::json!({"pool_fen": r.pool_fen})),
+                Some(serde_json::json!({"scheme": s.code, "year": r.year, "pool_fen": pool, "reason": reason})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        let r = self
+            .db
+            .voucher_round_get(r.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("voucher round {}", r.id)))?;
+        Ok(round_view(r))
+    }
+
+    /// Close a round on `today`: no grants after yesterday, and the pool shrinks to the quota
+    /// already granted (net of expiry), releasing the rest; granted vouchers stay usable until
+    /// their date. Repairs a round whose pool was stored beyond the bound. Audited.
+    pub async fn voucher_round_close(
+        &self,
+        actor: &Actor,
+        scheme: &str,
+        year: i64,
+        round_id: Option<i64>,
+        today: NaiveDate,
+    ) -> AppResult<RoundView> {
+        perm::manage(actor)?;
+        let s = self.scheme_row(scheme).await?;
+        let r = self.round_of(&s, year, round_id).await?;
+        let last = today.pred_opt().unwrap_or(today).to_string();
+        let mut tx = self.db.begin().await?;
+        let after = voucher_round_close(tx.conn(), r.id, &last)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("voucher round {}", r.id)))?;
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "voucher.round_close",
+                "voucher_round",
+                Some(r.id.to_string()),
+                Some(serde_json::json!({"pool_fen": r.pool_fen, "opens_on": r.opens_on, "closes_on": r.closes_on})),
+                Some(serde_json::json!({"scheme": s.code, "year": r.year, "pool_fen": after.pool_fen,
+                    "opens_on": after.opens_on, "closes_on": after.closes_on})),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(round_view(after))
+    }
+
     /// Grant quota (发券) to an enterprise from a round's pool, on `today`.
     pub async fn voucher_grant(
         &self,
@@ -529,7 +694,7 @@ impl App {
         today: NaiveDate,
     ) -> AppResult<VoucherView> {
         perm::manage(actor)?;
-        let amount = amount_fen(&inp.amount_yuan)?;
+        let amount = bounded_fen("amount_yuan", &inp.amount_yuan)?;
         let round = self
             .db
             .voucher_round_get(inp.round_id)
@@ -566,7 +731,7 @@ impl App {
             // one scheme and year then run one at a time, so the cap holds under concurrency.
             voucher_usage_lock(tx.conn(), ent.id, s.id, round.year, 0).await?;
             let granted = voucher_granted_in_year(tx.conn(), s.id, ent.id, round.year).await?;
-            if granted + amount > cap {
+            if granted.saturating_add(amount) > cap {
                 return Err(refused(
                     "voucher_annual_cap_exceeded",
                     format!(
@@ -988,7 +1153,7 @@ impl App {
                 "the contract number is required (1–100 characters)",
             ));
         }
-        let invoice = amount_fen(&inp.invoice_yuan)?;
+        let invoice = bounded_fen("invoice_yuan", &inp.invoice_yuan)?;
         let compute = Compute::parse(&inp.compute).map_err(AppError::from_invalid)?;
         let service_type = inp.service_type.trim();
         if service_type.is_empty() {
@@ -1118,8 +1283,8 @@ impl App {
         let Some(voucher_id) = held else {
             let free: i64 = usable
                 .iter()
-                .map(|v| v.amount_fen - v.held_fen - v.redeemed_fen - v.expired_fen)
-                .sum();
+                .map(|v| VoucherView::from((*v).clone()).free_fen)
+                .fold(0i64, i64::saturating_add);
             return Err(refused(
                 "voucher_balance_insufficient",
                 format!(
@@ -1442,7 +1607,7 @@ impl App {
             .await?;
             tx.commit().await?;
             out.vouchers += 1;
-            out.returned_fen += amount;
+            out.returned_fen = out.returned_fen.saturating_add(amount);
             out.cancelled_redemptions += cancelled.len() as i64;
         }
         Ok(out)
@@ -1458,13 +1623,23 @@ impl App {
             let s = schemes.iter().find(|s| s.id == f.scheme_id);
             let g = f.figures;
             let mut problems = Vec::new();
-            if g.redeemed_fen + g.outstanding_fen + g.expired_fen != g.issued_fen {
+            if f.overflow {
+                problems.push(
+                    "sums beyond i64: amounts stored above the bound (run `lianshi check bounds`, then correct or close the round)"
+                        .into(),
+                );
+            }
+            if g.redeemed_fen
+                .checked_add(g.outstanding_fen)
+                .and_then(|x| x.checked_add(g.expired_fen))
+                != Some(g.issued_fen)
+            {
                 problems.push(format!(
                     "issued {} ≠ redeemed {} + outstanding {} + expired {}",
                     g.issued_fen, g.redeemed_fen, g.outstanding_fen, g.expired_fen
                 ));
             }
-            if g.pool_fen < g.issued_fen - g.expired_fen {
+            if g.pool_fen < g.issued_fen.saturating_sub(g.expired_fen) {
                 problems.push(format!(
                     "pool {} < issued {} − expired {}",
                     g.pool_fen, g.issued_fen, g.expired_fen

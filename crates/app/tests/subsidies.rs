@@ -940,3 +940,169 @@ both_backends!(
         assert!(b.spent_fen <= b.budget_fen);
     }
 );
+
+fn too_large_naming<T: std::fmt::Debug>(r: Result<T, AppError>, field: &str) {
+    match r {
+        Err(e @ AppError::BadRequest { .. }) => {
+            assert_eq!(e.code(), "amount_too_large");
+            assert!(e.message().contains(field), "{}", e.message());
+        }
+        other => panic!("expected a 400 naming {field}, got {other:?}"),
+    }
+}
+
+both_backends!(
+    budgets_caps_and_amounts_above_the_bound_are_refused_naming_the_field,
+    |db: Db| async move {
+        let z = zone(db).await;
+        let app = &z.app;
+        let set = |budget: BudgetInput| async move {
+            app.subsidy_budget_set(
+                &admin(),
+                &BudgetInput {
+                    policy: Some("AI-T3".into()),
+                    year: Some(Y),
+                    ..budget
+                },
+            )
+            .await
+        };
+        for yuan in [
+            "50000000000000000",
+            "92233720368547758.07",
+            "1000000000000.01",
+        ] {
+            too_large_naming(
+                set(BudgetInput {
+                    budget: Some(yuan.into()),
+                    ..Default::default()
+                })
+                .await,
+                "budget",
+            );
+        }
+        too_large_naming(
+            set(BudgetInput {
+                budget_fen: Some(i64::MAX),
+                ..Default::default()
+            })
+            .await,
+            "budget",
+        );
+        too_large_naming(
+            set(BudgetInput {
+                budget: Some("1000".into()),
+                enterprise_cap: Some("50000000000000000".into()),
+                ..Default::default()
+            })
+            .await,
+            "enterprise_cap",
+        );
+        // The bound itself is a valid budget.
+        set(BudgetInput {
+            budget: Some("10000亿".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let apply = |amount: serde_json::Value| async move {
+            app.subsidy_apply_input(
+                &admin(),
+                &ApplyInput {
+                    policy: Some("AI-T3".into()),
+                    enterprise: Some("91330108MA2AAAA00X".into()),
+                    amount: Some(amount),
+                    year: Some(Y),
+                    ..Default::default()
+                },
+            )
+            .await
+        };
+        too_large_naming(apply("92233720368547758.07".into()).await, "amount");
+        too_large_naming(
+            apply(serde_json::json!(50000000000000000i64)).await,
+            "amount",
+        );
+        let a = app
+            .subsidy_apply_at(
+                &admin(),
+                z.p3,
+                z.ents[0],
+                100_00,
+                Y,
+                "ok",
+                "staff",
+                "",
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        too_large_naming(
+            app.subsidy_apply_at(
+                &admin(),
+                z.p3,
+                z.ents[1],
+                i64::MAX,
+                Y,
+                "big",
+                "staff",
+                "",
+                Utc::now(),
+            )
+            .await,
+            "amount",
+        );
+        too_large_naming(
+            app.subsidy_act(
+                &admin(),
+                a.row.id,
+                &SubsidyAction::Approve {
+                    amount_fen: 100_000_000_000_001,
+                },
+            )
+            .await,
+            "amount",
+        );
+    }
+);
+
+both_backends!(
+    concurrent_batch_payouts_each_report_only_the_payments_they_made,
+    |db: Db| async move {
+        let z = zone(db).await;
+        let app = &z.app;
+        budget(app, "AI-T3", "100000", None).await;
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            let e = z.ents[i % z.ents.len()];
+            ids.push(approved(app, z.p3, e, 100_00, &format!("c{i}")).await);
+        }
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                app.subsidy_payout(&admin(), Some(Y)).await.unwrap()
+            }));
+        }
+        let mut reported = Vec::new();
+        let mut total = 0;
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert!(r.refused.is_empty(), "{:?}", r.refused);
+            assert_eq!(
+                r.total_fen,
+                r.paid.iter().map(|p| p.amount_fen).sum::<i64>()
+            );
+            total += r.total_fen;
+            reported.extend(r.paid.iter().map(|p| (p.application_id, p.entry_id)));
+        }
+        let apps: HashSet<i64> = reported.iter().map(|r| r.0).collect();
+        let entries: HashSet<i64> = reported.iter().map(|r| r.1).collect();
+        assert_eq!(reported.len(), 10, "reported {reported:?}");
+        assert_eq!(apps, ids.iter().copied().collect::<HashSet<i64>>());
+        assert_eq!(entries.len(), 10);
+        let t = app.db.subsidy_totals(Some(Y), None).await.unwrap();
+        assert_eq!((t.entries, t.total_fen), (10, total));
+        assert!(!t.overflow);
+    }
+);

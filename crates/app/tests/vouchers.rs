@@ -774,3 +774,225 @@ both_backends!(
         assert!(f.redeemed_fen > 0 && f.expired_fen > 0, "{f:?}");
     }
 );
+
+/// The probe's round: `pool_yuan` for `year` of T-COMPUTE, as `who`.
+async fn probe_round(w: &World, who: &Actor, pool: &str, year: i64) -> Result<i64, AppError> {
+    w.app
+        .voucher_round_create(
+            who,
+            "T-COMPUTE",
+            &RoundInput {
+                name: format!("{year}"),
+                year,
+                pool_yuan: pool.into(),
+                opens_on: format!("{year}-01-01"),
+                closes_on: format!("{year}-06-30"),
+                valid_until: None,
+            },
+        )
+        .await
+        .map(|r| r.round.id)
+}
+
+fn bad_naming(r: Result<impl std::fmt::Debug, AppError>, field: &str) {
+    match r {
+        Err(e @ AppError::BadRequest { .. }) => {
+            assert_eq!(e.code(), "amount_too_large");
+            assert!(e.message().contains(field), "{}", e.message());
+        }
+        other => panic!("expected a 400 naming {field}, got {other:?}"),
+    }
+}
+
+both_backends!(
+    a_round_pool_above_the_bound_is_refused_with_400_and_the_module_keeps_working,
+    |db: Db| async move {
+        let w = world(db).await;
+        let dept = login(&w.app, "dept").await;
+        for pool in [
+            "50000000000000000",
+            "92233720368547758.07",
+            "1000000000000.01",
+            "100000000000000000000",
+        ] {
+            bad_naming(probe_round(&w, &dept, pool, 2027).await, "pool_yuan");
+        }
+        // The bound itself (10^12 元) is allowed, twice: sums stay exact.
+        probe_round(&w, &dept, "1000000000000", 2027).await.unwrap();
+        probe_round(&w, &admin(), "10000亿", 2028).await.unwrap();
+        let schemes = w.app.voucher_schemes(&dept).await.unwrap();
+        let s = schemes.iter().find(|s| s.code == "T-COMPUTE").unwrap();
+        assert!(!s.figures_overflow);
+        assert_eq!(s.figures.pool_fen, 2 * 100_000_000_000_000 + 1_000_000_000);
+        assert_balanced(&w.app).await;
+        // Grants, invoices and rule caps carry the same bound.
+        let grant = w
+            .app
+            .voucher_grant(
+                &admin(),
+                &GrantInput {
+                    round_id: w.round,
+                    enterprise: w.usccs[0].clone(),
+                    amount_yuan: "50000000000000000".into(),
+                },
+                day("2026-03-01"),
+            )
+            .await;
+        bad_naming(grant, "amount_yuan");
+        grant_ok(&w).await;
+        let r = w
+            .app
+            .voucher_redeem(
+                &w.provider,
+                &redemption(&w.usccs[0], "HT-BIG", "92233720368547758.07", "big"),
+                day("2026-04-01"),
+            )
+            .await;
+        bad_naming(r, "invoice_yuan");
+        let mut rules = compute_rules();
+        rules.annual_cap_fen = Some(i64::MAX);
+        let e = w
+            .app
+            .voucher_scheme_rules(&admin(), "T-COMPUTE", &rules, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "amount_too_large");
+        assert!(e.message().contains("annual_cap_fen"), "{}", e.message());
+    }
+);
+
+async fn grant_ok(w: &World) {
+    grant(w, &w.usccs[0], "10万").await;
+}
+
+both_backends!(
+    a_scheme_stored_beyond_the_bound_still_reads_and_is_repaired_through_the_app,
+    |db: Db| async move {
+        let w = world(db).await;
+        grant_ok(&w).await;
+        // A database written before the bound: the probe's two rounds of 5 × 10^18 fen.
+        let sid = w
+            .app
+            .voucher_scheme(&admin(), "T-COMPUTE")
+            .await
+            .unwrap()
+            .id;
+        let mut tx = w.app.db.begin().await.unwrap();
+        for year in [2027, 2028] {
+            lianshi_store::voucher::voucher_round_insert(
+                tx.conn(),
+                &lianshi_store::voucher::RoundWrite {
+                    scheme_id: sid,
+                    name: format!("{year}"),
+                    year,
+                    pool_fen: 5_000_000_000_000_000_000,
+                    opens_on: format!("{year}-01-01"),
+                    closes_on: format!("{year}-06-30"),
+                    valid_until: format!("{year}-12-31"),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        // Every reader still answers; only this scheme is flagged.
+        for who in [
+            admin(),
+            login(&w.app, "dept").await,
+            w.ent.clone(),
+            w.provider.clone(),
+        ] {
+            let all = w.app.voucher_schemes(&who).await.unwrap();
+            for s in &all {
+                assert_eq!(s.figures_overflow, s.code == "T-COMPUTE", "{}", s.code);
+            }
+        }
+        w.app.voucher_list(&admin(), None).await.unwrap();
+        w.app.voucher_enterprise(&w.ent, None, false).await.unwrap();
+        let check = w.app.voucher_check(&admin()).await.unwrap();
+        let broken: Vec<&str> = check
+            .iter()
+            .filter(|r| !r.ok)
+            .map(|r| r.code.as_str())
+            .collect();
+        assert_eq!(broken, vec!["T-COMPUTE"]);
+        let found = w.app.check_bounds(&admin()).await.unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.table == "voucher_rounds" && f.field == "pool_fen")
+        );
+        assert!(matches!(
+            w.app.check_bounds(&login(&w.app, "dept").await).await,
+            Err(AppError::Forbidden)
+        ));
+
+        // Repair: only managers, audited; the corrected pool is bounded too.
+        let audit_before = voucher_audit(&w.app, "voucher.round_").await;
+        assert!(matches!(
+            w.app
+                .voucher_round_set_pool(&w.ent, "T-COMPUTE", 2027, None, "1亿", "typo")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            w.app
+                .voucher_round_close(&w.provider, "T-COMPUTE", 2028, None, day("2026-05-01"))
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        let dept = login(&w.app, "dept").await;
+        bad_naming(
+            w.app
+                .voucher_round_set_pool(&dept, "T-COMPUTE", 2027, None, "50000000000000000", "")
+                .await,
+            "pool_yuan",
+        );
+        let fixed = w
+            .app
+            .voucher_round_set_pool(&dept, "T-COMPUTE", 2027, None, "1亿", "typo")
+            .await
+            .unwrap();
+        assert_eq!(fixed.round.pool_fen, 10_000_000_000);
+        let closed = w
+            .app
+            .voucher_round_close(&dept, "T-COMPUTE", 2028, None, day("2026-05-01"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (closed.round.pool_fen, closed.round.closes_on.as_str()),
+            (0, "2026-04-30")
+        );
+        assert_eq!(
+            voucher_audit(&w.app, "voucher.round_").await,
+            audit_before + 2
+        );
+        // The first round cannot drop below what it granted.
+        let e = w
+            .app
+            .voucher_round_set_pool(&dept, "T-COMPUTE", 2026, None, "1", "")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "voucher_pool_below_issued");
+        // Closing one round of a year with several needs its id.
+        probe_round(&w, &dept, "100", 2029).await.unwrap();
+        let second = probe_round(&w, &dept, "100", 2029).await.unwrap();
+        let e = w
+            .app
+            .voucher_round_close(&dept, "T-COMPUTE", 2029, None, day("2026-05-01"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "voucher_round_ambiguous");
+        w.app
+            .voucher_round_close(&dept, "T-COMPUTE", 2029, Some(second), day("2026-05-01"))
+            .await
+            .unwrap();
+
+        let s = w.app.voucher_scheme(&admin(), "T-COMPUTE").await.unwrap();
+        assert!(!s.figures_overflow);
+        assert_balanced(&w.app).await;
+        assert!(w.app.check_bounds(&admin()).await.unwrap().is_empty());
+    }
+);

@@ -111,6 +111,21 @@ enum Cmd {
         #[command(subcommand)]
         what: VoucherCmd,
     },
+    /// Integrity checks of stored data.
+    Check {
+        #[command(subcommand)]
+        what: CheckCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckCmd {
+    /// List stored amounts above the input bound (10^12 元): table, row, field, value in fen.
+    /// Exits 1 when there is any.
+    Bounds {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -524,6 +539,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Err(anyhow!(
                     "券账不平 / voucher ledger out of balance: {}",
                     broken.join(", ")
+                ));
+            }
+        }
+        Cmd::Check {
+            what: CheckCmd::Bounds { json },
+        } => {
+            let app = open(&url).await?;
+            let rows = app.check_bounds(&cli_actor).await.map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in &rows {
+                    println!("{}\t{}\t{}\t{}", r.table, r.id, r.field, r.value);
+                }
+            }
+            if !rows.is_empty() {
+                return Err(anyhow!(
+                    "{} 个金额超出上限（一万亿元）/ {} amounts above the bound of 10^12 yuan",
+                    rows.len(),
+                    rows.len()
                 ));
             }
         }

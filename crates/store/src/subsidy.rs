@@ -527,10 +527,13 @@ impl Db {
             "SELECT {fen_sum}, COUNT(*) AS n FROM subsidy_ledger l{wh}"
         ))
         .await?;
-        let overflow = std::cell::Cell::new(false);
+        // Atomic rather than a Cell: the future holding it must stay Send.
+        let overflow = std::sync::atomic::AtomicBool::new(false);
         let fen_of = |r: &AnyRow| -> Result<i64> {
             let (v, o) = saturate(wide(r, "fen")?);
-            overflow.set(overflow.get() | o);
+            if o {
+                overflow.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             Ok(v)
         };
         let (total_fen, entries) = match all.first() {
@@ -569,7 +572,7 @@ impl Db {
         Ok(Totals {
             total_fen,
             entries,
-            overflow: overflow.get(),
+            overflow: overflow.into_inner(),
             by_policy,
             by_department,
         })

@@ -858,11 +858,20 @@ voucher-scheme-status-draft = Draft
 voucher-scheme-status-closed = Closed
 voucher-done-scheme = Scheme created.
 voucher-done-rules = Rules saved; redemptions submitted from now on use them, those already submitted keep theirs.
+voucher-round-fix = Correct or close a round
+voucher-round-fix-hint = Correct the pool: the new pool cannot be below the quota already granted in the round, and is at most 1,000,000,000,000 yuan. Close the round: no grants from yesterday on, the pool shrinks to the quota granted, granted vouchers stay usable until their date. Both are audited.
+voucher-round-fix-pool = Correct the pool
+voucher-round-fix-close = Close the round
+voucher-round-fix-reason = Reason
+voucher-done-pool = The pool was corrected.
+voucher-done-close = The round was closed; the quota not granted was released.
+voucher-figures-overflow = This scheme's sums are beyond what can be computed (a record above 1,000,000,000,000 yuan); the figures below cannot be trusted. An administrator runs lianshi check bounds and corrects or closes the round below.
 voucher-provider-active = Active
 voucher-provider-inactive = Deactivated
 voucher-provider-deactivate = Deactivate
 voucher-provider-activate = Activate
 voucher-related-remove = Remove
+
 # Provenance of enterprise figures (corrections)
 correction-title = Corrections awaiting review
 correction-hint-own = These changes were submitted and take effect once a department verifies them; until then, policy matching and automatic benefits use the verified figures.

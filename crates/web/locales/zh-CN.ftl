@@ -858,11 +858,20 @@ voucher-scheme-status-draft = 草稿
 voucher-scheme-status-closed = 已关闭
 voucher-done-scheme = 已新建券种。
 voucher-done-rules = 规则已保存；此后提交的核销按新规则计算，已提交的不变。
+voucher-round-fix = 修正或关闭轮次
+voucher-round-fix-hint = 修正资金池：新的资金池不得低于本轮已发放额度，最多一万亿元。关闭轮次：自昨日起停止发券，资金池收回至已发放额度，已发的券在有效期内照常使用。两项操作都记入审计日志。
+voucher-round-fix-pool = 修正资金池
+voucher-round-fix-close = 关闭轮次
+voucher-round-fix-reason = 原因
+voucher-done-pool = 已修正资金池。
+voucher-done-close = 已关闭轮次，未发放的资金已收回。
+voucher-figures-overflow = 该券种的金额合计超出可处理范围（有金额超过一万亿元的记录），下列合计不可信。请管理员运行 lianshi check bounds 查看，并在下方修正或关闭相应轮次。
 voucher-provider-active = 启用中
 voucher-provider-inactive = 已停用
 voucher-provider-deactivate = 停用
 voucher-provider-activate = 重新启用
 voucher-related-remove = 撤销
+
 # Provenance of enterprise figures (corrections)
 correction-title = 待核实的更正
 correction-hint-own = 以下修改已提交，需经部门核实后生效；在此之前，政策匹配和免申即享仍按已核实的数据计算。

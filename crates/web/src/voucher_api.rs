@@ -20,7 +20,7 @@ use lianshi_app::App;
 use lianshi_app::AppError;
 use lianshi_app::voucher::{
     CheckRow, EnterpriseVouchers, ExpireSummary, GrantInput, ProviderInput, RedemptionInput,
-    RedemptionView, RoundInput, SchemeInput, SchemeView, VoucherView,
+    RedemptionView, RoundInput, RoundView, SchemeInput, SchemeView, VoucherView,
 };
 use lianshi_domain::voucher::{RedemptionAction, SchemeRules};
 use serde::Deserialize;
@@ -34,6 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/vouchers/schemes/{scheme}/rounds",
             post(round_create),
+        )
+        .route(
+            "/api/v1/vouchers/schemes/{scheme}/rounds/{year}",
+            put(round_pool),
+        )
+        .route(
+            "/api/v1/vouchers/schemes/{scheme}/rounds/{year}/close",
+            post(round_close),
         )
         .route("/api/v1/vouchers/grants", get(grants).post(grant))
         .route("/api/v1/vouchers/grants/{id}", get(grant_one))
@@ -140,6 +148,53 @@ async fn round_create(
     let inp: RoundInput = body_with_yuan(&body, &["pool_yuan"])?;
     let r = s.app.voucher_round_create(&a, &key, &inp).await?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// A round's pool correction; `round_id` picks the round when the year has several.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoundPoolBody {
+    pool_yuan: String,
+    reason: String,
+    round_id: Option<i64>,
+}
+
+async fn round_pool(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path((key, year)): Path<(String, i64)>,
+    body: Bytes,
+) -> ApiResult<Json<RoundView>> {
+    let b: RoundPoolBody = body_with_yuan(&body, &["pool_yuan"])?;
+    Ok(Json(
+        s.app
+            .voucher_round_set_pool(&a, &key, year, b.round_id, &b.pool_yuan, &b.reason)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoundCloseBody {
+    round_id: Option<i64>,
+}
+
+async fn round_close(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path((key, year)): Path<(String, i64)>,
+    body: Bytes,
+) -> ApiResult<Json<RoundView>> {
+    let b: RoundCloseBody = if body.is_empty() {
+        RoundCloseBody::default()
+    } else {
+        json_body(&body)?
+    };
+    Ok(Json(
+        s.app
+            .voucher_round_close(&a, &key, year, b.round_id, App::today())
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -380,6 +435,7 @@ pub fn openapi_paths() -> Value {
     let q = |name: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
     let scheme = json!({"name": "scheme", "in": "path", "required": true, "description": "scheme id or code", "schema": {"type": "string"}});
+    let year = json!({"name": "year", "in": "path", "required": true, "description": "the round's year", "schema": {"type": "integer"}});
     let rules = json!({"type": "object", "description": "SchemeRules: tiers are checked in order, the first match applies", "properties": {
         "tiers": {"type": "array", "items": {"type": "object", "properties": {
             "code": {"type": "string"}, "label_zh": {"type": "string"}, "label_en": {"type": "string"},
@@ -407,12 +463,21 @@ pub fn openapi_paths() -> Value {
         "/api/v1/vouchers/schemes/{scheme}/rules": {"put": op("Replace a scheme's rules and status", vec![scheme.clone()],
             Some(json!({"type": "object", "required": ["rules"], "properties": {"rules": rules, "status": {"type": "string"}}})),
             json!({"200": ok("SchemeView"), "400": err("invalid rules")}))},
-        "/api/v1/vouchers/schemes/{scheme}/rounds": {"post": op("Open a round with a pool budget", vec![scheme],
+        "/api/v1/vouchers/schemes/{scheme}/rounds": {"post": op("Open a round with a pool budget", vec![scheme.clone()],
             Some(json!({"type": "object", "required": ["pool_yuan", "opens_on", "closes_on"], "properties": {
                 "name": {"type": "string"}, "year": {"type": "integer"}, "pool_yuan": {"type": "string", "description": "元, ≤ 2 decimals, 万/亿 accepted"},
                 "opens_on": {"type": "string", "format": "date"}, "closes_on": {"type": "string", "format": "date"},
                 "valid_until": {"type": "string", "format": "date"}}})),
-            json!({"201": ok("RoundView"), "400": err("invalid amount or dates")}))},
+            json!({"201": ok("RoundView"), "400": err("invalid amount or dates; amount_too_large above 10^12 元")}))},
+        "/api/v1/vouchers/schemes/{scheme}/rounds/{year}": {"put": op("Correct a round's pool (admin, department; audited)", vec![scheme.clone(), year.clone()],
+            Some(json!({"type": "object", "required": ["pool_yuan"], "properties": {
+                "pool_yuan": {"type": "string", "description": "元, ≤ 2 decimals, at most 10^12 元"},
+                "reason": {"type": "string"}, "round_id": {"type": ["integer", "null"], "description": "when the year has several rounds"}}})),
+            json!({"200": ok("RoundView"), "400": err("invalid amount (amount_too_large names the field)"), "404": err("no such round"),
+                "409": err("voucher_pool_below_issued, voucher_round_ambiguous")}))},
+        "/api/v1/vouchers/schemes/{scheme}/rounds/{year}/close": {"post": op("Close a round: no grants after yesterday, the pool shrinks to the quota granted (admin, department; audited)", vec![scheme.clone(), year],
+            Some(json!({"type": "object", "properties": {"round_id": {"type": ["integer", "null"]}}})),
+            json!({"200": ok("RoundView"), "404": err("no such round"), "409": err("voucher_round_ambiguous")}))},
         "/api/v1/vouchers/grants": {
             "get": op("Granted vouchers (staff)", vec![q("scheme", "scheme id or code")], None, json!({"200": ok("{items: [VoucherView]}")})),
             "post": op("Grant quota (发券) to an enterprise from a round's pool", vec![],

@@ -257,6 +257,10 @@ both_backends!(
         for (body, code) in [
             (loan(json!("1000.123"), "3.45", &own), "money_precision"),
             (
+                loan(json!("1000000000000.01"), "3.45", &own),
+                "amount_too_large",
+            ),
+            (
                 loan(json!("-5000"), "3.45", &own),
                 "score_loan_amount_not_positive",
             ),

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/vouchers/schemes/{code}", get(scheme))
         .route("/vouchers/schemes/{code}/rules", post(scheme_rules))
         .route("/vouchers/schemes/{code}/rounds", post(round_create))
+        .route("/vouchers/schemes/{code}/rounds/fix", post(round_fix))
         .route("/vouchers/grant", post(grant))
         .route("/vouchers/provider", get(provider).post(redeem))
         .route("/vouchers/mine", get(mine))
@@ -385,6 +386,10 @@ pub struct SchemePage {
     pub status_opts: Vec<Opt>,
     pub rounds: Vec<RoundLine>,
     pub round_opts: Vec<Opt>,
+    /// Rounds for the correct-or-close form, valued `year:id`.
+    pub round_fix_opts: Vec<Opt>,
+    /// The scheme's sums do not fit: its figures are clamped (see `voucher-figures-overflow`).
+    pub figures_overflow: bool,
     pub vouchers: Vec<VLine>,
     pub is_staff: bool,
     pub is_manager: bool,
@@ -477,6 +482,22 @@ async fn render_scheme(
         .iter()
         .map(|r| Opt::new(r.id.to_string(), format!("{}（{}）", r.name, r.year), ""))
         .collect();
+    let round_fix_opts = rounds
+        .iter()
+        .map(|r| {
+            Opt::new(
+                format!("{}:{}", r.year, r.id),
+                format!(
+                    "{}（{}）{} {}",
+                    r.name,
+                    r.year,
+                    c.t.get("voucher-pool"),
+                    r.pool
+                ),
+                "",
+            )
+        })
+        .collect();
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     let r = c.page(&SchemePage {
         l: c.layout(auth, v.name.clone(), "vouchers"),
@@ -495,6 +516,8 @@ async fn render_scheme(
             .collect(),
         rounds,
         round_opts,
+        round_fix_opts,
+        figures_overflow: v.figures_overflow,
         vouchers,
         is_staff,
         is_manager: lianshi_app::voucher::perm::manage(a).is_ok(),
@@ -516,6 +539,8 @@ async fn scheme(
         "round" => c.t.get("voucher-done-round").to_string(),
         "scheme" => c.t.get("voucher-done-scheme").to_string(),
         "rules" => c.t.get("voucher-done-rules").to_string(),
+        "pool" => c.t.get("voucher-done-pool").to_string(),
+        "close" => c.t.get("voucher-done-close").to_string(),
         _ => c.t.get("voucher-done-grant").to_string(),
     });
     render_scheme(&s, &c, &auth, &code, notice, None, None).await
@@ -579,6 +604,55 @@ async fn round_create(
         Ok(_) => see_other(&format!(
             "/vouchers/schemes/{}?done=round",
             super::url_escape(&code)
+        )),
+        Err(e) => match form_error(&c, &e) {
+            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
+            None => c.error(&e),
+        },
+    }
+}
+
+/// Correct a round's pool (`do=pool`) or close it (`do=close`); the round comes as `year:id`.
+async fn round_fix(
+    State(s): State<AppState>,
+    parts: Parts,
+    Path(code): Path<String>,
+    posted: Posted,
+) -> Response {
+    let c = Ctx::of(&s, &parts).await;
+    let picked = posted.get("round").unwrap_or_default();
+    let (year, id) = match picked.split_once(':') {
+        Some((y, i)) => (y.trim().parse().ok(), i.trim().parse().ok()),
+        None => (None, None),
+    };
+    let (Some(year), Some(id)) = (year, id) else {
+        let e = AppError::bad("voucher_round_required", "请选择轮次", "choose a round");
+        let err = form_error(&c, &e);
+        return render_scheme(&s, &c, &posted.auth, &code, None, err, None).await;
+    };
+    let actor = &posted.auth.actor;
+    let close = posted.get("do").as_deref() == Some("close");
+    let result = if close {
+        s.app
+            .voucher_round_close(actor, &code, year, Some(id), App::today())
+            .await
+    } else {
+        s.app
+            .voucher_round_set_pool(
+                actor,
+                &code,
+                year,
+                Some(id),
+                &posted.get("pool_yuan").unwrap_or_default(),
+                &posted.get("reason").unwrap_or_default(),
+            )
+            .await
+    };
+    match result {
+        Ok(_) => see_other(&format!(
+            "/vouchers/schemes/{}?done={}",
+            super::url_escape(&code),
+            if close { "close" } else { "pool" }
         )),
         Err(e) => match form_error(&c, &e) {
             Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
