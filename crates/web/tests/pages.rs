@@ -340,7 +340,7 @@ async fn creating_an_enterprise_through_the_form_then_shows_it_in_the_list_and_i
 }
 
 #[tokio::test]
-async fn the_enterprise_user_sees_its_own_file_and_gets_403_on_another() {
+async fn the_enterprise_user_sees_its_own_file_and_another_answers_like_an_unknown_one() {
     let r = setup().await;
     let admin = Browser::login(&r, "admin").await;
     let ent = Browser::login(&r, "ent").await;
@@ -355,10 +355,14 @@ async fn the_enterprise_user_sees_its_own_file_and_gets_403_on_another() {
         .find(|u| *u != own[0])
         .unwrap();
     let resp = ent.get(&format!("/enterprises/{other}")).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
     assert_eq!(
         ent.get(&format!("/enterprises/{other}/edit")).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ent.get("/enterprises/91330108MA27Y5XH5G").await.status,
+        StatusCode::NOT_FOUND
     );
     let missing = admin.get("/enterprises/91330108MA27Y5XH5G").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

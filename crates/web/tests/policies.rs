@@ -168,7 +168,7 @@ both_backends!(
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(s, StatusCode::NOT_FOUND, "like an unknown enterprise");
         let (s, v) = call_as(
             &r,
             "GET",
@@ -194,7 +194,7 @@ both_backends!(
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(s, StatusCode::NOT_FOUND, "like an unknown enterprise");
 
         // What-if: 50% R&D → 0% lets everyone with R&D spending in; unknown parameter is a 400.
         let (s, v) = call_as(
