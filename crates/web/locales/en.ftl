@@ -891,3 +891,5 @@ sources-title = Data sources
 source-verified = Verified by a department
 source-imported = Imported from an authority
 source-self-reported = Self-reported (awaiting review)
+correction-queue = Enterprise corrections awaiting review
+correction-queue-hint = Changes to figures that decide benefits, submitted by enterprises or service teams; open the enterprise to accept or reject.

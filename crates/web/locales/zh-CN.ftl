@@ -891,3 +891,5 @@ sources-title = 数据来源
 source-verified = 部门核实
 source-imported = 权威数据导入
 source-self-reported = 企业自报（待核实）
+correction-queue = 待核实的企业更正
+correction-queue-hint = 企业或服务专员提交的影响政策的数据修改，点企业名称进入档案采纳或驳回。

@@ -695,6 +695,9 @@ async fn an_enterprise_users_revenue_edit_waits_on_its_page_until_a_department_a
     );
 
     let dept = Browser::login(&r, "dept").await;
+    let list = dept.get("/enterprises").await.body;
+    assert!(list.contains("待核实的企业更正"), "the reviewers' queue");
+    assert!(list.contains(&format!(r#"href="/enterprises/{uscc}#corrections""#)));
     let page = dept.get(&format!("/enterprises/{uscc}")).await.body;
     let id = between(
         &page,
@@ -708,6 +711,11 @@ async fn an_enterprise_users_revenue_edit_waits_on_its_page_until_a_department_a
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = dept.get(&done.location()).await.body;
     assert!(page.contains("已采纳"));
+    let list = dept.get("/enterprises").await.body;
+    assert!(
+        !list.contains("待核实的企业更正"),
+        "the queue is empty again"
+    );
     assert!(page.contains("部门核实"));
     assert!(
         page.contains(&hundred_yi.format_wan()),

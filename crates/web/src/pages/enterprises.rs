@@ -141,6 +141,18 @@ pub struct ListPage {
     pub can_create: bool,
     pub can_export: bool,
     pub error: Option<String>,
+    /// For reviewers: the newest pending corrections (enterprise, field, proposed value) and
+    /// how many wait in all.
+    pub review: Vec<ReviewRow>,
+    pub review_total: i64,
+}
+
+/// A pending correction in the reviewers' queue on the list page.
+pub struct ReviewRow {
+    pub uscc: String,
+    pub name: String,
+    pub field: String,
+    pub proposed: String,
 }
 
 const FILTERS: [&str; 9] = [
@@ -281,6 +293,30 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         None => (Vec::new(), 0, 1),
     };
     let (pages, prev, next) = pager(&filter_qs, cur, per_page, total);
+    let (review, review_total) = if enterprise_perm::verify(&auth.actor) {
+        let q = lianshi_app::enterprise::CorrectionQuery {
+            status: Some("pending".into()),
+            per_page: Some(10),
+            ..Default::default()
+        };
+        match s.app.correction_list(&auth.actor, &q).await {
+            Ok(p) => (
+                p.items
+                    .iter()
+                    .map(|x| ReviewRow {
+                        uscc: x.row.uscc.clone(),
+                        name: x.row.enterprise_name.clone(),
+                        field: label(&c, &x.row.field),
+                        proposed: x.proposed_text.clone(),
+                    })
+                    .collect(),
+                p.total,
+            ),
+            Err(e) => return c.error(&e),
+        }
+    } else {
+        (Vec::new(), 0)
+    };
     let l = c.layout(&auth, t.get("nav-enterprises"), "enterprises");
     let r = c.page(&ListPage {
         l,
@@ -304,6 +340,8 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         can_create: access::create_enterprise(&auth.actor).is_ok(),
         can_export: access::export_enterprises(&auth.actor).is_ok(),
         error,
+        review,
+        review_total,
     });
     with_status(r, status)
 }
