@@ -670,3 +670,62 @@ both_backends!(
         assert_eq!(count("enterprise.correction.reject"), 1);
     }
 );
+
+both_backends!(
+    a_service_team_creating_an_enterprise_proposes_its_figures_for_review,
+    |db: Db| async move {
+        let (app, _) = seed(&db).await;
+        let team = person(&app, "team-new", "team", None).await;
+        let v = app
+            .enterprise_create(
+                &team,
+                &EnterpriseInput {
+                    uscc: Some("91330108MA27Y5XH5G".into()),
+                    name: Some("走访新登记企业（示例）".into()),
+                    revenue_yuan: Some("5000万".into()),
+                    tags: Some(vec!["高新技术企业".into()]),
+                    address: Some("江南大道1号".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(v.name, "走访新登记企业（示例）");
+        assert_eq!(v.address.as_deref(), Some("江南大道1号"));
+        assert_eq!((v.revenue_fen, v.tags.len()), (None, 0));
+        assert_eq!(v.proposed_corrections.len(), 2);
+        // An officer's own create is in force at once, marked verified.
+        let dept = person(&app, "dept-new", "department", None).await;
+        let w = app
+            .enterprise_create(
+                &dept,
+                &EnterpriseInput {
+                    uscc: Some("913301086706280599".into()),
+                    name: Some("部门录入企业（示例）".into()),
+                    revenue_yuan: Some("3000万".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(w.revenue_fen, Some(3_000_000_000));
+        assert!(w.proposed_corrections.is_empty());
+        assert_eq!(w.sources["revenue_yuan"], "verified");
+        assert_eq!(w.sources["headcount"], "imported");
+        let rev = v
+            .proposed_corrections
+            .iter()
+            .find(|c| c.row.field == "revenue_yuan")
+            .unwrap();
+        app.correction_accept(&dept, rev.row.id, None)
+            .await
+            .unwrap();
+        let after = app
+            .enterprise_get(&team, "91330108MA27Y5XH5G")
+            .await
+            .unwrap();
+        assert_eq!(after.revenue_fen, Some(5_000_000_000));
+        assert_eq!(after.sources["revenue_yuan"], "verified");
+        assert_eq!(after.pending_corrections.len(), 1, "the tags still wait");
+    }
+);
