@@ -303,6 +303,8 @@ enum UserCmd {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Clear the sign-in back-off of an account (after failed logins).
+    Unlock { username: String },
 }
 
 fn app_err(e: AppError) -> anyhow::Error {
@@ -318,8 +320,6 @@ async fn open(url: &str) -> anyhow::Result<App> {
 }
 
 fn print_accounts(s: &lianshi_app::demo::DemoSummary) {
-    /// Clear the sign-in back-off of an account (after failed logins).
-    Unlock { username: String },
     println!("演示账号 / demo accounts:");
     for (u, p, r) in &s.accounts {
         println!("  {u:<10} {p:<14} {r}");
@@ -882,6 +882,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(app_err)?;
             println!("user {username} created (id {id})");
         }
+        Cmd::User {
+            what: UserCmd::Unlock { username },
+        } => {
+            let app = open(&url).await?;
+            let cleared = app
+                .user_unlock(&cli_actor, &username)
+                .await
+                .map_err(app_err)?;
+            if cleared {
+                println!("已解除 {username} 的登录限制 / sign-in back-off of {username} cleared");
+            } else {
+                println!("{username} 没有登录限制 / {username} had no sign-in back-off");
+            }
+        }
     }
     Ok(())
 }
@@ -917,20 +931,6 @@ enum PolicyCmd {
     /// file with FILE:line:col: message; entries are upserted by code (new version when changed).
     Load { file: PathBuf },
     /// List the catalogue.
-        Cmd::User {
-            what: UserCmd::Unlock { username },
-        } => {
-            let app = open(&url).await?;
-            let cleared = app
-                .user_unlock(&cli_actor, &username)
-                .await
-                .map_err(app_err)?;
-            if cleared {
-                println!("已解除 {username} 的登录限制 / sign-in back-off of {username} cleared");
-            } else {
-                println!("{username} 没有登录限制 / {username} had no sign-in back-off");
-            }
-        }
     List {
         #[arg(long)]
         q: Option<String>,

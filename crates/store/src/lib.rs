@@ -18,6 +18,7 @@
 //! happens to fill the log; a writer checkpoints itself only past [`WAL_BACKSTOP_PAGES`].
 
 pub mod audit;
+pub mod bounds;
 pub mod calendar;
 pub mod council;
 pub mod dialect;

@@ -485,7 +485,9 @@ impl Db {
         let rows = qy.fetch_all(self.reader()).await?;
         let items: Vec<LoanRow> = rows.iter().map(loan).collect::<Result<_>>()?;
         let count = items.len() as i64;
-        let sum = items.iter().map(|l| l.amount_fen).sum();
+        let sum = items
+            .iter()
+            .fold(0i64, |s, l| s.saturating_add(l.amount_fen));
         Ok((items, count, sum))
     }
 }

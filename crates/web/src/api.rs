@@ -80,6 +80,17 @@ async fn token(
     })))
 }
 
+/// Revoke the bearer token of this request (its holder signs out); 204. A session cookie is
+/// not accepted here: browsers sign out with `POST /logout`.
+async fn token_revoke(
+    State(s): State<AppState>,
+    parts: Parts,
+) -> ApiResult<axum::http::StatusCode> {
+    let t = bearer(&parts).ok_or(AppError::Unauthenticated)?;
+    s.app.token_revoke(&t).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 async fn me(ApiAuth(a): ApiAuth) -> Json<lianshi_app::Actor> {
     Json(a)
 }
@@ -92,17 +103,6 @@ async fn list(
     let q: EnterpriseQuery = query(&parts)?;
     Ok(Json(s.app.enterprise_list(&a, &q).await?))
 }
-/// Revoke the bearer token of this request (its holder signs out); 204. A session cookie is
-/// not accepted here: browsers sign out with `POST /logout`.
-async fn token_revoke(
-    State(s): State<AppState>,
-    parts: Parts,
-) -> ApiResult<axum::http::StatusCode> {
-    let t = bearer(&parts).ok_or(AppError::Unauthenticated)?;
-    s.app.token_revoke(&t).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
 
 async fn one(
     State(s): State<AppState>,
