@@ -97,46 +97,7 @@ pub fn demo_drafts(n: usize) -> impl Iterator<Item = EnterpriseDraft> {
         .filter(move |d| d.registered_on.is_none_or(|r| r <= today))
 }
 
-/// One import-template row (columns of [`COLUMNS`], in order) for a draft: chain nodes as node
-/// codes joined by "；", money in 元.
-pub fn template_row(d: &EnterpriseDraft) -> Vec<String> {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let m =
-        |v: Option<lianshi_domain::money::Money>| v.map(|x| x.yuan_string()).unwrap_or_default();
-    COLUMNS
-        .iter()
-        .map(|c| match c.key {
-            "uscc" => d
-                .uscc
-                .as_ref()
-                .map(|u| u.as_str().to_string())
-                .unwrap_or_default(),
-            "name" => d.name.clone(),
-            "industry_code" => d
-                .industry_code
-                .as_ref()
-                .map(|c| c.code().to_string())
-                .unwrap_or_default(),
-            "registered_on" => d.registered_on.map(|r| r.to_string()).unwrap_or_default(),
-            "ownership" => s(&d.ownership),
-            "street" => s(&d.street),
-            "park" => s(&d.park),
-            "building" => s(&d.building),
-            "address" => s(&d.address),
-            "chain_nodes" => d.chain_nodes.join("；"),
-            "headcount" => n(d.headcount),
-            "tech_staff" => n(d.tech_staff),
-            "revenue_yuan" => m(d.revenue),
-            "rd_spend_yuan" => m(d.rd_spend),
-            "tax_paid_yuan" => m(d.tax_paid),
-            "tags" => d.tags.join("；"),
-            "contact_name" => s(&d.contact_name),
-            "contact_phone" => s(&d.contact_phone),
-            other => panic!("template column {other} unknown to the bench"),
-        })
-        .collect()
-}
+pub use lianshi_domain::demo::template_row;
 
 /// Write the template CSV of the first `n` demo enterprises to `path`; returns the row count.
 pub fn write_demo_csv(path: &Path, n: usize) -> anyhow::Result<usize> {

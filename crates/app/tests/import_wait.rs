@@ -3,13 +3,15 @@
 //! succeed, not fail with `database is locked` after the old 10 s busy timeout.
 //!
 //! The import size is `LIANSHI_IMPORT_ROWS` (default 250,000 rows, whose write phase holds the
-//! SQLite writer for well over 10 s in the test profile). The 1,000,000-row case is
-//! `cargo run --release -p lianshi-bench --bin import_wait`.
+//! SQLite writer for well over 10 s in the test profile). The 1,000,000-row case, with a
+//! real server and a `kill -9`, is the release-binary smoke test
+//! `a_web_write_waits_for_a_million_row_import_and_a_killed_import_leaves_nothing`.
 
 use lianshi_app::import::ImportOptions;
 use lianshi_app::order::OrderInput;
 use lianshi_app::{Actor, App, Source};
-use lianshi_domain::enterprise::{COLUMNS, EnterpriseDraft};
+use lianshi_domain::demo::template_row;
+use lianshi_domain::enterprise::COLUMNS;
 use lianshi_store::Db;
 use std::time::{Duration, Instant};
 
@@ -22,46 +24,6 @@ fn rows() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(250_000)
-}
-
-/// One import-template row of a demo draft.
-fn template_row(d: &EnterpriseDraft) -> Vec<String> {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let m =
-        |v: Option<lianshi_domain::money::Money>| v.map(|x| x.yuan_string()).unwrap_or_default();
-    COLUMNS
-        .iter()
-        .map(|c| match c.key {
-            "uscc" => d
-                .uscc
-                .as_ref()
-                .map(|u| u.as_str().to_string())
-                .unwrap_or_default(),
-            "name" => d.name.clone(),
-            "industry_code" => d
-                .industry_code
-                .as_ref()
-                .map(|c| c.code().to_string())
-                .unwrap_or_default(),
-            "registered_on" => d.registered_on.map(|r| r.to_string()).unwrap_or_default(),
-            "ownership" => s(&d.ownership),
-            "street" => s(&d.street),
-            "park" => s(&d.park),
-            "building" => s(&d.building),
-            "address" => s(&d.address),
-            "chain_nodes" => d.chain_nodes.join("；"),
-            "headcount" => n(d.headcount),
-            "tech_staff" => n(d.tech_staff),
-            "revenue_yuan" => m(d.revenue),
-            "rd_spend_yuan" => m(d.rd_spend),
-            "tax_paid_yuan" => m(d.tax_paid),
-            "tags" => d.tags.join("；"),
-            "contact_name" => s(&d.contact_name),
-            "contact_phone" => s(&d.contact_phone),
-            _ => String::new(),
-        })
-        .collect()
 }
 
 /// The template CSV of `n` demo enterprises (seed 31) that an import accepts today.

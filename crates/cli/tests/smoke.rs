@@ -71,8 +71,20 @@ fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
+    http_within(Duration::from_secs(30), port, method, path, headers, body)
+}
+
+/// [`http`] waiting up to `wait` for the answer.
+fn http_within(
+    wait: Duration,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -518,6 +530,180 @@ async fn a_killed_import_leaves_all_or_nothing() {
         killed_mid_way,
         "the import finished before it could be killed; the test proved nothing"
     );
+}
+
+/// The WAL file of a test database, and its size now (0 when absent).
+fn wal_size(t: &Tmp) -> u64 {
+    std::fs::metadata(t.path("l.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+/// Start `lianshi import enterprises FILE` on the test database and return once its
+/// transaction is writing (the WAL has grown by 8 MB), or panic if it ended or took too long.
+fn import_writing(t: &Tmp, file: &Path) -> Child {
+    let before = wal_size(t);
+    let mut child = Command::new(bin())
+        .args([
+            "--db",
+            &t.db(),
+            "import",
+            "enterprises",
+            file.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while wal_size(t) < before + 8_000_000 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was seen writing; the test would prove nothing"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the import did not start writing within 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// Create a work order through the API in a thread; the handle gives (status, body, seconds).
+fn order_in_background(
+    port: u16,
+    token: &str,
+    uscc: &str,
+) -> std::thread::JoinHandle<(u16, String, f64)> {
+    let auth = format!("Bearer {token}");
+    let body = serde_json::json!({"enterprise": uscc, "title": "导入期间提交的诉求",
+        "description": "大批量导入时的网页写入", "category": "supply_chain", "channel": "12345"})
+    .to_string();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let (s, _, b) = http_within(
+            Duration::from_secs(900),
+            port,
+            "POST",
+            "/api/v1/orders",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            &body,
+        );
+        (s, b, start.elapsed().as_secs_f64())
+    })
+}
+
+fn total_enterprises(port: u16, auth: &str) -> i64 {
+    let (s, _, body) = http(
+        port,
+        "GET",
+        "/api/v1/enterprises?per_page=1",
+        &[("Authorization", auth)],
+        "",
+    );
+    assert_eq!(s, 200, "{body}");
+    serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Issue 9, finding 5: an import is one transaction (all or nothing) that holds SQLite's
+/// writer while it writes. A web write made meanwhile waits for the writer and succeeds —
+/// after the import's commit, or at once when the import is killed with SIGKILL, which leaves
+/// nothing of the import behind. At the issue's size: 1,000,000 rows.
+#[test]
+fn a_web_write_waits_for_a_million_row_import_and_a_killed_import_leaves_nothing() {
+    let rows: usize = std::env::var("LIANSHI_SMOKE_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let t = Tmp::new("million");
+    let big = t.path("million.csv");
+    {
+        let headers: Vec<&str> = lianshi_domain::enterprise::COLUMNS
+            .iter()
+            .map(|c| c.zh)
+            .collect();
+        let f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&big).unwrap());
+        let mut w = lianshi_office::CsvWriter::new(f, &headers).unwrap();
+        // Registration dates in the future would be refused; a demo seed other than serve's.
+        let today = chrono::Utc::now().date_naive();
+        for d in lianshi_domain::demo::enterprises(4242, rows)
+            .filter(|d| d.registered_on.is_none_or(|r| r <= today))
+        {
+            w.write_row(&lianshi_domain::demo::template_row(&d))
+                .unwrap();
+        }
+        w.finish().unwrap().flush().unwrap();
+    }
+    let (srv, _) = serve(&t);
+    let tok = token(srv.port, "admin");
+    let auth = format!("Bearer {tok}");
+    let (s, _, body) = http(
+        srv.port,
+        "GET",
+        "/api/v1/enterprises?per_page=1",
+        &[("Authorization", &auth)],
+        "",
+    );
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let uscc = v["items"][0]["uscc"].as_str().unwrap().to_string();
+    let before = v["total"].as_i64().unwrap();
+
+    // 1. Killed mid-way: the waiting write goes through, nothing of the import remains.
+    let mut killed = import_writing(&t, &big);
+    let write = order_in_background(srv.port, &tok, &uscc);
+    // Give the request time to reach the server and queue for the writer, so the kill
+    // happens while it waits (it succeeds either way; this makes the case the one named).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        killed.try_wait().unwrap().is_none(),
+        "the import must still be running when it is killed"
+    );
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    let (s, body, _) = write.join().unwrap();
+    assert_eq!(s, 201, "the write made during the killed import: {body}");
+    assert_eq!(
+        total_enterprises(srv.port, &auth),
+        before,
+        "a killed import must leave nothing"
+    );
+
+    // 2. Complete: the write waits for the commit and succeeds; every row is there.
+    let mut import = import_writing(&t, &big);
+    let write = order_in_background(srv.port, &tok, &uscc);
+    let (s, body, waited) = write.join().unwrap();
+    let mut report = String::new();
+    import
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut report)
+        .unwrap();
+    let status = import.wait().unwrap();
+    assert!(status.success(), "import failed: {report}");
+    assert_eq!(s, 201, "the write made during the import: {body}");
+    eprintln!("the write waited {waited:.1} s for the {rows}-row import ({report})");
+    // "…: N rows, N valid, 0 invalid; NEW new, UPD updated; written …"
+    let num = |word: &str| -> i64 {
+        let i = report.find(&format!(" {word}")).unwrap();
+        report[..i]
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (created, updated) = (num("new,"), num("updated;"));
+    assert!(report.contains("written"), "{report}");
+    assert!(created + updated > 900_000.min(rows as i64 / 2), "{report}");
+    assert_eq!(total_enterprises(srv.port, &auth), before + created);
 }
 
 /// A WebDriver session against chromedriver, spoken over our tiny HTTP client.

@@ -19,7 +19,7 @@
 //! headcounts, money and counts are non-negative with tech staff ≤ headcount; building, park and
 //! street are consistent with [`zone`]; chain node codes exist in [`zone`].
 
-use crate::enterprise::EnterpriseDraft;
+use crate::enterprise::{COLUMNS, EnterpriseDraft};
 use crate::industry::IndustryCode;
 use crate::money::Money;
 use crate::role::Role;
@@ -1159,6 +1159,47 @@ pub fn enterprises(seed: u64, n: usize) -> impl ExactSizeIterator<Item = Enterpr
     (0..n).map(move |i| generator.make(i))
 }
 
+/// One import-template row of a draft: the columns of [`COLUMNS`] in order, chain nodes as node
+/// codes joined by "；", money in 元 — what an operator's spreadsheet of these enterprises holds.
+/// Tests and benchmarks write import files with it.
+pub fn template_row(d: &EnterpriseDraft) -> Vec<String> {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let n = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let m = |v: Option<Money>| v.map(|x| x.yuan_string()).unwrap_or_default();
+    COLUMNS
+        .iter()
+        .map(|c| match c.key {
+            "uscc" => d
+                .uscc
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+            "name" => d.name.clone(),
+            "industry_code" => d
+                .industry_code
+                .as_ref()
+                .map(|c| c.code().to_string())
+                .unwrap_or_default(),
+            "registered_on" => d.registered_on.map(|r| r.to_string()).unwrap_or_default(),
+            "ownership" => s(&d.ownership),
+            "street" => s(&d.street),
+            "park" => s(&d.park),
+            "building" => s(&d.building),
+            "address" => s(&d.address),
+            "chain_nodes" => d.chain_nodes.join("；"),
+            "headcount" => n(d.headcount),
+            "tech_staff" => n(d.tech_staff),
+            "revenue_yuan" => m(d.revenue),
+            "rd_spend_yuan" => m(d.rd_spend),
+            "tax_paid_yuan" => m(d.tax_paid),
+            "tags" => d.tags.join("；"),
+            "contact_name" => s(&d.contact_name),
+            "contact_phone" => s(&d.contact_phone),
+            _ => String::new(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1173,6 +1214,29 @@ mod tests {
             .flat_map(|c| &c.nodes)
             .map(|n| n.code.clone())
             .collect()
+    }
+
+    #[test]
+    fn a_template_row_validates_back_to_the_same_draft() {
+        let today = NaiveDate::from_ymd_opt(2100, 1, 1).unwrap();
+        for d in enterprises(5, 200) {
+            let row = template_row(&d);
+            assert_eq!(row.len(), COLUMNS.len());
+            let mut input = crate::enterprise::EnterpriseInput::default();
+            for (c, v) in COLUMNS.iter().zip(row) {
+                if !v.is_empty() {
+                    assert!(input.set_field(c.key, v), "{}", c.key);
+                }
+            }
+            let back = input.validate(today, true).unwrap();
+            assert_eq!(back.uscc, d.uscc);
+            assert_eq!(back.name, d.name);
+            assert_eq!(back.revenue, d.revenue);
+            assert_eq!(back.tax_paid, d.tax_paid);
+            assert_eq!(back.headcount, d.headcount);
+            assert_eq!(back.tags, d.tags);
+            assert_eq!(back.chain_nodes, d.chain_nodes);
+        }
     }
 
     #[test]
