@@ -6,18 +6,9 @@
 
 pub mod api;
 pub mod auth;
-pub mod council_api;
 pub mod error;
 pub mod i18n;
-pub mod open311;
-pub mod openapi;
-pub mod order_api;
 pub mod pages;
-pub mod policy_api;
-pub mod score_api;
-pub mod service_api;
-pub mod subsidy_api;
-pub mod voucher_api;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -54,14 +45,6 @@ pub fn router_with(app: App, web: auth::WebConfig) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(api::routes())
-        .merge(service_api::routes())
-        .merge(order_api::routes())
-        .merge(council_api::routes())
-        .merge(score_api::routes())
-        .merge(subsidy_api::routes())
-        .merge(voucher_api::routes())
-        .merge(policy_api::routes())
-        .merge(open311::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(security_headers))

@@ -174,7 +174,7 @@ async fn the_openapi_document_lists_every_council_and_figure_route() {
     let r = lianshi_web::router(App::new(t.db.clone()));
     let (s, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    let src = include_str!("../src/council_api.rs");
+    let src = include_str!("../src/api/councils.rs");
     let routes_fn = src.split("fn json_body").next().unwrap();
     let routes: Vec<&str> = routes_fn
         .split(".route(")

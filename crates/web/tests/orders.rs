@@ -288,7 +288,7 @@ async fn the_openapi_document_lists_every_order_route() {
     let t = lianshi_store::testkit::sqlite().await;
     let (r, _) = setup(t.db.clone(), 30).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
-    let src = include_str!("../src/order_api.rs");
+    let src = include_str!("../src/api/orders.rs");
     let routes: Vec<String> = src
         .split("\"/api/v1/")
         .skip(1)

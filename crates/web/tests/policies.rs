@@ -447,7 +447,7 @@ async fn the_policy_pages_show_the_guide_edit_with_line_and_column_simulate_and_
     )
     .await;
     let doc: Value = serde_json::from_str(&doc.body).unwrap();
-    let src = include_str!("../src/policy_api.rs");
+    let src = include_str!("../src/api/policies.rs");
     assert_documented(
         &doc,
         src.lines()

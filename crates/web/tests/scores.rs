@@ -424,7 +424,7 @@ async fn the_openapi_document_lists_every_score_route() {
     let t = lianshi_store::testkit::sqlite().await;
     let r = lianshi_web::router(App::new(t.db.clone()));
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
-    let src = include_str!("../src/score_api.rs");
+    let src = include_str!("../src/api/scores.rs");
     let routes: Vec<String> = src
         .split("\"/api/v1/")
         .skip(1)

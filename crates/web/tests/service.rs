@@ -234,7 +234,7 @@ async fn the_openapi_document_lists_every_service_route() {
     let t = lianshi_store::testkit::sqlite().await;
     let (r, _) = setup(t.db.clone(), 40).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
-    let src = include_str!("../src/service_api.rs");
+    let src = include_str!("../src/api/service.rs");
     // Every path literal in `routes()` (before the first helper).
     let routes_fn = src.split("fn json_body").next().unwrap();
     let routes: Vec<&str> = routes_fn

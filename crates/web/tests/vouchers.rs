@@ -219,7 +219,7 @@ async fn the_openapi_document_lists_every_voucher_route() {
     let t = lianshi_store::testkit::sqlite().await;
     let (r, _) = setup(t.db.clone(), 30).await;
     let (_, doc) = call(&r, "GET", "/api/v1/openapi.json", None, None).await;
-    let src = include_str!("../src/voucher_api.rs");
+    let src = include_str!("../src/api/vouchers.rs");
     // The paths registered in `routes()` (before the first handler).
     let table = src.split("fn yuan_as_text").next().unwrap();
     let routes: Vec<&str> = table

@@ -158,11 +158,11 @@ pub fn document_value() -> Value {
 }
 
 pub async fn document() -> Json<Value> {
-    let doc = crate::score_api::merge_openapi(document_value());
-    let doc = crate::policy_api::merge_openapi(doc);
-    let doc = crate::subsidy_api::merge_openapi(doc);
-    let doc = crate::voucher_api::merge_openapi(doc);
-    Json(crate::council_api::merge_openapi(
-        crate::order_api::merge_openapi(crate::service_api::merge_openapi(doc)),
+    let doc = super::scores::merge_openapi(document_value());
+    let doc = super::policies::merge_openapi(doc);
+    let doc = super::subsidies::merge_openapi(doc);
+    let doc = super::vouchers::merge_openapi(doc);
+    Json(super::councils::merge_openapi(
+        super::orders::merge_openapi(super::service::merge_openapi(doc)),
     ))
 }
