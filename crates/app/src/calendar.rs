@@ -107,13 +107,13 @@ impl App {
         let moved: Vec<(i64, i64, Option<String>)> = open
             .iter()
             .filter_map(|row| {
-                let due = crate::sla::compute_due(
+                let due = crate::order::sla::compute_due(
                     &cal,
                     row,
                     pauses.get(&row.id).map(Vec::as_slice).unwrap_or(&[]),
                 )
                 .and_then(|d| d.at)
-                .map(crate::sla::utc_text);
+                .map(crate::order::sla::utc_text);
                 (due != row.due_at).then_some((row.id, row.version, due))
             })
             .collect();

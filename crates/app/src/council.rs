@@ -60,6 +60,7 @@ pub mod perm {
 
 /// How the agenda draft finds recurring pain points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AgendaRules {
     /// At least this many orders on the same chain node and category…
@@ -114,6 +115,7 @@ fn status_label(s: &str, en: bool) -> String {
 
 /// An order link as shown.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLink {
     pub id: i64,
     pub ref_no: String,
@@ -123,6 +125,7 @@ pub struct OrderLink {
 
 /// One attendee.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendeeView {
     /// `department`, `institution` or `enterprise`.
     pub kind: String,
@@ -133,6 +136,7 @@ pub struct AttendeeView {
 
 /// One agenda item as shown.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgendaItemView {
     pub id: i64,
     pub sort: i64,
@@ -146,6 +150,7 @@ pub struct AgendaItemView {
 
 /// A decision and its action as shown.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionView {
     pub id: i64,
     pub council_id: i64,
@@ -168,6 +173,7 @@ pub struct ActionView {
 
 /// A meeting as lists show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CouncilSummary {
     pub id: i64,
     pub chain_id: i64,
@@ -188,6 +194,7 @@ pub struct CouncilSummary {
 
 /// A meeting with everything its page shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CouncilView {
     #[serde(flatten)]
     pub council: CouncilSummary,
@@ -200,6 +207,7 @@ pub struct CouncilView {
 /// Edit a meeting (absent fields keep their value). `attendees` are `kind:code` entries
 /// (`department:jxj`, `institution:…`, `enterprise:<credit code>`).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CouncilInput {
     pub title: Option<String>,
@@ -217,6 +225,7 @@ pub struct CouncilInput {
 
 /// A person's own agenda item.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AgendaItemInput {
     pub title: String,
@@ -226,6 +235,7 @@ pub struct AgendaItemInput {
 
 /// A follow-on order filed by the council.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct FollowOnInput {
     pub title: String,
@@ -239,6 +249,7 @@ pub struct FollowOnInput {
 
 /// A decision (决议) recorded in the minutes.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DecisionInput {
     pub decision: String,
@@ -254,6 +265,7 @@ pub struct DecisionInput {
 
 /// A progress report.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProgressInput {
     pub progress: i64,
@@ -263,6 +275,7 @@ pub struct ProgressInput {
 
 /// Which actions to list.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ActionQuery {
     pub chain: Option<String>,
@@ -310,7 +323,7 @@ fn order_ids(refs: &[String]) -> AppResult<Vec<i64>> {
 }
 
 fn now_text() -> String {
-    crate::sla::text_of(Utc::now())
+    crate::order::sla::text_of(Utc::now())
 }
 
 impl App {
@@ -734,13 +747,13 @@ impl App {
         let c = self.council_row(id).await?;
         let meeting = date("召开日期", &c.scheduled_on)?;
         // Until the meeting day ends (China time), but never beyond now.
-        let day_end = crate::sla::utc_text(
+        let day_end = crate::order::sla::utc_text(
             (meeting + Duration::days(1))
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default(),
         );
-        let until = std::cmp::min(day_end, crate::sla::text_of(now));
-        let since = crate::sla::utc_text(
+        let until = std::cmp::min(day_end, crate::order::sla::text_of(now));
+        let since = crate::order::sla::utc_text(
             (meeting - Duration::days(rules.window_days))
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default(),
@@ -1053,7 +1066,7 @@ impl App {
             progress,
             status: if done { "done" } else { "open" }.into(),
             closed_on: done.then(|| (now + Duration::hours(8)).date_naive().to_string()),
-            created_at: crate::sla::text_of(now),
+            created_at: crate::order::sla::text_of(now),
             orders: links,
             ..Default::default()
         };

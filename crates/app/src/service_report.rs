@@ -31,6 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The figures of one group.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     pub visits: i64,
     pub visits_overdue: i64,
@@ -48,6 +49,7 @@ pub struct Figures {
 
 /// One group's figures, named, with the filter that reproduces its records.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FigureRow {
     /// Registry or team id; `null` for "none" (orders of unassigned enterprises…).
     pub id: Option<i64>,
@@ -63,6 +65,7 @@ pub struct FigureRow {
 
 /// The zone's figures with breakdowns and rankings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceReport {
     pub from: String,
     pub to: String,
@@ -80,6 +83,7 @@ pub struct ServiceReport {
 
 /// One documented figure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Definition {
     pub key: &'static str,
     pub zh: &'static str,
@@ -148,14 +152,15 @@ pub fn period(from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> AppResult<P
             "the end date is before the start date",
         ));
     }
-    let midnight = |d: NaiveDate| crate::sla::utc_text(d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let midnight =
+        |d: NaiveDate| crate::order::sla::utc_text(d.and_hms_opt(0, 0, 0).unwrap_or_default());
     Ok(Period {
         from_ts: midnight(from),
         to_ts: midnight(to + Duration::days(1)),
         from_date: from.to_string(),
         to_date: to.to_string(),
         today: (now + Duration::hours(8)).date_naive().to_string(),
-        now_ts: crate::sla::text_of(now),
+        now_ts: crate::order::sla::text_of(now),
     })
 }
 
@@ -232,6 +237,7 @@ pub fn filter_of(dim: FigureDim, key: Option<i64>, p: &Period) -> String {
 
 /// The records behind one figure, as pages and the API list them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordPage {
     pub metric: Metric,
     pub dim: FigureDim,
@@ -289,10 +295,10 @@ impl App {
         let clock = SlaClock::new(&cal);
         let mut by_order: HashMap<i64, Vec<Pause>> = HashMap::new();
         for ps in pauses {
-            if let Some(from) = crate::sla::local(&ps.from_at) {
+            if let Some(from) = crate::order::sla::local(&ps.from_at) {
                 by_order.entry(ps.order_id).or_default().push(Pause {
                     from,
-                    to: ps.to_at.as_deref().and_then(crate::sla::local),
+                    to: ps.to_at.as_deref().and_then(crate::order::sla::local),
                     reason: ps.reason,
                 });
             }
@@ -300,10 +306,10 @@ impl App {
         let mut in_time: HashMap<Option<i64>, u64> = HashMap::new();
         let mut handling: HashMap<Option<i64>, Vec<f64>> = HashMap::new();
         for t in &timings {
-            let Some(created) = crate::sla::local(&t.created_at) else {
+            let Some(created) = crate::order::sla::local(&t.created_at) else {
                 continue;
             };
-            if let Some(acc) = t.accepted_at.as_deref().and_then(crate::sla::local) {
+            if let Some(acc) = t.accepted_at.as_deref().and_then(crate::order::sla::local) {
                 let urgency = Urgency::parse(&t.urgency).unwrap_or(Urgency::Normal);
                 let due = clock.due(created, table.accept_limit(urgency), 0, &[]);
                 if due.ok().and_then(|d| d.at).is_some_and(|at| acc <= at) {
@@ -313,7 +319,9 @@ impl App {
             let handled = lianshi_domain::order::OrderState::parse(&t.state)
                 .map(|s| s.is_handled())
                 .unwrap_or(false);
-            if handled && let Some(stop) = t.stopped_at.as_deref().and_then(crate::sla::local) {
+            if handled
+                && let Some(stop) = t.stopped_at.as_deref().and_then(crate::order::sla::local)
+            {
                 let ps = by_order.get(&t.id).map(Vec::as_slice).unwrap_or(&[]);
                 if let Ok(d) = clock.elapsed_working_days(created, stop, ps) {
                     handling.entry(t.key).or_default().push(d);
@@ -678,10 +686,10 @@ impl App {
                 st.pauses.remove(&o.id);
             }
             for ps in pauses {
-                if let Some(from) = crate::sla::local(&ps.from_at) {
+                if let Some(from) = crate::order::sla::local(&ps.from_at) {
                     st.pauses.entry(ps.order_id).or_default().push(Pause {
                         from,
-                        to: ps.to_at.as_deref().and_then(crate::sla::local),
+                        to: ps.to_at.as_deref().and_then(crate::order::sla::local),
                         reason: ps.reason,
                     });
                 }

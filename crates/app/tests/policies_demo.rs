@@ -2,7 +2,7 @@
 //! totals the issue names — 2024 subsidies 20,000,000 元, the 2025 AI policy 48,388,300 元 —
 //! come out of the ledger through the report use case.
 
-use lianshi_app::demo_policies::{AI_2025_PREFIX, TARGET_2024_FEN, TARGET_AI_2025_FEN};
+use lianshi_app::demo::policies::{AI_2025_PREFIX, TARGET_2024_FEN, TARGET_AI_2025_FEN};
 use lianshi_app::{Actor, App, Source};
 use lianshi_store::{Db, both_backends};
 

@@ -9,8 +9,11 @@
 //! Permissions are the [`perm`] section below: pure functions of the actor and the facts the use
 //! case loaded (the order's departments, the enterprise's team, the actor's teams).
 
+pub mod open311;
+pub mod sla;
+
+use crate::order::sla::{compute_due, local, text_of};
 use crate::registry::{RegistryIndex, entry};
-use crate::sla::{compute_due, local, text_of};
 use crate::{Actor, App, AppError, AppResult, Source};
 use chrono::{DateTime, Utc};
 use lianshi_domain::Role;
@@ -65,6 +68,7 @@ fn channel_label(c: &str) -> String {
 
 /// A new order as the form, the API and Open311 send it (codes or names).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct OrderInput {
     /// Credit code of the enterprise (an enterprise user may omit it: its own).
@@ -99,6 +103,7 @@ pub(crate) struct PreparedOrder {
 
 /// List query as pages and the API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct OrderQuery {
     /// A state (`in_progress`, 办理中…) or `open`.
@@ -120,6 +125,7 @@ pub struct OrderQuery {
 
 /// The due time of an order and how it came about.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DueView {
     /// Local (China) time, `YYYY-MM-DD HH:MM`; `None` while suspended before the due time.
     pub at: Option<String>,
@@ -136,6 +142,7 @@ pub struct DueView {
 
 /// An order as lists, pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     pub id: i64,
     pub ref_no: String,
@@ -177,6 +184,7 @@ pub struct OrderView {
 
 /// One entry of an order's history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventView {
     pub id: i64,
     pub at: String,
@@ -191,6 +199,7 @@ pub struct EventView {
 
 /// An action the current user may take now.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionView {
     pub kind: ActionKind,
     pub action: String,
@@ -199,6 +208,7 @@ pub struct ActionView {
 
 /// One order with everything its page shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub order: OrderView,
@@ -211,6 +221,7 @@ pub struct OrderDetail {
 
 /// One page of the list.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderPage {
     pub total: i64,
     pub page: i64,
@@ -761,7 +772,7 @@ impl App {
             enterprise_id: enterprise.id,
             category: cat.code.clone(),
             urgency: urgency.as_str().into(),
-            sla_limit: crate::sla::limit_text(limit),
+            sla_limit: crate::order::sla::limit_text(limit),
             sla_start: text_of(now),
             extension_json: serde_json::to_string(&ExtensionStatus::None).unwrap_or_default(),
             state: OrderState::Registered.as_str().into(),
@@ -769,7 +780,7 @@ impl App {
         };
         row.due_at = compute_due(&cal, &row, &[])
             .and_then(|d| d.at)
-            .map(crate::sla::utc_text);
+            .map(crate::order::sla::utc_text);
         let new = NewOrder {
             enterprise_id: enterprise.id,
             title,
@@ -1025,10 +1036,9 @@ impl App {
             // compares stored due times. Comparing with the SLA clock's reading instead of the
             // wall clock (evenings, weekends and holidays read as the end of the last working
             // period) makes "past due" mean "overdue by working time", so filter and badge agree.
-            f.overdue_at = Some(crate::sla::utc_text(crate::sla::clock_reading(
-                &cal,
-                local_now(now),
-            )));
+            f.overdue_at = Some(crate::order::sla::utc_text(
+                crate::order::sla::clock_reading(&cal, local_now(now)),
+            ));
         }
         let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
         let page = q.page.unwrap_or(1).max(1);
@@ -1216,7 +1226,7 @@ impl App {
         };
         row.due_at = compute_due(cal, row, pauses)
             .and_then(|d| d.at)
-            .map(crate::sla::utc_text);
+            .map(crate::order::sla::utc_text);
         row.updated_at = at_text.clone();
         let w = OrderStateWrite {
             state: row.state.clone(),
@@ -1257,7 +1267,7 @@ impl App {
         .await?;
         if matches!(action, OrderAction::Supervise { .. })
             && s.state.is_open()
-            && let Some(p) = crate::sla::council_proposal(row, &at_text)
+            && let Some(p) = crate::order::sla::council_proposal(row, &at_text)
         {
             // Supervised by hand to a council level: proposed to the chain's council now, as
             // the SLA scan proposes the orders it raises (once per order).

@@ -224,13 +224,13 @@ impl App {
             let link = e.node_ids.first().and_then(|n| idx.link(*n));
             let limit = table.limit_for(topic.0, urgency);
             let mut row = OrderRow {
-                sla_limit: crate::sla::limit_text(limit),
-                sla_start: crate::sla::text_of(created),
+                sla_limit: crate::order::sla::limit_text(limit),
+                sla_start: crate::order::sla::text_of(created),
                 ..Default::default()
             };
-            row.due_at = crate::sla::compute_due(&cal, &row, &[])
+            row.due_at = crate::order::sla::compute_due(&cal, &row, &[])
                 .and_then(|d| d.at)
-                .map(crate::sla::utc_text);
+                .map(crate::order::sla::utc_text);
             let new = NewOrder {
                 enterprise_id: e.id,
                 title: title.into(),
@@ -260,7 +260,7 @@ impl App {
                 due_at: row.due_at.clone(),
                 created_by: None,
                 created_by_name: "演示数据".into(),
-                created_at: crate::sla::text_of(created),
+                created_at: crate::order::sla::text_of(created),
             };
             let co: Vec<i64> = if r.below(100) < 8 && depts.len() > 1 {
                 let d = depts[r.below(depts.len() as u64) as usize];

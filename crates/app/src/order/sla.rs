@@ -130,6 +130,7 @@ pub fn compute_due(cal: &Calendar, row: &OrderRow, pauses: &[PauseRow]) -> Optio
 
 /// A category as shown and edited.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryView {
     pub code: String,
     pub name_zh: String,
@@ -142,6 +143,7 @@ pub struct CategoryView {
 
 /// Create or edit a category (codes `[a-z][a-z0-9_]*`).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CategoryInput {
     pub code: Option<String>,
@@ -155,6 +157,7 @@ pub struct CategoryInput {
 
 /// One SLA-table entry as shown.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaLimitView {
     /// A category code, `*` (default) or `@accept` (acceptance limit).
     pub category: String,
@@ -167,6 +170,7 @@ pub struct SlaLimitView {
 
 /// Set one SLA limit.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SlaLimitInput {
     pub category: String,
@@ -177,6 +181,7 @@ pub struct SlaLimitInput {
 
 /// What one scan did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanReport {
     pub at: String,
     pub open_orders: usize,

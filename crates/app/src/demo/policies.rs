@@ -29,20 +29,23 @@ use std::collections::BTreeMap;
 
 /// The demo rule files, in load order.
 pub const FILES: [(&str, &str); 6] = [
-    ("kjj.toml", include_str!("../demo/policies/kjj.toml")),
-    ("jxj.toml", include_str!("../demo/policies/jxj.toml")),
-    ("ai2025.toml", include_str!("../demo/policies/ai2025.toml")),
+    ("kjj.toml", include_str!("../../demo/policies/kjj.toml")),
+    ("jxj.toml", include_str!("../../demo/policies/jxj.toml")),
+    (
+        "ai2025.toml",
+        include_str!("../../demo/policies/ai2025.toml"),
+    ),
     (
         "finance.toml",
-        include_str!("../demo/policies/finance.toml"),
+        include_str!("../../demo/policies/finance.toml"),
     ),
     (
         "talent_rent_trade.toml",
-        include_str!("../demo/policies/talent_rent_trade.toml"),
+        include_str!("../../demo/policies/talent_rent_trade.toml"),
     ),
     (
         "services.toml",
-        include_str!("../demo/policies/services.toml"),
+        include_str!("../../demo/policies/services.toml"),
     ),
 ];
 

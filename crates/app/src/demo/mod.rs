@@ -2,6 +2,13 @@
 //! account per role. Loading is idempotent: the structure is created once, enterprises are
 //! upserted by credit code and existing accounts are left alone.
 
+pub mod councils;
+pub mod orders;
+pub mod policies;
+pub mod scores;
+pub mod service;
+pub mod vouchers;
+
 use crate::registry::entry;
 use crate::user::UserInput;
 use crate::{Actor, App, AppError, AppResult};

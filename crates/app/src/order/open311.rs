@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 /// One entry of `services.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Service {
     pub service_code: String,
     pub service_name: String,
@@ -95,6 +96,7 @@ pub struct ServiceRequest {
 
 /// Query of `GET requests.json`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RequestQuery {
     /// Comma-separated ids.
@@ -116,7 +118,7 @@ fn w3c_local(s: &str) -> Option<String> {
 }
 
 fn w3c(ts: &str) -> String {
-    crate::sla::local(ts)
+    crate::order::sla::local(ts)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string())
         .unwrap_or_else(|| ts.to_string())
 }
