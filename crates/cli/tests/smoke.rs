@@ -433,14 +433,27 @@ fn cli_commands_work_and_failures_exit_non_zero_with_one_line() {
                 "--department",
                 "jxj"
             ],
-            "Wang12345\n"
+            "Ledger-Pine-2026\n"
         )
         .status
         .success()
     );
-    let dup = add(&["--username", "wang", "--role", "team"], "Wang12345\n");
+    let dup = add(
+        &["--username", "wang", "--role", "team"],
+        "Ledger-Pine-2026\n",
+    );
     assert!(!dup.status.success());
-    let bad_role = add(&["--username", "li", "--role", "root"], "Li123456\n");
+    // Issue 9: a weak password is refused with one line that says why.
+    let weak = add(&["--username", "zhao", "--role", "team"], "abcd1234\n");
+    let err = String::from_utf8_lossy(&weak.stderr);
+    assert!(
+        !weak.status.success() && err.trim().lines().count() == 1 && err.contains("password"),
+        "{err}"
+    );
+    let bad_role = add(
+        &["--username", "li", "--role", "root"],
+        "Copper-Finch-2026\n",
+    );
     let err = String::from_utf8_lossy(&bad_role.stderr);
     assert!(
         !bad_role.status.success() && err.trim().lines().count() == 1 && err.contains("role"),
@@ -455,7 +468,7 @@ fn cli_commands_work_and_failures_exit_non_zero_with_one_line() {
             "--enterprise",
             "91330108MA27Y5XH5G",
         ],
-        "Qiye12345",
+        "River-Stone-2026",
     );
     assert!(
         ent.status.success(),
