@@ -527,7 +527,7 @@ impl App {
 
     /// Current back-offs of accounts, for administrators.
     pub async fn login_backoffs(&self, actor: &Actor) -> AppResult<Vec<AccountBackoff>> {
-        crate::access::manage_users(actor)?;
+        crate::user::perm::manage(actor)?;
         let now = Utc::now();
         let rows = self
             .db

@@ -4,7 +4,7 @@
 //! in neither counts Monday–Friday, and every due time built on it says so.
 
 use crate::registry::entry;
-use crate::{Actor, App, AppError, AppResult, access};
+use crate::{Actor, App, AppError, AppResult};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::{Calendar, WorkdayShift, YearSchedule};
 use lianshi_store::audit::audit_append;
@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 /// What loading a year did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarLoadReport {
     pub year: i32,
     /// A year of that number was already stored (or shipped) and is now replaced.
@@ -28,6 +29,7 @@ pub struct CalendarLoadReport {
 
 /// One year the calendar knows, for display.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarYearView {
     pub year: i32,
     pub source: String,
@@ -55,7 +57,7 @@ impl App {
 
     /// Load one year's schedule (administrator). The text is validated by the domain parser.
     pub async fn calendar_load(&self, actor: &Actor, text: &str) -> AppResult<CalendarLoadReport> {
-        access::edit_registry(actor)?;
+        crate::registry::perm::edit(actor)?;
         let schedule = YearSchedule::parse(text).map_err(AppError::from_invalid)?;
         let shipped = Calendar::official().has_schedule(schedule.year);
         let row = CalendarYearRow {

@@ -23,40 +23,7 @@ use lianshi_store::council::{
 };
 
 /// Who may do what with councils.
-///
-/// | action | who |
-/// |---|---|
-/// | read meetings, agendas, minutes and actions | admin, department officers, team members, party secretaries |
-/// | schedule, edit meetings and agendas, record minutes and decisions | admin (the service centre as secretariat) |
-/// | report progress on an action | admin; officers of the action's owner department |
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    pub fn view(a: &Actor) -> AppResult<()> {
-        allow(matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team | Role::PartySecretary
-        ))
-    }
-
-    pub fn manage(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-
-    pub fn report_progress(a: &Actor, owner: Option<i64>) -> AppResult<()> {
-        allow(
-            a.role == Role::Admin
-                || (a.role == Role::Department
-                    && a.department_id.is_some()
-                    && a.department_id == owner),
-        )
-    }
-}
+pub mod perm;
 
 /// How the agenda draft finds recurring pain points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -275,7 +242,11 @@ pub struct ProgressInput {
 
 /// Which actions to list.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct ActionQuery {
     pub chain: Option<String>,

@@ -15,7 +15,7 @@
 //! unknown credit code, so an enterprise user cannot probe which codes are registered.
 
 use crate::registry::{RegistryIndex, entry, json};
-use crate::{Actor, App, AppError, AppResult, access};
+use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::enterprise::{
     EnterpriseDraft, EnterpriseInput, FieldError, FieldSource, VERIFIED_FIELDS, field_label_zh,
 };
@@ -32,41 +32,8 @@ use lianshi_store::enterprise::{
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Who may review corrections and set verified figures.
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-
-    /// Set verified fields directly and accept or reject corrections: administrators and
-    /// department officers (the authorities for enterprise figures). Service teams propose like
-    /// enterprises: they visit enterprises and write down what they are told, which is a report,
-    /// not a verification.
-    pub fn verify(a: &Actor) -> bool {
-        matches!(a.role, Role::Admin | Role::Department)
-    }
-
-    /// [`verify`] as a permission check.
-    pub fn review(a: &Actor) -> AppResult<()> {
-        if verify(a) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// List corrections: reviewers and teams all; an enterprise user its own (the caller
-    /// restricts the filter); others none.
-    pub fn list(a: &Actor) -> AppResult<()> {
-        if matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team | Role::Enterprise
-        ) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-}
+/// Who may do what with enterprise records, and which of them each role reads.
+pub mod perm;
 
 /// An out-of-scope enterprise answers like an unknown one (404), so its existence does not leak.
 pub(crate) fn hide_forbidden(e: AppError, what: &str) -> AppError {
@@ -78,6 +45,7 @@ pub(crate) fn hide_forbidden(e: AppError, what: &str) -> AppError {
 
 /// A correction as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionView {
     #[serde(flatten)]
     pub row: CorrectionRow,
@@ -90,6 +58,7 @@ pub struct CorrectionView {
 
 /// One page of corrections.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionPage {
     pub total: i64,
     pub page: i64,
@@ -99,6 +68,11 @@ pub struct CorrectionPage {
 
 /// Correction list query, as the UI and API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct CorrectionQuery {
     /// `pending`, `accepted` or `rejected`; all when absent.
@@ -385,6 +359,11 @@ fn doc(r: IndexRow) -> Doc {
 
 /// Query of the enterprise list as the UI and API send it (codes, names or ids).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct EnterpriseQuery {
     pub q: Option<String>,
@@ -403,6 +382,7 @@ pub struct EnterpriseQuery {
 
 /// A chain position as shown to people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeView {
     pub code: Option<String>,
     pub name: String,
@@ -414,6 +394,7 @@ pub struct NodeView {
 
 /// An enterprise as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseView {
     pub id: i64,
     pub uscc: String,
@@ -460,6 +441,7 @@ pub struct EnterpriseView {
 
 /// One page of the list.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterprisePage {
     pub total: i64,
     pub page: i64,
@@ -663,7 +645,7 @@ impl App {
         actor: &Actor,
         q: &EnterpriseQuery,
     ) -> AppResult<EnterprisePage> {
-        access::browse_enterprises(actor)?;
+        perm::browse_enterprises(actor)?;
         // Totals and pages count only the enterprises in the actor's scope.
         let scope = self.enterprise_scope(actor).await?;
         let idx = self.registry().await?;
@@ -696,7 +678,7 @@ impl App {
         );
         let rows = self.db.enterprise_by_ids(&hits.ids).await?;
         let total = hits.total as i64;
-        let full = access::sees_full_phone(actor);
+        let full = perm::sees_full_phone(actor);
         let next_after = (rows.len() as i64 == per_page)
             .then(|| rows.last().map(|r| r.id))
             .flatten();
@@ -723,8 +705,8 @@ impl App {
         &self,
         actor: &Actor,
         uscc: &str,
-    ) -> AppResult<(EnterpriseRow, access::EnterpriseScope)> {
-        access::browse_enterprises(actor)?;
+    ) -> AppResult<(EnterpriseRow, perm::EnterpriseScope)> {
+        perm::browse_enterprises(actor)?;
         let scope = self.enterprise_scope(actor).await?;
         let code = uscc.trim().to_ascii_uppercase();
         let not_found = || AppError::NotFound(format!("enterprise {code}"));
@@ -733,7 +715,7 @@ impl App {
             .enterprise_by_uscc(&code)
             .await?
             .ok_or_else(not_found)?;
-        access::view_enterprise(actor, row.id).map_err(|e| hide_forbidden(e, &code))?;
+        perm::view_enterprise(actor, row.id).map_err(|e| hide_forbidden(e, &code))?;
         if !scope.contains(row.id) {
             return Err(not_found());
         }
@@ -744,7 +726,7 @@ impl App {
     pub async fn enterprise_get(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseView> {
         let (row, scope) = self.load_scoped(actor, uscc).await?;
         let idx = self.registry().await?;
-        let v = scope.shape(view(&idx, &row, access::sees_full_phone(actor)));
+        let v = scope.shape(view(&idx, &row, perm::sees_full_phone(actor)));
         self.with_provenance(actor, v).await
     }
 
@@ -755,7 +737,7 @@ impl App {
         mut v: EnterpriseView,
     ) -> AppResult<EnterpriseView> {
         v.sources = sources_map(&self.db.field_sources(v.id).await?);
-        if perm::list(actor).is_ok() {
+        if perm::list_corrections(actor).is_ok() {
             let (rows, _) = self
                 .db
                 .correction_list(&CorrectionFilter {
@@ -893,7 +875,7 @@ impl App {
         actor: &Actor,
         inp: &EnterpriseInput,
     ) -> AppResult<EnterpriseView> {
-        access::create_enterprise(actor)?;
+        perm::create_enterprise(actor)?;
         let draft = inp
             .validate(Self::today(), true)
             .map_err(AppError::Invalid)?;
@@ -932,7 +914,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
         let mut v = self
-            .with_provenance(actor, view(&idx, &row, access::sees_full_phone(actor)))
+            .with_provenance(actor, view(&idx, &row, perm::sees_full_phone(actor)))
             .await?;
         v.proposed_corrections = self.corrections_by_id(&proposed).await?;
         Ok(v)
@@ -962,7 +944,7 @@ impl App {
         expected_version: Option<i64>,
     ) -> AppResult<EnterpriseView> {
         let row = self.load_visible(actor, uscc).await?;
-        access::edit_enterprise(actor, row.id)?;
+        perm::edit_enterprise(actor, row.id)?;
         let idx = self.registry().await?;
         if let Some(v) = expected_version
             && v != row.version
@@ -1026,7 +1008,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(w.uscc.clone()))?;
         let mut v = self
-            .with_provenance(actor, view(&idx, &row, access::sees_full_phone(actor)))
+            .with_provenance(actor, view(&idx, &row, perm::sees_full_phone(actor)))
             .await?;
         v.proposed_corrections = self.corrections_by_id(&proposed).await?;
         Ok(v)
@@ -1041,7 +1023,7 @@ impl App {
         actor: &Actor,
         q: &CorrectionQuery,
     ) -> AppResult<CorrectionPage> {
-        perm::list(actor)?;
+        perm::list_corrections(actor)?;
         let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(s) = status
             && !matches!(s, "pending" | "accepted" | "rejected")

@@ -7,8 +7,9 @@
 //! or everything. Rows are upserted by credit code, so importing the same file twice is harmless.
 
 use crate::enterprise::EnterpriseQuery;
+use crate::enterprise::perm;
 use crate::registry::{RegistryIndex, entry};
-use crate::{Actor, App, AppError, AppResult, access};
+use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::enterprise::{
     COLUMNS, field_label_en, field_label_zh, input_from_cells, map_headers,
 };
@@ -32,6 +33,7 @@ pub struct ImportOptions {
 
 /// One refused cell or row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     /// Spreadsheet row number (the header is row 1).
     pub row: usize,
@@ -62,6 +64,7 @@ impl RowError {
 
 /// What an import found and did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub format: String,
     pub encoding: String,
@@ -92,7 +95,7 @@ impl App {
         bytes: &[u8],
         opts: ImportOptions,
     ) -> AppResult<ImportReport> {
-        access::import_enterprises(actor)?;
+        perm::import_enterprises(actor)?;
         let sheet = lianshi_office::open(bytes).map_err(file_error)?;
         let mapping = map_headers(&sheet.headers).map_err(AppError::from_invalid)?;
         let idx = self.registry().await?;
@@ -264,10 +267,10 @@ impl App {
         q: &EnterpriseQuery,
         xlsx: bool,
     ) -> AppResult<Vec<u8>> {
-        access::export_enterprises(actor)?;
+        perm::export_enterprises(actor)?;
         let idx = self.registry().await?;
         let f = self.resolve_query(&idx, q)?;
-        let full = access::sees_full_phone(actor);
+        let full = perm::sees_full_phone(actor);
         let headers: Vec<&str> = COLUMNS.iter().map(|c| c.zh).collect();
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut after = None;

@@ -36,69 +36,14 @@ pub use lianshi_store::policy::{NoticeRow, PolicyRow, PolicyRunRow as RunRow};
 pub const BLACKLIST_TAGS: [&str; 2] = ["失信", "信用黑名单"];
 
 /// Who may do what with policies.
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    /// Read the catalogue: everyone signed in but voucher providers.
-    pub fn read(a: &Actor) -> AppResult<()> {
-        allow(a.role != Role::Provider)
-    }
-
-    /// Load, edit, push and simulate at all.
-    pub fn manage_any(a: &Actor) -> AppResult<()> {
-        allow(matches!(a.role, Role::Admin | Role::Department))
-    }
-
-    /// Manage a policy of this department: administrators any; officers their own department's.
-    pub fn manage(a: &Actor, department_id: Option<i64>) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Department => {
-                allow(a.department_id.is_none() || a.department_id == department_id)
-            }
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    /// Explanations for one enterprise: an enterprise user only its own; providers never. The
-    /// use cases also require the enterprise in the actor's scope (`access::EnterpriseScope`):
-    /// none for party secretaries yet, and finance users never (`access::explain_in_scope`).
-    pub fn explain(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        read(a)?;
-        match a.role {
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Decide a notice (意愿确认): the enterprise itself, or an administrator on its behalf.
-    pub fn decide(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    /// Whole-zone lists (runs, all notices, eligible lists): staff, not enterprises.
-    pub fn staff(a: &Actor) -> AppResult<()> {
-        allow(matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team
-        ))
-    }
-}
+pub mod perm;
 
 // ---------------------------------------------------------------------------------------------
 // Views
 
 /// A dated parameter: values from each date on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParamView {
     pub name: String,
     /// (from date `YYYY-MM-DD`, value), in date order.
@@ -107,6 +52,7 @@ pub struct ParamView {
 
 /// A condition (or exception) and the clause it implements.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClauseView {
     pub clause: String,
     pub when: String,
@@ -116,6 +62,7 @@ pub struct ClauseView {
 
 /// A policy with its rules as the catalogue shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyView {
     #[serde(flatten)]
     pub row: PolicyRow,
@@ -128,6 +75,11 @@ pub struct PolicyView {
 
 /// Catalogue query, as the UI and API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct PolicyQuery {
     pub q: Option<String>,
@@ -144,6 +96,7 @@ pub struct PolicyQuery {
 
 /// One page of the catalogue.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyPage {
     pub total: i64,
     pub page: i64,
@@ -153,6 +106,7 @@ pub struct PolicyPage {
 
 /// What a load did.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoadReport {
     pub created: Vec<String>,
     pub updated: Vec<String>,
@@ -167,6 +121,7 @@ impl LoadReport {
 
 /// One condition's outcome for one enterprise.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckView {
     pub clause: String,
     pub expr: String,
@@ -177,6 +132,7 @@ pub struct CheckView {
 
 /// Whether one enterprise qualifies for one policy, how much, and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExplainView {
     pub policy_code: String,
     pub policy_title: String,
@@ -204,6 +160,7 @@ pub struct ExplainView {
 
 /// What-if input: parameter values and rule replacements for one policy.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SimulateInput {
     /// Parameter name → value (e.g. `rd_min` → 0.04).
@@ -216,6 +173,7 @@ pub struct SimulateInput {
 
 /// Changes in one group of a breakdown.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupChange {
     pub newly_eligible: i64,
     pub dropped: i64,
@@ -224,6 +182,7 @@ pub struct GroupChange {
 
 /// An enterprise in a what-if sample.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SampleEnterprise {
     pub id: i64,
     pub name: String,
@@ -234,6 +193,7 @@ pub struct SampleEnterprise {
 
 /// What a change would do, compared with the live policy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimulateReport {
     pub policy: String,
     pub on: String,
@@ -255,6 +215,7 @@ pub struct SimulateReport {
 
 /// Result of a 免申即享 push.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushReport {
     pub run: PolicyRunRow,
     /// Policy code → notices created.
@@ -263,6 +224,7 @@ pub struct PushReport {
 
 /// Outcome of a notice decision.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecideReport {
     pub notice: NoticeRow,
     /// The subsidy application queued for a confirmation, when the ledger is available.
@@ -903,7 +865,7 @@ impl App {
         if !self.enterprise_scope(actor).await?.contains(enterprise_id) {
             return Err(AppError::NotFound(format!("enterprise {enterprise_id}")));
         }
-        crate::access::explain_in_scope(actor)
+        crate::enterprise::perm::explain_in_scope(actor)
     }
 
     /// Whether `enterprise_id` qualifies for `code` at `on` (today when absent), and why.

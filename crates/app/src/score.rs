@@ -25,79 +25,11 @@ use lianshi_store::score::{
 };
 
 /// Who may do what with scores.
-///
-/// | action | who |
-/// |---|---|
-/// | read the model | everyone but service providers |
-/// | edit the model, run the scoring | admin |
-/// | list every score | admin, department officers |
-/// | list scores, see an explanation, record a loan | a finance user, for enterprises that consented to its institution |
-/// | see its own score, grant or revoke consent | an enterprise user, for its own enterprise |
-/// | list loans | admin and department (all), finance (its institution), enterprise (its own) |
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    pub fn view_model(a: &Actor) -> AppResult<()> {
-        allow(a.role != Role::Provider)
-    }
-
-    pub fn edit_model(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-
-    pub fn run(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-
-    pub fn list_all(a: &Actor) -> AppResult<()> {
-        allow(matches!(a.role, Role::Admin | Role::Department))
-    }
-
-    /// The institution a finance user acts for.
-    pub fn institution(a: &Actor) -> AppResult<i64> {
-        if a.role != Role::Finance {
-            return Err(AppError::Forbidden);
-        }
-        a.department_id.ok_or_else(|| {
-            AppError::bad(
-                "score_no_institution",
-                "该金融机构用户未绑定金融机构，请管理员在用户中设置所属机构",
-                "this financial-institution user is not bound to an institution; ask an administrator",
-            )
-        })
-    }
-
-    /// May `a` see the score of `enterprise_id`, given whether it consented to `a`'s institution?
-    pub fn view_score(a: &Actor, enterprise_id: i64, consented: bool) -> AppResult<()> {
-        match a.role {
-            Role::Admin | Role::Department => Ok(()),
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            Role::Finance => allow(consented),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    /// Consent is the enterprise's own act.
-    pub fn consent(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        allow(a.role == Role::Enterprise && a.enterprise_id == Some(enterprise_id))
-    }
-
-    pub fn view_consents(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        match a.role {
-            Role::Admin | Role::Department => Ok(()),
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-}
+pub mod perm;
 
 /// The model as shown: the stored version plus the parsed structure and the catalogue.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelView {
     pub version: i64,
     pub name: String,
@@ -111,6 +43,7 @@ pub struct ModelView {
 
 /// The model page's data.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelPage {
     pub current: ModelView,
     pub versions: Vec<ModelRow>,
@@ -122,6 +55,7 @@ pub struct ModelPage {
 
 /// An indicator of the catalogue.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogItem {
     pub code: &'static str,
     pub name_zh: &'static str,
@@ -135,6 +69,7 @@ pub struct CatalogItem {
 
 /// A new model version.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelInput {
     /// The model as JSON text (forms) …
     #[serde(default)]
@@ -148,6 +83,7 @@ pub struct ModelInput {
 
 /// What a scoring run did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunReport {
     pub run_id: i64,
     pub model_version: i64,
@@ -158,6 +94,7 @@ pub struct RunReport {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageCount {
     pub code: String,
     pub name: String,
@@ -168,6 +105,11 @@ pub struct StageCount {
 
 /// Score list query.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct ScoreQuery {
     pub stage: Option<String>,
     pub q: Option<String>,
@@ -179,6 +121,7 @@ pub struct ScoreQuery {
 
 /// One row of the score list.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreItem {
     pub enterprise_id: i64,
     pub uscc: String,
@@ -192,6 +135,7 @@ pub struct ScoreItem {
 
 /// A page of scores of the latest run.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScorePage {
     pub run: Option<RunRow>,
     pub stages: Vec<StageCount>,
@@ -203,6 +147,7 @@ pub struct ScorePage {
 
 /// One indicator's contribution with its names.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContributionView {
     #[serde(flatten)]
     pub c: Contribution,
@@ -213,6 +158,7 @@ pub struct ContributionView {
 
 /// A dimension's total.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DimensionTotal {
     pub code: String,
     pub name: String,
@@ -222,6 +168,7 @@ pub struct DimensionTotal {
 
 /// One enterprise's score with its explanation.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreDetail {
     pub item: ScoreItem,
     pub run_id: i64,
@@ -234,6 +181,7 @@ pub struct ScoreDetail {
 
 /// Consent change.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentInput {
     /// Credit code; an enterprise user's own by default.
     #[serde(default)]
@@ -245,6 +193,7 @@ pub struct ConsentInput {
 
 /// A loan as typed: amount in 元 (text, at most two decimals), annual rate in percent.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoanInput {
     pub enterprise: String,
     pub amount: serde_json::Value,
@@ -259,6 +208,7 @@ pub struct LoanInput {
 
 /// Loans with totals.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoanPage {
     pub items: Vec<LoanRow>,
     pub count: i64,

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The figures of one group.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ServiceFigures))]
 pub struct Figures {
     pub visits: i64,
     pub visits_overdue: i64,
@@ -248,37 +248,8 @@ pub struct RecordPage {
     pub items: Vec<FigureRecord>,
 }
 
-mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-    use lianshi_store::service_report::FigureDim;
-
-    /// Figures are aggregates: everyone working in the loop may read them.
-    pub fn view(a: &Actor) -> AppResult<()> {
-        if matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team | Role::PartySecretary
-        ) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// Records are not: the centre sees all; a department officer its department's; a team
-    /// member their team's.
-    pub fn records(a: &Actor, my_teams: &[i64], dim: FigureDim, key: Option<i64>) -> AppResult<()> {
-        let ok = match a.role {
-            Role::Admin => true,
-            Role::Department => {
-                dim == FigureDim::Department && key.is_some() && key == a.department_id
-            }
-            Role::Team => dim == FigureDim::Team && key.is_some_and(|k| my_teams.contains(&k)),
-            _ => false,
-        };
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-}
+/// Who may do what.
+pub mod perm;
 
 impl App {
     /// Figures of every group of `dim` over `p`.

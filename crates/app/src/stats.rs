@@ -4,7 +4,8 @@
 //! holds only some enterprises by purpose (finance, party secretaries) get no enterprise figures,
 //! so counts do not reveal what their lists hide.
 
-use crate::{Actor, App, AppResult, access};
+use crate::enterprise::perm;
+use crate::{Actor, App, AppResult};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_domain::{Role, SizeBand};
 use lianshi_store::stats::{Dim, Key};
@@ -118,8 +119,7 @@ impl App {
             by_size: Vec::new(),
             top_tags: Vec::new(),
         };
-        if access::browse_enterprises(actor).is_err()
-            || !self.enterprise_scope(actor).await?.figures
+        if perm::browse_enterprises(actor).is_err() || !self.enterprise_scope(actor).await?.figures
         {
             return Ok(s);
         }
@@ -176,8 +176,7 @@ impl App {
     /// for the registry page; empty if the actor may not browse enterprises.
     pub async fn registry_enterprise_counts(&self, actor: &Actor) -> AppResult<HashMap<i64, i64>> {
         let mut out = HashMap::new();
-        if access::browse_enterprises(actor).is_err()
-            || !self.enterprise_scope(actor).await?.figures
+        if perm::browse_enterprises(actor).is_err() || !self.enterprise_scope(actor).await?.figures
         {
             return Ok(out);
         }

@@ -39,85 +39,18 @@ use std::collections::BTreeMap;
 pub use lianshi_store::subsidy::{BudgetRow as Budget, EntryRow as Entry, TotalRow as Total};
 
 /// Who may do what with subsidies.
-///
-/// | action | roles |
-/// |---|---|
-/// | apply | an enterprise user for its own enterprise; admin; a department officer for its department's policies |
-/// | see applications | admin, department officers (their department's policies when they have one); an enterprise user its own |
-/// | review, approve, reject, disburse, set budgets | admin; a department officer for its own department's policies |
-/// | reverse a ledger entry | admin |
-/// | ledger and totals | admin, department officers |
-/// | withdraw | the applicant enterprise's user, admin |
-///
-/// Team members, party secretaries, banks and providers have no access.
-pub mod perm {
-    use super::*;
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    /// Acts for the department that owns the policy (or is an administrator).
-    pub fn decide(a: &Actor, p: &SubsidyPolicy) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Department => {
-                allow(a.department_id.is_some() && a.department_id == p.department_id)
-            }
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    pub fn apply(a: &Actor, enterprise_id: i64, p: &SubsidyPolicy) -> AppResult<()> {
-        match a.role {
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => decide(a, p),
-        }
-    }
-
-    pub fn browse(a: &Actor) -> AppResult<()> {
-        allow(matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Enterprise
-        ))
-    }
-
-    pub fn view(a: &Actor, row: &ApplicationRow) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Department => {
-                allow(a.department_id.is_none() || a.department_id == row.department_id)
-            }
-            Role::Enterprise => allow(a.enterprise_id == Some(row.enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    pub fn withdraw(a: &Actor, row: &ApplicationRow) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Enterprise => allow(a.enterprise_id == Some(row.enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    pub fn ledger(a: &Actor) -> AppResult<()> {
-        allow(matches!(a.role, Role::Admin | Role::Department))
-    }
-
-    pub fn reverse(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-}
+pub mod perm;
 
 /// An application as given in a form or JSON body. `policy` is a code or id, `enterprise` a
 /// credit code or id (an enterprise user's own when empty), `amount` in 元 (`"12,345.67"`,
 /// `"30万"`) or `amount_fen`.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ApplyInput {
     pub policy: Option<String>,
     pub enterprise: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
     pub amount: Option<serde_json::Value>,
     pub amount_fen: Option<i64>,
     pub year: Option<i64>,
@@ -128,6 +61,11 @@ pub struct ApplyInput {
 
 /// Filters of the application list.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct SubsidyQuery {
     /// Policy code or id.
@@ -142,6 +80,7 @@ pub struct SubsidyQuery {
 
 /// One page of applications.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubsidyPage {
     pub items: Vec<ApplicationView>,
     pub total: i64,
@@ -151,6 +90,7 @@ pub struct SubsidyPage {
 
 /// An application with its state label.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationView {
     #[serde(flatten)]
     pub row: ApplicationRow,
@@ -159,6 +99,7 @@ pub struct ApplicationView {
 
 /// What the actor may do with one application now.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allowed {
     pub review: bool,
     pub approve: bool,
@@ -170,6 +111,7 @@ pub struct Allowed {
 
 /// One application with its ledger entries, its budget line and the steps open to the actor.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubsidyDetail {
     pub application: ApplicationView,
     pub entries: Vec<EntryRow>,
@@ -179,6 +121,11 @@ pub struct SubsidyDetail {
 
 /// Filters of the ledger.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct LedgerQuery {
     pub year: Option<i64>,
@@ -190,6 +137,7 @@ pub struct LedgerQuery {
 
 /// One page of the ledger with the totals of the whole filtered year.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerPage {
     pub items: Vec<EntryRow>,
     pub total: i64,
@@ -202,6 +150,7 @@ pub struct LedgerPage {
 
 /// `lianshi report subsidies --year`: everything from the ledger.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubsidyReport {
     pub year: i64,
     pub total_fen: i64,
@@ -219,19 +168,23 @@ pub struct SubsidyReport {
 
 /// A budget line as given in a form or JSON body (amounts in 元).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct BudgetInput {
     pub policy: Option<String>,
     pub year: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
     pub budget: Option<serde_json::Value>,
     pub budget_fen: Option<i64>,
     /// Per-enterprise annual cap; empty = none.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
     pub enterprise_cap: Option<serde_json::Value>,
     pub enterprise_cap_fen: Option<i64>,
 }
 
 /// What a batch payout did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutReport {
     /// The payments this call made (never those another call or an earlier run made).
     pub paid: Vec<PayoutLine>,
@@ -244,6 +197,7 @@ pub struct PayoutReport {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutLine {
     pub application_id: i64,
     pub entry_id: i64,
@@ -251,6 +205,7 @@ pub struct PayoutLine {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayoutRefusal {
     pub application_id: i64,
     pub code: String,
@@ -1118,9 +1073,18 @@ impl App {
             Role::Enterprise => {
                 f.enterprise_id = Some(actor.enterprise_id.ok_or(AppError::Forbidden)?)
             }
-            Role::Department if actor.department_id.is_some() => {
-                f.department_id = actor.department_id
-            }
+            Role::Department => match actor.department_id {
+                Some(d) => f.department_id = Some(d),
+                // An officer bound to no department sees no department's applications.
+                None => {
+                    return Ok(SubsidyPage {
+                        items: Vec::new(),
+                        total: 0,
+                        page,
+                        per_page,
+                    });
+                }
+            },
             _ => {}
         }
         let (rows, total) = self.db.subsidy_application_list(&f).await?;

@@ -6,21 +6,27 @@
 //! history row per changed enterprise but one audit entry (counts and up to 1,000 credit codes),
 //! like an import, so assigning a whole chain stays fast.
 
+/// Who may do what in the service loop (teams, 包联, visits); `visit` uses the same module.
+pub mod perm;
+
 use crate::enterprise::EnterpriseQuery;
 use crate::registry::{entry, json};
-use crate::{Actor, App, AppError, AppResult, access_service as ps};
+use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::Slice;
+pub use lianshi_store::team::AssignmentHistoryRow;
 use lianshi_store::team::{
-    AssignmentHistoryRow, MemberRow, MemberWrite, TeamRow, TeamWrite, assignment_current,
-    assignment_set, team_insert, team_set_members, team_update,
+    MemberRow, MemberWrite, TeamRow, TeamWrite, assignment_current, assignment_set, team_insert,
+    team_set_members, team_update,
 };
+use perm as ps;
 use std::collections::HashMap;
 
 /// A member as given in a form or JSON body.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct MemberInput {
     /// Username (or numeric id) of the user.
@@ -31,6 +37,7 @@ pub struct MemberInput {
 
 /// Input to create or edit a team. On edit, absent fields keep their value.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct TeamInput {
     pub name: Option<String>,
@@ -45,6 +52,7 @@ pub struct TeamInput {
 
 /// A person as shown in team views.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub user_id: i64,
     pub username: String,
@@ -56,6 +64,7 @@ pub struct MemberView {
 
 /// A team with its members and figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamView {
     pub id: i64,
     pub name: String,
@@ -75,6 +84,7 @@ pub struct TeamView {
 
 /// One enterprise a team serves.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamEnterpriseView {
     pub enterprise_id: i64,
     pub uscc: String,
@@ -88,6 +98,7 @@ pub struct TeamEnterpriseView {
 
 /// A page of a team's enterprises.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamEnterprisePage {
     pub team_id: i64,
     pub total: i64,
@@ -98,6 +109,7 @@ pub struct TeamEnterprisePage {
 
 /// Which team serves an enterprise, and its contact person.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseTeamView {
     pub enterprise_id: i64,
     pub uscc: String,
@@ -112,6 +124,7 @@ pub struct EnterpriseTeamView {
 
 /// What to assign to a team: listed credit codes, and/or every enterprise matching a filter.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AssignInput {
     pub enterprises: Vec<String>,
@@ -126,6 +139,7 @@ pub struct AssignInput {
 
 /// What a bulk assignment did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignReport {
     pub team_id: i64,
     pub matched: i64,

@@ -3,16 +3,16 @@
 
 use crate::auth::{account_key, check_password_strength, hash_password};
 use crate::registry::{entry, json};
-use crate::{Actor, App, AppError, AppResult, access};
+use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
-use lianshi_store::user::{
-    NewUser, UserRow, login_unlock, user_clear_lock, user_insert, user_update,
-};
+pub use lianshi_store::user::UserRow;
+use lianshi_store::user::{NewUser, login_unlock, user_clear_lock, user_insert, user_update};
 
 /// Input to create a user.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct UserInput {
     pub username: String,
@@ -42,9 +42,44 @@ fn valid_username(u: &str) -> AppResult<String> {
     Ok(u.to_string())
 }
 
+/// Who may manage accounts (create, activate, reset, unlock, see back-offs): administrators.
+pub mod perm {
+    use crate::perm::allow;
+    use crate::{Actor, AppResult};
+    use lianshi_domain::Role;
+
+    pub fn manage(a: &Actor) -> AppResult<()> {
+        allow(a.role == Role::Admin)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::perm::table::{N, Y, check};
+        use Role::*;
+
+        #[test]
+        fn only_administrators_manage_users() {
+            check(
+                "manage",
+                &[
+                    (Admin, [Y, Y, Y]),
+                    (Department, [N, N, N]),
+                    (Team, [N, N, N]),
+                    (PartySecretary, [N, N, N]),
+                    (Enterprise, [N, N, N]),
+                    (Finance, [N, N, N]),
+                    (Provider, [N, N, N]),
+                ],
+                |a, _| manage(a).is_ok(),
+            );
+        }
+    }
+}
+
 impl App {
     pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
-        access::manage_users(actor)?;
+        perm::manage(actor)?;
         let username = valid_username(&inp.username)?;
         let role = Role::parse(&inp.role).map_err(AppError::from_invalid)?;
         check_password_strength(&username, &inp.password)?;
@@ -150,7 +185,7 @@ impl App {
     }
 
     pub async fn user_list(&self, actor: &Actor) -> AppResult<Vec<UserRow>> {
-        access::manage_users(actor)?;
+        perm::manage(actor)?;
         Ok(self.db.user_list().await?)
     }
 
@@ -163,7 +198,7 @@ impl App {
         active: Option<bool>,
         password: Option<&str>,
     ) -> AppResult<()> {
-        access::manage_users(actor)?;
+        perm::manage(actor)?;
         let before = self
             .db
             .user_by_id(id)
@@ -222,7 +257,7 @@ impl App {
     /// Works for a name without an account too, since unknown names are counted as well.
     /// Whether there was anything to clear.
     pub async fn user_unlock(&self, actor: &Actor, username: &str) -> AppResult<bool> {
-        access::manage_users(actor)?;
+        perm::manage(actor)?;
         let user = self.db.user_by_username(username.trim()).await?;
         let account = account_key(username);
         let mut tx = self.db.begin().await?;

@@ -14,7 +14,8 @@
 //! same form) inside the visit's transaction.
 
 use crate::registry::entry;
-use crate::{Actor, App, AppError, AppResult, access_service as ps};
+use crate::team::perm as ps;
+use crate::{Actor, App, AppError, AppResult};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::Calendar;
 use lianshi_domain::visit::{
@@ -34,6 +35,7 @@ pub use lianshi_store::visit::{IndicatorRow, VisitRow};
 
 /// A rule as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitRuleView {
     pub id: i64,
     pub code: String,
@@ -50,6 +52,7 @@ pub struct VisitRuleView {
 
 /// An administrator's edit of a rule; absent fields keep their value.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct VisitRuleInput {
     pub deadline_workdays: Option<u32>,
@@ -65,6 +68,7 @@ pub struct VisitRuleInput {
 
 /// What a scan did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanReport {
     pub today: String,
     /// Assigned enterprises evaluated.
@@ -81,6 +85,7 @@ pub struct ScanReport {
 
 /// A task as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitTaskView {
     #[serde(flatten)]
     pub task: VisitTaskRow,
@@ -92,6 +97,11 @@ pub struct VisitTaskView {
 
 /// Query of the task list.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct TaskQuery {
     pub team: Option<i64>,
@@ -106,6 +116,7 @@ pub struct TaskQuery {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskPage {
     pub total: i64,
     pub page: i64,
@@ -115,6 +126,7 @@ pub struct TaskPage {
 
 /// A visit to record.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct VisitInput {
     /// Credit code of the enterprise visited.
@@ -136,6 +148,7 @@ pub struct VisitInput {
 
 /// A pain point raised on a visit.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PainPointInput {
     pub title: String,
@@ -148,6 +161,7 @@ pub struct PainPointInput {
 
 /// A recorded visit and the work orders created from its pain points.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitRecorded {
     #[serde(flatten)]
     pub visit: VisitRow,
@@ -169,6 +183,11 @@ pub struct RecordedVisit {
 
 /// Query of the visit log.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct VisitQuery {
     pub team: Option<i64>,
@@ -181,6 +200,7 @@ pub struct VisitQuery {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitPage {
     pub total: i64,
     pub page: i64,
@@ -190,6 +210,7 @@ pub struct VisitPage {
 
 /// One period's figures as given (money in fen).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct IndicatorInput {
     /// `YYYY`.

@@ -37,52 +37,7 @@ pub use lianshi_store::voucher::ProviderRow as Provider;
 pub use lianshi_store::voucher::RelatedRow as Related;
 
 /// Who may do what with vouchers.
-///
-/// | action | who |
-/// |---|---|
-/// | read schemes, rounds and pool figures | everyone signed in |
-/// | create schemes and rounds, grant quota, register providers and related parties, write off, expire, check | admin, department |
-/// | list all vouchers and redemptions | admin, department, team |
-/// | submit a redemption | a provider user linked to a registered provider (admin may file for a provider) |
-/// | confirm or decline a redemption | the enterprise's own users (admin on the enterprise's behalf) |
-/// | reject a redemption | admin, department (the enterprise while it awaits confirmation) |
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    pub fn view_schemes(_a: &Actor) -> AppResult<()> {
-        Ok(())
-    }
-
-    pub fn manage(a: &Actor) -> AppResult<()> {
-        allow(matches!(a.role, Role::Admin | Role::Department))
-    }
-
-    pub fn view_all(a: &Actor) -> AppResult<()> {
-        allow(matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team
-        ))
-    }
-
-    pub fn view_enterprise(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        match a.role {
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => view_all(a),
-        }
-    }
-
-    pub fn confirm(a: &Actor, enterprise_id: i64) -> AppResult<()> {
-        allow(
-            a.role == Role::Admin
-                || (a.role == Role::Enterprise && a.enterprise_id == Some(enterprise_id)),
-        )
-    }
-}
+pub mod perm;
 
 fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
     AppError::refused(code, zh, en)
@@ -127,6 +82,7 @@ pub fn bounded_fen(field: &str, s: &str) -> AppResult<i64> {
 
 /// A scheme with its rules, pool figures (from the records) and rounds.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchemeView {
     pub id: i64,
     pub code: String,
@@ -146,6 +102,7 @@ pub struct SchemeView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundView {
     #[serde(flatten)]
     pub round: RoundRow,
@@ -155,6 +112,7 @@ pub struct RoundView {
 
 /// A voucher with its free balance.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoucherView {
     #[serde(flatten)]
     pub voucher: VoucherRow,
@@ -183,6 +141,7 @@ impl From<VoucherRow> for VoucherView {
 
 /// A redemption as shown; `replayed` is true when the answer repeats an earlier request.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedemptionView {
     #[serde(flatten)]
     pub r: RedemptionRow,
@@ -203,6 +162,7 @@ fn view(r: RedemptionRow, replayed: bool, en: bool) -> RedemptionView {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SchemeInput {
     pub code: String,
@@ -215,11 +175,13 @@ pub struct SchemeInput {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RoundInput {
     pub name: String,
     pub year: i64,
     /// Pool in 元 (≤ 2 decimals; 万/亿 accepted).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_schema))]
     pub pool_yuan: String,
     pub opens_on: String,
     pub closes_on: String,
@@ -228,15 +190,18 @@ pub struct RoundInput {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct GrantInput {
     pub round_id: i64,
     /// Credit code of the enterprise.
     pub enterprise: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_schema))]
     pub amount_yuan: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProviderInput {
     /// Username of the provider account (role `provider`), if it has one.
@@ -248,6 +213,7 @@ pub struct ProviderInput {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RedemptionInput {
     /// Credit code of the enterprise whose voucher pays.
@@ -256,6 +222,7 @@ pub struct RedemptionInput {
     pub scheme: String,
     pub contract_no: String,
     /// Invoice amount in 元, at most 2 decimals.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_schema))]
     pub invoice_yuan: String,
     /// `domestic` | `other` (compute vouchers).
     pub compute: String,
@@ -268,6 +235,7 @@ pub struct RedemptionInput {
 
 /// What an expiry run did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExpireSummary {
     pub on: String,
     pub vouchers: i64,
@@ -277,6 +245,7 @@ pub struct ExpireSummary {
 
 /// The ledger check of one scheme.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckRow {
     pub scheme_id: i64,
     pub code: String,
@@ -288,6 +257,7 @@ pub struct CheckRow {
 
 /// An enterprise's vouchers and redemptions.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseVouchers {
     pub enterprise_id: i64,
     pub enterprise_name: String,
@@ -1118,6 +1088,7 @@ impl App {
         inp: &RedemptionInput,
         today: NaiveDate,
     ) -> AppResult<RedemptionView> {
+        perm::submit(actor)?;
         let provider = match (actor.role, inp.provider.as_deref()) {
             (Role::Admin, Some(u)) if !u.trim().is_empty() => self
                 .db
@@ -1397,12 +1368,7 @@ impl App {
             RedemptionAction::Confirm => perm::confirm(actor, r.enterprise_id)?,
             RedemptionAction::WriteOff => perm::manage(actor)?,
             RedemptionAction::Reject => {
-                if !(perm::manage(actor).is_ok()
-                    || (state == RedemptionState::Submitted
-                        && perm::confirm(actor, r.enterprise_id).is_ok()))
-                {
-                    return Err(AppError::Forbidden);
-                }
+                perm::reject(actor, r.enterprise_id, state == RedemptionState::Submitted)?
             }
         }
         let target = match action {
@@ -1530,14 +1496,9 @@ impl App {
             .voucher_redemption_get(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))?;
-        match actor.role {
-            Role::Provider => {
-                if self.voucher_provider_me(actor).await?.id != r.provider_id {
-                    return Err(AppError::Forbidden);
-                }
-            }
-            _ => perm::view_enterprise(actor, r.enterprise_id)?,
-        }
+        let own_provider = actor.role == Role::Provider
+            && self.voucher_provider_me(actor).await?.id == r.provider_id;
+        perm::view_redemption(actor, r.enterprise_id, own_provider)?;
         Ok(view(r, false, false))
     }
 

@@ -1106,3 +1106,57 @@ both_backends!(
         assert!(!t.overflow);
     }
 );
+
+both_backends!(
+    a_department_officer_bound_to_no_department_sees_no_application_and_decides_none,
+    |db: Db| async move {
+        let z = zone(db).await;
+        let app = &z.app;
+        budget(app, "AI-T1", "100000", None).await;
+        let id = app
+            .subsidy_apply_at(
+                &admin(),
+                z.p1,
+                z.ents[0],
+                1000_00,
+                Y,
+                "unbound-1",
+                "staff",
+                "",
+                Utc::now(),
+            )
+            .await
+            .unwrap()
+            .row
+            .id;
+        let unbound = person(Role::Department, None, None);
+        // The list is empty rather than every department's applications…
+        let page = app
+            .subsidy_list(&unbound, &SubsidyQuery::default())
+            .await
+            .unwrap();
+        assert_eq!((page.total, page.items.len()), (0, 0));
+        // …one application is 403, and so is every decision.
+        assert!(matches!(
+            app.subsidy_get(&unbound, id).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.subsidy_act(&unbound, id, &SubsidyAction::Review).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.subsidy_act(&unbound, id, &SubsidyAction::Approve { amount_fen: 1 })
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        // The officer of the policy's department still sees and decides it.
+        let kjj = person(Role::Department, None, Some(z.kjj));
+        assert!(app.subsidy_get(&kjj, id).await.is_ok());
+        assert!(
+            app.subsidy_act(&kjj, id, &SubsidyAction::Review)
+                .await
+                .is_ok()
+        );
+    }
+);

@@ -54,7 +54,7 @@ impl App {
         n: usize,
         seed: u64,
     ) -> AppResult<DemoSummary> {
-        crate::access::edit_registry(actor)?;
+        crate::registry::perm::edit(actor)?;
         let structure_created = self.db.zone_get().await?.is_none();
         if structure_created {
             self.demo_structure(actor).await?;

@@ -101,7 +101,7 @@ pub struct ServiceDemoSummary {
 impl App {
     /// Load the service-loop demo on top of the demo zone (called by [`App::demo_load`]).
     pub async fn demo_service(&self, actor: &Actor, seed: u64) -> AppResult<ServiceDemoSummary> {
-        crate::access_service::manage_teams(actor)?;
+        crate::team::perm::manage_teams(actor)?;
         let idx = self.registry().await?;
         let chains: Vec<_> = idx.of_kind(RegistryKind::Chain).cloned().collect();
         if chains.is_empty() {

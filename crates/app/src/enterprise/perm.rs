@@ -1,13 +1,16 @@
-//! Who may do what. Every use case calls one of these before touching the store.
+//! Who may do what with enterprise records (the enterprise feature's permissions, formerly
+//! `access.rs`), and which enterprises and fields each role reads. The registry, users and the
+//! audit log have their own `perm` modules.
 //!
 //! | action                         | roles |
 //! |--------------------------------|-------|
 //! | browse enterprises             | all but provider, each within its [`EnterpriseScope`] (below) |
-//! | create enterprises, import     | admin, department, team (import: admin, department) |
+//! | create enterprises             | admin, department, team |
+//! | import                         | admin, department |
 //! | edit an enterprise             | admin, department, team; an enterprise user its own |
 //! | export enterprises             | admin, department, team |
-//! | edit the zone registry         | admin |
-//! | manage users, read audit log   | admin |
+//! | set verified figures, review corrections | admin, department ([`verify`], [`review`]) |
+//! | list corrections               | admin, department, team; an enterprise user its own |
 //! | see unmasked phone numbers     | admin, team (the people who call enterprises) |
 //!
 //! Which enterprises, and which of their fields, a role reads is decided by purpose
@@ -21,16 +24,14 @@
 //! | party_secretary | those its party organisation covers: none until the party side lands | all | within scope | none |
 //! | provider | none (403) | | | |
 //!
-//! An enterprise outside a finance user's or party secretary's scope is answered exactly like an
-//! unknown one (404), so the scope does not reveal which credit codes are registered.
+//! An enterprise outside the actor's scope — a finance user's, a party secretary's, or another
+//! enterprise named by an enterprise user — is answered exactly like an unknown one (404), so the
+//! scope does not reveal which credit codes are registered.
 
 use crate::enterprise::EnterpriseView;
+use crate::perm::{allow, own_enterprise};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
-
-fn allow(ok: bool) -> AppResult<()> {
-    if ok { Ok(()) } else { Err(AppError::Forbidden) }
-}
 
 pub fn browse_enterprises(a: &Actor) -> AppResult<()> {
     allow(a.role != Role::Provider)
@@ -148,10 +149,11 @@ impl App {
         })
     }
 
-    /// The enterprise a page or API names by id or credit code, if the actor's scope holds it;
-    /// out of a finance user's or party secretary's scope is the same 404, with the same
-    /// message, as an unknown key. (An enterprise user naming another enterprise is refused by
-    /// the use case's own check, 403, as before.)
+    /// The enterprise a page or API names by id or credit code, if the actor's scope holds it.
+    /// Out of scope is the same 404, with the same message, as an unknown key — for a finance
+    /// user or party secretary here, and for an enterprise user naming another enterprise in the
+    /// use case's own check (`policy::perm::explain` and the like, whose 403 the use cases turn
+    /// into this 404 with `enterprise::hide_forbidden`), so no role can probe which codes exist.
     pub async fn enterprise_ref_visible(&self, a: &Actor, key: &str) -> AppResult<i64> {
         let scope = self.enterprise_scope(a).await?;
         let id = self.policy_enterprise_ref(key).await?;
@@ -167,7 +169,7 @@ impl App {
 pub fn view_enterprise(a: &Actor, enterprise_id: i64) -> AppResult<()> {
     browse_enterprises(a)?;
     match a.role {
-        Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
+        Role::Enterprise => allow(own_enterprise(a, enterprise_id)),
         _ => Ok(()),
     }
 }
@@ -182,7 +184,7 @@ pub fn create_enterprise(a: &Actor) -> AppResult<()> {
 pub fn edit_enterprise(a: &Actor, enterprise_id: i64) -> AppResult<()> {
     match a.role {
         Role::Admin | Role::Department | Role::Team => Ok(()),
-        Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
+        Role::Enterprise => allow(own_enterprise(a, enterprise_id)),
         _ => Err(AppError::Forbidden),
     }
 }
@@ -198,21 +200,26 @@ pub fn export_enterprises(a: &Actor) -> AppResult<()> {
     ))
 }
 
-pub fn edit_registry(a: &Actor) -> AppResult<()> {
-    allow(a.role == Role::Admin)
+/// Set verified fields directly and accept or reject corrections: administrators and department
+/// officers (the authorities for enterprise figures). Service teams propose like enterprises:
+/// they visit enterprises and write down what they are told, which is a report, not a
+/// verification.
+pub fn verify(a: &Actor) -> bool {
+    matches!(a.role, Role::Admin | Role::Department)
 }
 
-pub fn view_registry(a: &Actor) -> AppResult<()> {
-    let _ = a;
-    Ok(())
+/// [`verify`] as a permission check.
+pub fn review(a: &Actor) -> AppResult<()> {
+    allow(verify(a))
 }
 
-pub fn manage_users(a: &Actor) -> AppResult<()> {
-    allow(a.role == Role::Admin)
-}
-
-pub fn read_audit(a: &Actor) -> AppResult<()> {
-    allow(a.role == Role::Admin)
+/// List corrections: reviewers and teams all; an enterprise user its own (the caller restricts
+/// the filter); others none.
+pub fn list_corrections(a: &Actor) -> AppResult<()> {
+    allow(matches!(
+        a.role,
+        Role::Admin | Role::Department | Role::Team | Role::Enterprise
+    ))
 }
 
 /// Whether phone numbers are shown in full to this actor.
@@ -223,59 +230,133 @@ pub fn sees_full_phone(a: &Actor) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Source;
+    use crate::perm::table::{ENT, N, Y, actor, check};
+    use Role::*;
 
-    fn actor(role: Role, ent: Option<i64>) -> Actor {
-        Actor {
-            user_id: Some(1),
-            username: "u".into(),
-            display_name: "u".into(),
-            role,
-            enterprise_id: ent,
-            department_id: None,
-            source: Source::Api,
-        }
+    #[test]
+    fn every_role_may_do_with_enterprise_records_what_the_table_says() {
+        // [in scope, out of scope, unbound]: an enterprise user's own enterprise, another one,
+        // none. The other roles do not depend on the record.
+        check(
+            "browse",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [Y, Y, Y]),
+                (Enterprise, [Y, Y, Y]),
+                (Finance, [Y, Y, Y]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| browse_enterprises(a).is_ok(),
+        );
+        check(
+            "view one",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [Y, Y, Y]),
+                (Enterprise, [Y, N, N]),
+                (Finance, [Y, Y, Y]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| view_enterprise(a, ENT).is_ok(),
+        );
+        check(
+            "edit",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [N, N, N]),
+                (Enterprise, [Y, N, N]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| edit_enterprise(a, ENT).is_ok(),
+        );
+        let staff = [
+            (Admin, [Y, Y, Y]),
+            (Department, [Y, Y, Y]),
+            (Team, [Y, Y, Y]),
+            (PartySecretary, [N, N, N]),
+            (Enterprise, [N, N, N]),
+            (Finance, [N, N, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("create", &staff, |a, _| create_enterprise(a).is_ok());
+        check("export", &staff, |a, _| export_enterprises(a).is_ok());
+        let authorities = [
+            (Admin, [Y, Y, Y]),
+            (Department, [Y, Y, Y]),
+            (Team, [N, N, N]),
+            (PartySecretary, [N, N, N]),
+            (Enterprise, [N, N, N]),
+            (Finance, [N, N, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("import", &authorities, |a, _| import_enterprises(a).is_ok());
+        check("review corrections", &authorities, |a, _| review(a).is_ok());
+        check("verify figures", &authorities, |a, _| verify(a));
+        check(
+            "list corrections",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [N, N, N]),
+                (Enterprise, [Y, Y, Y]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| list_corrections(a).is_ok(),
+        );
+        check(
+            "explain policies in scope",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [Y, Y, Y]),
+                (Enterprise, [Y, Y, Y]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| explain_in_scope(a).is_ok(),
+        );
+        check(
+            "full phone numbers",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [N, N, N]),
+                (Team, [Y, Y, Y]),
+                (PartySecretary, [N, N, N]),
+                (Enterprise, [N, N, N]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| sees_full_phone(a),
+        );
     }
 
     #[test]
-    fn an_enterprise_user_sees_only_its_own_enterprise() {
-        let a = actor(Role::Enterprise, Some(7));
-        assert!(view_enterprise(&a, 7).is_ok());
-        assert!(matches!(view_enterprise(&a, 8), Err(AppError::Forbidden)));
-        assert!(edit_enterprise(&a, 7).is_ok());
-        assert!(edit_enterprise(&a, 8).is_err());
-    }
-
-    #[test]
-    fn only_administrators_manage_users_and_read_the_audit_log() {
-        for r in Role::ALL {
-            let a = actor(r, None);
-            assert_eq!(manage_users(&a).is_ok(), r == Role::Admin);
-            assert_eq!(read_audit(&a).is_ok(), r == Role::Admin);
-        }
-    }
-
-    #[test]
-    fn each_role_reads_the_enterprises_and_figures_its_purpose_needs() {
+    fn each_role_reads_the_enterprises_its_purpose_needs() {
         use ScopeRule::*;
-        // role, scope, may ask for policy explanations in scope, export, import
         let table = [
-            (Role::Admin, All, true, true, true),
-            (Role::Department, All, true, true, true),
-            (Role::Team, All, true, true, false),
-            (Role::PartySecretary, PartyOrganisation, true, false, false),
-            (Role::Enterprise, Own, true, false, false),
-            (Role::Finance, Consented, false, false, false),
-            (Role::Provider, Nothing, false, false, false),
+            (Role::Admin, All),
+            (Role::Department, All),
+            (Role::Team, All),
+            (Role::PartySecretary, PartyOrganisation),
+            (Role::Enterprise, Own),
+            (Role::Finance, Consented),
+            (Role::Provider, Nothing),
         ];
         assert_eq!(table.len(), Role::ALL.len());
-        for (role, scope, explain, export, import) in table {
-            let a = actor(role, None);
-            assert_eq!(scope_rule(&a), scope, "{role:?}");
-            assert_eq!(browse_enterprises(&a).is_ok(), scope != Nothing, "{role:?}");
-            assert_eq!(explain_in_scope(&a).is_ok(), explain, "{role:?}");
-            assert_eq!(export_enterprises(&a).is_ok(), export, "{role:?}");
-            assert_eq!(import_enterprises(&a).is_ok(), import, "{role:?}");
+        for (role, scope) in table {
+            for standing in 0..3 {
+                assert_eq!(scope_rule(&actor(role, standing).0), scope, "{role:?}");
+            }
         }
     }
 
@@ -298,11 +379,5 @@ mod tests {
             figures: true,
         };
         assert!(all.contains(123_456));
-    }
-
-    #[test]
-    fn providers_cannot_browse_enterprises() {
-        assert!(browse_enterprises(&actor(Role::Provider, None)).is_err());
-        assert!(browse_enterprises(&actor(Role::Finance, None)).is_ok());
     }
 }

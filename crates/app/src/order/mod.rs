@@ -103,7 +103,11 @@ pub(crate) struct PreparedOrder {
 
 /// List query as pages and the API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(default)]
 pub struct OrderQuery {
     /// A state (`in_progress`, 办理中…) or `open`.
@@ -199,7 +203,7 @@ pub struct EventView {
 
 /// An action the current user may take now.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderActionView))]
 pub struct ActionView {
     pub kind: ActionKind,
     pub action: String,
@@ -229,146 +233,8 @@ pub struct OrderPage {
     pub items: Vec<OrderView>,
 }
 
-/// Who may do what with orders.
-///
-/// | action | who |
-/// |---|---|
-/// | everything | admin (the service centre) |
-/// | see an order | its lead or a co-handling department's officers; members of the team serving the enterprise; the enterprise's own users |
-/// | create | admin, department officers, team members for their enterprises, an enterprise user for its own enterprise |
-/// | sign, answer, resolve, return, suspend, resume, ask for an extension | officers of the lead department |
-/// | callback (回访) | team members for their enterprises; the enterprise user on its own order |
-/// | withdraw | the enterprise user on its own order; team members for their enterprises |
-/// | accept, dispatch, approve/refuse extensions, supervise, close, reopen | admin |
-/// | edit categories, routing and SLA limits, run the SLA scan | admin |
-pub mod perm {
-    use crate::{Actor, AppError, AppResult};
-    use lianshi_domain::Role;
-    use lianshi_domain::order::ActionKind;
-    use lianshi_store::order::OrderScope;
-
-    /// What a permission check needs to know about an order.
-    #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    pub struct OrderFacts {
-        pub enterprise_id: i64,
-        pub department_id: Option<i64>,
-        pub cohandlers: Vec<i64>,
-        /// The team serving the enterprise.
-        pub team_id: Option<i64>,
-    }
-
-    fn allow(ok: bool) -> AppResult<()> {
-        if ok { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    fn in_team(my_teams: &[i64], f: &OrderFacts) -> bool {
-        f.team_id.is_some_and(|t| my_teams.contains(&t))
-    }
-
-    fn lead(a: &Actor, f: &OrderFacts) -> bool {
-        a.role == Role::Department
-            && a.department_id.is_some()
-            && a.department_id == f.department_id
-    }
-
-    /// Which orders `a` may list.
-    pub fn list_scope(a: &Actor, my_teams: &[i64]) -> AppResult<OrderScope> {
-        match a.role {
-            Role::Admin => Ok(OrderScope::All),
-            Role::Department => Ok(match a.department_id {
-                Some(d) => OrderScope::Department(d),
-                None => OrderScope::Nothing,
-            }),
-            Role::Enterprise => Ok(OrderScope::Enterprise(a.enterprise_id.unwrap_or(-1))),
-            Role::Team => Ok(OrderScope::Teams(my_teams.to_vec())),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    pub fn view_order(a: &Actor, my_teams: &[i64], f: &OrderFacts) -> AppResult<()> {
-        match a.role {
-            Role::Admin => Ok(()),
-            Role::Department => allow(
-                a.department_id
-                    .is_some_and(|d| f.department_id == Some(d) || f.cohandlers.contains(&d)),
-            ),
-            Role::Team => allow(in_team(my_teams, f)),
-            Role::Enterprise => allow(a.enterprise_id == Some(f.enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    pub fn create_order(
-        a: &Actor,
-        my_teams: &[i64],
-        enterprise_id: i64,
-        team_id: Option<i64>,
-    ) -> AppResult<()> {
-        match a.role {
-            Role::Admin | Role::Department => Ok(()),
-            Role::Team => allow(team_id.is_some_and(|t| my_teams.contains(&t))),
-            Role::Enterprise => allow(a.enterprise_id == Some(enterprise_id)),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
-    /// May `a` perform `kind` on the order (assuming the state machine permits it)?
-    pub fn act(a: &Actor, my_teams: &[i64], f: &OrderFacts, kind: ActionKind) -> AppResult<()> {
-        use ActionKind as K;
-        view_order(a, my_teams, f)?;
-        if a.role == Role::Admin {
-            return Ok(());
-        }
-        let ok = match kind {
-            K::Start
-            | K::Reply
-            | K::Resolve
-            | K::Return
-            | K::Suspend
-            | K::Resume
-            | K::RequestExtension => lead(a, f),
-            K::Callback => match a.role {
-                Role::Enterprise => a.enterprise_id == Some(f.enterprise_id),
-                Role::Team => in_team(my_teams, f),
-                _ => false,
-            },
-            K::Withdraw => match a.role {
-                Role::Enterprise => a.enterprise_id == Some(f.enterprise_id),
-                Role::Team => in_team(my_teams, f),
-                _ => false,
-            },
-            K::Accept
-            | K::Dispatch
-            | K::ApproveExtension
-            | K::RefuseExtension
-            | K::Supervise
-            | K::Close
-            | K::Reopen => false,
-        };
-        allow(ok)
-    }
-
-    /// Create a follow-on child order of an order: admin or the parent's lead department.
-    pub fn create_child(a: &Actor, parent: &OrderFacts) -> AppResult<()> {
-        allow(a.role == Role::Admin || lead(a, parent))
-    }
-
-    pub fn edit_config(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-
-    /// Categories and limits are readable by everyone who works with orders.
-    pub fn view_config(a: &Actor) -> AppResult<()> {
-        allow(matches!(
-            a.role,
-            Role::Admin | Role::Department | Role::Team | Role::Enterprise
-        ))
-    }
-
-    pub fn run_sla_scan(a: &Actor) -> AppResult<()> {
-        allow(a.role == Role::Admin)
-    }
-}
+/// Who may do what with orders (the table is in the module).
+pub mod perm;
 
 use perm::OrderFacts;
 
@@ -1380,68 +1246,7 @@ pub fn job_actor(name: &str) -> Actor {
 
 #[cfg(test)]
 mod tests {
-    use super::perm::*;
     use super::*;
-
-    fn actor(role: Role, ent: Option<i64>, dept: Option<i64>) -> Actor {
-        Actor {
-            user_id: Some(1),
-            username: "u".into(),
-            display_name: "u".into(),
-            role,
-            enterprise_id: ent,
-            department_id: dept,
-            source: Source::Api,
-        }
-    }
-
-    fn facts() -> OrderFacts {
-        OrderFacts {
-            enterprise_id: 7,
-            department_id: Some(30),
-            cohandlers: vec![31],
-            team_id: Some(3),
-        }
-    }
-
-    #[test]
-    fn a_department_officer_sees_orders_it_leads_or_co_handles_and_acts_only_as_lead() {
-        let lead = actor(Role::Department, None, Some(30));
-        let co = actor(Role::Department, None, Some(31));
-        let other = actor(Role::Department, None, Some(32));
-        assert!(view_order(&lead, &[], &facts()).is_ok());
-        assert!(view_order(&co, &[], &facts()).is_ok());
-        assert!(view_order(&other, &[], &facts()).is_err());
-        assert!(act(&lead, &[], &facts(), ActionKind::Resolve).is_ok());
-        assert!(act(&co, &[], &facts(), ActionKind::Resolve).is_err());
-        assert!(act(&lead, &[], &facts(), ActionKind::Dispatch).is_err());
-    }
-
-    #[test]
-    fn an_enterprise_user_sees_and_rates_only_its_own_orders() {
-        let own = actor(Role::Enterprise, Some(7), None);
-        let other = actor(Role::Enterprise, Some(8), None);
-        assert!(act(&own, &[], &facts(), ActionKind::Callback).is_ok());
-        assert!(act(&own, &[], &facts(), ActionKind::Resolve).is_err());
-        assert!(view_order(&other, &[], &facts()).is_err());
-        assert!(create_order(&other, &[], 7, None).is_err());
-    }
-
-    #[test]
-    fn team_members_act_for_their_enterprises_only() {
-        let t = actor(Role::Team, None, None);
-        assert!(view_order(&t, &[3], &facts()).is_ok());
-        assert!(view_order(&t, &[4], &facts()).is_err());
-        assert!(create_order(&t, &[3], 7, Some(3)).is_ok());
-        assert!(create_order(&t, &[3], 7, Some(4)).is_err());
-    }
-
-    #[test]
-    fn finance_and_providers_get_no_orders() {
-        for r in [Role::Finance, Role::Provider, Role::PartySecretary] {
-            assert!(list_scope(&actor(r, None, None), &[]).is_err());
-        }
-    }
 
     #[test]
     fn order_references_round_trip() {

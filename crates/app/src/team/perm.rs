@@ -1,4 +1,4 @@
-//! Who may do what in the service loop (teams, 包联, visits). Same style as [`crate::access`]:
+//! Who may do what in the service loop (teams, 包联, visits; formerly `access_service.rs`):
 //! pure functions of the actor and the facts the use case loaded (the actor's team ids, the
 //! enterprise's team), called before touching the store.
 //!
@@ -13,12 +13,9 @@
 //! Membership, not the role, gives a person their team: a department officer seconded to a
 //! team acts for it like a `team` user does.
 
+use crate::perm::{allow, own_enterprise};
 use crate::{Actor, AppError, AppResult};
 use lianshi_domain::Role;
-
-fn allow(ok: bool) -> AppResult<()> {
-    if ok { Ok(()) } else { Err(AppError::Forbidden) }
-}
 
 /// Admin and department officers read every team, task and visit.
 fn reads_all(a: &Actor) -> bool {
@@ -64,7 +61,7 @@ pub fn view_enterprise_team(
     team_id: Option<i64>,
 ) -> AppResult<()> {
     if a.role == Role::Enterprise {
-        return allow(a.enterprise_id == Some(enterprise_id));
+        return allow(own_enterprise(a, enterprise_id));
     }
     match team_scope(a, my_teams)? {
         None => Ok(()),
@@ -114,61 +111,119 @@ pub fn view_indicators(a: &Actor, my_teams: &[i64], team_id: Option<i64>) -> App
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Source;
+    use crate::perm::table::{ENT, N, TEAM, Y, check};
+    use Role::*;
 
-    fn actor(role: Role, ent: Option<i64>) -> Actor {
-        Actor {
-            user_id: Some(1),
-            username: "u".into(),
-            display_name: "u".into(),
-            role,
-            enterprise_id: ent,
-            department_id: None,
-            source: Source::Api,
+    /// [in scope, out of scope, unbound]: a member of the enterprise's team (an enterprise user:
+    /// of that enterprise), of another team, of none.
+    #[test]
+    fn every_role_may_do_in_the_service_loop_what_the_table_says() {
+        let admin_only = [
+            (Admin, [Y, Y, Y]),
+            (Department, [N, N, N]),
+            (Team, [N, N, N]),
+            (PartySecretary, [N, N, N]),
+            (Enterprise, [N, N, N]),
+            (Finance, [N, N, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("manage teams", &admin_only, |a, _| manage_teams(a).is_ok());
+        check("edit visit rules", &admin_only, |a, _| {
+            edit_visit_rules(a).is_ok()
+        });
+        check("run the visit scan", &admin_only, |a, _| {
+            run_visit_scan(a).is_ok()
+        });
+        check(
+            "record indicators",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [N, N, N]),
+                (PartySecretary, [N, N, N]),
+                (Enterprise, [N, N, N]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| record_indicators(a).is_ok(),
+        );
+        // Membership, not the role, gives a team: a finance user in a team still reads it
+        // (`may_be_team_member` keeps finance users out of teams in the first place).
+        let read_team = [
+            (Admin, [Y, Y, Y]),
+            (Department, [Y, Y, Y]),
+            (Team, [Y, N, N]),
+            (PartySecretary, [Y, N, N]),
+            (Enterprise, [N, N, N]),
+            (Finance, [Y, N, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("view team", &read_team, |a, t| {
+            view_team(a, t, TEAM).is_ok()
+        });
+        check("view indicators", &read_team, |a, t| {
+            view_indicators(a, t, Some(TEAM)).is_ok()
+        });
+        let in_the_loop = [
+            (Admin, [Y, Y, Y]),
+            (Department, [Y, Y, Y]),
+            (Team, [Y, Y, N]),
+            (PartySecretary, [Y, Y, N]),
+            (Enterprise, [N, N, N]),
+            (Finance, [Y, Y, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("list within team scope", &in_the_loop, |a, t| {
+            team_scope(a, t).is_ok()
+        });
+        check("view visit rules", &in_the_loop, |a, t| {
+            view_visit_rules(a, t).is_ok()
+        });
+        check(
+            "see an enterprise's team",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, N, N]),
+                (PartySecretary, [Y, N, N]),
+                (Enterprise, [Y, N, N]),
+                (Finance, [Y, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, t| view_enterprise_team(a, t, ENT, Some(TEAM)).is_ok(),
+        );
+        check(
+            "act for the team",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, N, N]),
+                (Team, [Y, N, N]),
+                (PartySecretary, [Y, N, N]),
+                (Enterprise, [N, N, N]),
+                (Finance, [N, N, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, t| act_for_team(a, t, Some(TEAM)).is_ok(),
+        );
+    }
+
+    #[test]
+    fn an_enterprise_without_a_team_is_acted_for_only_by_administrators() {
+        for role in Role::ALL {
+            let (a, t) = crate::perm::table::actor(role, 0);
+            assert_eq!(
+                act_for_team(&a, &t, None).is_ok(),
+                role == Admin,
+                "{role:?}"
+            );
         }
     }
 
     #[test]
-    fn a_team_member_reads_and_acts_only_for_their_own_team() {
-        let a = actor(Role::Team, None);
-        assert!(view_team(&a, &[3], 3).is_ok());
-        assert!(view_team(&a, &[3], 4).is_err());
-        assert!(act_for_team(&a, &[3], Some(3)).is_ok());
-        assert!(act_for_team(&a, &[3], Some(4)).is_err());
-        assert!(act_for_team(&a, &[3], None).is_err());
-        assert!(manage_teams(&a).is_err());
-    }
-
-    #[test]
-    fn a_team_user_in_no_team_is_refused() {
-        assert!(team_scope(&actor(Role::Team, None), &[]).is_err());
-    }
-
-    #[test]
-    fn department_officers_read_everything_but_act_only_as_members() {
-        let d = actor(Role::Department, None);
-        assert_eq!(team_scope(&d, &[]).unwrap(), None);
-        assert!(view_team(&d, &[], 9).is_ok());
-        assert!(act_for_team(&d, &[], Some(9)).is_err());
-        assert!(act_for_team(&d, &[9], Some(9)).is_ok());
-    }
-
-    #[test]
-    fn an_enterprise_user_sees_only_its_own_enterprise_team_and_nothing_else() {
-        let e = actor(Role::Enterprise, Some(7));
-        assert!(view_enterprise_team(&e, &[], 7, Some(1)).is_ok());
-        assert!(view_enterprise_team(&e, &[], 8, Some(1)).is_err());
-        assert!(team_scope(&e, &[]).is_err());
-        assert!(act_for_team(&e, &[1], Some(1)).is_err());
-        assert!(view_indicators(&e, &[], Some(1)).is_err());
-    }
-
-    #[test]
-    fn finance_and_providers_get_nothing_of_the_service_loop() {
-        for r in [Role::Finance, Role::Provider] {
-            let a = actor(r, None);
-            assert!(team_scope(&a, &[]).is_err());
-            assert!(view_enterprise_team(&a, &[], 1, Some(1)).is_err());
+    fn only_people_can_be_team_members() {
+        for role in Role::ALL {
+            let want = matches!(role, Admin | Department | Team | PartySecretary);
+            assert_eq!(may_be_team_member(role), want, "{role:?}");
         }
     }
 }
