@@ -12,14 +12,6 @@ use crate::{Db, Result, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-/// The migration that creates the council tables (and the figures' indexes).
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    5,
-    "0005_councils",
-    include_str!("../migrations/sqlite/0005_councils.sql"),
-    include_str!("../migrations/postgres/0005_councils.sql"),
-);
-
 /// One council meeting as stored.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct CouncilRow {
@@ -98,6 +90,7 @@ pub struct ActionRow {
 
 /// One progress report on an action.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionUpdateRow {
     pub id: i64,
     pub action_id: i64,

@@ -1,44 +1,11 @@
 //! Where SQLite and PostgreSQL really differ, said once.
 //!
-//! The migrations come in two folders with the same file names; the schema-parity test migrates
-//! both and compares tables and columns through [`schema`] with types mapped to one vocabulary.
+//! The migrations come in two folders with the same file names, listed once in
+//! [`crate::migrations`]; the schema-parity test migrates both and compares tables and columns
+//! through [`schema`] with types mapped to one vocabulary.
 
 use crate::{Backend, Db, Result};
 use sqlx::Row;
-
-/// (version, name, SQLite text, PostgreSQL text), in order.
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
-    (
-        1,
-        "0001_foundation",
-        include_str!("../migrations/sqlite/0001_foundation.sql"),
-        include_str!("../migrations/postgres/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "0002_list_indexes",
-        include_str!("../migrations/sqlite/0002_list_indexes.sql"),
-        include_str!("../migrations/postgres/0002_list_indexes.sql"),
-    ),
-    crate::team::MIGRATION,
-    crate::order::MIGRATION,
-    crate::council::MIGRATION,
-    (
-        6,
-        "0006_change_counters",
-        include_str!("../migrations/sqlite/0006_change_counters.sql"),
-        include_str!("../migrations/postgres/0006_change_counters.sql"),
-    ),
-    crate::order::FIGURES_MIGRATION,
-    crate::policy::MIGRATION,
-    crate::voucher::MIGRATION,
-    crate::subsidy::MIGRATION,
-    crate::score::MIGRATION,
-    crate::order::ACCEPTED_INDEX_MIGRATION,
-    crate::order::PROPOSALS_MIGRATION,
-    crate::user::THROTTLE_MIGRATION,
-    crate::enterprise::PROVENANCE_MIGRATION,
-];
 
 fn neutral(t: &str) -> String {
     let t = t.to_ascii_lowercase();

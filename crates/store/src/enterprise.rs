@@ -822,14 +822,6 @@ impl Db {
 // ---------------------------------------------------------------------------------------------
 // Provenance: sources of the verified fields, and corrections waiting for review
 
-/// Migration 0016: field sources, corrections, and the sources a notice was computed from.
-pub const PROVENANCE_MIGRATION: (i64, &str, &str, &str) = (
-    16,
-    "0016_enterprise_provenance",
-    include_str!("../migrations/sqlite/0016_enterprise_provenance.sql"),
-    include_str!("../migrations/postgres/0016_enterprise_provenance.sql"),
-);
-
 /// Where the value in force of one field came from (no row: imported).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldSourceRow {
@@ -846,6 +838,7 @@ pub struct FieldSourceRow {
 
 /// A proposed change of one verified field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionRow {
     pub id: i64,
     pub enterprise_id: i64,

@@ -23,6 +23,7 @@ pub mod calendar;
 pub mod council;
 pub mod dialect;
 pub mod enterprise;
+pub mod migrations;
 pub mod order;
 pub mod policy;
 pub mod registry;
@@ -261,39 +262,44 @@ impl Db {
         &self.write
     }
 
-    /// Apply pending migrations from the backend's folder, in order, each in a transaction.
+    /// Apply the pending migrations of [`migrations::MIGRATIONS`] in version order, each in a
+    /// transaction with its `schema_migrations` row. Applied migrations are looked up by version,
+    /// so the order they were once applied in does not matter (0010 ran before 0009 until the list
+    /// was put in order). Returns the names applied now.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         let mut conn = self.write.acquire().await?;
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
         )
         .await?;
+        let done: std::collections::BTreeSet<i64> =
+            sqlx::query_as::<_, (i64,)>("SELECT version FROM schema_migrations")
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(v,)| v)
+                .collect();
         let mut applied = Vec::new();
-        for (version, name, sql_sqlite, sql_pg) in dialect::MIGRATIONS {
-            let done: Option<(i64,)> =
-                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if done.is_some() {
+        for m in migrations::MIGRATIONS {
+            if done.contains(&m.version) {
                 continue;
             }
             let sql = match self.backend {
-                Backend::Sqlite => sql_sqlite,
-                Backend::Postgres => sql_pg,
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
             };
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             )
-            .bind(*version)
-            .bind(*name)
+            .bind(m.version)
+            .bind(m.name)
             .bind(now_text())
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            applied.push((*name).to_string());
+            applied.push(m.name.to_string());
         }
         Ok(applied)
     }

@@ -12,39 +12,6 @@ use crate::{Db, Result, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-/// The migration that creates the work-order tables.
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    4,
-    "0004_orders",
-    include_str!("../migrations/sqlite/0004_orders.sql"),
-    include_str!("../migrations/postgres/0004_orders.sql"),
-);
-
-/// The migration that keeps per-order figure facts (`accepted_at`, `figures_rev`) on the rows.
-pub const FIGURES_MIGRATION: (i64, &str, &str, &str) = (
-    7,
-    "0007_order_figures",
-    include_str!("../migrations/sqlite/0007_order_figures.sql"),
-    include_str!("../migrations/postgres/0007_order_figures.sql"),
-);
-
-/// The migration that narrows the acceptance index to acceptance events.
-pub const ACCEPTED_INDEX_MIGRATION: (i64, &str, &str, &str) = (
-    12,
-    "0012_order_events_accepted",
-    include_str!("../migrations/sqlite/0012_order_events_accepted.sql"),
-    include_str!("../migrations/postgres/0012_order_events_accepted.sql"),
-);
-
-/// The migration that proposes the open orders at level ≥ 2 not yet proposed (manual
-/// supervisions now propose themselves; the SLA scan no longer looks for them).
-pub const PROPOSALS_MIGRATION: (i64, &str, &str, &str) = (
-    13,
-    "0013_council_proposals_on_supervision",
-    include_str!("../migrations/sqlite/0013_council_proposals_on_supervision.sql"),
-    include_str!("../migrations/postgres/0013_council_proposals_on_supervision.sql"),
-);
-
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
 pub const OPEN_STATES: &str =
     "'registered','accepted','dispatched','in_progress','returned','suspended'";
@@ -179,6 +146,7 @@ pub struct PauseRow {
 
 /// A satisfaction callback (回访), kept with the department that handled the order then.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallbackRow {
     pub id: i64,
     pub order_id: i64,

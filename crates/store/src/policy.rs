@@ -10,13 +10,6 @@ use crate::{Db, Result, StoreError, now_text};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    8,
-    "0008_policies",
-    include_str!("../migrations/sqlite/0008_policies.sql"),
-    include_str!("../migrations/postgres/0008_policies.sql"),
-);
-
 /// Fields of a policy to write (from one rule-file entry).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct PolicyWrite {
@@ -47,6 +40,7 @@ pub struct PolicyWrite {
 
 /// A policy as stored, with its department's name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyRow {
     pub id: i64,
     pub code: String,
@@ -97,6 +91,7 @@ pub enum Upserted {
 
 /// A 免申即享 batch run.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyRunRow {
     pub id: i64,
     pub on_date: String,
@@ -125,6 +120,7 @@ pub struct NewNotice {
 
 /// A notice with its policy and enterprise names.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeRow {
     pub id: i64,
     pub policy_id: i64,

@@ -12,16 +12,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
-/// The migration that creates the score tables.
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    11,
-    "0011_scores",
-    include_str!("../migrations/sqlite/0011_scores.sql"),
-    include_str!("../migrations/postgres/0011_scores.sql"),
-);
-
 /// One version of the indicator model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelRow {
     pub version: i64,
     pub name: String,
@@ -33,6 +26,7 @@ pub struct ModelRow {
 
 /// A scoring run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunRow {
     pub id: i64,
     pub model_version: i64,
@@ -97,6 +91,7 @@ pub struct ScoreFilter {
 
 /// A consent row, or an institution an enterprise has not answered yet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentRow {
     pub institution_id: i64,
     pub institution_code: Option<String>,
@@ -123,6 +118,7 @@ pub struct LoanWrite {
 
 /// A recorded loan.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoanRow {
     pub id: i64,
     pub enterprise_id: i64,

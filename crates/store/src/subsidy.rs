@@ -20,14 +20,6 @@ use crate::{Db, Result, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-/// The migration that creates the subsidy tables.
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    9,
-    "0009_subsidies",
-    include_str!("../migrations/sqlite/0009_subsidies.sql"),
-    include_str!("../migrations/postgres/0009_subsidies.sql"),
-);
-
 /// What the subsidy rules need to know about a policy (from the `policies` catalogue).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SubsidyPolicy {
@@ -43,6 +35,7 @@ pub struct SubsidyPolicy {
 
 /// One budget line: a policy in a year.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetRow {
     pub policy_id: i64,
     pub policy_code: String,
@@ -85,6 +78,7 @@ pub struct NewApplication {
 
 /// An application as stored, with its policy and enterprise.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationRow {
     pub id: i64,
     pub policy_id: i64,
@@ -159,6 +153,7 @@ pub struct NewEntry {
 
 /// A ledger entry as stored, with names for display.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryRow {
     pub id: i64,
     pub policy_id: i64,
@@ -197,6 +192,7 @@ pub struct LedgerFilter {
 
 /// One line of a total: a key (policy or department) and the sum of its entries.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotalRow {
     pub id: Option<i64>,
     pub code: String,
@@ -209,6 +205,7 @@ pub struct TotalRow {
 
 /// Sums of the ledger for a year (or all years), always computed from the entries.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub total_fen: i64,
     pub entries: i64,

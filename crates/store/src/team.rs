@@ -9,14 +9,6 @@ use crate::{Db, Result, StoreError, now_text};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-/// The migration that creates the service-loop tables (teams, assignments, indicators, visits).
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    3,
-    "0003_teams_visits",
-    include_str!("../migrations/sqlite/0003_teams_visits.sql"),
-    include_str!("../migrations/postgres/0003_teams_visits.sql"),
-);
-
 /// A team as stored, with its leader's display name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TeamRow {
@@ -74,6 +66,7 @@ pub struct AssignmentRow {
 
 /// One change of an enterprise's team or contact person.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentHistoryRow {
     pub id: i64,
     pub enterprise_id: i64,

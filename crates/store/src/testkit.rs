@@ -3,8 +3,12 @@
 //! SQLite tests get a file in a new temporary folder (removed on drop). PostgreSQL tests get a
 //! new schema in the cluster named by `LIANSHI_TEST_PG` (the test script starts a private one).
 //! A missing `LIANSHI_TEST_PG` is a failure, never a silent skip.
+//!
+//! Only built with the `testkit` feature, which crates enable in their dev-dependencies
+//! (`lianshi-store = { workspace = true, features = ["testkit"] }`), so the release binary does
+//! not contain it.
 
-use crate::Db;
+use crate::{Backend, Db};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -38,11 +42,38 @@ fn unique(prefix: &str) -> String {
 
 /// A migrated SQLite database in a fresh temporary folder.
 pub async fn sqlite() -> TestDb {
-    let dir = std::env::temp_dir().join(unique("lianshi_test"));
-    let url = format!("sqlite://{}/t.db", dir.display());
-    let db = Db::connect(&url).await.expect("open sqlite");
-    db.migrate().await.expect("migrate sqlite");
-    TestDb { db, dir: Some(dir) }
+    let t = empty(Backend::Sqlite).await;
+    t.db.migrate().await.expect("migrate sqlite");
+    t
+}
+
+/// A database not yet migrated (no tables at all) on `backend`: a fresh SQLite file or a fresh
+/// PostgreSQL schema.
+pub async fn empty(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique("lianshi_test"));
+            let url = format!("sqlite://{}/t.db", dir.display());
+            let db = Db::connect(&url).await.expect("open sqlite");
+            TestDb { db, dir: Some(dir) }
+        }
+        Backend::Postgres => {
+            let base = pg_url();
+            let schema = unique("t");
+            {
+                let admin = Db::connect(&base).await.expect("connect postgres");
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(admin.writer())
+                    .await
+                    .expect("create schema");
+                admin.close().await;
+            }
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            let db = Db::connect(&url).await.expect("connect postgres schema");
+            TestDb { db, dir: None }
+        }
+    }
 }
 
 /// The PostgreSQL server URL for tests.
@@ -54,21 +85,9 @@ pub fn pg_url() -> String {
 
 /// A migrated PostgreSQL database in a fresh schema.
 pub async fn postgres() -> TestDb {
-    let base = pg_url();
-    let schema = unique("t");
-    {
-        let admin = Db::connect(&base).await.expect("connect postgres");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(admin.writer())
-            .await
-            .expect("create schema");
-        admin.close().await;
-    }
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let db = Db::connect(&url).await.expect("connect postgres schema");
-    db.migrate().await.expect("migrate postgres");
-    TestDb { db, dir: None }
+    let t = empty(Backend::Postgres).await;
+    t.db.migrate().await.expect("migrate postgres");
+    t
 }
 
 /// Expand one async test body into a SQLite test and a PostgreSQL test:

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
@@ -225,14 +226,6 @@ pub async fn user_update(
     }
     Ok(())
 }
-
-/// Migration 0015: the shared login back-off table.
-pub const THROTTLE_MIGRATION: (i64, &str, &str, &str) = (
-    15,
-    "0015_login_throttle",
-    include_str!("../migrations/sqlite/0015_login_throttle.sql"),
-    include_str!("../migrations/postgres/0015_login_throttle.sql"),
-);
 
 /// One row of login back-off state: an account's (`client` empty), a client's (`account`
 /// empty) or an (account, client) pair's.

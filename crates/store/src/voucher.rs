@@ -16,13 +16,6 @@ use lianshi_domain::voucher::Figures;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-pub const MIGRATION: (i64, &str, &str, &str) = (
-    10,
-    "0010_vouchers",
-    include_str!("../migrations/sqlite/0010_vouchers.sql"),
-    include_str!("../migrations/postgres/0010_vouchers.sql"),
-);
-
 /// A scheme as stored; `rules_json` is a `lianshi_domain::voucher::SchemeRules`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SchemeRow {
@@ -49,6 +42,7 @@ pub struct SchemeWrite {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundRow {
     pub id: i64,
     pub scheme_id: i64,
@@ -74,6 +68,7 @@ pub struct RoundWrite {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderRow {
     pub id: i64,
     pub user_id: Option<i64>,
@@ -86,6 +81,7 @@ pub struct ProviderRow {
 
 /// A related-party record with the names a list shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RelatedRow {
     pub provider_uscc: String,
     pub provider_name: String,
@@ -97,6 +93,7 @@ pub struct RelatedRow {
 
 /// A voucher (granted quota) with the names a list shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoucherRow {
     pub id: i64,
     pub round_id: i64,
@@ -130,6 +127,7 @@ pub struct VoucherWrite {
 
 /// A redemption with the names a list shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedemptionRow {
     pub id: i64,
     pub voucher_id: i64,
