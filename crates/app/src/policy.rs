@@ -47,6 +47,7 @@ pub mod perm;
 pub struct ParamView {
     pub name: String,
     /// (from date `YYYY-MM-DD`, value), in date order.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::text_number_pairs))]
     pub values: Vec<(String, f64)>,
 }
 

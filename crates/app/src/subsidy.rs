@@ -50,7 +50,7 @@ pub mod perm;
 pub struct ApplyInput {
     pub policy: Option<String>,
     pub enterprise: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::yuan_or_null))]
     pub amount: Option<serde_json::Value>,
     pub amount_fen: Option<i64>,
     pub year: Option<i64>,
@@ -173,11 +173,11 @@ pub struct SubsidyReport {
 pub struct BudgetInput {
     pub policy: Option<String>,
     pub year: Option<i64>,
-    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::yuan_or_null))]
     pub budget: Option<serde_json::Value>,
     pub budget_fen: Option<i64>,
     /// Per-enterprise annual cap; empty = none.
-    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::money::yuan_or_null_schema))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::yuan_or_null))]
     pub enterprise_cap: Option<serde_json::Value>,
     pub enterprise_cap_fen: Option<i64>,
 }

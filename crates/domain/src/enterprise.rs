@@ -140,6 +140,7 @@ pub struct EnterpriseDraft {
 
 /// One refused field: which field and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// snake_case field key, e.g. `headcount`.
     pub field: &'static str,
@@ -149,6 +150,7 @@ pub struct FieldError {
 /// Raw text input for an enterprise, as typed in a form or read from a spreadsheet row.
 /// `None` means "not given" (keep the old value on edit); `Some("")` means "clear".
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct EnterpriseInput {
     pub uscc: Option<String>,

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// A refused value: stable code plus zh-CN and English explanations.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invalid {
     /// Stable snake_case identifier, e.g. `uscc_check_mismatch`.
     pub code: &'static str,

@@ -11,6 +11,8 @@ pub mod industry;
 pub mod money;
 pub mod order;
 pub mod role;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod score;
 pub mod service;
 pub mod size;

@@ -26,6 +26,7 @@ pub const MAX_SUPERVISION_LEVEL: u8 = 9;
 
 /// Main state of a work order. The string forms are stored and are part of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// 登记: written down, not yet looked at.
@@ -158,6 +159,7 @@ impl OrderState {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Normal,
@@ -196,6 +198,7 @@ impl Urgency {
 
 /// The enterprise's answer in a callback (回访).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
     /// 满意
@@ -259,6 +262,7 @@ impl Satisfaction {
 
 /// Where an extension (延期) request stands. Kept beside the main state, which it never changes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ExtensionStatus {
     #[default]
@@ -328,6 +332,7 @@ impl Default for OrderSnapshot {
 
 /// Something a user (or a job) asks to do to an order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum OrderAction {
     Accept,
@@ -357,6 +362,7 @@ pub enum OrderAction {
         reason: String,
     },
     Supervise {
+        #[cfg_attr(feature = "openapi", schema(maximum = 255))]
         level: u8,
     },
     Callback {
@@ -374,6 +380,7 @@ pub enum OrderAction {
 
 /// The kind of an [`OrderAction`] without its payload: for buttons and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Accept,

@@ -6,6 +6,7 @@ use crate::error::Invalid;
 
 /// A user's role. The string forms are part of the CLI and API contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 区委组织部 / 两新工委 administrator: sees and changes everything.

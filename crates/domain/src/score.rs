@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 
 /// How an indicator turns a value into a share of its weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ScoreKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Percentile rank within the stage (more is better).
@@ -282,6 +283,7 @@ pub fn indicator(code: &str) -> Option<&'static IndicatorDef> {
 
 /// One weighted indicator of a dimension.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Weighted {
     pub code: String,
@@ -291,6 +293,7 @@ pub struct Weighted {
 
 /// A dimension (维度) and its indicators.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dimension {
     pub code: String,
@@ -300,6 +303,7 @@ pub struct Dimension {
 
 /// A stage (发展阶段) by revenue band, `min_yuan` inclusive, `max_yuan` exclusive (none: open).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StageBand {
     pub code: String,
@@ -311,6 +315,7 @@ pub struct StageBand {
 
 /// The indicator model: stages and dimensions with weighted indicators.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreModel {
     pub name: String,
@@ -638,6 +643,7 @@ impl ScoreFacts {
 
 /// One indicator's part of a score: the explanation shown to banks and enterprises.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contribution {
     pub dimension: String,
     pub indicator: String,

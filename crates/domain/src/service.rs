@@ -113,6 +113,7 @@ pub fn find_category<'a>(
 
 /// The counts behind the three rates, over one period and scope (team, department, chain, zone).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateCounts {
     /// Orders registered in the period.
     pub received: u64,

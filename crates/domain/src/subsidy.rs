@@ -82,6 +82,7 @@ impl SubsidyState {
 
 /// A step on an application.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum SubsidyAction {
     Review,

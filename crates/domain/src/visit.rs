@@ -20,6 +20,7 @@ pub const NEW_ENTERPRISE_WINDOW_DAYS: i64 = 365;
 
 /// A key indicator watched for drops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
     Revenue,
@@ -55,6 +56,7 @@ impl Indicator {
 
 /// What makes a visit obligatory.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VisitTrigger {
     /// The enterprise entered the zone and has not been visited since.
@@ -218,6 +220,7 @@ pub struct UrgentOrder {
 
 /// A policy window for which the enterprise is eligible.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyWindow {
     pub policy_code: String,
     pub opens_on: NaiveDate,

@@ -80,6 +80,7 @@ impl SchemeKind {
 
 /// Where purchased compute runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Compute {
     /// 国产算力
@@ -112,6 +113,7 @@ impl Compute {
 
 /// One rate tier. Every condition given must hold; an empty tier matches everything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RateTier {
     /// Stable code, e.g. `general`, `small`, `other_compute`.
@@ -133,6 +135,7 @@ pub struct RateTier {
 
 /// The rules of a scheme, stored as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SchemeRules {
     /// Checked in order; the first matching tier applies.
@@ -408,6 +411,7 @@ pub enum RedemptionState {
 
 /// What someone does to a redemption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RedemptionAction {
     Confirm,
@@ -492,6 +496,7 @@ impl RedemptionState {
 
 /// The four figures of a scheme (or round), fen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figures {
     pub pool_fen: i64,
     pub issued_fen: i64,

@@ -121,6 +121,7 @@ pub fn registry_name(s: &str, max: usize) -> Result<String, Invalid> {
 
 /// The kinds of registry entries, each with its parent kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RegistryKind {
     Ecosystem,

@@ -54,6 +54,7 @@ fn diag_at(src: &str, offset: usize, message: impl Into<String>) -> Diag {
 
 /// Policy (money or a benefit) or enterprise service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RuleKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Policy,

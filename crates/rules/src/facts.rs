@@ -17,6 +17,7 @@ pub const MISSING: u32 = u32::MAX;
 
 /// One attribute value of one enterprise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Value {
     Num(Option<f64>),
     Str(Option<String>),

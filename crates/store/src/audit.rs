@@ -21,6 +21,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub id: i64,
     pub at: String,

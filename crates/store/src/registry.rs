@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 /// The zone itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ZoneRow {
     pub name: String,
     pub division_code: String,
@@ -15,6 +16,7 @@ pub struct ZoneRow {
 
 /// One registry entry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryRow {
     pub id: i64,
     pub kind: String,

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 /// What the figures are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FigureDim {
     Zone,
@@ -96,6 +97,7 @@ pub struct FigureCallbackFact {
 
 /// Which records make a figure, for the drill-down lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Visits,
@@ -137,6 +139,7 @@ impl Metric {
 
 /// One record behind a figure.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FigureRecord {
     /// `order`, `visit`, `visit_task` or `council_action`.
     pub kind: String,

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 /// Figures of one enterprise for one period (`YYYY` for a year).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorRow {
     pub enterprise_id: i64,
     pub period: String,
@@ -71,6 +72,7 @@ pub struct NewVisitTask {
 
 /// A task with its enterprise, team and rule names.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitTaskRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -123,6 +125,7 @@ pub struct NewVisit {
 
 /// A visit with the people who went and the tasks it closed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitRow {
     pub id: i64,
     pub enterprise_id: i64,
@@ -134,6 +137,7 @@ pub struct VisitRow {
     pub summary: String,
     pub attachments: Vec<String>,
     /// (user id, display name).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::id_text_pairs))]
     pub participants: Vec<(i64, String)>,
     pub recorded_by_name: String,
     pub created_at: String,

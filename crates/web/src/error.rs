@@ -28,13 +28,35 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// The body of every API error: a stable snake_case `code` and a human `message`, plus the
+/// refused fields of an `invalid_input`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code, e.g. `body_invalid`, `not_found`, `over_budget`.
+    pub code: String,
+    /// What went wrong, for people (Chinese, then English where given).
+    pub message: String,
+    /// The refused fields (`invalid_input` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<lianshi_domain::enterprise::FieldError>>,
+}
+
+impl ErrorBody {
+    pub fn of(e: &AppError) -> Self {
+        ErrorBody {
+            code: e.code().to_string(),
+            message: e.message(),
+            fields: match e {
+                AppError::Invalid(errs) => Some(errs.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = serde_json::json!({"code": self.0.code(), "message": self.0.message()});
-        if let AppError::Invalid(errs) = &self.0 {
-            body["fields"] = serde_json::to_value(errs).unwrap_or_default();
-        }
-        let mut r = (status(&self.0), Json(body)).into_response();
+        let mut r = (status(&self.0), Json(ErrorBody::of(&self.0))).into_response();
         if let AppError::Throttled { retry_after_secs } = self.0
             && let Ok(v) = retry_after_secs.to_string().parse()
         {
@@ -45,29 +67,3 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// Parse a JSON body with a 400 that says what is wrong (axum's own rejection is plain text).
-pub fn json_body<T: serde::de::DeserializeOwned>(body: &axum::body::Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError(AppError::bad(
-            "body_invalid",
-            format!("请求体 JSON 无效：{e}"),
-            format!("invalid JSON body: {e}"),
-        ))
-    })
-}
-
-/// Parse the query string with a 400 that says what is wrong.
-pub fn query<T: serde::de::DeserializeOwned>(
-    parts: &axum::http::request::Parts,
-) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&parts.uri)
-        .map(|q| q.0)
-        .map_err(|e| {
-            ApiError(AppError::bad(
-                "query_invalid",
-                format!("查询参数无效：{e}"),
-                format!("invalid query: {e}"),
-            ))
-        })
-}

@@ -181,12 +181,13 @@ pub struct SlaLimitInput {
 
 /// What one scan did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SlaScanReport))]
 pub struct ScanReport {
     pub at: String,
     pub open_orders: usize,
     pub overdue: usize,
     /// (order ref, new level).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::text_count_pairs))]
     pub supervised: Vec<(String, u8)>,
     /// Order refs newly proposed to their chain's council.
     pub proposed: Vec<String>,

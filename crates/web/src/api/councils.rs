@@ -1,118 +1,142 @@
-//! JSON API of chain councils (`/api/v1/councils…`, `/api/v1/council-actions…`) and of the
-//! service figures (`/api/v1/service/figures…`). Thin handlers over one app function each; the
-//! paths are documented by [`openapi_paths`], merged into the OpenAPI document.
+//! JSON API of chain councils (`/api/v1/councils…`) and their follow-up actions
+//! (`/api/v1/council-actions…`). Thin handlers over one app function each.
 
+use super::common::{JsonBody, Listed, OptionalJson, Params, PathParam};
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult, json_body, query};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use crate::error::{ApiResult, ErrorBody};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use chrono::Utc;
+use lianshi_app::App;
 use lianshi_app::council::{
-    ActionQuery, ActionView, AgendaItemInput, AgendaRules, CouncilInput, CouncilView,
-    DecisionInput, ProgressInput,
+    ActionQuery, ActionView, AgendaItemInput, AgendaRules, CouncilInput, CouncilSummary,
+    CouncilView, DecisionInput, ProgressInput,
 };
-use lianshi_app::service_report::{Metric, RecordPage, ServiceReport, parse_day, parse_dim};
-use lianshi_app::{App, AppError};
-
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/councils", get(councils))
-        .route("/api/v1/councils/schedule", post(schedule))
-        .route("/api/v1/councils/{id}", get(council).put(council_update))
-        .route("/api/v1/councils/{id}/agenda", post(agenda_add))
-        .route("/api/v1/councils/{id}/agenda/draft", post(agenda_draft))
-        .route("/api/v1/councils/{id}/agenda/order", put(agenda_reorder))
-        .route(
-            "/api/v1/councils/{id}/agenda/{item}",
-            axum::routing::delete(agenda_remove),
-        )
-        .route("/api/v1/councils/{id}/decisions", post(decide))
-        .route("/api/v1/council-actions", get(actions))
-        .route("/api/v1/council-actions/{id}", get(action))
-        .route("/api/v1/council-actions/{id}/progress", post(progress))
-        .route("/api/v1/council-actions/{id}/orders", post(link_order))
-        .route("/api/v1/service/figures", get(figures))
-        .route("/api/v1/service/figures/records", get(records))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(councils))
+        .routes(routes!(schedule))
+        .routes(routes!(council, council_update))
+        .routes(routes!(agenda_add))
+        .routes(routes!(agenda_draft))
+        .routes(routes!(agenda_reorder))
+        .routes(routes!(agenda_remove))
+        .routes(routes!(decide))
+        .routes(routes!(actions))
+        .routes(routes!(action))
+        .routes(routes!(progress))
+        .routes(routes!(link_order))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ListParams {
+    /// Chain code or name.
     chain: Option<String>,
     year: Option<i64>,
 }
 
+/// Chain councils (链长制 meetings) in scope.
+#[utoipa::path(get, path = "/api/v1/councils", tag = "councils",
+    params(ListParams),
+    responses(
+        (status = 200, description = "the councils", body = Listed<CouncilSummary>),
+        (status = 400, description = "an unknown chain", body = ErrorBody),
+    ))]
 async fn councils(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<Value>> {
-    let p: ListParams = query(&parts)?;
+    Params(p): Params<ListParams>,
+) -> ApiResult<Json<Listed<CouncilSummary>>> {
     let items = s
         .app
         .council_list(&a, p.chain.as_deref(), p.year, false)
         .await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(Listed::of(items)))
 }
 
-#[derive(Deserialize, Default)]
+/// A chain and a year to schedule.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ScheduleBody {
+    /// Chain code or name.
     chain: String,
     year: i32,
 }
 
+/// Schedule a chain's councils of a year (one per quarter); existing ones are kept.
+#[utoipa::path(post, path = "/api/v1/councils/schedule", tag = "councils",
+    request_body = ScheduleBody,
+    responses(
+        (status = 201, description = "the councils of the year", body = Listed<CouncilSummary>),
+        (status = 400, description = "an unknown chain or a year out of range", body = ErrorBody),
+    ))]
 async fn schedule(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let b: ScheduleBody = json_body(&body)?;
+    JsonBody(b): JsonBody<ScheduleBody>,
+) -> ApiResult<(StatusCode, Json<Listed<CouncilSummary>>)> {
     let items = s.app.council_schedule(&a, &b.chain, b.year).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"total": items.len(), "items": items})),
-    ))
+    Ok((StatusCode::CREATED, Json(Listed::of(items))))
 }
 
+/// One council with its agenda, decisions and actions.
+#[utoipa::path(get, path = "/api/v1/councils/{id}", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    responses(
+        (status = 200, description = "the council", body = CouncilView),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+    ))]
 async fn council(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<CouncilView>> {
     Ok(Json(s.app.council_get(&a, id, false).await?))
 }
 
+/// Edit a council (date, place, state, minutes).
+#[utoipa::path(put, path = "/api/v1/councils/{id}", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    request_body = CouncilInput,
+    responses(
+        (status = 200, description = "the council", body = CouncilView),
+        (status = 400, description = "invalid fields or an illegal state change", body = ErrorBody),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "edited by someone else", body = ErrorBody),
+    ))]
 async fn council_update(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    JsonBody(inp): JsonBody<CouncilInput>,
 ) -> ApiResult<Json<CouncilView>> {
-    let inp: CouncilInput = json_body(&body)?;
     Ok(Json(s.app.council_update(&a, id, &inp).await?))
 }
 
+/// Draft the agenda from recurring pain points (the body, optional, tunes how they are found).
+#[utoipa::path(post, path = "/api/v1/councils/{id}/agenda/draft", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    request_body(content = Option<AgendaRules>, description = "optional"),
+    responses(
+        (status = 200, description = "the council with the drafted agenda", body = CouncilView),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "the council is no longer planned", body = ErrorBody),
+    ))]
 async fn agenda_draft(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    OptionalJson(rules): OptionalJson<AgendaRules>,
 ) -> ApiResult<Json<CouncilView>> {
-    let rules: AgendaRules = if body.is_empty() {
-        AgendaRules::default()
-    } else {
-        json_body(&body)?
-    };
     Ok(Json(
         s.app
             .council_agenda_draft(&a, id, rules, Utc::now())
@@ -120,77 +144,136 @@ async fn agenda_draft(
     ))
 }
 
+/// Add an agenda item.
+#[utoipa::path(post, path = "/api/v1/councils/{id}/agenda", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    request_body = AgendaItemInput,
+    responses(
+        (status = 201, description = "the council", body = CouncilView),
+        (status = 400, description = "invalid fields or an unknown order", body = ErrorBody),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "the council is no longer planned", body = ErrorBody),
+    ))]
 async fn agenda_add(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let inp: AgendaItemInput = json_body(&body)?;
+    PathParam(id): PathParam<i64>,
+    JsonBody(inp): JsonBody<AgendaItemInput>,
+) -> ApiResult<(StatusCode, Json<CouncilView>)> {
     let v = s.app.council_agenda_add(&a, id, &inp).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// Remove an agenda item.
+#[utoipa::path(delete, path = "/api/v1/councils/{id}/agenda/{item}", tag = "councils",
+    params(("id" = i64, Path, description = "council id"), ("item" = i64, Path, description = "agenda item id")),
+    responses(
+        (status = 200, description = "the council", body = CouncilView),
+        (status = 404, description = "unknown council or item", body = ErrorBody),
+        (status = 409, description = "the council is no longer planned", body = ErrorBody),
+    ))]
 async fn agenda_remove(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((id, item)): Path<(i64, i64)>,
+    PathParam((id, item)): PathParam<(i64, i64)>,
 ) -> ApiResult<Json<CouncilView>> {
     Ok(Json(s.app.council_agenda_remove(&a, id, item).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// The agenda item ids in their new order.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct OrderBody {
     ids: Vec<i64>,
 }
 
+/// Reorder the agenda.
+#[utoipa::path(put, path = "/api/v1/councils/{id}/agenda/order", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    request_body = OrderBody,
+    responses(
+        (status = 200, description = "the council", body = CouncilView),
+        (status = 400, description = "the ids are not exactly the agenda's", body = ErrorBody),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "the council is no longer planned", body = ErrorBody),
+    ))]
 async fn agenda_reorder(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    JsonBody(b): JsonBody<OrderBody>,
 ) -> ApiResult<Json<CouncilView>> {
-    let b: OrderBody = json_body(&body)?;
     Ok(Json(s.app.council_agenda_reorder(&a, id, &b.ids).await?))
 }
 
+/// Record a decision; its actions get owners and due dates.
+#[utoipa::path(post, path = "/api/v1/councils/{id}/decisions", tag = "councils",
+    params(("id" = i64, Path, description = "council id")),
+    request_body = DecisionInput,
+    responses(
+        (status = 201, description = "the decision's action", body = ActionView),
+        (status = 400, description = "invalid fields or an unknown department", body = ErrorBody),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "the council is not held", body = ErrorBody),
+    ))]
 async fn decide(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let inp: DecisionInput = json_body(&body)?;
+    PathParam(id): PathParam<i64>,
+    JsonBody(inp): JsonBody<DecisionInput>,
+) -> ApiResult<(StatusCode, Json<ActionView>)> {
     let v = s.app.council_decide(&a, id, &inp, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// Council actions in scope (filtered).
+#[utoipa::path(get, path = "/api/v1/council-actions", tag = "councils",
+    params(ActionQuery),
+    responses(
+        (status = 200, description = "the actions", body = Listed<ActionView>),
+        (status = 400, description = "an unknown filter value", body = ErrorBody),
+    ))]
 async fn actions(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<Value>> {
-    let q: ActionQuery = query(&parts)?;
-    let items = s.app.council_actions(&a, &q, false).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Params(q): Params<ActionQuery>,
+) -> ApiResult<Json<Listed<ActionView>>> {
+    Ok(Json(Listed::of(
+        s.app.council_actions(&a, &q, false).await?,
+    )))
 }
 
+/// One council action with its progress and linked orders.
+#[utoipa::path(get, path = "/api/v1/council-actions/{id}", tag = "councils",
+    params(("id" = i64, Path, description = "action id")),
+    responses(
+        (status = 200, description = "the action", body = ActionView),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+    ))]
 async fn action(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<ActionView>> {
     Ok(Json(s.app.council_action(&a, id, false).await?))
 }
 
+/// Report progress on an action (its owner department), or close it.
+#[utoipa::path(post, path = "/api/v1/council-actions/{id}/progress", tag = "councils",
+    params(("id" = i64, Path, description = "action id")),
+    request_body = ProgressInput,
+    responses(
+        (status = 200, description = "the action", body = ActionView),
+        (status = 400, description = "invalid fields", body = ErrorBody),
+        (status = 404, description = "unknown, or out of scope", body = ErrorBody),
+        (status = 409, description = "the action is closed", body = ErrorBody),
+    ))]
 async fn progress(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    JsonBody(inp): JsonBody<ProgressInput>,
 ) -> ApiResult<Json<ActionView>> {
-    let inp: ProgressInput = json_body(&body)?;
     Ok(Json(
         s.app
             .council_action_progress(&a, id, &inp, App::today())
@@ -198,196 +281,29 @@ async fn progress(
     ))
 }
 
-#[derive(Deserialize, Default)]
+/// The work order to link.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct LinkBody {
+    /// Order id or reference.
     order: String,
 }
 
+/// Link a work order to an action.
+#[utoipa::path(post, path = "/api/v1/council-actions/{id}/orders", tag = "councils",
+    params(("id" = i64, Path, description = "action id")),
+    request_body = LinkBody,
+    responses(
+        (status = 200, description = "the action", body = ActionView),
+        (status = 400, description = "not an order reference", body = ErrorBody),
+        (status = 404, description = "unknown action or order, or out of scope", body = ErrorBody),
+        (status = 409, description = "already linked, or the action is closed", body = ErrorBody),
+    ))]
 async fn link_order(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    JsonBody(b): JsonBody<LinkBody>,
 ) -> ApiResult<Json<ActionView>> {
-    let b: LinkBody = json_body(&body)?;
     Ok(Json(s.app.council_action_link(&a, id, &b.order).await?))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct FigureParams {
-    from: String,
-    to: String,
-    metric: String,
-    dim: String,
-    key: Option<String>,
-    limit: Option<i64>,
-}
-
-fn period_of(p: &FigureParams) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
-    let to = if p.to.trim().is_empty() {
-        App::today()
-    } else {
-        parse_day("to", &p.to)?
-    };
-    let from = if p.from.trim().is_empty() {
-        to - chrono::Duration::days(364)
-    } else {
-        parse_day("from", &p.from)?
-    };
-    Ok((from, to))
-}
-
-async fn figures(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<ServiceReport>> {
-    let p: FigureParams = query(&parts)?;
-    let (from, to) = period_of(&p)?;
-    Ok(Json(s.app.service_report(&a, from, to, Utc::now()).await?))
-}
-
-async fn records(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<RecordPage>> {
-    let p: FigureParams = query(&parts)?;
-    let (from, to) = period_of(&p)?;
-    let metric = Metric::parse(&p.metric).ok_or_else(|| {
-        AppError::bad(
-            "metric_unknown",
-            format!("未知指标“{}”", p.metric),
-            format!("unknown metric '{}'", p.metric),
-        )
-    })?;
-    let dim = parse_dim(&p.dim)?;
-    let key = match p.key.as_deref().map(str::trim) {
-        None | Some("") | Some("none") => None,
-        Some(k) => Some(k.parse::<i64>().map_err(|_| {
-            AppError::bad("key_invalid", "分组编号须为整数", "key must be an integer")
-        })?),
-    };
-    Ok(Json(
-        s.app
-            .service_records(
-                &a,
-                metric,
-                dim,
-                key,
-                from,
-                to,
-                Utc::now(),
-                p.limit.unwrap_or(200),
-            )
-            .await?,
-    ))
-}
-
-fn err(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
-}
-
-fn ok(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}})
-}
-
-fn q(name: &str, desc: &str, ty: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": ty}})
-}
-
-fn id() -> Value {
-    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})
-}
-
-fn op(summary: &str, params: Vec<Value>, body: Option<Value>, responses: Value) -> Value {
-    let mut v = json!({"summary": summary, "parameters": params, "responses": responses,
-                       "security": [{"bearer": []}]});
-    if let Some(b) = body {
-        v["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": b}}});
-    }
-    if let Some(m) = v["responses"].as_object_mut() {
-        m.insert("401".into(), err("unknown or expired token"));
-        m.insert("403".into(), err("not allowed for this user"));
-    }
-    v
-}
-
-/// The OpenAPI paths of councils and figures.
-pub fn openapi_paths() -> Value {
-    let period = vec![
-        q(
-            "from",
-            "YYYY-MM-DD inclusive (default: a year before `to`)",
-            "string",
-        ),
-        q(
-            "to",
-            "YYYY-MM-DD inclusive (default: today, China time)",
-            "string",
-        ),
-    ];
-    json!({
-        "/api/v1/councils": {"get": op("Chain council meetings (链上议事会)",
-            vec![q("chain", "chain code, name or id", "string"), q("year", "year", "integer")], None,
-            json!({"200": ok("meetings")}))},
-        "/api/v1/councils/schedule": {"post": op("Create a chain's four quarterly meetings of a year with the rotating host (admin); existing ones are kept", vec![],
-            Some(json!({"type": "object", "required": ["chain", "year"], "properties": {"chain": {"type": "string"}, "year": {"type": "integer"}}})),
-            json!({"201": ok("meetings created"), "400": err("unknown chain or year")}))},
-        "/api/v1/councils/{id}": {
-            "get": op("One meeting: host, attendees, agenda with its orders, minutes, decisions and actions", vec![id()], None,
-                json!({"200": ok("meeting"), "404": err("unknown")})),
-            "put": op("Edit a meeting (admin): date, host, location, status (scheduled/held/cancelled), minutes, attendees (kind:code)", vec![id()],
-                Some(json!({"type": "object", "properties": {"title": {"type": "string"}, "scheduled_on": {"type": "string", "format": "date"},
-                    "host": {"type": "string"}, "location": {"type": "string"}, "status": {"type": "string"}, "minutes": {"type": "string"},
-                    "held_on": {"type": "string", "format": "date"}, "attendees": {"type": "array", "items": {"type": "string"}}, "version": {"type": "integer"}}})),
-                json!({"200": ok("meeting"), "400": err("invalid"), "409": err("edited by someone else")}))},
-        "/api/v1/councils/{id}/agenda": {"post": op("Add an agenda item (admin)", vec![id()],
-            Some(json!({"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}, "orders": {"type": "array", "items": {"type": "string"}}}})),
-            json!({"201": ok("meeting"), "404": err("unknown order")}))},
-        "/api/v1/councils/{id}/agenda/draft": {"post": op("Draft the agenda from escalated orders and recurring pain points (admin); drafted items are replaced, own items kept", vec![id()],
-            Some(json!({"type": "object", "properties": {"min_orders": {"type": "integer", "default": 3}, "window_days": {"type": "integer", "default": 180}}})),
-            json!({"200": ok("meeting with agenda"), "400": err("invalid threshold")}))},
-        "/api/v1/councils/{id}/agenda/order": {"put": op("Reorder the agenda (admin)", vec![id()],
-            Some(json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}})),
-            json!({"200": ok("meeting")}))},
-        "/api/v1/councils/{id}/agenda/{item}": {"delete": op("Remove an agenda item (admin); an item with a decision stays (409)",
-            vec![id(), json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}})], None,
-            json!({"200": ok("meeting"), "404": err("unknown"), "409": err("item has a decision")}))},
-        "/api/v1/councils/{id}/decisions": {"post": op("Record a decision (决议) as an action item linked to the orders it answers; optionally file a follow-on order (channel council)", vec![id()],
-            Some(json!({"type": "object", "required": ["decision", "department", "due_on"], "properties": {
-                "decision": {"type": "string"}, "department": {"type": "string"}, "due_on": {"type": "string", "format": "date"},
-                "item_id": {"type": "integer"}, "orders": {"type": "array", "items": {"type": "string"}}, "progress": {"type": "integer"},
-                "follow_on": {"type": "object", "properties": {"title": {"type": "string"}, "description": {"type": "string"},
-                    "enterprise": {"type": "string"}, "category": {"type": "string"}, "department": {"type": "string"}}}}})),
-            json!({"201": ok("action"), "400": err("invalid"), "404": err("unknown order or item")}))},
-        "/api/v1/council-actions": {"get": op("Council action items",
-            vec![q("chain", "chain", "string"), q("department", "owner department", "string"), q("status", "open | done | overdue", "string")], None,
-            json!({"200": ok("actions")}))},
-        "/api/v1/council-actions/{id}": {"get": op("One action with its progress reports and orders", vec![id()], None,
-            json!({"200": ok("action"), "404": err("unknown")}))},
-        "/api/v1/council-actions/{id}/progress": {"post": op("Report progress 0–100 (owner department or admin); 100 closes the action", vec![id()],
-            Some(json!({"type": "object", "required": ["progress"], "properties": {"progress": {"type": "integer"}, "note": {"type": "string"}, "version": {"type": "integer"}}})),
-            json!({"200": ok("action"), "400": err("out of range"), "409": err("changed by someone else")}))},
-        "/api/v1/council-actions/{id}/orders": {"post": op("Link an order the action answers (admin)", vec![id()],
-            Some(json!({"type": "object", "required": ["order"], "properties": {"order": {"type": "string"}}})),
-            json!({"200": ok("action"), "404": err("unknown")}))},
-        "/api/v1/service/figures": {"get": op("Service figures (服务成效) of the zone with breakdowns by team, department and chain and rankings; rates are fractions 0–1 or null when nothing to count; each row carries the `filter` of its records", period.clone(), None,
-            json!({"200": ok("report"), "400": err("bad dates")}))},
-        "/api/v1/service/figures/records": {"get": op("The records that make one figure",
-            [period, vec![q("metric", "visits | visits_overdue | orders_received | orders_solved | breaches | callbacks | actions_closed", "string"),
-                q("dim", "zone | team | department | chain", "string"), q("key", "team or registry id, or none", "string"), q("limit", "1–1000, default 200", "integer")]].concat(), None,
-            json!({"200": ok("records with total"), "400": err("unknown metric or dimension"), "403": err("records out of scope")}))},
-    })
-}
-
-/// The OpenAPI document with this API's paths added.
-pub fn merge_openapi(mut doc: Value) -> Value {
-    if let (Some(paths), Value::Object(mine)) = (doc["paths"].as_object_mut(), openapi_paths()) {
-        paths.extend(mine);
-    }
-    doc
 }

@@ -1,146 +1,132 @@
-//! The enterprise API (list, one, create, edit, corrections, import, export, template) and, until
-//! they get their own modules, tokens, the registry, users and the audit log.
+//! The enterprise API: list, one, create, edit, corrections and their review, import, export
+//! and the import template.
 
+use super::common::{JsonBody, OptionalJson, Params, PathParam, schema};
 use crate::AppState;
-use crate::auth::{ApiAuth, bearer, client};
-use crate::error::{ApiError, ApiResult, json_body, query};
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::header;
-use axum::http::request::Parts;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use lianshi_app::audit::AuditQuery;
 use lianshi_app::enterprise::{
     CorrectionPage, CorrectionQuery, CorrectionView, EnterprisePage, EnterpriseQuery,
     EnterpriseView,
 };
 use lianshi_app::import::{ImportOptions, ImportReport};
-use lianshi_app::registry::RegistryInput;
-use lianshi_app::user::UserInput;
 use lianshi_app::{App, AppError};
 use lianshi_domain::enterprise::EnterpriseInput;
-use lianshi_domain::zone::RegistryKind;
 use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/openapi.json", get(super::openapi::document))
-        .route("/api/v1/auth/token", post(token).delete(token_revoke))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/enterprises", get(list).post(create))
-        .route("/api/v1/enterprises/import", post(import))
-        .route("/api/v1/enterprises/export", get(export))
-        .route("/api/v1/enterprises/template", get(template))
-        .route("/api/v1/enterprises/corrections", get(corrections))
-        .route(
-            "/api/v1/enterprises/corrections/{id}/accept",
-            post(correction_accept),
-        )
-        .route(
-            "/api/v1/enterprises/corrections/{id}/reject",
-            post(correction_reject),
-        )
-        .route("/api/v1/enterprises/{uscc}", get(one).put(update))
-        .route("/api/v1/zone", get(zone))
-        .route("/api/v1/registry", get(registry))
-        .route("/api/v1/registry/{kind}", post(registry_create))
-        .route("/api/v1/registry/items/{id}", put(registry_update))
-        .route("/api/v1/users", get(users).post(user_create))
-        .route("/api/v1/audit", get(audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(import))
+        .routes(routes!(export))
+        .routes(routes!(template))
+        .routes(routes!(corrections))
+        .routes(routes!(correction_accept))
+        .routes(routes!(correction_reject))
+        .routes(routes!(one, update))
 }
 
-#[derive(Deserialize)]
-struct Credentials {
-    username: String,
-    password: String,
-}
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn token(
-    State(s): State<AppState>,
-    parts: Parts,
-    body: Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
-    let c: Credentials = serde_json::from_slice(&body).map_err(|e| {
-        AppError::bad(
-            "body_invalid",
-            "请求体应为 JSON：{\"username\",\"password\"}",
-            format!("body must be JSON {{\"username\",\"password\"}}: {e}"),
-        )
-    })?;
-    let login = s
-        .app
-        .login(&c.username, &c.password, &client(&parts, &s.web), "api")
-        .await?;
-    Ok(Json(serde_json::json!({
-        "token": login.token,
-        "token_type": "Bearer",
-        "expires_in": lianshi_app::auth::TOKEN_HOURS * 3600,
-        "role": login.actor.role,
-    })))
-}
-
-/// Revoke the bearer token of this request (its holder signs out); 204. A session cookie is
-/// not accepted here: browsers sign out with `POST /logout`.
-async fn token_revoke(
-    State(s): State<AppState>,
-    parts: Parts,
-) -> ApiResult<axum::http::StatusCode> {
-    let t = bearer(&parts).ok_or(AppError::Unauthenticated)?;
-    s.app.token_revoke(&t).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-async fn me(ApiAuth(a): ApiAuth) -> Json<lianshi_app::Actor> {
-    Json(a)
-}
-
+/// List enterprises in the caller's scope (filtered, paged; totals count only the scope).
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises",
+    params(EnterpriseQuery),
+    responses(
+        (status = 200, description = "one page", body = EnterprisePage),
+        (status = 400, description = "a filter value that names nothing (`filter_unknown`), or a malformed query", body = ErrorBody),
+    ))]
 async fn list(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<EnterpriseQuery>,
 ) -> ApiResult<Json<EnterprisePage>> {
-    let q: EnterpriseQuery = query(&parts)?;
     Ok(Json(s.app.enterprise_list(&a, &q).await?))
 }
 
+/// One enterprise (一企一档), with the source of each verified figure and pending corrections.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises",
+    params(("uscc" = String, Path, description = "统一社会信用代码")),
+    responses(
+        (status = 200, description = "the enterprise", body = EnterpriseView),
+        (status = 404, description = "unknown, or out of the caller's scope", body = ErrorBody),
+    ))]
 async fn one(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(uscc): Path<String>,
+    PathParam(uscc): PathParam<String>,
 ) -> ApiResult<Json<EnterpriseView>> {
     Ok(Json(s.app.enterprise_get(&a, &uscc).await?))
+}
+
+fn number_or_text() -> utoipa::openapi::schema::Schema {
+    schema(json!({"type": ["number", "string", "null"],
+        "description": "a number, or a text such as \"1200万\"; null clears"}))
+}
+
+fn fen() -> utoipa::openapi::schema::Schema {
+    schema(json!({"oneOf": [
+            {"type": "integer", "minimum": 0, "maximum": lianshi_domain::enterprise::MAX_MONEY_FEN},
+            {"type": "string", "pattern": "^\\s*[0-9]{1,15}\\s*$"},
+            {"type": "null"}],
+        "description": "money in fen (分), a whole number; used when the 元 field is absent"}))
 }
 
 /// JSON body of create/update: text fields must be strings (or null to clear); counts and money
 /// are accepted as numbers or strings. Any other JSON type is a 400 naming the field, never
 /// silently turned into text.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct EnterpriseJson {
+    #[schema(value_type = Option<String>)]
     uscc: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     name: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     industry_code: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     registered_on: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     ownership: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     street: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     park: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     building: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     address: Option<serde_json::Value>,
     chain_nodes: Option<Vec<String>>,
+    #[schema(schema_with = number_or_text)]
     headcount: Option<serde_json::Value>,
+    #[schema(schema_with = number_or_text)]
     tech_staff: Option<serde_json::Value>,
     /// Money in fen (integers), as stored.
+    #[schema(schema_with = fen)]
     revenue_fen: Option<serde_json::Value>,
+    #[schema(schema_with = fen)]
     rd_spend_fen: Option<serde_json::Value>,
+    #[schema(schema_with = fen)]
     tax_paid_fen: Option<serde_json::Value>,
     /// Money in 元 (text such as "1200万" accepted).
+    #[schema(schema_with = number_or_text)]
     revenue_yuan: Option<serde_json::Value>,
+    #[schema(schema_with = number_or_text)]
     rd_spend_yuan: Option<serde_json::Value>,
+    #[schema(schema_with = number_or_text)]
     tax_paid_yuan: Option<serde_json::Value>,
     tags: Option<Vec<String>>,
+    #[schema(value_type = Option<String>)]
     contact_name: Option<serde_json::Value>,
+    #[schema(value_type = Option<String>)]
     contact_phone: Option<serde_json::Value>,
     /// Optimistic lock: the version the client edited.
     version: Option<i64>,
@@ -269,98 +255,151 @@ impl EnterpriseJson {
     }
 }
 
+/// Create an enterprise.
+#[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises",
+    request_body = EnterpriseJson,
+    responses(
+        (status = 201, description = "created", body = EnterpriseView),
+        (status = 400, description = "refused fields (`invalid_input` with `fields`), or a field of the wrong JSON type (`field_type`)", body = ErrorBody),
+        (status = 409, description = "the credit code exists", body = ErrorBody),
+    ))]
 async fn create(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let j: EnterpriseJson = json_body(&body)?;
+    JsonBody(j): JsonBody<EnterpriseJson>,
+) -> ApiResult<(StatusCode, Json<EnterpriseView>)> {
     let v = s.app.enterprise_create(&a, &j.input()?).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(v)))
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
-/// 200 when the edit is in force; 202 when (some of) it waits for review as corrections
-/// (`proposed_corrections` lists them; the values in force are unchanged).
+/// Edit an enterprise; absent fields keep their value.
+///
+/// 200 when the edit is in force; 202 when (some of) it waits for review as corrections:
+/// changes to verified fields (figures, certification tags, location, chain positions) by an
+/// enterprise user or a service team (`proposed_corrections`; the values in force are unchanged).
+#[utoipa::path(put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises",
+    params(("uscc" = String, Path, description = "统一社会信用代码")),
+    request_body = EnterpriseJson,
+    responses(
+        (status = 200, description = "updated", body = EnterpriseView),
+        (status = 202, description = "changes to verified fields wait for review (`proposed_corrections`)", body = EnterpriseView),
+        (status = 400, description = "refused fields, or a field of the wrong JSON type (`field_type`)", body = ErrorBody),
+        (status = 404, description = "unknown, or out of the caller's scope", body = ErrorBody),
+        (status = 409, description = "edited by someone else since `version`", body = ErrorBody),
+    ))]
 async fn update(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(uscc): Path<String>,
-    body: Bytes,
-) -> ApiResult<(axum::http::StatusCode, Json<EnterpriseView>)> {
-    let j: EnterpriseJson = json_body(&body)?;
+    PathParam(uscc): PathParam<String>,
+    JsonBody(j): JsonBody<EnterpriseJson>,
+) -> ApiResult<(StatusCode, Json<EnterpriseView>)> {
     let v = s
         .app
         .enterprise_update(&a, &uscc, &j.input()?, j.version)
         .await?;
     let status = if v.proposed_corrections.is_empty() {
-        axum::http::StatusCode::OK
+        StatusCode::OK
     } else {
-        axum::http::StatusCode::ACCEPTED
+        StatusCode::ACCEPTED
     };
     Ok((status, Json(v)))
 }
 
+/// Corrections of verified enterprise fields: reviewers and teams see all, an enterprise user
+/// its own.
+#[utoipa::path(get, path = "/api/v1/enterprises/corrections", tag = "enterprises",
+    params(CorrectionQuery),
+    responses(
+        (status = 200, description = "one page", body = CorrectionPage),
+        (status = 400, description = "unknown status", body = ErrorBody),
+        (status = 404, description = "unknown enterprise, or out of scope", body = ErrorBody),
+    ))]
 async fn corrections(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<CorrectionQuery>,
 ) -> ApiResult<Json<CorrectionPage>> {
-    let q: CorrectionQuery = query(&parts)?;
     Ok(Json(s.app.correction_list(&a, &q).await?))
 }
 
 /// Body of a correction decision: the reason (required to reject).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct DecisionJson {
     reason: Option<String>,
 }
 
-fn decision(body: &Bytes) -> Result<DecisionJson, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(DecisionJson::default());
-    }
-    json_body(body)
-}
-
+/// Accept a correction (department officers, administrators): the value comes into force as
+/// verified.
+#[utoipa::path(post, path = "/api/v1/enterprises/corrections/{id}/accept", tag = "enterprises",
+    params(("id" = i64, Path, description = "correction id")),
+    request_body(content = Option<DecisionJson>, description = "optional; no body is no reason"),
+    responses(
+        (status = 200, description = "accepted", body = CorrectionView),
+        (status = 400, description = "the value no longer validates", body = ErrorBody),
+        (status = 404, description = "unknown", body = ErrorBody),
+        (status = 409, description = "already decided", body = ErrorBody),
+    ))]
 async fn correction_accept(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    OptionalJson(d): OptionalJson<DecisionJson>,
 ) -> ApiResult<Json<CorrectionView>> {
-    let d = decision(&body)?;
     Ok(Json(
         s.app.correction_accept(&a, id, d.reason.as_deref()).await?,
     ))
 }
 
+/// Reject a correction with a reason (department officers, administrators).
+#[utoipa::path(post, path = "/api/v1/enterprises/corrections/{id}/reject", tag = "enterprises",
+    params(("id" = i64, Path, description = "correction id")),
+    request_body(content = Option<DecisionJson>, description = "the reason is required (`reason_required`)"),
+    responses(
+        (status = 200, description = "rejected", body = CorrectionView),
+        (status = 400, description = "no reason", body = ErrorBody),
+        (status = 404, description = "unknown", body = ErrorBody),
+        (status = 409, description = "already decided", body = ErrorBody),
+    ))]
 async fn correction_reject(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    OptionalJson(d): OptionalJson<DecisionJson>,
 ) -> ApiResult<Json<CorrectionView>> {
-    let d = decision(&body)?;
     Ok(Json(
         s.app.correction_reject(&a, id, d.reason.as_deref()).await?,
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ImportQuery {
+    /// Validate only; write nothing.
     dry_run: bool,
+    /// Write the good rows and return the rejects.
     skip_invalid: bool,
 }
 
+/// Import enterprises from a CSV or XLSX file (the body is the file).
+#[utoipa::path(post, path = "/api/v1/enterprises/import", tag = "enterprises",
+    params(ImportQuery),
+    request_body(content(
+        (Vec<u8> = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    responses(
+        (status = 200, description = "the report (dry run, everything written, or the good rows with skip_invalid)", body = ImportReport),
+        (status = 400, description = "an unreadable file or wrong headers", body = ErrorBody),
+        (status = 422, description = "rows refused; nothing written", body = ImportReport),
+    ))]
 async fn import(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<ImportQuery>,
     body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let q: ImportQuery = query(&parts)?;
+) -> ApiResult<(StatusCode, Json<ImportReport>)> {
     let report: ImportReport = s
         .app
         .enterprise_import(
@@ -373,28 +412,35 @@ async fn import(
         )
         .await?;
     let status = if report.invalid > 0 && !report.written && !report.dry_run {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
-        axum::http::StatusCode::OK
+        StatusCode::OK
     };
     Ok((status, Json(report)))
 }
 
-#[derive(Deserialize, Default)]
+/// File format of a download.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    #[default]
+    Csv,
+    Xlsx,
+}
+
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
-struct ExportQuery {
-    format: Option<String>,
-    #[serde(flatten)]
-    q: EnterpriseQuery,
+struct FormatQuery {
+    /// `csv` (default, UTF-8 with BOM) or `xlsx`.
+    #[param(inline)]
+    format: Format,
 }
 
 /// A file download response.
 pub fn download(bytes: Vec<u8>, xlsx: bool, stem: &str) -> axum::response::Response {
     let (ct, ext) = if xlsx {
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
+        (XLSX, "xlsx")
     } else {
         ("text/csv; charset=utf-8", "csv")
     };
@@ -409,139 +455,44 @@ pub fn download(bytes: Vec<u8>, xlsx: bool, stem: &str) -> axum::response::Respo
         .into_response()
 }
 
+/// Export the filtered list (the same filters as the list).
+#[utoipa::path(get, path = "/api/v1/enterprises/export", tag = "enterprises",
+    params(FormatQuery, EnterpriseQuery),
+    responses(
+        (status = 200, description = "the file", content(
+            (Vec<u8> = "text/csv; charset=utf-8"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "a filter value that names nothing, or a malformed query", body = ErrorBody),
+    ))]
 async fn export(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(f): Params<FormatQuery>,
+    Params(q): Params<EnterpriseQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let q: ExportQuery = query(&parts)?;
-    let xlsx = q.format.as_deref() == Some("xlsx");
-    let bytes = s.app.enterprise_export(&a, &q.q, xlsx).await?;
+    let xlsx = f.format == Format::Xlsx;
+    let bytes = s.app.enterprise_export(&a, &q, xlsx).await?;
     Ok(download(bytes, xlsx, "enterprises"))
 }
 
-async fn template(ApiAuth(_a): ApiAuth, parts: Parts) -> ApiResult<axum::response::Response> {
-    let q: ExportQuery = query(&parts)?;
-    let xlsx = q.format.as_deref() == Some("xlsx");
+/// The import template (headers and one example row).
+#[utoipa::path(get, path = "/api/v1/enterprises/template", tag = "enterprises",
+    params(FormatQuery),
+    responses(
+        (status = 200, description = "the file", content(
+            (Vec<u8> = "text/csv; charset=utf-8"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    ))]
+async fn template(
+    ApiAuth(_a): ApiAuth,
+    Params(f): Params<FormatQuery>,
+) -> ApiResult<axum::response::Response> {
+    let xlsx = f.format == Format::Xlsx;
     Ok(download(
         App::enterprise_template(xlsx)?,
         xlsx,
         "enterprise-template",
     ))
-}
-
-async fn zone(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-) -> ApiResult<Json<serde_json::Value>> {
-    let idx = s.app.registry_view(&a).await?;
-    Ok(Json(serde_json::json!({ "zone": idx.zone })))
-}
-
-async fn registry(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-) -> ApiResult<Json<serde_json::Value>> {
-    let idx = s.app.registry_view(&a).await?;
-    let mut out = serde_json::Map::new();
-    out.insert(
-        "zone".into(),
-        serde_json::to_value(&idx.zone).unwrap_or_default(),
-    );
-    for k in RegistryKind::ALL {
-        let items: Vec<_> = idx.of_kind(k).collect();
-        out.insert(
-            k.as_str().into(),
-            serde_json::to_value(items).unwrap_or_default(),
-        );
-    }
-    Ok(Json(serde_json::Value::Object(out)))
-}
-
-async fn registry_create(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    Path(kind): Path<String>,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let kind = RegistryKind::parse(&kind).map_err(AppError::from_invalid)?;
-    let inp: RegistryInput = json_body(&body)?;
-    let id = s.app.registry_create(&a, kind, &inp).await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id })),
-    ))
-}
-
-async fn registry_update(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
-    let inp: RegistryInput = json_body(&body)?;
-    s.app.registry_update(&a, id, &inp).await?;
-    Ok(Json(serde_json::json!({ "id": id })))
-}
-
-async fn users(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-) -> ApiResult<Json<serde_json::Value>> {
-    let users = s.app.user_list(&a).await?;
-    Ok(Json(
-        serde_json::json!({ "total": users.len(), "items": users }),
-    ))
-}
-
-async fn user_create(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let inp: UserInput = json_body(&body)?;
-    let id = s.app.user_create(&a, &inp).await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id })),
-    ))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AuditParams {
-    actor: Option<String>,
-    action: Option<String>,
-    entity: Option<String>,
-    entity_id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-}
-
-impl AuditParams {
-    pub fn query(&self) -> AuditQuery {
-        let per = self.per_page.unwrap_or(50).clamp(1, 500);
-        AuditQuery {
-            actor: self.actor.clone(),
-            action: self.action.clone(),
-            entity: self.entity.clone(),
-            entity_id: self.entity_id.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            limit: per,
-            offset: lianshi_app::bounds::page_offset(self.page.unwrap_or(1), per),
-        }
-    }
-}
-
-async fn audit(
-    State(s): State<AppState>,
-    ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<serde_json::Value>> {
-    let p: AuditParams = query(&parts)?;
-    let (items, total) = s.app.audit_search(&a, &p.query()).await?;
-    Ok(Json(serde_json::json!({ "total": total, "items": items })))
 }

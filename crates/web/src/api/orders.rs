@@ -1,105 +1,152 @@
 //! JSON API of work orders (`/api/v1/orders…`), the category taxonomy with its routing
 //! (`/api/v1/order-categories`), the SLA table (`/api/v1/sla-limits`), the SLA scan and the
-//! working-day calendar. Thin handlers over one app function each; paths are documented by
-//! [`openapi_paths`], merged into the OpenAPI document by [`merge_openapi`].
+//! working-day calendar. Thin handlers over one app function each.
 //!
 //! A conflict (someone acted first) answers 409 with the order's current state under `current`,
 //! so the client can show what changed without another request.
 
+use super::common::{Items, JsonBody, Params, PathParam, TextBody, json_body};
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult, json_body, query};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use lianshi_app::calendar::{CalendarLoadReport, CalendarYearView};
+use lianshi_app::order::sla::{
+    CategoryInput, CategoryView, ScanReport, SlaLimitInput, SlaLimitView,
+};
 use lianshi_app::order::{OrderDetail, OrderInput, OrderPage, OrderQuery};
-use lianshi_app::sla::{CategoryInput, CategoryView, SlaLimitInput, SlaLimitView};
 use lianshi_app::{Actor, AppError};
 use lianshi_domain::order::OrderAction;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orders", get(list).post(create))
-        .route("/api/v1/orders/{id}", get(one))
-        .route("/api/v1/orders/{id}/actions", post(act))
-        .route("/api/v1/orders/{id}/callbacks", post(callback))
-        .route("/api/v1/order-categories", get(categories))
-        .route(
-            "/api/v1/order-categories/{code}",
-            axum::routing::put(category_put),
-        )
-        .route("/api/v1/sla-limits", get(limits).put(limit_put))
-        .route("/api/v1/sla/scan", post(scan))
-        .route("/api/v1/calendar/years", get(years).post(year_load))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(one))
+        .routes(routes!(act))
+        .routes(routes!(callback))
+        .routes(routes!(categories))
+        .routes(routes!(category_put))
+        .routes(routes!(limits, limit_put))
+        .routes(routes!(scan))
+        .routes(routes!(years, year_load))
+}
+
+/// A 409: someone acted first. `current` is the order as it is now (null when the caller may
+/// no longer see it).
+#[derive(Serialize, ToSchema)]
+struct Conflict {
+    code: String,
+    message: String,
+    current: Option<OrderDetail>,
 }
 
 /// A 409 carrying the order as it is now (when the caller may still see it).
 async fn conflict_with_current(s: &AppState, a: &Actor, id: i64, e: AppError) -> Response {
     let current = s.app.order_get(a, id).await.ok();
-    let body = json!({"code": e.code(), "message": e.message(), "current": current});
+    let body = Conflict {
+        code: e.code().to_string(),
+        message: e.message(),
+        current,
+    };
     (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
+/// Work orders the caller may see (filtered, paged, newest first).
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
+    params(OrderQuery),
+    responses(
+        (status = 200, description = "one page", body = OrderPage),
+        (status = 400, description = "an unknown filter value", body = ErrorBody),
+    ))]
 async fn list(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<OrderQuery>,
 ) -> ApiResult<Json<OrderPage>> {
-    let q: OrderQuery = query(&parts)?;
     Ok(Json(s.app.order_list(&a, &q).await?))
 }
 
+/// One order: fields, due time and its explanation (limit, pauses, fallback years, breach),
+/// history, callbacks and the actions open to the caller.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = i64, Path, description = "order id")),
+    responses(
+        (status = 200, description = "the order", body = OrderDetail),
+        (status = 404, description = "unknown, or out of the caller's scope", body = ErrorBody),
+    ))]
 async fn one(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<OrderDetail>> {
     Ok(Json(s.app.order_get(&a, id).await?))
 }
 
+/// Register an order (诉求/堵点); an urgent one triggers a visit task.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders",
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "the order with history and due time", body = OrderDetail),
+        (status = 400, description = "an invalid or unknown field value", body = ErrorBody),
+        (status = 404, description = "an unknown enterprise, or out of scope", body = ErrorBody),
+    ))]
 async fn create(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let inp: OrderInput = json_body(&body)?;
+    JsonBody(inp): JsonBody<OrderInput>,
+) -> ApiResult<(StatusCode, Json<OrderDetail>)> {
     let d = s.app.order_create(&a, &inp).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
-/// `{"action": "dispatch", "department": "kjj", "version": 3}`: an `OrderAction` plus the
-/// version the caller last saw.
+/// An order action plus the version the caller last saw, e.g.
+/// `{"action": "dispatch", "department": "kjj", "version": 3}`.
+#[derive(Deserialize, ToSchema)]
+struct ActJson {
+    /// The version last seen; another officer's step in between is a 409 with `current`.
+    version: i64,
+    #[serde(flatten)]
+    action: OrderAction,
+}
+
+/// Act on an order (the state machine of the 12345 loop).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/actions", tag = "orders",
+    params(("id" = i64, Path, description = "order id")),
+    request_body = ActJson,
+    responses(
+        (status = 200, description = "the order after the step", body = OrderDetail),
+        (status = 400, description = "an illegal transition, a missing field (`order_version_required`, `order_action_invalid`)", body = ErrorBody),
+        (status = 404, description = "unknown, or out of the caller's scope", body = ErrorBody),
+        (status = 409, description = "someone acted first; `current` is the order now", body = Conflict),
+    ))]
 async fn act(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
     body: Bytes,
 ) -> Response {
-    let mut v: Value = match json_body(&body) {
+    let v: Value = match json_body(&body) {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let version = match v.get("version").and_then(Value::as_i64) {
-        Some(n) => n,
-        None => {
-            return ApiError(AppError::bad(
-                "order_version_required",
-                "请提供当前版本号 version（防止覆盖他人的办理）",
-                "the order's current version is required (so no one's step is overwritten)",
-            ))
-            .into_response();
-        }
-    };
-    if let Some(m) = v.as_object_mut() {
-        m.remove("version");
+    if !v.get("version").is_some_and(Value::is_i64) {
+        return ApiError(AppError::bad(
+            "order_version_required",
+            "请提供当前版本号 version（防止覆盖他人的办理）",
+            "the order's current version is required (so no one's step is overwritten)",
+        ))
+        .into_response();
     }
-    let action: OrderAction = match serde_json::from_value(v) {
+    let j: ActJson = match serde_json::from_value(v) {
         Ok(x) => x,
         Err(e) => {
             return ApiError(AppError::bad(
@@ -110,31 +157,39 @@ async fn act(
             .into_response();
         }
     };
-    match s.app.order_act(&a, id, &action, Some(version)).await {
+    match s.app.order_act(&a, id, &j.action, Some(j.version)).await {
         Ok(d) => Json(d).into_response(),
         Err(e @ AppError::Conflict(_)) => conflict_with_current(&s, &a, id, e).await,
         Err(e) => ApiError(e).into_response(),
     }
 }
 
-#[derive(Deserialize)]
+/// A satisfaction callback (回访).
+#[derive(Deserialize, ToSchema)]
 struct CallbackJson {
+    /// `satisfied`, `basically_satisfied` or `unsatisfied` (满意/基本满意/不满意).
     rating: String,
     #[serde(default)]
     comment: String,
     version: Option<i64>,
 }
 
+/// Satisfaction callback (回访); 不满意 reopens the order.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/callbacks", tag = "orders",
+    params(("id" = i64, Path, description = "order id")),
+    request_body = CallbackJson,
+    responses(
+        (status = 200, description = "the order", body = OrderDetail),
+        (status = 400, description = "not answered yet, or an unknown rating", body = ErrorBody),
+        (status = 404, description = "unknown, or out of the caller's scope", body = ErrorBody),
+        (status = 409, description = "changed meanwhile; `current` is the order now", body = Conflict),
+    ))]
 async fn callback(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    JsonBody(c): JsonBody<CallbackJson>,
 ) -> Response {
-    let c: CallbackJson = match json_body(&body) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
     match s
         .app
         .order_callback(&a, id, &c.rating, &c.comment, c.version)
@@ -146,6 +201,9 @@ async fn callback(
     }
 }
 
+/// The category taxonomy with routing to lead departments.
+#[utoipa::path(get, path = "/api/v1/order-categories", tag = "orders",
+    responses((status = 200, description = "every category", body = Vec<CategoryView>)))]
 async fn categories(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
@@ -153,17 +211,27 @@ async fn categories(
     Ok(Json(s.app.order_categories(&a).await?))
 }
 
+/// Create or edit a category and its lead department (administrators).
+#[utoipa::path(put, path = "/api/v1/order-categories/{code}", tag = "orders",
+    params(("code" = String, Path, description = "category code")),
+    request_body = CategoryInput,
+    responses(
+        (status = 200, description = "the category", body = CategoryView),
+        (status = 400, description = "invalid fields or an unknown department", body = ErrorBody),
+    ))]
 async fn category_put(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
-    body: Bytes,
+    PathParam(code): PathParam<String>,
+    JsonBody(mut inp): JsonBody<CategoryInput>,
 ) -> ApiResult<Json<CategoryView>> {
-    let mut inp: CategoryInput = json_body(&body)?;
     inp.code = Some(code);
     Ok(Json(s.app.order_category_put(&a, &inp).await?))
 }
 
+/// SLA limits per (category, urgency); `*` is the default, `@accept` the acceptance limit.
+#[utoipa::path(get, path = "/api/v1/sla-limits", tag = "orders",
+    responses((status = 200, description = "every limit", body = Vec<SlaLimitView>)))]
 async fn limits(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
@@ -171,127 +239,52 @@ async fn limits(
     Ok(Json(s.app.sla_limits(&a).await?))
 }
 
+/// Set one SLA limit (administrators); applies to orders created afterwards.
+#[utoipa::path(put, path = "/api/v1/sla-limits", tag = "orders",
+    request_body = SlaLimitInput,
+    responses(
+        (status = 200, description = "the limit", body = SlaLimitView),
+        (status = 400, description = "an invalid limit, category or urgency", body = ErrorBody),
+    ))]
 async fn limit_put(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
+    JsonBody(inp): JsonBody<SlaLimitInput>,
 ) -> ApiResult<Json<SlaLimitView>> {
-    let inp: SlaLimitInput = json_body(&body)?;
     Ok(Json(s.app.sla_limit_set(&a, &inp).await?))
 }
 
-async fn scan(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>> {
-    let r = s.app.sla_scan(&a, chrono::Utc::now()).await?;
-    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+/// Run the escalation scan now (administrators): 督办 overdue orders, propose them to councils.
+#[utoipa::path(post, path = "/api/v1/sla/scan", tag = "orders",
+    responses((status = 200, description = "what the scan did", body = ScanReport)))]
+async fn scan(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<ScanReport>> {
+    Ok(Json(s.app.sla_scan(&a, chrono::Utc::now()).await?))
 }
 
-async fn years(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>> {
+/// Working-day calendar years (shipped and loaded).
+#[utoipa::path(get, path = "/api/v1/calendar/years", tag = "orders",
+    responses((status = 200, description = "the years", body = Items<CalendarYearView>)))]
+async fn years(
+    State(s): State<AppState>,
+    ApiAuth(a): ApiAuth,
+) -> ApiResult<Json<Items<CalendarYearView>>> {
     lianshi_app::order::perm::view_config(&a)?;
-    let y = s.app.calendar_years().await?;
-    Ok(Json(json!({"items": y})))
+    Ok(Json(Items::of(s.app.calendar_years().await?)))
 }
 
-/// Body: the schedule text read by `lianshi calendar load FILE`.
+/// Load one year's schedule (administrators); the body is the schedule text that
+/// `lianshi calendar load FILE` reads.
+#[utoipa::path(post, path = "/api/v1/calendar/years", tag = "orders",
+    request_body(content = String, content_type = "text/plain"),
+    responses(
+        (status = 201, description = "what was loaded", body = CalendarLoadReport),
+        (status = 400, description = "an invalid schedule", body = ErrorBody),
+    ))]
 async fn year_load(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let text = String::from_utf8_lossy(&body);
+    TextBody(text): TextBody,
+) -> ApiResult<(StatusCode, Json<CalendarLoadReport>)> {
     let r = s.app.calendar_load(&a, &text).await?;
     Ok((StatusCode::CREATED, Json(r)))
-}
-
-/// The OpenAPI paths of this module.
-pub fn openapi_paths() -> Value {
-    let secured = json!([{"bearer": []}]);
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let ok = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object"}}}});
-    let op = |summary: &str, params: Vec<Value>, body: Option<Value>, responses: Value| {
-        let mut v = json!({"summary": summary, "parameters": params, "responses": responses, "security": secured.clone()});
-        if let Some(m) = v["responses"].as_object_mut() {
-            m.insert("401".into(), err("unknown or expired token"));
-            m.insert("403".into(), err("out of scope for this user"));
-        }
-        if let Some(b) = body {
-            v["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": b}}});
-        }
-        v
-    };
-    let q = |name: &str, desc: &str, ty: &str| json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": ty}});
-    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
-    let action_body = json!({"type": "object", "required": ["action", "version"], "properties": {
-        "action": {"type": "string", "enum": ["accept", "dispatch", "start", "reply", "resolve", "return", "suspend", "resume",
-            "request_extension", "approve_extension", "refuse_extension", "supervise", "callback", "close", "withdraw", "reopen"]},
-        "version": {"type": "integer", "description": "the version last seen; another officer's step in between → 409 with `current`"},
-        "department": {"type": "string", "description": "dispatch: department code or name"},
-        "text": {"type": "string", "description": "reply / resolve"},
-        "reason": {"type": "string", "description": "return, suspend, request_extension, refuse_extension, withdraw, reopen"},
-        "days": {"type": "integer", "description": "request_extension: working days (1–60)"},
-        "level": {"type": "integer", "description": "supervise: new level (above the current)"},
-        "rating": {"type": "string", "enum": ["satisfied", "basically_satisfied", "unsatisfied"]},
-        "comment": {"type": "string"}}});
-    json!({
-        "/api/v1/orders": {
-            "get": op("Work orders the caller may see (filtered, paged, newest first)",
-                vec![q("state", "a state (registered, accepted, dispatched, in_progress, replied, resolved, callback_done, closed, returned, suspended, withdrawn) or `open`", "string"),
-                     q("category", "category code", "string"), q("department", "lead department code or name", "string"),
-                     q("enterprise", "credit code", "string"), q("chain", "chain code or name", "string"),
-                     q("overdue", "only open orders past their due time", "boolean"), q("q", "title substring", "string"),
-                     q("page", "1-based", "integer"), q("per_page", "1–200", "integer")],
-                None, json!({"200": ok("page"), "400": err("unknown filter value")})),
-            "post": op("Register an order (诉求/堵点); urgent ones trigger a visit task",
-                vec![], Some(json!({"type": "object", "required": ["title"], "properties": {
-                    "enterprise": {"type": "string", "description": "credit code (enterprise users: own by default)"},
-                    "title": {"type": "string"}, "description": {"type": "string"},
-                    "category": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
-                    "urgency": {"type": "string", "enum": ["normal", "urgent"]},
-                    "channel": {"type": "string", "enum": ["portal", "hotline", "12345", "visit", "council", "open311", "staff"]},
-                    "node": {"type": "string"}, "department": {"type": "string"},
-                    "cohandlers": {"type": "array", "items": {"type": "string"}},
-                    "parent_id": {"type": "integer"}, "visit_id": {"type": "integer"}}})),
-                json!({"201": ok("the order with history and due time"), "400": err("invalid field")}))},
-        "/api/v1/orders/{id}": {
-            "get": op("One order: fields, due time and its explanation (limit, pauses, fallback years, breach), history, callbacks, allowed actions",
-                vec![id.clone()], None, json!({"200": ok("order"), "404": err("unknown")}))},
-        "/api/v1/orders/{id}/actions": {
-            "post": op("Act on an order (state machine of the 12345 loop)", vec![id.clone()], Some(action_body),
-                json!({"200": ok("the order after the step"), "400": err("illegal transition or missing field"),
-                       "409": {"description": "someone acted first; body has `current` (the order now)"}}))},
-        "/api/v1/orders/{id}/callbacks": {
-            "post": op("Satisfaction callback (回访); 不满意 reopens the order", vec![id],
-                Some(json!({"type": "object", "required": ["rating"], "properties": {
-                    "rating": {"type": "string", "enum": ["satisfied", "basically_satisfied", "unsatisfied"]},
-                    "comment": {"type": "string"}, "version": {"type": "integer"}}})),
-                json!({"200": ok("the order"), "400": err("not answered yet"), "409": {"description": "changed meanwhile"}}))},
-        "/api/v1/order-categories": {
-            "get": op("The category taxonomy with routing to lead departments", vec![], None, json!({"200": ok("categories")}))},
-        "/api/v1/order-categories/{code}": {
-            "put": op("Create or edit a category and its lead department (admin)",
-                vec![json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}})],
-                Some(json!({"type": "object", "properties": {"name_zh": {"type": "string"}, "name_en": {"type": "string"},
-                    "department": {"type": "string"}, "sort": {"type": "integer"}, "active": {"type": "boolean"}}})),
-                json!({"200": ok("category"), "400": err("invalid")}))},
-        "/api/v1/sla-limits": {
-            "get": op("SLA limits per (category, urgency); `*` = default, `@accept` = acceptance limit", vec![], None, json!({"200": ok("limits")})),
-            "put": op("Set one SLA limit (admin); applies to orders created afterwards", vec![],
-                Some(json!({"type": "object", "required": ["category", "urgency", "limit"], "properties": {
-                    "category": {"type": "string"}, "urgency": {"type": "string"}, "limit": {"type": "string", "description": "5d or 8h"}}})),
-                json!({"200": ok("limit"), "400": err("invalid")}))},
-        "/api/v1/sla/scan": {
-            "post": op("Run the escalation scan now (admin): 督办 overdue orders, propose to councils", vec![], None, json!({"200": ok("report")}))},
-        "/api/v1/calendar/years": {
-            "get": op("Working-day calendar years (shipped and loaded)", vec![], None, json!({"200": ok("years")})),
-            "post": op("Load one year's schedule (admin); body is the schedule text", vec![], None,
-                json!({"201": ok("report"), "400": err("invalid schedule")}))},
-    })
-}
-
-/// The OpenAPI document with this API's paths added.
-pub fn merge_openapi(mut doc: Value) -> Value {
-    if let (Some(paths), Value::Object(mine)) = (doc["paths"].as_object_mut(), openapi_paths()) {
-        paths.extend(mine);
-    }
-    doc
 }

@@ -1,112 +1,138 @@
 //! JSON API of benefit policies (`/api/v1/policies…`, `/api/v1/policy-notices…`,
-//! `/api/v1/enterprises/{uscc}/policies`). Thin handlers over one app function each; the paths
-//! are documented by [`openapi_paths`], merged into the OpenAPI document.
+//! `/api/v1/enterprises/{uscc}/policies`). Thin handlers over one app function each.
 
+use super::common::{Listed, OptionalJson, Paged, Params, PathParam, TextBody};
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult, json_body, query};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use lianshi_app::AppError;
 use lianshi_app::policy::{
-    DecideReport, ExplainView, LoadReport, PolicyPage, PolicyQuery, PolicyView, PushReport,
-    SimulateInput, SimulateReport,
+    DecideReport, ExplainView, LoadReport, NoticeRow, PolicyPage, PolicyQuery, PolicyView,
+    PushReport, RunRow, SimulateInput, SimulateReport,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/policies", get(list))
-        .route("/api/v1/policies/load", post(load))
-        .route("/api/v1/policies/push", post(push))
-        .route("/api/v1/policies/runs", get(runs))
-        .route("/api/v1/policies/{code}", get(one).put(update))
-        .route("/api/v1/policies/{code}/explain", get(explain))
-        .route("/api/v1/policies/{code}/simulate", post(simulate))
-        .route("/api/v1/enterprises/{uscc}/policies", get(for_enterprise))
-        .route("/api/v1/policy-notices", get(notices))
-        .route("/api/v1/policy-notices/{id}/confirm", post(confirm))
-        .route("/api/v1/policy-notices/{id}/decline", post(decline))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(load))
+        .routes(routes!(push))
+        .routes(routes!(runs))
+        .routes(routes!(one, update))
+        .routes(routes!(explain))
+        .routes(routes!(simulate))
+        .routes(routes!(for_enterprise))
+        .routes(routes!(notices))
+        .routes(routes!(confirm))
+        .routes(routes!(decline))
 }
 
+/// Policies (filtered, paged).
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
+    params(PolicyQuery),
+    responses(
+        (status = 200, description = "one page", body = PolicyPage),
+        (status = 400, description = "an unknown filter value", body = ErrorBody),
+    ))]
 async fn list(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<PolicyQuery>,
 ) -> ApiResult<Json<PolicyPage>> {
-    let q: PolicyQuery = query(&parts)?;
     Ok(Json(s.app.policy_list(&a, &q).await?))
 }
 
-fn text_body(body: &Bytes) -> ApiResult<String> {
-    String::from_utf8(body.to_vec()).map_err(|_| {
-        ApiError(AppError::bad(
-            "body_invalid",
-            "规则文件须为 UTF-8 文本",
-            "the rule file must be UTF-8 text",
-        ))
-    })
-}
-
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct LoadParams {
+    /// The file name shown in errors and the audit log; default `input`.
     file: Option<String>,
 }
 
-/// Body: the TOML rule file.
+/// Load a TOML rule file (administrators); every policy in it is type-checked first and
+/// nothing is written when one fails.
+#[utoipa::path(post, path = "/api/v1/policies/load", tag = "policies",
+    params(LoadParams),
+    request_body(content = String, content_type = "text/plain", description = "the TOML rule file"),
+    responses(
+        (status = 200, description = "what was loaded", body = LoadReport),
+        (status = 400, description = "the file does not parse or type-check (each error with its line)", body = ErrorBody),
+    ))]
 async fn load(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
-    body: Bytes,
+    Params(p): Params<LoadParams>,
+    TextBody(src): TextBody,
 ) -> ApiResult<Json<LoadReport>> {
-    let p: LoadParams = query(&parts)?;
-    let src = text_body(&body)?;
     let file = p.file.unwrap_or_else(|| "input".into());
     Ok(Json(s.app.policy_load_named(&a, &file, &src).await?))
 }
 
+/// One policy with its rules, parameters and figures.
+#[utoipa::path(get, path = "/api/v1/policies/{code}", tag = "policies",
+    params(("code" = String, Path, description = "policy code")),
+    responses(
+        (status = 200, description = "the policy", body = PolicyView),
+        (status = 404, description = "unknown policy", body = ErrorBody),
+    ))]
 async fn one(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
+    PathParam(code): PathParam<String>,
 ) -> ApiResult<Json<PolicyView>> {
     Ok(Json(s.app.policy_get(&a, &code).await?))
 }
 
-/// Body: the policy's TOML entry.
+/// Replace one policy (administrators); the body is its TOML entry.
+#[utoipa::path(put, path = "/api/v1/policies/{code}", tag = "policies",
+    params(("code" = String, Path, description = "policy code")),
+    request_body(content = String, content_type = "text/plain", description = "the policy's TOML entry"),
+    responses(
+        (status = 200, description = "the policy", body = PolicyView),
+        (status = 400, description = "the entry does not parse or type-check, or names another code", body = ErrorBody),
+        (status = 404, description = "unknown policy", body = ErrorBody),
+    ))]
 async fn update(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
-    body: Bytes,
+    PathParam(code): PathParam<String>,
+    TextBody(src): TextBody,
 ) -> ApiResult<Json<PolicyView>> {
-    let src = text_body(&body)?;
     Ok(Json(s.app.policy_update(&a, &code, &src).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ExplainParams {
+    /// Enterprise id or credit code; an enterprise user's own when absent.
     enterprise_id: Option<String>,
+    /// The day the rules are read on; default today.
     on: Option<NaiveDate>,
 }
 
+/// Why an enterprise is (not) eligible for a policy, and the amount, step by step.
+#[utoipa::path(get, path = "/api/v1/policies/{code}/explain", tag = "policies",
+    params(("code" = String, Path, description = "policy code"), ExplainParams),
+    responses(
+        (status = 200, description = "the explanation", body = ExplainView),
+        (status = 400, description = "enterprise_missing", body = ErrorBody),
+        (status = 404, description = "unknown policy or enterprise, or out of scope", body = ErrorBody),
+    ))]
 async fn explain(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
-    parts: Parts,
+    PathParam(code): PathParam<String>,
+    Params(p): Params<ExplainParams>,
 ) -> ApiResult<Json<ExplainView>> {
-    let p: ExplainParams = query(&parts)?;
     let key = p.enterprise_id.or(a.enterprise_id.map(|e| e.to_string()));
     let Some(key) = key else {
         return Err(ApiError(AppError::bad(
@@ -119,20 +145,40 @@ async fn explain(
     Ok(Json(s.app.policy_explain(&a, &code, id, p.on).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct OnParams {
+    /// The day the rules are read on; default today.
     on: Option<NaiveDate>,
+    /// Only the policies the enterprise is eligible for.
     eligible_only: Option<bool>,
 }
 
+/// An enterprise's policies with eligibility and amounts.
+#[derive(Serialize, ToSchema)]
+struct EnterprisePolicies {
+    enterprise_id: i64,
+    /// How many of `items` are eligible.
+    eligible: usize,
+    /// The sum of `items`' amounts.
+    total_fen: i64,
+    items: Vec<ExplainView>,
+}
+
+/// Every policy for one enterprise: eligible or not, why, and how much.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/policies", tag = "policies",
+    params(("uscc" = String, Path, description = "credit code or enterprise id"), OnParams),
+    responses(
+        (status = 200, description = "the policies", body = EnterprisePolicies),
+        (status = 404, description = "unknown enterprise, or out of scope", body = ErrorBody),
+    ))]
 async fn for_enterprise(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(key): Path<String>,
-    parts: Parts,
-) -> ApiResult<Json<Value>> {
-    let p: OnParams = query(&parts)?;
+    PathParam(key): PathParam<String>,
+    Params(p): Params<OnParams>,
+) -> ApiResult<Json<EnterprisePolicies>> {
     let id = s.app.enterprise_ref_visible(&a, &key).await?;
     let mut items = s.app.policy_for_enterprise(&a, id, p.on).await?;
     if p.eligible_only.unwrap_or(false) {
@@ -140,58 +186,80 @@ async fn for_enterprise(
     }
     let eligible = items.iter().filter(|x| x.eligible).count();
     let total_fen: i64 = items.iter().map(|x| x.amount_fen).sum();
-    Ok(Json(json!({
-        "enterprise_id": id,
-        "eligible": eligible,
-        "total_fen": total_fen,
-        "items": items,
-    })))
+    Ok(Json(EnterprisePolicies {
+        enterprise_id: id,
+        eligible,
+        total_fen,
+        items,
+    }))
 }
 
+/// What-if: the policy's population, eligible count and total under changed parameters. The
+/// body is optional.
+#[utoipa::path(post, path = "/api/v1/policies/{code}/simulate", tag = "policies",
+    params(("code" = String, Path, description = "policy code")),
+    request_body(content = Option<SimulateInput>, description = "optional"),
+    responses(
+        (status = 200, description = "the simulation", body = SimulateReport),
+        (status = 400, description = "an unknown parameter or a value of the wrong type", body = ErrorBody),
+        (status = 404, description = "unknown policy", body = ErrorBody),
+    ))]
 async fn simulate(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
-    body: Bytes,
+    PathParam(code): PathParam<String>,
+    OptionalJson(input): OptionalJson<SimulateInput>,
 ) -> ApiResult<Json<SimulateReport>> {
-    let input: SimulateInput = if body.is_empty() {
-        SimulateInput::default()
-    } else {
-        json_body(&body)?
-    };
     Ok(Json(s.app.policy_simulate(&a, &code, &input).await?))
 }
 
+/// Push notices (免申即享) to every eligible enterprise not yet notified.
+#[utoipa::path(post, path = "/api/v1/policies/push", tag = "policies",
+    params(OnParams),
+    responses((status = 201, description = "what was pushed", body = PushReport)))]
 async fn push(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<impl IntoResponse> {
-    let p: OnParams = query(&parts)?;
+    Params(p): Params<OnParams>,
+) -> ApiResult<(StatusCode, Json<PushReport>)> {
     let r: PushReport = s.app.policy_push(&a, p.on).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-async fn runs(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Value>> {
-    let items = s.app.policy_runs(&a, 50).await?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+/// The last 50 batch runs.
+#[utoipa::path(get, path = "/api/v1/policies/runs", tag = "policies",
+    responses((status = 200, description = "the runs, newest first", body = Listed<RunRow>)))]
+async fn runs(State(s): State<AppState>, ApiAuth(a): ApiAuth) -> ApiResult<Json<Listed<RunRow>>> {
+    Ok(Json(Listed::of(s.app.policy_runs(&a, 50).await?)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct NoticeParams {
+    /// Enterprise id or credit code.
     enterprise_id: Option<String>,
+    /// `pending`, `confirmed` or `declined`.
     state: Option<String>,
+    /// 1-based.
     page: Option<i64>,
+    /// 1–500, default 50.
     per_page: Option<i64>,
 }
 
+/// Policy notices in scope (an enterprise user sees its own).
+#[utoipa::path(get, path = "/api/v1/policy-notices", tag = "policies",
+    params(NoticeParams),
+    responses(
+        (status = 200, description = "one page", body = Paged<NoticeRow>),
+        (status = 400, description = "an unknown state", body = ErrorBody),
+        (status = 404, description = "unknown enterprise, or out of scope", body = ErrorBody),
+    ))]
 async fn notices(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
-) -> ApiResult<Json<Value>> {
-    let p: NoticeParams = query(&parts)?;
+    Params(p): Params<NoticeParams>,
+) -> ApiResult<Json<Paged<NoticeRow>>> {
     let ent = match p.enterprise_id.as_deref() {
         Some(k) if !k.trim().is_empty() => Some(s.app.policy_enterprise_ref(k).await?),
         _ => None,
@@ -208,124 +276,55 @@ async fn notices(
             lianshi_app::bounds::page_offset(page, per_page),
         )
         .await?;
-    Ok(Json(
-        json!({"total": total, "page": page, "per_page": per_page, "items": items}),
-    ))
+    Ok(Json(Paged {
+        total,
+        page,
+        per_page,
+        items,
+    }))
 }
 
+/// Confirm a notice (the enterprise accepts the benefit).
+#[utoipa::path(post, path = "/api/v1/policy-notices/{id}/confirm", tag = "policies",
+    params(("id" = i64, Path, description = "notice id")),
+    responses(
+        (status = 200, description = "the decision", body = DecideReport),
+        (status = 404, description = "unknown notice, or out of scope", body = ErrorBody),
+        (status = 409, description = "already decided", body = ErrorBody),
+    ))]
 async fn confirm(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<DecideReport>> {
     Ok(Json(s.app.policy_notice_confirm(&a, id).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// Why a notice is declined (optional).
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct DeclineBody {
     reason: Option<String>,
 }
 
+/// Decline a notice.
+#[utoipa::path(post, path = "/api/v1/policy-notices/{id}/decline", tag = "policies",
+    params(("id" = i64, Path, description = "notice id")),
+    request_body(content = Option<DeclineBody>, description = "optional"),
+    responses(
+        (status = 200, description = "the decision", body = DecideReport),
+        (status = 404, description = "unknown notice, or out of scope", body = ErrorBody),
+        (status = 409, description = "already decided", body = ErrorBody),
+    ))]
 async fn decline(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
+    PathParam(id): PathParam<i64>,
+    OptionalJson(b): OptionalJson<DeclineBody>,
 ) -> ApiResult<Json<DecideReport>> {
-    let b: DeclineBody = if body.is_empty() {
-        DeclineBody::default()
-    } else {
-        json_body(&body)?
-    };
     Ok(Json(
         s.app
             .policy_notice_decline(&a, id, b.reason.as_deref())
             .await?,
     ))
-}
-
-fn err(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
-}
-
-fn ok(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/json": {"schema": {"type": "object"}}}})
-}
-
-fn q(name: &str, desc: &str, ty: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": ty}})
-}
-
-fn path(name: &str, desc: &str, ty: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": ty}})
-}
-
-fn op(summary: &str, params: Vec<Value>, body: Option<(&str, Value)>, responses: Value) -> Value {
-    let mut v = json!({"summary": summary, "parameters": params, "responses": responses,
-                       "security": [{"bearer": []}]});
-    if let Some((mime, b)) = body {
-        v["requestBody"] = json!({"required": true, "content": {mime: {"schema": b}}});
-    }
-    if let Some(m) = v["responses"].as_object_mut() {
-        m.insert("401".into(), err("unknown or expired token"));
-        m.insert("403".into(), err("not allowed for this user"));
-    }
-    v
-}
-
-/// The OpenAPI paths of policies.
-pub fn openapi_paths() -> Value {
-    let code = path("code", "policy code", "string");
-    let toml = ("application/toml", json!({"type": "string"}));
-    json!({
-        "/api/v1/policies": {"get": op("The policy and service catalogue (惠企政策), searchable and filterable",
-            vec![q("q", "substring of title, code or who qualifies", "string"), q("kind", "policy | service", "string"),
-                 q("department", "department code, name or id", "string"), q("track", "免申即享 | 快申快享", "string"),
-                 q("status", "draft | active | closed", "string"), q("ecosystem", "ecosystem code mentioned by the conditions", "string"),
-                 q("page", "", "integer"), q("per_page", "", "integer")], None,
-            json!({"200": ok("page of policies"), "400": err("unknown department")}))},
-        "/api/v1/policies/load": {"post": op("Load a TOML rule file (admin, department officers for their department); all or nothing, upsert by code",
-            vec![q("file", "file name used in error positions", "string")], Some(toml.clone()),
-            json!({"200": ok("created / updated / unchanged codes"), "400": err("rule_invalid: FILE:line:col: message lines; nothing saved")}))},
-        "/api/v1/policies/push": {"post": op("免申即享 push: evaluate every active 免申即享 policy over every enterprise and create notices for newly eligible ones (idempotent)",
-            vec![q("on", "evaluation date YYYY-MM-DD (default today)", "string")], None,
-            json!({"201": ok("the run with counts")}))},
-        "/api/v1/policies/runs": {"get": op("Push runs, newest first", vec![], None, json!({"200": ok("runs")}))},
-        "/api/v1/policies/{code}": {
-            "get": op("One policy: every 申兑指南 field, dated parameters, conditions and exceptions with their clauses, the TOML source",
-                vec![code.clone()], None, json!({"200": ok("policy"), "404": err("unknown policy")})),
-            "put": op("Replace one policy with its TOML entry (same code); a bad rule is refused with line and column",
-                vec![code.clone()], Some(toml),
-                json!({"200": ok("policy"), "400": err("rule_invalid"), "404": err("unknown policy")}))},
-        "/api/v1/policies/{code}/explain": {"get": op("Whether one enterprise qualifies, the amount, and each condition with pass/fail and the values used",
-            vec![code.clone(), q("enterprise_id", "enterprise id or credit code (enterprise users: their own)", "string"), q("on", "YYYY-MM-DD", "string")], None,
-            json!({"200": ok("explanation"), "404": err("unknown policy or enterprise")}))},
-        "/api/v1/policies/{code}/simulate": {"post": op("What-if (政策沙盘): parameter values and rule replacements compared with the live policy over every enterprise; nothing is changed",
-            vec![code], Some(("application/json", json!({"type": "object", "properties": {
-                "set": {"type": "object", "additionalProperties": {"type": "number"}, "description": "parameter name → value"},
-                "rules": {"type": "object", "additionalProperties": {"type": "string"}, "description": "clause or `benefit` → expression"},
-                "on": {"type": "string", "format": "date"}}}))),
-            json!({"200": ok("policy, eligible_before, eligible_after, newly_eligible, dropped, budget_change_fen, by_ecosystem, by_chain, by_size, samples_added, samples_dropped"),
-                   "400": err("param_unknown, clause_unknown or rule_invalid"), "404": err("unknown policy")}))},
-        "/api/v1/enterprises/{uscc}/policies": {"get": op("Every active policy for one enterprise (政策找我) with explanations, eligible first",
-            vec![path("uscc", "enterprise id or credit code", "string"), q("on", "YYYY-MM-DD", "string"), q("eligible_only", "", "boolean")], None,
-            json!({"200": ok("explanations"), "404": err("unknown enterprise")}))},
-        "/api/v1/policy-notices": {"get": op("免申即享 notices (enterprise users: their own)",
-            vec![q("enterprise_id", "id or credit code", "string"), q("state", "new | confirmed | declined | blocked", "string"), q("page", "", "integer"), q("per_page", "", "integer")], None,
-            json!({"200": ok("notices")}))},
-        "/api/v1/policy-notices/{id}/confirm": {"post": op("意愿确认: the credit check runs first (blacklist tag → blocked with the reason), then the payout is queued",
-            vec![path("id", "notice id", "integer")], None,
-            json!({"200": ok("notice and queued payout"), "404": err("unknown notice"), "409": err("notice_decided")}))},
-        "/api/v1/policy-notices/{id}/decline": {"post": op("Decline a notice",
-            vec![path("id", "notice id", "integer")], Some(("application/json", json!({"type": "object", "properties": {"reason": {"type": "string"}}}))),
-            json!({"200": ok("notice"), "404": err("unknown notice"), "409": err("notice_decided")}))}
-    })
-}
-
-pub fn merge_openapi(mut doc: Value) -> Value {
-    if let (Some(paths), Value::Object(mine)) = (doc["paths"].as_object_mut(), openapi_paths()) {
-        paths.extend(mine);
-    }
-    doc
 }

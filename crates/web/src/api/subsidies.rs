@@ -1,22 +1,19 @@
 //! JSON API of subsidies (`/api/v1/subsidies/…`): applications and their steps, payouts, the
 //! ledger with its totals, reversals, budgets, the batch payout and the yearly report. Thin
-//! handlers over one app function each; paths are documented by [`openapi_paths`], merged into the
-//! OpenAPI document by [`merge_openapi`].
+//! handlers over one app function each.
 //!
 //! Refusals (over budget, over the enterprise cap, already paid in the group, wrong state, a
 //! reused request key) answer 409 with a stable code; malformed amounts (more than two decimals,
 //! negative) answer 400.
 
+use super::common::{JsonBody, Params, PathParam, schema};
 use crate::AppState;
 use crate::auth::ApiAuth;
-use crate::error::{ApiError, ApiResult, json_body, query};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::response::{IntoResponse, Response};
 use lianshi_app::AppError;
 use lianshi_app::subsidy::{
     ApplyInput, BudgetInput, LedgerPage, LedgerQuery, PayoutReport, SubsidyDetail, SubsidyPage,
@@ -26,67 +23,111 @@ use lianshi_app::subsidy::{Budget as BudgetRow, Entry as EntryRow};
 use lianshi_domain::subsidy::{SubsidyAction, parse_amount, payout_key};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/subsidies/applications", get(list).post(apply))
-        .route("/api/v1/subsidies/applications/{id}", get(one))
-        .route("/api/v1/subsidies/applications/{id}/actions", post(act))
-        .route("/api/v1/subsidies/ledger", get(ledger))
-        .route("/api/v1/subsidies/ledger/{id}/reverse", post(reverse))
-        .route("/api/v1/subsidies/budgets", get(budgets).put(budget_put))
-        .route("/api/v1/subsidies/payout", post(payout))
-        .route("/api/v1/subsidies/report", get(report))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, apply))
+        .routes(routes!(one))
+        .routes(routes!(act))
+        .routes(routes!(ledger))
+        .routes(routes!(reverse))
+        .routes(routes!(budgets, budget_put))
+        .routes(routes!(payout))
+        .routes(routes!(report))
 }
 
+const REFUSALS: &str = "refused: over_budget, no_budget, over_enterprise_cap, already_paid_in_group, subsidy_wrong_state, request_key_reused, policy_closed";
+
+/// List subsidy applications in scope (an enterprise user sees its own).
+#[utoipa::path(get, path = "/api/v1/subsidies/applications", tag = "subsidies",
+    params(SubsidyQuery),
+    responses(
+        (status = 200, description = "one page", body = SubsidyPage),
+        (status = 400, description = "an unknown filter value", body = ErrorBody),
+    ))]
 async fn list(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<SubsidyQuery>,
 ) -> ApiResult<Json<SubsidyPage>> {
-    let q: SubsidyQuery = query(&parts)?;
     Ok(Json(s.app.subsidy_list(&a, &q).await?))
 }
 
+/// One application with its ledger entries, budget line and the steps open to the caller.
+#[utoipa::path(get, path = "/api/v1/subsidies/applications/{id}", tag = "subsidies",
+    params(("id" = i64, Path, description = "application id")),
+    responses(
+        (status = 200, description = "the application", body = SubsidyDetail),
+        (status = 404, description = "no such application in scope", body = ErrorBody),
+    ))]
 async fn one(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
+    PathParam(id): PathParam<i64>,
 ) -> ApiResult<Json<SubsidyDetail>> {
     Ok(Json(s.app.subsidy_get(&a, id).await?))
 }
 
+/// Apply for a subsidy (快申快享); the same `request_key` again returns the same application.
+#[utoipa::path(post, path = "/api/v1/subsidies/applications", tag = "subsidies",
+    request_body = ApplyInput,
+    responses(
+        (status = 201, description = "the application with its entries and allowed steps", body = SubsidyDetail),
+        (status = 400, description = "money_precision, amount_negative, policy_unknown, enterprise_unknown", body = ErrorBody),
+        (status = 404, description = "an unknown policy or enterprise", body = ErrorBody),
+        (status = 409, description = REFUSALS, body = ErrorBody),
+    ))]
 async fn apply(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let inp: ApplyInput = json_body(&body)?;
+    JsonBody(inp): JsonBody<ApplyInput>,
+) -> ApiResult<(StatusCode, Json<SubsidyDetail>)> {
     let v = s.app.subsidy_apply_input(&a, &inp).await?;
     let d = s.app.subsidy_get(&a, v.row.id).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
-#[derive(Deserialize, Default)]
+fn yuan() -> utoipa::openapi::schema::Schema {
+    schema(json!({"type": ["string", "number", "null"],
+        "description": "元, at most two decimals (e.g. \"12,345.67\", \"30万\"); more decimals → 400 money_precision, negative → 400 amount_negative"}))
+}
+
+/// A step on an application.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
-struct ActBody {
+struct SubsidyActBody {
+    /// `review`, `approve` (with an amount), `reject` (with a reason), `withdraw` or `disburse`.
     action: String,
     /// approve: 元 as a string or number.
+    #[schema(schema_with = yuan)]
     amount: Option<Value>,
+    /// approve: fen, instead of `amount`.
     amount_fen: Option<i64>,
     reason: Option<String>,
-    /// disburse: defaults to `payout:<id>`.
+    /// disburse: defaults to `payout:<id>`; the same key again returns the same entry.
     request_key: Option<String>,
 }
 
-/// `{"action": "review" | "approve" | "reject" | "withdraw" | "disburse", …}`.
+/// Review, approve, reject, withdraw or disburse an application.
+#[utoipa::path(post, path = "/api/v1/subsidies/applications/{id}/actions", tag = "subsidies",
+    params(("id" = i64, Path, description = "application id")),
+    request_body = SubsidyActBody,
+    responses(
+        (status = 200, description = "the application after the step", body = SubsidyDetail),
+        (status = 201, description = "disburse: the ledger entry", body = EntryRow),
+        (status = 400, description = "subsidy_action_invalid, amount_required, money_precision, amount_negative, reason_required", body = ErrorBody),
+        (status = 404, description = "no such application in scope", body = ErrorBody),
+        (status = 409, description = REFUSALS, body = ErrorBody),
+    ))]
 async fn act(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<axum::response::Response> {
-    let b: ActBody = json_body(&body)?;
+    PathParam(id): PathParam<i64>,
+    JsonBody(b): JsonBody<SubsidyActBody>,
+) -> ApiResult<Response> {
     let action = match b.action.as_str() {
         "review" => SubsidyAction::Review,
         "withdraw" => SubsidyAction::Withdraw,
@@ -128,29 +169,48 @@ async fn act(
     Ok(Json(s.app.subsidy_act(&a, id, &action).await?).into_response())
 }
 
+/// The payout ledger (newest first) with totals per policy and department, all computed from
+/// the entries.
+#[utoipa::path(get, path = "/api/v1/subsidies/ledger", tag = "subsidies",
+    params(LedgerQuery),
+    responses(
+        (status = 200, description = "one page with totals", body = LedgerPage),
+        (status = 400, description = "an unknown filter value", body = ErrorBody),
+    ))]
 async fn ledger(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<LedgerQuery>,
 ) -> ApiResult<Json<LedgerPage>> {
-    let q: LedgerQuery = query(&parts)?;
     Ok(Json(s.app.subsidy_ledger(&a, &q).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// Why a payout is reversed.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct ReverseBody {
+    /// Required (`reason_required`).
     reason: String,
+    /// Defaults to `reverse:<id>`; the same key again returns the same entry.
     request_key: Option<String>,
 }
 
+/// Correct a payout with a reversing entry (administrators); idempotent by `request_key`.
+#[utoipa::path(post, path = "/api/v1/subsidies/ledger/{id}/reverse", tag = "subsidies",
+    params(("id" = i64, Path, description = "ledger entry id")),
+    request_body = ReverseBody,
+    responses(
+        (status = 201, description = "the reversing entry", body = EntryRow),
+        (status = 400, description = "reason_required", body = ErrorBody),
+        (status = 404, description = "no such entry", body = ErrorBody),
+        (status = 409, description = "entry_already_reversed, entry_not_reversible, request_key_reused", body = ErrorBody),
+    ))]
 async fn reverse(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<impl IntoResponse> {
-    let b: ReverseBody = json_body(&body)?;
+    PathParam(id): PathParam<i64>,
+    JsonBody(b): JsonBody<ReverseBody>,
+) -> ApiResult<(StatusCode, Json<EntryRow>)> {
     let e: EntryRow = s
         .app
         .subsidy_reverse(&a, id, &b.reason, b.request_key.as_deref())
@@ -158,49 +218,86 @@ async fn reverse(
     Ok((StatusCode::CREATED, Json(e)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct YearQuery {
+    /// Budget year; all years when absent.
     year: Option<i64>,
 }
 
+/// Budget lines (budget, spent, committed, per-enterprise cap).
+#[utoipa::path(get, path = "/api/v1/subsidies/budgets", tag = "subsidies",
+    params(YearQuery),
+    responses((status = 200, description = "the budget lines", body = Vec<BudgetRow>)))]
 async fn budgets(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<YearQuery>,
 ) -> ApiResult<Json<Vec<BudgetRow>>> {
-    let q: YearQuery = query(&parts)?;
     Ok(Json(s.app.subsidy_budgets(&a, q.year).await?))
 }
 
+/// Set a policy's budget for a year and its per-enterprise annual cap.
+#[utoipa::path(put, path = "/api/v1/subsidies/budgets", tag = "subsidies",
+    request_body = BudgetInput,
+    responses(
+        (status = 200, description = "the budget line", body = BudgetRow),
+        (status = 400, description = "money_precision, amount_negative", body = ErrorBody),
+        (status = 404, description = "an unknown policy", body = ErrorBody),
+        (status = 409, description = "budget_below_spent", body = ErrorBody),
+    ))]
 async fn budget_put(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
+    JsonBody(inp): JsonBody<BudgetInput>,
 ) -> ApiResult<Json<BudgetRow>> {
-    let inp: BudgetInput = json_body(&body)?;
     Ok(Json(s.app.subsidy_budget_set(&a, &inp).await?))
 }
 
+/// What to pay: `{}` pays every approved application, `{"year": 2026}` those of one year.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+struct PayoutBody {
+    year: Option<i64>,
+}
+
+/// Pay every approved application (of a year), one transaction per payout under the key
+/// `payout:<application id>`. The body is required (`{}` for every year), so an empty request
+/// cannot move money by accident.
+#[utoipa::path(post, path = "/api/v1/subsidies/payout", tag = "subsidies",
+    request_body = PayoutBody,
+    responses((status = 200, description = "what was paid and refused", body = PayoutReport)))]
 async fn payout(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    body: Bytes,
+    JsonBody(b): JsonBody<PayoutBody>,
 ) -> ApiResult<Json<PayoutReport>> {
-    let q: YearQuery = if body.is_empty() {
-        YearQuery::default()
-    } else {
-        json_body(&body)?
-    };
-    Ok(Json(s.app.subsidy_payout(&a, q.year).await?))
+    Ok(Json(s.app.subsidy_payout(&a, b.year).await?))
 }
 
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct ReportQuery {
+    /// The year (`year_required` when absent).
+    #[param(required = true)]
+    year: Option<i64>,
+}
+
+/// Totals of a year from the ledger: total_fen, by_policy (code → fen), by_department
+/// (code → fen).
+#[utoipa::path(get, path = "/api/v1/subsidies/report", tag = "subsidies",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "the totals", body = SubsidyReport),
+        (status = 400, description = "year_required", body = ErrorBody),
+    ))]
 async fn report(
     State(s): State<AppState>,
     ApiAuth(a): ApiAuth,
-    parts: Parts,
+    Params(q): Params<ReportQuery>,
 ) -> ApiResult<Json<SubsidyReport>> {
-    let q: YearQuery = query(&parts)?;
     let year = q.year.ok_or_else(|| {
         ApiError(AppError::bad(
             "year_required",
@@ -209,90 +306,4 @@ async fn report(
         ))
     })?;
     Ok(Json(s.app.subsidy_report(&a, year).await?))
-}
-
-/// The OpenAPI paths of this module.
-pub fn openapi_paths() -> Value {
-    let secured = json!([{"bearer": []}]);
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let ok = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object"}}}});
-    let op = |summary: &str, params: Vec<Value>, body: Option<Value>, responses: Value| {
-        let mut v = json!({"summary": summary, "tags": ["subsidies"], "parameters": params, "responses": responses, "security": secured.clone()});
-        if let Some(m) = v["responses"].as_object_mut() {
-            m.insert("401".into(), err("unknown or expired token"));
-            m.insert("403".into(), err("out of scope for this user"));
-        }
-        if let Some(b) = body {
-            v["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": b}}});
-        }
-        v
-    };
-    let q = |name: &str, desc: &str, ty: &str| json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": ty}});
-    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}});
-    let money = json!({"oneOf": [{"type": "string"}, {"type": "number"}], "description": "元, at most two decimals (e.g. \"12,345.67\", \"30万\"); more decimals → 400 money_precision, negative → 400 amount_negative"});
-    let refusals = "refused: over_budget, no_budget, over_enterprise_cap, already_paid_in_group, subsidy_wrong_state, request_key_reused, policy_closed";
-    json!({
-        "/api/v1/subsidies/applications": {
-            "get": op("List subsidy applications in scope (an enterprise user sees its own)",
-                vec![q("policy", "policy code or id", "string"), q("state", "submitted | reviewing | approved | rejected | withdrawn | disbursed | reversed", "string"),
-                     q("year", "budget year", "integer"), q("enterprise", "credit code", "string"), q("page", "1-based", "integer"), q("per_page", "1–500", "integer")],
-                None, json!({"200": ok("{items, total, page, per_page}"), "400": err("bad filter")})),
-            "post": op("Apply for a subsidy (快申快享); the same request_key again returns the same application",
-                vec![], Some(json!({"type": "object", "required": ["policy", "amount"], "properties": {
-                    "policy": {"type": "string", "description": "policy code or id"},
-                    "enterprise": {"type": "string", "description": "credit code (staff); an enterprise user's own when omitted"},
-                    "amount": money.clone(), "amount_fen": {"type": "integer"}, "year": {"type": "integer"},
-                    "note": {"type": "string"}, "request_key": {"type": "string"}}})),
-                json!({"201": ok("the application with its entries and allowed steps"), "400": err("money_precision, amount_negative, policy_unknown, enterprise_unknown"), "409": err(refusals)}))
-        },
-        "/api/v1/subsidies/applications/{id}": {
-            "get": op("One application with its ledger entries, budget line and the steps open to the caller", vec![id.clone()], None,
-                json!({"200": ok("SubsidyDetail"), "404": err("no such application")}))
-        },
-        "/api/v1/subsidies/applications/{id}/actions": {
-            "post": op("Review, approve (amount), reject (reason), withdraw or disburse (request_key, default payout:<id>; the same key again returns the same entry)",
-                vec![id.clone()], Some(json!({"type": "object", "required": ["action"], "properties": {
-                    "action": {"type": "string", "enum": ["review", "approve", "reject", "withdraw", "disburse"]},
-                    "amount": money.clone(), "amount_fen": {"type": "integer"}, "reason": {"type": "string"}, "request_key": {"type": "string"}}})),
-                json!({"200": ok("the application after the step"), "201": ok("disburse: the ledger entry"), "400": err("money_precision, amount_negative, reason_required"), "409": err(refusals)}))
-        },
-        "/api/v1/subsidies/ledger": {
-            "get": op("The payout ledger (newest first) with totals per policy and department, all computed from the entries",
-                vec![q("year", "budget year", "integer"), q("policy", "policy code or id", "string"), q("department", "department code", "string"),
-                     q("page", "1-based", "integer"), q("per_page", "1–500", "integer")],
-                None, json!({"200": ok("{items, total, total_fen, by_policy, by_department}")}))
-        },
-        "/api/v1/subsidies/ledger/{id}/reverse": {
-            "post": op("Correct a payout with a reversing entry (administrators); idempotent by request_key (default reverse:<id>)",
-                vec![id.clone()], Some(json!({"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}, "request_key": {"type": "string"}}})),
-                json!({"201": ok("the reversing entry"), "400": err("reason_required"), "409": err("entry_already_reversed, entry_not_reversible, request_key_reused")}))
-        },
-        "/api/v1/subsidies/budgets": {
-            "get": op("Budget lines (budget, spent, committed, per-enterprise cap)", vec![q("year", "budget year", "integer")], None, json!({"200": ok("array of budget lines")})),
-            "put": op("Set a policy's budget for a year and its per-enterprise annual cap", vec![],
-                Some(json!({"type": "object", "required": ["policy", "year", "budget"], "properties": {
-                    "policy": {"type": "string"}, "year": {"type": "integer"}, "budget": money.clone(), "budget_fen": {"type": "integer"},
-                    "enterprise_cap": money, "enterprise_cap_fen": {"type": "integer"}}})),
-                json!({"200": ok("the budget line"), "409": err("budget_below_spent")}))
-        },
-        "/api/v1/subsidies/payout": {
-            "post": op("Pay every approved application (of a year), one transaction per payout under the key payout:<application id>",
-                vec![], Some(json!({"type": "object", "properties": {"year": {"type": "integer"}}})),
-                json!({"200": ok("{paid, refused, total_fen}")}))
-        },
-        "/api/v1/subsidies/report": {
-            "get": op("Totals of a year from the ledger: total_fen, by_policy (code → fen), by_department (code → fen)",
-                vec![json!({"name": "year", "in": "query", "required": true, "schema": {"type": "integer"}})], None,
-                json!({"200": ok("{year, total_fen, by_policy, by_department}"), "400": err("year_required")}))
-        }
-    })
-}
-
-/// Add this module's paths to the OpenAPI document.
-pub fn merge_openapi(mut doc: Value) -> Value {
-    if let (Some(paths), Value::Object(mine)) = (doc["paths"].as_object_mut(), openapi_paths()) {
-        paths.extend(mine);
-    }
-    doc
 }

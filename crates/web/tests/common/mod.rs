@@ -317,6 +317,19 @@ impl Browser {
     }
 }
 
+/// Every `/api/v1` path the router `r` serves under `prefix` is a path of the OpenAPI document
+/// `doc` (the router's `Debug` lists its routes); returns how many there are. The whole walk,
+/// both ways and per method, is `tests/openapi.rs`.
+pub fn assert_router_documented(r: &Router, doc: &Value, prefix: &str) -> usize {
+    let dbg = format!("{r:?}");
+    let paths: std::collections::BTreeSet<&str> = dbg
+        .split('"')
+        .filter(|s| s.starts_with(prefix) && s.starts_with("/api/v1"))
+        .collect();
+    assert_documented(doc, paths.iter());
+    paths.len()
+}
+
 /// Every one of `paths` is a path of the OpenAPI document `doc`.
 pub fn assert_documented<S: AsRef<str>>(doc: &Value, paths: impl IntoIterator<Item = S>) {
     for p in paths {
