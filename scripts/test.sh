@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: format and lint checks, then every test on SQLite and on a private
-# PostgreSQL 15 (started here, stopped on exit), then a smoke test of the release binary.
+# The whole test suite: format and lint checks, the release build and schemathesis against its
+# JSON API, then every test on SQLite and on a private PostgreSQL 15 (started here, stopped on
+# exit), with a smoke test of the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,4 +24,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --release --locked -p lianshi
 export LIANSHI_BIN="$PWD/target/release/lianshi"
+# The JSON API against its own OpenAPI document (schemathesis, every check; under a minute).
+scripts/schemathesis.sh "$LIANSHI_BIN"
 cargo test --workspace --locked
