@@ -4,23 +4,14 @@
 use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::import::ImportOptions;
 use lianshi_app::user::UserInput;
-use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_app::{Actor, App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::EnterpriseInput;
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::{Db, both_backends};
 
-async fn demo(db: Db, n: usize) -> App {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), n, 11)
-        .await
-        .unwrap();
-    app
-}
-
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+mod common;
+use common::{admin, demo};
 
 async fn total(app: &App) -> i64 {
     app.enterprise_list(&admin(), &EnterpriseQuery::default())

@@ -4,15 +4,14 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lianshi_app::auth::{ACCOUNT, PAIR};
 use lianshi_app::user::UserInput;
-use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_app::{App, AppError};
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::{Db, both_backends};
 
-const PW: &str = "Kettle-Sparrow-42";
+mod common;
+use common::admin;
 
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+const PW: &str = "Kettle-Sparrow-42";
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().unwrap()

@@ -10,16 +10,15 @@ use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, AppError, Source};
 use lianshi_store::{Db, both_backends};
 
+mod common;
+use common::admin;
+
 async fn demo(db: Db) -> App {
     let app = App::new(db);
     app.demo_load(&Actor::system(Source::Demo), 30, 11)
         .await
         .unwrap();
     app
-}
-
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
 }
 
 async fn officer(app: &App, username: &str, dept: &str) -> Actor {

@@ -7,17 +7,16 @@
 //! real server and a `kill -9`, is the release-binary smoke test
 //! `a_web_write_waits_for_a_million_row_import_and_a_killed_import_leaves_nothing`.
 
+use lianshi_app::App;
 use lianshi_app::import::ImportOptions;
 use lianshi_app::order::OrderInput;
-use lianshi_app::{Actor, App, Source};
 use lianshi_domain::demo::template_row;
 use lianshi_domain::enterprise::COLUMNS;
 use lianshi_store::Db;
 use std::time::{Duration, Instant};
 
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+mod common;
+use common::admin;
 
 fn rows() -> usize {
     std::env::var("LIANSHI_IMPORT_ROWS")

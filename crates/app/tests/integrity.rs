@@ -4,15 +4,14 @@
 use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::registry::RegistryInput;
 use lianshi_app::score::ConsentInput;
-use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::EnterpriseInput;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::{Db, both_backends};
 
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+mod common;
+use common::{actor, admin};
 
 both_backends!(
     a_park_created_through_one_server_is_known_to_another_on_the_same_database,
@@ -87,22 +86,10 @@ both_backends!(
     }
 );
 
-fn person(role: Role, enterprise_id: Option<i64>, department_id: Option<i64>) -> Actor {
-    Actor {
-        user_id: None,
-        username: format!("{}-test", role.as_str()),
-        display_name: "测试".into(),
-        role,
-        enterprise_id,
-        department_id,
-        source: Source::Api,
-    }
-}
-
 /// Consent (or revoke) as the enterprise's own user.
 async fn consent(app: &App, enterprise_id: i64, institution: &str, granted: bool) {
     app.score_consent_set(
-        &person(Role::Enterprise, Some(enterprise_id), None),
+        &actor(Role::Enterprise, Some(enterprise_id), None),
         &ConsentInput {
             enterprise: None,
             institution: institution.into(),
@@ -149,7 +136,7 @@ both_backends!(
         consent(&app, e(1).0, &other.1, true).await;
         consent(&app, e(2).0, &mine.1, true).await;
         consent(&app, e(2).0, &mine.1, false).await;
-        let bank = person(Role::Finance, None, Some(mine.0));
+        let bank = actor(Role::Finance, None, Some(mine.0));
 
         let page = app
             .enterprise_list(&bank, &EnterpriseQuery::default())
@@ -211,7 +198,7 @@ both_backends!(
                 .is_empty()
         );
         // A finance user bound to no institution sees nothing.
-        let unbound = person(Role::Finance, None, None);
+        let unbound = actor(Role::Finance, None, None);
         assert_eq!(
             app.enterprise_list(&unbound, &EnterpriseQuery::default())
                 .await
@@ -231,7 +218,7 @@ both_backends!(
             .enterprise_list(&admin(), &EnterpriseQuery::default())
             .await
             .unwrap();
-        let secretary = person(Role::PartySecretary, None, None);
+        let secretary = actor(Role::PartySecretary, None, None);
         let page = app
             .enterprise_list(&secretary, &EnterpriseQuery::default())
             .await
@@ -259,7 +246,7 @@ both_backends!(
         let st = app.console_stats(&secretary).await.unwrap();
         assert_eq!(st.enterprises, None);
         // Staff keep the whole register.
-        let dept = person(Role::Department, None, None);
+        let dept = actor(Role::Department, None, None);
         assert_eq!(
             app.enterprise_list(&dept, &EnterpriseQuery::default())
                 .await

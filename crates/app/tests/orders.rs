@@ -2,70 +2,18 @@
 //! SLA on the official calendar (pauses across 春节), escalation by the scan, callbacks, scope.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::order::{OrderDetail, OrderInput, OrderQuery};
-use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, AppError, Source};
 use lianshi_domain::order::{OrderAction, OrderState, Satisfaction};
 use lianshi_store::{Db, both_backends};
 
-const PW: &str = "Lianshi@2026";
-
-async fn demo(db: Db) -> App {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), 30, 11)
-        .await
-        .unwrap();
-    app
-}
-
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+mod common;
+use common::{admin, demo, signed_in, usccs};
 
 /// China-local `YYYY-MM-DD HH:MM` as a UTC instant.
 fn cst(s: &str) -> DateTime<Utc> {
     (NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap() - chrono::Duration::hours(8))
         .and_utc()
-}
-
-async fn usccs(app: &App) -> Vec<String> {
-    app.enterprise_list(
-        &admin(),
-        &EnterpriseQuery {
-            per_page: Some(5),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .items
-    .into_iter()
-    .map(|e| e.uscc)
-    .collect()
-}
-
-async fn person(
-    app: &App,
-    username: &str,
-    role: &str,
-    enterprise: Option<String>,
-    department: Option<&str>,
-) -> Actor {
-    app.user_create(
-        &admin(),
-        &UserInput {
-            username: username.into(),
-            display_name: Some(format!("{username}（示例）")),
-            role: role.into(),
-            password: PW.into(),
-            enterprise,
-            department: department.map(str::to_string),
-        },
-    )
-    .await
-    .unwrap();
-    app.login(username, PW, "test", "api").await.unwrap().actor
 }
 
 fn input(uscc: &str, category: &str) -> OrderInput {
@@ -102,8 +50,8 @@ async fn to_in_progress(app: &App, id: i64, dept: &str, day: &str) {
 both_backends!(
     an_illegal_transition_is_refused_with_a_clear_message_and_changes_nothing,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         let o = app
             .order_create(&admin(), &input(&u[0], "ip"))
             .await
@@ -140,8 +88,8 @@ both_backends!(
 both_backends!(
     two_officers_acting_at_once_one_wins_and_the_other_gets_a_conflict,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         let o = app
             .order_create(&admin(), &input(&u[0], "ip"))
             .await
@@ -179,8 +127,8 @@ both_backends!(
 both_backends!(
     a_suspension_across_the_spring_festival_moves_the_due_time_by_the_working_time_it_covers,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         // Thursday before 春节 2026 (holiday 02-15…02-23, make-up days 02-14 and 02-28).
         let plain = app
             .order_create_at(&admin(), &input(&u[0], "ip"), cst("2026-02-12 09:00"))
@@ -245,8 +193,8 @@ both_backends!(
 both_backends!(
     the_scan_supervises_overdue_orders_one_level_per_step_and_proposes_them_to_the_council,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         let o = app
             .order_create_at(
                 &admin(),
@@ -300,9 +248,9 @@ both_backends!(
 both_backends!(
     an_unsatisfied_callback_reopens_the_order_and_counts_against_the_department,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
-        let ent = person(&app, "ent_cb", "enterprise", Some(u[2].clone()), None).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
+        let ent = signed_in(&app, "ent_cb", "enterprise", Some(u[2].clone()), None).await;
         let o = app.order_create(&ent, &input("", "ip")).await.unwrap();
         assert_eq!(
             o.order.enterprise_uscc, u[2],
@@ -364,9 +312,9 @@ both_backends!(
 both_backends!(
     out_of_scope_users_are_refused_with_forbidden,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
-        let mine = person(&app, "ent_a", "enterprise", Some(u[0].clone()), None).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
+        let mine = signed_in(&app, "ent_a", "enterprise", Some(u[0].clone()), None).await;
         let other = app
             .order_create(&admin(), &input(&u[1], "ip"))
             .await
@@ -383,7 +331,7 @@ both_backends!(
         let list = app.order_list(&mine, &OrderQuery::default()).await.unwrap();
         assert!(list.items.iter().all(|o| o.enterprise_uscc == u[0]));
         // A department sees only orders it leads or co-handles, and acts only as lead.
-        let kjj = person(&app, "kjj_officer", "department", None, Some("kjj")).await;
+        let kjj = signed_in(&app, "kjj_officer", "department", None, Some("kjj")).await;
         assert!(matches!(
             app.order_get(&kjj, id).await,
             Err(AppError::Forbidden)
@@ -421,7 +369,7 @@ both_backends!(
                 .iter()
                 .all(|o| o.department_code.as_deref() == Some("kjj") || !o.cohandlers.is_empty())
         );
-        let bank = person(&app, "bank_x", "finance", None, None).await;
+        let bank = signed_in(&app, "bank_x", "finance", None, None).await;
         assert!(matches!(
             app.order_list(&bank, &OrderQuery::default()).await,
             Err(AppError::Forbidden)
@@ -459,8 +407,8 @@ both_backends!(
 both_backends!(
     loading_a_calendar_year_moves_the_stored_due_time_of_open_orders_it_changes,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         // Registered on Wednesday 2027-02-03: 2027 has no schedule yet, so the 10 working days
         // run Monday–Friday and the stored due time is built on that fallback.
         let o = app
@@ -517,7 +465,7 @@ both_backends!(
 both_backends!(
     the_demo_generates_orders_across_the_loop_with_history_and_callbacks,
     |db: Db| async move {
-        let app = demo(db).await;
+        let app = demo(db, 30).await;
         let all = app
             .order_list(
                 &admin(),
@@ -581,7 +529,7 @@ async fn filter_and_badge(app: &App, uscc: &str, id: i64, at: &str) -> (bool, bo
 both_backends!(
     the_overdue_filter_and_the_badge_agree_over_a_weekend_and_at_the_start_of_office_hours,
     |db: Db| async move {
-        let app = demo(db).await;
+        let app = demo(db, 30).await;
         app.sla_limit_set(
             &admin(),
             &lianshi_app::sla::SlaLimitInput {
@@ -592,7 +540,7 @@ both_backends!(
         )
         .await
         .unwrap();
-        let u = usccs(&app).await;
+        let u = usccs(&app, 5).await;
         // Friday 2026-03-06 16:30 + 1 working hour = due at close of office, 17:30.
         let o = app
             .order_create_at(&admin(), &input(&u[0], "talent"), cst("2026-03-06 16:30"))
@@ -687,8 +635,8 @@ both_backends!(
     the_scan_escalates_exactly_the_orders_a_check_of_every_open_order_would_with_history_and_audit,
     |db: Db| async move {
         use lianshi_domain::sla::SlaClock;
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         // Orders filed every 7 h 13 min for twelve days (nights, weekends included); every third
         // policy question suspended after its due time, half of those resumed two days later.
         let t0 = cst("2026-02-02 08:00");
@@ -911,8 +859,8 @@ both_backends!(
 both_backends!(
     a_manual_supervision_to_a_council_level_proposes_the_order_at_once,
     |db: Db| async move {
-        let app = demo(db).await;
-        let u = usccs(&app).await;
+        let app = demo(db, 30).await;
+        let u = usccs(&app, 5).await;
         let o = app
             .order_create_at(
                 &admin(),

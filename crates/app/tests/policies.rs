@@ -4,13 +4,16 @@
 use chrono::NaiveDate;
 use lianshi_app::policy::SimulateInput;
 use lianshi_app::user::UserInput;
-use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_app::{Actor, App, AppError};
 use lianshi_domain::enterprise::EnterpriseInput;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_generation_bump, enterprise_insert};
 use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
+
+mod common;
+use common::admin;
 
 const PW: &str = "Lianshi@2026";
 
@@ -61,10 +64,6 @@ const ON: &str = "2025-06-30";
 
 fn on() -> NaiveDate {
     NaiveDate::parse_from_str(ON, "%Y-%m-%d").unwrap()
-}
-
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
 }
 
 /// Two departments and three enterprises: A (6% R&D), B (4.5%), C (7%, tagged 失信).

@@ -2,42 +2,9 @@
 
 use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::team::{AssignInput, MemberInput, TeamInput};
-use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, AppError, Source};
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::{Db, both_backends};
-
-const PW: &str = "Lianshi@2026";
-
-async fn demo(db: Db, n: usize) -> App {
-    let app = App::new(db);
-    app.demo_load(&Actor::system(Source::Demo), n, 11)
-        .await
-        .unwrap();
-    app
-}
-
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
-
-/// Create a user and sign in as them.
-async fn person(app: &App, username: &str, role: &str, enterprise: Option<String>) -> Actor {
-    app.user_create(
-        &admin(),
-        &UserInput {
-            username: username.into(),
-            display_name: Some(format!("{username}（示例）")),
-            role: role.into(),
-            password: PW.into(),
-            enterprise,
-            department: (role == "department").then(|| "kjj".to_string()),
-        },
-    )
-    .await
-    .unwrap();
-    app.login(username, PW, "test", "api").await.unwrap().actor
-}
 
 fn team_input(name: &str, leader: &str, members: &[&str]) -> TeamInput {
     TeamInput {
@@ -56,28 +23,12 @@ fn team_input(name: &str, leader: &str, members: &[&str]) -> TeamInput {
     }
 }
 
-async fn usccs(app: &App, n: i64) -> Vec<String> {
-    app.enterprise_list(
-        &admin(),
-        &EnterpriseQuery {
-            per_page: Some(n),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .items
-    .into_iter()
-    .map(|e| e.uscc)
-    .collect()
-}
-
 both_backends!(
     a_team_is_created_with_its_leader_as_member_and_its_departments,
     |db: Db| async move {
         let app = demo(db, 10).await;
-        person(&app, "lead1", "team", None).await;
-        person(&app, "mem1", "team", None).await;
+        signed_in(&app, "lead1", "team", None, None).await;
+        signed_in(&app, "mem1", "team", None, None).await;
         let t = app
             .team_create(&admin(), &team_input("测试服务团队", "lead1", &["mem1"]))
             .await
@@ -115,8 +66,8 @@ both_backends!(
     bulk_assignment_by_chain_skips_other_teams_unless_reassigning_and_records_history_and_audit,
     |db: Db| async move {
         let app = demo(db, 60).await;
-        person(&app, "lead1", "team", None).await;
-        person(&app, "lead2", "team", None).await;
+        signed_in(&app, "lead1", "team", None, None).await;
+        signed_in(&app, "lead2", "team", None, None).await;
         let a = app
             .team_create(&admin(), &team_input("甲团队", "lead1", &[]))
             .await
@@ -191,9 +142,9 @@ both_backends!(
     team_members_see_only_their_team_and_enterprise_users_only_their_own_contact,
     |db: Db| async move {
         let app = demo(db, 20).await;
-        let lead1 = person(&app, "lead1", "team", None).await;
-        let lead2 = person(&app, "lead2", "team", None).await;
-        let dept = person(&app, "officer", "department", None).await;
+        let lead1 = signed_in(&app, "lead1", "team", None, None).await;
+        let lead2 = signed_in(&app, "lead2", "team", None, None).await;
+        let dept = signed_in(&app, "officer", "department", None, None).await;
         let a = app
             .team_create(&admin(), &team_input("甲团队", "lead1", &[]))
             .await
@@ -246,7 +197,7 @@ both_backends!(
             app.team_assign(&lead2, b.id, &AssignInput::default()).await,
             Err(AppError::Forbidden)
         ));
-        let owner = person(&app, "owner0", "enterprise", Some(codes[0].clone())).await;
+        let owner = signed_in(&app, "owner0", "enterprise", Some(codes[0].clone()), None).await;
         let mine = app.enterprise_team(&owner, &codes[0]).await.unwrap();
         assert_eq!(mine.team_name.as_deref(), Some("甲团队"));
         assert_eq!(mine.contact_name.as_deref(), Some("lead1（示例）"));
@@ -258,7 +209,7 @@ both_backends!(
             app.team_list(&owner).await,
             Err(AppError::Forbidden)
         ));
-        let bank = person(&app, "banker", "finance", None).await;
+        let bank = signed_in(&app, "banker", "finance", None, None).await;
         assert!(matches!(
             app.team_list(&bank).await,
             Err(AppError::Forbidden)
@@ -270,9 +221,9 @@ both_backends!(
     a_contact_must_be_a_member_and_removing_the_team_clears_it,
     |db: Db| async move {
         let app = demo(db, 10).await;
-        person(&app, "lead1", "team", None).await;
-        person(&app, "mem1", "team", None).await;
-        person(&app, "outsider", "team", None).await;
+        signed_in(&app, "lead1", "team", None, None).await;
+        signed_in(&app, "mem1", "team", None, None).await;
+        signed_in(&app, "outsider", "team", None, None).await;
         let a = app
             .team_create(&admin(), &team_input("甲团队", "lead1", &["mem1"]))
             .await
@@ -540,7 +491,7 @@ both_backends!(
                 .iter()
                 .all(|t| t.task.team_id == Some(other_team.id))
         );
-        let owner = person(&app, "owner9", "enterprise", Some(code.clone())).await;
+        let owner = signed_in(&app, "owner9", "enterprise", Some(code.clone()), None).await;
         assert!(matches!(
             app.visit_list(&owner, &VisitQuery::default()).await,
             Err(AppError::Forbidden)
@@ -603,7 +554,7 @@ both_backends!(
     only_an_administrator_edits_a_rule_and_a_deadline_of_zero_is_refused,
     |db: Db| async move {
         let app = demo(db, 4).await;
-        let dept = person(&app, "officer", "department", None).await;
+        let dept = signed_in(&app, "officer", "department", None, None).await;
         let rules = app.visit_rules(&dept).await.unwrap();
         assert_eq!(rules.len(), 5);
         let edit = VisitRuleInput {
@@ -646,6 +597,9 @@ both_backends!(
 
 use lianshi_app::order::OrderQuery;
 use lianshi_app::visit::PainPointInput;
+
+mod common;
+use common::{PW, admin, demo, signed_in, usccs};
 
 fn pain(title: &str, category: &str, urgency: &str) -> PainPointInput {
     PainPointInput {

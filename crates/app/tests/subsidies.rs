@@ -8,7 +8,7 @@
 
 use chrono::{TimeZone, Utc};
 use lianshi_app::subsidy::{ApplyInput, BudgetInput, LedgerQuery, SubsidyQuery};
-use lianshi_app::{Actor, App, AppError, Source};
+use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::subsidy::{SubsidyAction, payout_key};
 use lianshi_domain::zone::RegistryKind;
@@ -17,6 +17,9 @@ use lianshi_store::policy::{PolicyWrite, policy_upsert};
 use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
 use std::collections::HashSet;
+
+mod common;
+use common::{actor, admin};
 
 const Y: i64 = 2031;
 
@@ -105,22 +108,6 @@ async fn zone(db: Db) -> Zone {
     }
 }
 
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
-
-fn person(role: Role, enterprise_id: Option<i64>, department_id: Option<i64>) -> Actor {
-    Actor {
-        user_id: None,
-        username: format!("{}-{enterprise_id:?}-{department_id:?}", role.as_str()),
-        display_name: "测试".into(),
-        role,
-        enterprise_id,
-        department_id,
-        source: Source::Api,
-    }
-}
-
 async fn budget(app: &App, code: &str, yuan: &str, cap: Option<&str>) {
     app.subsidy_budget_set(
         &admin(),
@@ -175,9 +162,9 @@ both_backends!(
         let z = zone(db).await;
         let app = &z.app;
         budget(app, "AI-T1", "1000000", Some("300000")).await;
-        let ent = person(Role::Enterprise, Some(z.ents[0]), None);
-        let kjj = person(Role::Department, None, Some(z.kjj));
-        let jxj = person(Role::Department, None, Some(z.jxj));
+        let ent = actor(Role::Enterprise, Some(z.ents[0]), None);
+        let kjj = actor(Role::Department, None, Some(z.kjj));
+        let jxj = actor(Role::Department, None, Some(z.jxj));
         let a = app
             .subsidy_apply_input(
                 &ent,
@@ -282,7 +269,7 @@ both_backends!(
 both_backends!(refusals_carry_stable_codes, |db: Db| async move {
     let z = zone(db).await;
     let app = &z.app;
-    let ent = person(Role::Enterprise, Some(z.ents[0]), None);
+    let ent = actor(Role::Enterprise, Some(z.ents[0]), None);
     let inp = |amount: &str| ApplyInput {
         policy: Some("AI-T1".into()),
         amount: Some(amount.into()),
@@ -581,7 +568,7 @@ both_backends!(
         let t = app.db.subsidy_totals(Some(Y), None).await.unwrap();
         assert_eq!((t.total_fen, t.entries), (3000_00, 1));
         // Only an administrator reverses, with a reason.
-        let kjj = person(Role::Department, None, Some(z.kjj));
+        let kjj = actor(Role::Department, None, Some(z.kjj));
         assert!(matches!(
             app.subsidy_reverse(&kjj, first.id, "错付", None).await,
             Err(AppError::Forbidden)
@@ -683,7 +670,7 @@ both_backends!(
             )
             .await
             .unwrap();
-        let ent = person(Role::Enterprise, Some(z.ents[0]), None);
+        let ent = actor(Role::Enterprise, Some(z.ents[0]), None);
         let page = app
             .subsidy_list(&ent, &SubsidyQuery::default())
             .await
@@ -711,7 +698,7 @@ both_backends!(
             Err(AppError::Forbidden)
         ));
         for role in [Role::Finance, Role::Provider, Role::Team] {
-            let p = person(role, None, None);
+            let p = actor(role, None, None);
             assert!(matches!(
                 app.subsidy_list(&p, &SubsidyQuery::default()).await,
                 Err(AppError::Forbidden)
@@ -726,7 +713,7 @@ both_backends!(
             ));
         }
         // A department officer lists its own department's policies only.
-        let jxj = person(Role::Department, None, Some(z.jxj));
+        let jxj = actor(Role::Department, None, Some(z.jxj));
         assert_eq!(
             app.subsidy_list(&jxj, &SubsidyQuery::default())
                 .await
@@ -734,7 +721,7 @@ both_backends!(
                 .total,
             0
         );
-        let kjj = person(Role::Department, None, Some(z.kjj));
+        let kjj = actor(Role::Department, None, Some(z.kjj));
         assert_eq!(
             app.subsidy_list(&kjj, &SubsidyQuery::default())
                 .await
@@ -1129,7 +1116,7 @@ both_backends!(
             .unwrap()
             .row
             .id;
-        let unbound = person(Role::Department, None, None);
+        let unbound = actor(Role::Department, None, None);
         // The list is empty rather than every department's applications…
         let page = app
             .subsidy_list(&unbound, &SubsidyQuery::default())
@@ -1151,7 +1138,7 @@ both_backends!(
             Err(AppError::Forbidden)
         ));
         // The officer of the policy's department still sees and decides it.
-        let kjj = person(Role::Department, None, Some(z.kjj));
+        let kjj = actor(Role::Department, None, Some(z.kjj));
         assert!(app.subsidy_get(&kjj, id).await.is_ok());
         assert!(
             app.subsidy_act(&kjj, id, &SubsidyAction::Review)

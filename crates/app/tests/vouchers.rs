@@ -9,11 +9,10 @@ use lianshi_domain::voucher::{Compute, RateTier, RedemptionAction, SchemeRules};
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::{Db, both_backends};
 
-const PASSWORD: &str = "Lianshi@2026";
+mod common;
+use common::admin;
 
-fn admin() -> Actor {
-    Actor::system(Source::Cli)
-}
+const PASSWORD: &str = "Lianshi@2026";
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
