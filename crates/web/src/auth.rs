@@ -4,12 +4,14 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::pages::FormError;
+use crate::pages::form::{Echo, NoFields};
 use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use lianshi_app::{Actor, AppError};
-use std::collections::HashMap;
+use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
 pub const SESSION_COOKIE: &str = "lianshi_session";
@@ -299,41 +301,62 @@ impl FromRequestParts<AppState> for PageAuth {
     }
 }
 
-/// A posted form from a signed-in user whose `_csrf` field matched the session.
-pub struct Posted {
+/// A posted form from a signed-in user whose `_csrf` field matched the session, decoded into
+/// the typed form `F` ([`crate::pages::form`]). The session is checked first (else the login
+/// page), then the CSRF token (else a 400 error page), then the fields: a field that does not
+/// parse is `form: Err(..)`, a 400 naming the field by its label, for the handler to show on the
+/// form's page with the typed text (`echo`) kept.
+pub struct Posted<F = NoFields> {
     pub auth: PageAuth,
-    pub form: HashMap<String, String>,
-    /// Repeated fields (checkbox groups, multi-selects) in order.
-    pub multi: Vec<(String, String)>,
+    /// The typed form, or the refusal naming the first field that did not parse.
+    pub form: Result<F, FormError>,
+    /// The fields as sent, to fill the form in again.
+    pub echo: Echo,
 }
 
-impl Posted {
+// TEMPORARY while the page handlers move to typed forms (issue 10): removed at the end.
+impl<F> Posted<F> {
     pub fn get(&self, k: &str) -> Option<String> {
-        self.form.get(k).cloned()
+        self.echo
+            .pairs
+            .iter()
+            .rev()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn map(&self) -> std::collections::HashMap<String, String> {
+        self.echo.pairs.iter().cloned().collect()
     }
 
     pub fn all(&self, k: &str) -> Vec<String> {
-        self.multi
+        self.echo
+            .pairs
             .iter()
-            .filter(|(key, _)| key == k)
+            .filter(|(x, _)| x == k)
             .map(|(_, v)| v.clone())
             .collect()
     }
 }
 
-impl FromRequest<AppState> for Posted {
+impl<F: DeserializeOwned> FromRequest<AppState> for Posted<F> {
     type Rejection = PageReject;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, PageReject> {
         let (mut parts, body) = req.into_parts();
         let auth = PageAuth::from_request_parts(&mut parts, state).await?;
+        let t = crate::i18n::T::new(crate::pages::lang_of(&parts));
         let req = Request::from_parts(parts, body);
-        let Form(multi): Form<Vec<(String, String)>> =
+        let Form(pairs): Form<Vec<(String, String)>> =
             Form::from_request(req, state).await.map_err(|e| {
                 PageReject::Error(AppError::bad("form_invalid", "表单格式错误", e.body_text()))
             })?;
-        let form: HashMap<String, String> = multi.iter().cloned().collect();
-        let sent = form.get("_csrf").map(String::as_str).unwrap_or("");
+        let sent = pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         if !same_token(sent, &auth.csrf) {
             return Err(PageReject::Error(AppError::bad(
                 "csrf_missing",
@@ -341,6 +364,9 @@ impl FromRequest<AppState> for Posted {
                 "the form is stale or lacks its CSRF token; reload and retry",
             )));
         }
-        Ok(Posted { auth, form, multi })
+        let form = crate::pages::form::decode::<F>(&pairs)
+            .map_err(|bad| FormError::bad_request(bad.message(t)));
+        let echo = Echo::new(pairs.into_iter().filter(|(k, _)| k != "_csrf").collect());
+        Ok(Posted { auth, form, echo })
     }
 }

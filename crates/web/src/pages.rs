@@ -9,10 +9,14 @@ pub mod audit;
 pub mod charts;
 pub mod console;
 pub mod councils;
+pub mod download;
 pub mod enterprises;
+pub mod error;
+pub mod form;
 pub mod import;
 pub mod order_admin;
 pub mod orders;
+pub mod paging;
 pub mod policies;
 pub mod registry;
 pub mod scores;
@@ -23,6 +27,11 @@ pub mod users;
 pub mod visits;
 pub mod vouchers;
 
+pub use download::download;
+pub use error::{FormError, OrShow, PageError, PageResult, form_error, messages};
+pub use form::{Date, Echo, Yuan};
+pub use paging::{PageLink, pager};
+
 use crate::AppState;
 use crate::auth::{
     LOGIN_CSRF_COOKIE, PageAuth, SESSION_COOKIE, client, cookie, safe_next, same_token,
@@ -30,7 +39,7 @@ use crate::auth::{
 use crate::i18n::{Lang, T};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -56,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(scores::routes())
         .merge(subsidies::routes())
         .merge(vouchers::routes())
+        .layer(axum::middleware::from_fn(error::localize_errors))
 }
 
 /// Percent-encode for a query value.
@@ -174,6 +184,11 @@ impl Ctx {
         }
     }
 
+    /// The message of a form's refusal for an app error (see [`form_error`]).
+    pub fn form_error(&self, e: &AppError) -> Option<FormError> {
+        form_error(self, e)
+    }
+
     pub fn layout(&self, auth: &PageAuth, title: impl Into<String>, nav: &'static str) -> Layout {
         let mut l = Layout::new(self.t, auth, title, nav, self.zone_name.clone());
         l.path = self.path.clone();
@@ -204,6 +219,14 @@ impl Ctx {
         } else {
             zh.to_string()
         }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Ctx, Self::Rejection> {
+        Ok(Ctx::of(s, parts).await)
     }
 }
 
@@ -249,54 +272,6 @@ impl Opt {
 pub struct OptGroup {
     pub label: String,
     pub opts: Vec<Opt>,
-}
-
-/// One entry of a pager: a page number (or a gap when `n` is 0).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PageLink {
-    pub n: i64,
-    pub href: String,
-    pub current: bool,
-}
-
-/// Page numbers around the current page with first and last (gaps as `n = 0`), plus
-/// prev/next hrefs. `base` is the query string without `page=`.
-pub fn pager(
-    base: &str,
-    page: i64,
-    per_page: i64,
-    total: i64,
-) -> (Vec<PageLink>, Option<String>, Option<String>) {
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let href = |n: i64| {
-        if base.is_empty() {
-            format!("?page={n}")
-        } else {
-            format!("?{base}&page={n}")
-        }
-    };
-    let mut out = Vec::new();
-    let mut last = 0;
-    for n in 1..=pages {
-        if n == 1 || n == pages || n.abs_diff(page) <= 2 {
-            if last != 0 && n - last > 1 {
-                out.push(PageLink {
-                    n: 0,
-                    href: String::new(),
-                    current: false,
-                });
-            }
-            out.push(PageLink {
-                n,
-                href: href(n),
-                current: n == page,
-            });
-            last = n;
-        }
-    }
-    let prev = (page > 1).then(|| href(page - 1));
-    let next = (page < pages).then(|| href(page + 1));
-    (out, prev, next)
 }
 
 /// Build a query string from non-empty pairs.
@@ -401,17 +376,24 @@ async fn login_form(State(s): State<AppState>, parts: Parts) -> Response {
     r
 }
 
-async fn login(
-    State(s): State<AppState>,
-    parts: Parts,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
+/// The login form.
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn login(State(s): State<AppState>, parts: Parts, Form(f): Form<LoginForm>) -> Response {
     let t = T::new(lang_of(&parts));
-    let next = safe_next(f.get("next").map(String::as_str));
-    let username = f.get("username").cloned().unwrap_or_default();
-    let sent = f.get("_csrf").map(String::as_str).unwrap_or("");
+    let next = safe_next(f.next.as_deref());
+    let username = f.username;
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_token(sent, &expected) {
+    if expected.is_empty() || !same_token(&f.csrf, &expected) {
         let e = AppError::bad(
             "csrf_missing",
             "表单已过期，请重新登录",
@@ -419,10 +401,9 @@ async fn login(
         );
         return error_page(&e, Some(t.lang));
     }
-    let password = f.get("password").cloned().unwrap_or_default();
     match s
         .app
-        .login(&username, &password, &client(&parts, &s.web), "session")
+        .login(&username, &f.password, &client(&parts, &s.web), "session")
         .await
     {
         Ok(l) => {
@@ -450,8 +431,11 @@ async fn login(
     }
 }
 
-async fn logout(State(s): State<AppState>, parts: Parts, posted: crate::auth::Posted) -> Response {
-    let _ = posted.auth.actor;
+async fn logout(
+    State(s): State<AppState>,
+    parts: Parts,
+    _signed_in: crate::auth::Posted,
+) -> Response {
     if let Some(t) = cookie(&parts, SESSION_COOKIE) {
         let _ = s.app.logout(&t).await;
     }

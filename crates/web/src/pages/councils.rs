@@ -3,7 +3,9 @@
 //! their action items with progress, and the forms over the council use cases. Every handler
 //! calls one app function; the app decides who may do what (403 through the error page).
 
-use super::{Ctx, Layout, Opt, query_map, see_other, with_status};
+use super::{
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, query_map, see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
@@ -11,16 +13,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
+use lianshi_app::App;
 use lianshi_app::council::{
     ActionView, AgendaItemInput, AgendaItemView, AgendaRules, CouncilInput, CouncilSummary,
     CouncilView, DecisionInput, FollowOnInput, ProgressInput,
 };
-use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -89,20 +91,8 @@ pub struct CouncilPage {
     pub today: String,
     pub notice: Option<String>,
     pub error: Option<String>,
-}
-
-fn is_form_error(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Invalid(_)
-    )
-}
-
-fn form_status(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_REQUEST,
-    }
+    /// The refused form's fields as typed (`minutes`, `draft`, `agenda`, `decide`, `progress`).
+    pub echo: Echo,
 }
 
 async fn render_list(
@@ -111,17 +101,11 @@ async fn render_list(
     auth: &PageAuth,
     year: Option<i64>,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
-    let items = match s.app.council_list(a, None, year, c.t.is_en()).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
+    let items = s.app.council_list(a, None, year, c.t.is_en()).await?;
+    let idx = s.app.registry().await?;
     let total = items.len();
     let mut groups: Vec<ChainGroup> = idx
         .of_kind(RegistryKind::Chain)
@@ -148,11 +132,8 @@ async fn render_list(
         .of_kind(RegistryKind::Chain)
         .map(|ch| Opt::new(ch.code.clone().unwrap_or_default(), &ch.name, ""))
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let error = error.map(|e| e.message);
     let r = c.page(&CouncilsPage {
         l: c.layout(auth, c.t.get("nav-councils"), "councils"),
         groups,
@@ -164,11 +145,10 @@ async fn render_list(
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let q = query_map(&parts);
     let year = q.get("year").and_then(|y| y.trim().parse::<i64>().ok());
     let notice = q.get("done").map(|n| match n.as_str() {
@@ -178,25 +158,32 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
     render_list(&s, &c, &auth, year, notice, None).await
 }
 
-async fn schedule(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let chain = posted.get("chain").unwrap_or_default();
-    let year: i32 = posted
-        .get("year")
-        .and_then(|y| y.trim().parse().ok())
-        .unwrap_or(0);
-    match s
-        .app
-        .council_schedule(&posted.auth.actor, &chain, year)
-        .await
-    {
-        Ok(_) => see_other(&format!("/councils?year={year}&done=scheduled")),
-        Err(e) if is_form_error(&e) => {
-            let msg = super::enterprises::messages(&c, &e);
-            render_list(&s, &c, &posted.auth, None, None, Some(msg)).await
-        }
-        Err(e) => c.error(&e),
+/// Schedule a chain's meetings of a year.
+#[derive(Deserialize)]
+struct ScheduleForm {
+    #[serde(default)]
+    chain: String,
+    year: i32,
+}
+
+async fn schedule(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<ScheduleForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .council_schedule(&auth.actor, &f.chain, f.year)
+            .await?;
+        Ok(see_other(&format!(
+            "/councils?year={}&done=scheduled",
+            f.year
+        )))
     }
+    .await;
+    done.or_show(&c, |err| render_list(&s, &c, &auth, None, None, Some(err)))
+        .await
 }
 
 async fn render_detail(
@@ -205,18 +192,13 @@ async fn render_detail(
     auth: &PageAuth,
     id: i64,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
+    error: Option<FormError>,
+    echo: Echo,
+) -> PageResult {
     let a = &auth.actor;
     let t = c.t;
-    let mut v = match s.app.council_get(a, id, t.is_en()).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
+    let mut v = s.app.council_get(a, id, t.is_en()).await?;
+    let idx = s.app.registry().await?;
     let can_manage = a.role == Role::Admin;
     let mut departments = vec![Opt::new("", t.get("council-choose-department"), "")];
     departments.extend(
@@ -270,10 +252,8 @@ async fn render_detail(
             }
         })
         .collect();
-    let (status, error) = match error {
-        Some((st, m)) => (st, Some(m)),
-        None => (StatusCode::OK, None),
-    };
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let error = error.map(|e| e.message);
     let r = c.page(&CouncilPage {
         l: c.layout(auth, v.council.title.clone(), "councils"),
         agenda,
@@ -285,18 +265,19 @@ async fn render_detail(
         today: App::today().to_string(),
         notice,
         error,
+        echo,
         v,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     Path(id): Path<i64>,
     parts: Parts,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+) -> PageResult {
     let q = query_map(&parts);
     let notice = q.get("done").map(|d| {
         c.t.get(match d.as_str() {
@@ -308,33 +289,25 @@ async fn detail(
         })
         .to_string()
     });
-    render_detail(&s, &c, &auth, id, notice, None).await
+    render_detail(&s, &c, &auth, id, notice, None, Echo::default()).await
 }
 
-/// After a write: back to the meeting, or the meeting again with the error.
-async fn after<T>(
+/// After a write: back to the meeting (at `anchor`), or the meeting again with the refusal and
+/// the form's text.
+async fn after(
     s: &AppState,
     c: &Ctx,
-    posted: &Posted,
+    auth: &PageAuth,
     id: i64,
-    r: Result<T, AppError>,
-    done: &str,
-    anchor: &str,
-) -> Response {
-    match r {
-        Ok(_) => see_other(&format!("/councils/{id}?done={done}{anchor}")),
-        Err(e) if is_form_error(&e) => {
-            let msg = super::enterprises::messages(c, &e);
-            render_detail(s, c, &posted.auth, id, None, Some((form_status(&e), msg))).await
-        }
-        Err(e) => c.error(&e),
-    }
-}
-
-fn opt_text(p: &Posted, k: &str) -> Option<String> {
-    p.get(k)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    done: PageResult<()>,
+    (what, anchor): (&str, &str),
+    echo: Echo,
+) -> PageResult {
+    done.map(|()| see_other(&format!("/councils/{id}?done={what}{anchor}")))
+        .or_show(c, |err| {
+            render_detail(s, c, auth, id, None, Some(err), echo)
+        })
+        .await
 }
 
 /// Order numbers separated by commas, spaces or new lines.
@@ -346,189 +319,276 @@ fn refs(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A meeting's record: date, place, status, minutes and attendees (`kind:code`, one a line).
+#[derive(Deserialize)]
+struct MinutesForm {
+    scheduled_on: Option<Date>,
+    location: Option<String>,
+    status: Option<String>,
+    minutes: Option<String>,
+    held_on: Option<Date>,
+    attendees: Option<String>,
+    version: Option<i64>,
+}
+
 async fn minutes(
     State(s): State<AppState>,
+    c: Ctx,
     Path(id): Path<i64>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let attendees = posted.get("attendees").map(|t| {
-        t.split(['\n', ',', '，', ';', '；'])
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect()
-    });
-    let inp = CouncilInput {
-        scheduled_on: opt_text(&posted, "scheduled_on"),
-        location: posted.get("location"),
-        status: opt_text(&posted, "status"),
-        minutes: posted.get("minutes"),
-        held_on: opt_text(&posted, "held_on"),
-        attendees,
-        version: posted.get("version").and_then(|v| v.parse().ok()),
-        ..Default::default()
-    };
-    let r = s.app.council_update(&posted.auth.actor, id, &inp).await;
-    after(&s, &c, &posted, id, r, "minutes", "#minutes").await
+    Posted { auth, form, echo }: Posted<MinutesForm>,
+) -> PageResult {
+    let done: PageResult<()> = async {
+        let f = form?;
+        let attendees = f.attendees.map(|t| {
+            t.split(['\n', ',', '，', ';', '；'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        });
+        let inp = CouncilInput {
+            scheduled_on: f.scheduled_on.map(|d| d.text()),
+            location: f.location,
+            status: f.status.map(|x| x.trim().to_string()),
+            minutes: f.minutes,
+            held_on: f.held_on.map(|d| d.text()),
+            attendees,
+            version: f.version,
+            ..Default::default()
+        };
+        s.app.council_update(&auth.actor, id, &inp).await?;
+        Ok(())
+    }
+    .await;
+    let echo = echo.named("minutes");
+    after(&s, &c, &auth, id, done, ("minutes", "#minutes"), echo).await
+}
+
+/// The rules of a drafted agenda: orders per theme and the window in days (defaults when empty).
+#[derive(Deserialize)]
+struct DraftForm {
+    min_orders: Option<i64>,
+    window_days: Option<i64>,
 }
 
 async fn agenda_draft(
     State(s): State<AppState>,
+    c: Ctx,
     Path(id): Path<i64>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let d = AgendaRules::default();
-    let rules = AgendaRules {
-        min_orders: posted
-            .get("min_orders")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(d.min_orders),
-        window_days: posted
-            .get("window_days")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(d.window_days),
-    };
-    let r = s
-        .app
-        .council_agenda_draft(&posted.auth.actor, id, rules, Utc::now())
-        .await;
-    after(&s, &c, &posted, id, r, "agenda", "#agenda").await
+    Posted { auth, form, echo }: Posted<DraftForm>,
+) -> PageResult {
+    let done: PageResult<()> = async {
+        let f = form?;
+        let d = AgendaRules::default();
+        let rules = AgendaRules {
+            min_orders: f.min_orders.unwrap_or(d.min_orders),
+            window_days: f.window_days.unwrap_or(d.window_days),
+        };
+        s.app
+            .council_agenda_draft(&auth.actor, id, rules, Utc::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    let echo = echo.named("draft");
+    after(&s, &c, &auth, id, done, ("agenda", "#agenda"), echo).await
+}
+
+/// An agenda item with the orders it covers.
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct AgendaForm {
+    title: String,
+    orders: String,
 }
 
 async fn agenda_add(
     State(s): State<AppState>,
+    c: Ctx,
     Path(id): Path<i64>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = AgendaItemInput {
-        title: posted.get("title").unwrap_or_default(),
-        orders: refs(&posted.get("orders").unwrap_or_default()),
-    };
-    let r = s.app.council_agenda_add(&posted.auth.actor, id, &inp).await;
-    after(&s, &c, &posted, id, r, "agenda", "#agenda").await
+    Posted { auth, form, echo }: Posted<AgendaForm>,
+) -> PageResult {
+    let done: PageResult<()> = async {
+        let f = form?;
+        let inp = AgendaItemInput {
+            title: f.title,
+            orders: refs(&f.orders),
+        };
+        s.app.council_agenda_add(&auth.actor, id, &inp).await?;
+        Ok(())
+    }
+    .await;
+    let echo = echo.named("agenda");
+    after(&s, &c, &auth, id, done, ("agenda", "#agenda"), echo).await
 }
 
 async fn agenda_remove(
     State(s): State<AppState>,
+    c: Ctx,
     Path((id, item)): Path<(i64, i64)>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let r = s
-        .app
-        .council_agenda_remove(&posted.auth.actor, id, item)
-        .await;
-    after(&s, &c, &posted, id, r, "agenda", "#agenda").await
+    Posted { auth, form, .. }: Posted,
+) -> PageResult {
+    let done: PageResult<()> = async {
+        form?;
+        s.app.council_agenda_remove(&auth.actor, id, item).await?;
+        Ok(())
+    }
+    .await;
+    after(
+        &s,
+        &c,
+        &auth,
+        id,
+        done,
+        ("agenda", "#agenda"),
+        Echo::default(),
+    )
+    .await
+}
+
+/// Move an agenda item `up` or down.
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    dir: String,
 }
 
 async fn agenda_move(
     State(s): State<AppState>,
+    c: Ctx,
     Path((id, item)): Path<(i64, i64)>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let a = &posted.auth.actor;
-    let v = match s.app.council_get(a, id, c.t.is_en()).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let mut ids: Vec<i64> = v.agenda.iter().map(|i| i.id).collect();
-    if let Some(pos) = ids.iter().position(|x| *x == item) {
-        let up = posted.get("dir").as_deref() == Some("up");
-        if up && pos > 0 {
-            ids.swap(pos, pos - 1);
-        } else if !up && pos + 1 < ids.len() {
-            ids.swap(pos, pos + 1);
+    Posted { auth, form, .. }: Posted<MoveForm>,
+) -> PageResult {
+    let a = &auth.actor;
+    let v = s.app.council_get(a, id, c.t.is_en()).await?;
+    let done: PageResult<()> = async {
+        let f = form?;
+        let mut ids: Vec<i64> = v.agenda.iter().map(|i| i.id).collect();
+        if let Some(pos) = ids.iter().position(|x| *x == item) {
+            let up = f.dir == "up";
+            if up && pos > 0 {
+                ids.swap(pos, pos - 1);
+            } else if !up && pos + 1 < ids.len() {
+                ids.swap(pos, pos + 1);
+            }
         }
+        s.app.council_agenda_reorder(a, id, &ids).await?;
+        Ok(())
     }
-    let r = s.app.council_agenda_reorder(a, id, &ids).await;
-    after(&s, &c, &posted, id, r, "agenda", "#agenda").await
+    .await;
+    after(
+        &s,
+        &c,
+        &auth,
+        id,
+        done,
+        ("agenda", "#agenda"),
+        Echo::default(),
+    )
+    .await
+}
+
+/// A decision with its owner, due date, agenda item, orders and an optional follow-on order.
+#[derive(Deserialize)]
+struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    department: String,
+    due_on: Date,
+    item_id: Option<i64>,
+    #[serde(default)]
+    orders: String,
+    follow_title: Option<String>,
+    #[serde(default)]
+    follow_description: String,
+    follow_enterprise: Option<String>,
+    follow_department: Option<String>,
 }
 
 async fn decide(
     State(s): State<AppState>,
+    c: Ctx,
     Path(id): Path<i64>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let follow_on = opt_text(&posted, "follow_title").map(|title| FollowOnInput {
-        title,
-        description: posted.get("follow_description").unwrap_or_default(),
-        enterprise: opt_text(&posted, "follow_enterprise"),
-        department: opt_text(&posted, "follow_department"),
-        ..Default::default()
-    });
-    let inp = DecisionInput {
-        decision: posted.get("decision").unwrap_or_default(),
-        department: posted.get("department").unwrap_or_default(),
-        due_on: posted.get("due_on").unwrap_or_default(),
-        item_id: posted.get("item_id").and_then(|v| v.trim().parse().ok()),
-        orders: refs(&posted.get("orders").unwrap_or_default()),
-        progress: None,
-        follow_on,
-    };
-    let r = s
-        .app
-        .council_decide(&posted.auth.actor, id, &inp, Utc::now())
-        .await;
-    after(&s, &c, &posted, id, r, "decided", "#actions").await
+    Posted { auth, form, echo }: Posted<DecideForm>,
+) -> PageResult {
+    let done: PageResult<()> = async {
+        let f = form?;
+        let trimmed = |v: Option<String>| v.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+        let follow_on = trimmed(f.follow_title).map(|title| FollowOnInput {
+            title,
+            description: f.follow_description,
+            enterprise: trimmed(f.follow_enterprise),
+            department: trimmed(f.follow_department),
+            ..Default::default()
+        });
+        let inp = DecisionInput {
+            decision: f.decision,
+            department: f.department,
+            due_on: f.due_on.text(),
+            item_id: f.item_id,
+            orders: refs(&f.orders),
+            progress: None,
+            follow_on,
+        };
+        s.app
+            .council_decide(&auth.actor, id, &inp, Utc::now())
+            .await?;
+        Ok(())
+    }
+    .await;
+    let echo = echo.named("decide");
+    after(&s, &c, &auth, id, done, ("decided", "#actions"), echo).await
 }
 
 /// An action's page is its meeting's, scrolled to the action.
 async fn action(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     Path(id): Path<i64>,
-    parts: Parts,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    match s.app.council_action(&auth.actor, id, c.t.is_en()).await {
-        Ok(a) => see_other(&format!("/councils/{}#action-{id}", a.council_id)),
-        Err(e) => c.error(&e),
-    }
+) -> PageResult {
+    let a = s.app.council_action(&auth.actor, id, c.t.is_en()).await?;
+    Ok(see_other(&format!(
+        "/councils/{}#action-{id}",
+        a.council_id
+    )))
+}
+
+/// Progress on an action (0–100) with a note.
+#[derive(Deserialize)]
+struct ProgressForm {
+    progress: i64,
+    #[serde(default)]
+    note: String,
+    version: Option<i64>,
 }
 
 async fn progress(
     State(s): State<AppState>,
+    c: Ctx,
     Path(id): Path<i64>,
-    parts: Parts,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let a = &posted.auth.actor;
-    let council_id = match s.app.council_action(a, id, c.t.is_en()).await {
-        Ok(x) => x.council_id,
-        Err(e) => return c.error(&e),
-    };
-    let inp = ProgressInput {
-        progress: posted
-            .get("progress")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(-1),
-        note: posted.get("note").unwrap_or_default(),
-        version: posted.get("version").and_then(|v| v.parse().ok()),
-    };
-    let r = s
-        .app
-        .council_action_progress(a, id, &inp, App::today())
-        .await;
-    after(
-        &s,
-        &c,
-        &posted,
-        council_id,
-        r,
-        "progress",
-        &format!("#action-{id}"),
-    )
-    .await
+    Posted { auth, form, echo }: Posted<ProgressForm>,
+) -> PageResult {
+    let a = &auth.actor;
+    let council_id = s.app.council_action(a, id, c.t.is_en()).await?.council_id;
+    let done: PageResult<()> = async {
+        let f = form?;
+        let inp = ProgressInput {
+            progress: f.progress,
+            note: f.note,
+            version: f.version,
+        };
+        s.app
+            .council_action_progress(a, id, &inp, App::today())
+            .await?;
+        Ok(())
+    }
+    .await;
+    // The refused action's form is the one filled in again.
+    let mut echo = echo.named("progress");
+    echo.pairs.push(("action".into(), id.to_string()));
+    let anchor = format!("#action-{id}");
+    after(&s, &c, &auth, council_id, done, ("progress", &anchor), echo).await
 }

@@ -2,7 +2,8 @@
 //! create/edit form with inline field errors and optimistic locking.
 
 use super::{
-    Ctx, Layout, Opt, OptGroup, PageLink, pager, query_map, query_string, see_other, with_status,
+    Ctx, Layout, Opt, OptGroup, PageLink, messages, pager, query_map, query_string, see_other,
+    with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -197,25 +198,6 @@ fn filters_qs(m: &HashMap<String, String>) -> String {
     query_string(&pairs)
 }
 
-/// Messages of an app error in the UI language (field errors one per line).
-pub fn messages(c: &Ctx, e: &AppError) -> String {
-    match e {
-        AppError::Invalid(errs) => errs
-            .iter()
-            .map(|fe| {
-                format!(
-                    "{}：{}",
-                    c.pick(field_label_zh(fe.field), field_label_en(fe.field)),
-                    c.pick(&fe.reason.zh, &fe.reason.en)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("；"),
-        AppError::BadRequest { zh, en, .. } => c.pick(zh, en),
-        other => other.message(),
-    }
-}
-
 async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
     let t = c.t;
@@ -380,7 +362,7 @@ async fn export(s: AppState, auth: PageAuth, parts: Parts, xlsx: bool) -> Respon
     q.page = None;
     q.per_page = None;
     match s.app.enterprise_export(&auth.actor, &q, xlsx).await {
-        Ok(bytes) => crate::api::download(bytes, xlsx, "enterprises"),
+        Ok(bytes) => super::download(bytes, xlsx, "enterprises"),
         Err(e) => c.error(&e),
     }
 }
@@ -395,7 +377,7 @@ async fn export_xlsx(State(s): State<AppState>, auth: PageAuth, parts: Parts) ->
 
 async fn template(parts: Parts, xlsx: bool) -> Response {
     match lianshi_app::App::enterprise_template(xlsx) {
-        Ok(b) => crate::api::download(b, xlsx, "enterprise-template"),
+        Ok(b) => super::download(b, xlsx, "enterprise-template"),
         Err(e) => super::error_page(&e, Some(super::lang_of(&parts))),
     }
 }

@@ -180,7 +180,7 @@ async fn upload(State(s): State<AppState>, auth: PageAuth, parts: Parts, body: B
                 l,
                 report: None,
                 file_name,
-                error: Some(super::enterprises::messages(&c, &e)),
+                error: Some(super::messages(&c, &e)),
                 dry_run,
                 skip_invalid,
             };

@@ -87,7 +87,7 @@ fn status_of(error: &Option<String>) -> StatusCode {
 fn refusal(c: &Ctx, e: &AppError) -> Option<String> {
     match e {
         AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
-            Some(super::enterprises::messages(c, e))
+            Some(super::messages(c, e))
         }
         _ => None,
     }

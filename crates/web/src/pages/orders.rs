@@ -331,7 +331,7 @@ async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
     match s.app.order_create(&posted.auth.actor, &inp).await {
         Ok(d) => see_other(&format!("/orders/{}?done=created", d.order.id)),
         Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
-            let msg = super::enterprises::messages(&c, &e);
+            let msg = super::messages(&c, &e);
             render_form(&s, &c, &posted.auth, &inp, Some(msg)).await
         }
         Err(e) => c.error(&e),
@@ -469,7 +469,7 @@ async fn act(
             with_status(r, StatusCode::CONFLICT)
         }
         Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
-            let msg = super::enterprises::messages(&c, &e);
+            let msg = super::messages(&c, &e);
             let r = render_detail(&s, &c, &posted.auth, id, None, Some(msg)).await;
             with_status(r, StatusCode::BAD_REQUEST)
         }

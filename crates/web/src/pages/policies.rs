@@ -53,7 +53,7 @@ fn opt(m: &HashMap<String, String>, k: &str) -> Option<String> {
 }
 
 fn msg(c: &Ctx, e: &AppError) -> String {
-    super::enterprises::messages(c, e)
+    super::messages(c, e)
 }
 
 fn is_form_error(e: &AppError) -> bool {
@@ -812,7 +812,7 @@ async fn simulate(
             &c,
             &f.auth,
             v,
-            &f.form,
+            &f.map(),
             None,
             Some(e),
             StatusCode::BAD_REQUEST,
@@ -820,11 +820,11 @@ async fn simulate(
         .await;
     }
     match s.app.policy_simulate(&f.auth.actor, &code, &input).await {
-        Ok(r) => render_sim(&s, &c, &f.auth, v, &f.form, Some(r), None, StatusCode::OK).await,
+        Ok(r) => render_sim(&s, &c, &f.auth, v, &f.map(), Some(r), None, StatusCode::OK).await,
         Err(e) if is_form_error(&e) => {
             let text = msg(&c, &e);
             let st = crate::error::status(&e);
-            render_sim(&s, &c, &f.auth, v, &f.form, None, Some(text), st).await
+            render_sim(&s, &c, &f.auth, v, &f.map(), None, Some(text), st).await
         }
         Err(e) => c.error(&e),
     }

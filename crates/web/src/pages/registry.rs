@@ -395,7 +395,7 @@ async fn refused(
     match e {
         AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
             let status = crate::error::status(&e);
-            let msg = super::enterprises::messages(c, &e);
+            let msg = super::messages(c, &e);
             with_status(
                 item_page(s, c, auth, kind, action, inp, Some(msg), editing).await,
                 status,

@@ -160,7 +160,7 @@ fn opt(m: &HashMap<String, String>, k: &str) -> Option<String> {
 }
 
 fn error_text(c: &Ctx, e: &AppError) -> String {
-    super::enterprises::messages(c, e)
+    super::messages(c, e)
 }
 
 fn soft(e: &AppError) -> bool {
@@ -576,7 +576,7 @@ async fn loan_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> R
         )),
         Err(e) if soft(&e) => {
             let msg = format!("{}（{}）", error_text(&c, &e), e.code());
-            let mut form = posted.form.clone();
+            let mut form = posted.map();
             form.remove("_csrf");
             render_bank(&s, &c, &posted.auth, form, None, Some(msg)).await
         }

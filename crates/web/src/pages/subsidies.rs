@@ -5,7 +5,10 @@
 //!
 //! Each form carries a request key rendered with the page, so a double submit files or pays once.
 
-use super::{Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, with_status};
+use super::{
+    Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Yuan, pager, query_map,
+    query_string, see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
@@ -13,7 +16,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::subsidy::{
     ApplyInput, BudgetInput, LedgerQuery, SubsidyDetail, SubsidyQuery, perm,
@@ -22,6 +24,7 @@ use lianshi_app::{App, AppError};
 use lianshi_domain::Money;
 use lianshi_domain::Role;
 use lianshi_domain::subsidy::{SubsidyAction, SubsidyState, parse_amount, payout_key};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -72,6 +75,8 @@ pub struct SubsidiesPage {
     pub form_key: String,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused apply form's fields as typed.
+    pub echo: Echo,
 }
 
 /// One ledger entry, formatted.
@@ -106,6 +111,8 @@ pub struct SubsidyPage {
     pub pay_key: String,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused action's fields as typed.
+    pub echo: Echo,
 }
 
 /// A total line, formatted.
@@ -149,8 +156,12 @@ pub struct LedgerPage {
     pub is_admin: bool,
     pub can_budget: bool,
     pub budget_policies: Vec<Opt>,
+    /// The sums did not fit and were clamped: the totals cannot be trusted.
+    pub overflow: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused form's fields as typed (`budget`, `payout` or `reverse`).
+    pub echo: Echo,
 }
 
 fn budget_line(b: &lianshi_app::subsidy::Budget) -> BudgetLine {
@@ -205,8 +216,8 @@ async fn policy_opts(s: &AppState, auth: &PageAuth, current: &str) -> Vec<Opt> {
 }
 
 /// Policies open for applications (active), for the apply form.
-async fn open_policy_opts(s: &AppState, auth: &PageAuth) -> Vec<Opt> {
-    policy_opts_where(s, auth, "", |status| status == "active").await
+async fn open_policy_opts(s: &AppState, auth: &PageAuth, current: &str) -> Vec<Opt> {
+    policy_opts_where(s, auth, current, |status| status == "active").await
 }
 
 async fn policy_opts_where(
@@ -242,16 +253,35 @@ fn may_apply(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Department | Role::Enterprise)
 }
 
-fn form_error(c: &Ctx, e: &AppError) -> Option<(String, StatusCode)> {
-    match e {
-        AppError::BadRequest { .. } | AppError::Invalid(_) => {
-            Some((super::enterprises::messages(c, e), StatusCode::BAD_REQUEST))
+/// What a page shows besides its data: a notice, or a refused form with its text.
+#[derive(Default)]
+struct Shown {
+    notice: Option<String>,
+    error: Option<FormError>,
+    echo: Echo,
+}
+
+impl Shown {
+    fn notice(notice: Option<String>) -> Shown {
+        Shown {
+            notice,
+            ..Default::default()
         }
-        AppError::Refused { zh, en, code } => {
-            Some((format!("{} ({code})", c.pick(zh, en)), StatusCode::CONFLICT))
+    }
+
+    fn refused(error: FormError, echo: Echo) -> Shown {
+        Shown {
+            notice: None,
+            error: Some(error),
+            echo,
         }
-        AppError::Conflict(_) => Some((e.message(), StatusCode::CONFLICT)),
-        _ => None,
+    }
+
+    fn status(&self) -> StatusCode {
+        self.error
+            .as_ref()
+            .map(|e| e.status)
+            .unwrap_or(StatusCode::OK)
     }
 }
 
@@ -260,9 +290,8 @@ async fn render_list(
     c: &Ctx,
     auth: &PageAuth,
     parts: &Parts,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
+    shown: Shown,
+) -> PageResult {
     let m = query_map(parts);
     let g = |k: &str| m.get(k).cloned().unwrap_or_default();
     let q = SubsidyQuery {
@@ -273,10 +302,7 @@ async fn render_list(
         page: g("page").parse().ok(),
         per_page: Some(30),
     };
-    let p = match s.app.subsidy_list(&auth.actor, &q).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
+    let p = s.app.subsidy_list(&auth.actor, &q).await?;
     let base = query_string(&[
         ("policy", &g("policy")),
         ("state", &g("state")),
@@ -305,6 +331,7 @@ async fn render_list(
         })
         .collect();
     let role = auth.actor.role;
+    let status = shown.status();
     let r = c.page(&SubsidiesPage {
         l: c.layout(auth, c.t.get("nav-subsidies"), "subsidies"),
         rows,
@@ -318,49 +345,59 @@ async fn render_list(
         can_apply: may_apply(role),
         is_enterprise: role == Role::Enterprise,
         can_ledger: perm::ledger(&auth.actor).is_ok(),
-        apply_policies: open_policy_opts(s, auth).await,
+        apply_policies: open_policy_opts(s, auth, &shown.echo.val("policy")).await,
         form_key: App::subsidy_form_key(),
-        notice,
-        error: error.clone(),
+        notice: shown.notice,
+        error: shown.error.map(|e| e.message),
+        echo: shown.echo,
     });
-    if error.is_some() {
-        with_status(r, StatusCode::BAD_REQUEST)
-    } else {
-        r
-    }
+    Ok(with_status(r, status))
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let notice = query_map(&parts)
         .get("done")
         .filter(|d| d.as_str() == "paid")
         .map(|_| c.t.get("subsidy-done-paid").to_string());
-    render_list(&s, &c, &auth, &parts, notice, None).await
+    render_list(&s, &c, &auth, &parts, Shown::notice(notice)).await
 }
 
-async fn apply(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).filter(|v| !v.trim().is_empty());
-    let inp = ApplyInput {
-        policy: g("policy"),
-        enterprise: g("enterprise"),
-        amount: g("amount").map(serde_json::Value::String),
-        year: g("year").and_then(|y| y.trim().parse().ok()),
-        note: g("note"),
-        request_key: g("request_key"),
-        ..Default::default()
-    };
-    match s.app.subsidy_apply_input(&posted.auth.actor, &inp).await {
-        Ok(a) => see_other(&format!("/subsidies/{}?done=applied", a.row.id)),
-        Err(e) => match form_error(&c, &e) {
-            Some((msg, status)) => {
-                let r = render_list(&s, &c, &posted.auth, &parts, None, Some(msg)).await;
-                with_status(r, status)
-            }
-            None => c.error(&e),
-        },
+/// An application for a subsidy. The amount is in 元; an empty year is the current one.
+#[derive(Deserialize)]
+struct ApplyForm {
+    policy: Option<String>,
+    enterprise: Option<String>,
+    amount: Option<Yuan>,
+    year: Option<i64>,
+    note: Option<String>,
+    request_key: Option<String>,
+}
+
+async fn apply(
+    State(s): State<AppState>,
+    c: Ctx,
+    parts: Parts,
+    Posted { auth, form, echo }: Posted<ApplyForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = ApplyInput {
+            policy: f.policy,
+            enterprise: f.enterprise,
+            amount: f.amount.map(|a| serde_json::Value::String(a.0)),
+            year: f.year,
+            note: f.note,
+            request_key: f.request_key,
+            ..Default::default()
+        };
+        let a = s.app.subsidy_apply_input(&auth.actor, &inp).await?;
+        Ok(see_other(&format!("/subsidies/{}?done=applied", a.row.id)))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_list(&s, &c, &auth, &parts, Shown::refused(err, echo))
+    })
+    .await
 }
 
 async fn render_detail(
@@ -368,20 +405,17 @@ async fn render_detail(
     c: &Ctx,
     auth: &PageAuth,
     id: i64,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let d = match s.app.subsidy_get(&auth.actor, id).await {
-        Ok(d) => d,
-        Err(e) => return c.error(&e),
-    };
+    shown: Shown,
+) -> PageResult {
+    let d = s.app.subsidy_get(&auth.actor, id).await?;
     let admin = d.allowed.reverse;
     let entries = d.entries.iter().map(|e| entry_line(e, admin)).collect();
     let title = format!(
         "{} · {}",
         d.application.row.policy_title, d.application.row.enterprise_name
     );
-    c.page(&SubsidyPage {
+    let status = shown.status();
+    let r = c.page(&SubsidyPage {
         l: c.layout(auth, title, "subsidies"),
         amount: yuan(d.application.row.amount_fen),
         approved: d.application.row.approved_fen.map(yuan).unwrap_or_default(),
@@ -389,93 +423,82 @@ async fn render_detail(
         entries,
         budget: d.budget.as_ref().map(budget_line),
         pay_key: payout_key(id),
-        notice,
-        error,
+        notice: shown.notice,
+        error: shown.error.map(|e| e.message),
+        echo: shown.echo,
         d,
-    })
+    });
+    Ok(with_status(r, status))
 }
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     parts: Parts,
     Path(id): Path<i64>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+) -> PageResult {
     let notice = match query_map(&parts).get("done").map(String::as_str) {
         Some("applied") => Some(c.t.get("subsidy-done-applied").to_string()),
         Some("acted") => Some(c.t.get("subsidy-done-acted").to_string()),
         Some("paid") => Some(c.t.get("subsidy-done-paid").to_string()),
         _ => None,
     };
-    render_detail(&s, &c, &auth, id, notice, None).await
+    render_detail(&s, &c, &auth, id, Shown::notice(notice)).await
+}
+
+/// A step on an application: `review`, `withdraw`, `reject` (with a reason), `approve` (with
+/// an amount in 元) or `disburse` (with the payout key).
+#[derive(Deserialize)]
+struct ActForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+    amount: Option<Yuan>,
+    request_key: Option<String>,
 }
 
 async fn act(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let actor = &posted.auth.actor;
-    let result = match g("action").as_str() {
-        "review" => s
-            .app
-            .subsidy_act(actor, id, &SubsidyAction::Review)
-            .await
-            .map(|_| "acted"),
-        "withdraw" => s
-            .app
-            .subsidy_act(actor, id, &SubsidyAction::Withdraw)
-            .await
-            .map(|_| "acted"),
-        "reject" => s
-            .app
-            .subsidy_act(
-                actor,
-                id,
-                &SubsidyAction::Reject {
-                    reason: g("reason"),
-                },
-            )
-            .await
-            .map(|_| "acted"),
-        "approve" => match parse_amount(&g("amount")) {
-            Ok(fen) => s
-                .app
-                .subsidy_act(actor, id, &SubsidyAction::Approve { amount_fen: fen })
-                .await
-                .map(|_| "acted"),
-            Err(e) => Err(AppError::from_invalid(e)),
-        },
-        "disburse" => {
-            let key = posted
-                .get("request_key")
-                .filter(|k| !k.trim().is_empty())
-                .unwrap_or_else(|| payout_key(id));
-            s.app
-                .subsidy_disburse(actor, id, &key)
-                .await
-                .map(|_| "paid")
-        }
-        other => Err(AppError::bad(
-            "subsidy_action_invalid",
-            format!("无法识别的操作“{other}”"),
-            format!("unknown action '{other}'"),
-        )),
-    };
-    match result {
-        Ok(done) => see_other(&format!("/subsidies/{id}?done={done}")),
-        Err(e) => match form_error(&c, &e) {
-            Some((msg, status)) => {
-                let r = render_detail(&s, &c, &posted.auth, id, None, Some(msg)).await;
-                with_status(r, status)
+    Posted { auth, form, echo }: Posted<ActForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let actor = &auth.actor;
+        let step = match f.action.as_str() {
+            "review" => SubsidyAction::Review,
+            "withdraw" => SubsidyAction::Withdraw,
+            "reject" => SubsidyAction::Reject { reason: f.reason },
+            "approve" => {
+                let text = f.amount.map(|a| a.0).unwrap_or_default();
+                let fen = parse_amount(&text).map_err(AppError::from_invalid)?;
+                SubsidyAction::Approve { amount_fen: fen }
             }
-            None => c.error(&e),
-        },
+            "disburse" => {
+                let key = f.request_key.unwrap_or_else(|| payout_key(id));
+                s.app.subsidy_disburse(actor, id, &key).await?;
+                return Ok(see_other(&format!("/subsidies/{id}?done=paid")));
+            }
+            other => {
+                return Err(AppError::bad(
+                    "subsidy_action_invalid",
+                    format!("无法识别的操作“{other}”"),
+                    format!("unknown action '{other}'"),
+                )
+                .into());
+            }
+        };
+        s.app.subsidy_act(actor, id, &step).await?;
+        Ok(see_other(&format!("/subsidies/{id}?done=acted")))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_detail(&s, &c, &auth, id, Shown::refused(err, echo))
+    })
+    .await
 }
 
 async fn render_ledger(
@@ -483,9 +506,8 @@ async fn render_ledger(
     c: &Ctx,
     auth: &PageAuth,
     parts: &Parts,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
+    shown: Shown,
+) -> PageResult {
     let m = query_map(parts);
     let g = |k: &str| m.get(k).cloned().unwrap_or_default();
     let year = g("year").trim().parse::<i64>().ok();
@@ -496,10 +518,7 @@ async fn render_ledger(
         page: g("page").parse().ok(),
         per_page: Some(50),
     };
-    let p = match s.app.subsidy_ledger(&auth.actor, &q).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
+    let p = s.app.subsidy_ledger(&auth.actor, &q).await?;
     let budgets = s
         .app
         .subsidy_budgets(&auth.actor, year)
@@ -512,6 +531,7 @@ async fn render_ledger(
     ]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let admin = perm::reverse(&auth.actor).is_ok();
+    let status = shown.status();
     let r = c.page(&LedgerPage {
         l: c.layout(auth, c.t.get("subsidy-ledger"), "subsidies"),
         rows: p.items.iter().map(|e| entry_line(e, admin)).collect(),
@@ -529,19 +549,26 @@ async fn render_ledger(
         budgets: budgets.iter().map(budget_line).collect(),
         is_admin: admin,
         can_budget: matches!(auth.actor.role, Role::Admin | Role::Department),
-        budget_policies: policy_opts(s, auth, "").await,
-        notice,
-        error: error.clone(),
+        budget_policies: policy_opts(s, auth, &shown.echo.of("budget", "policy")).await,
+        overflow: ledger_overflow(&p),
+        notice: shown.notice,
+        error: shown.error.map(|e| e.message),
+        echo: shown.echo,
     });
-    if error.is_some() {
-        with_status(r, StatusCode::BAD_REQUEST)
-    } else {
-        r
-    }
+    Ok(with_status(r, status))
 }
 
-async fn ledger(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+/// Whether the ledger's sums did not fit: the store saturates a sum that overflows (and flags
+/// it in `Totals::overflow`, which the app's ledger page does not carry yet), so a sum at the
+/// limit is one that was clamped — no ledger within the input bounds reaches it.
+fn ledger_overflow(p: &lianshi_app::subsidy::LedgerPage) -> bool {
+    let clamped = |fen: i64| fen == i64::MAX || fen == i64::MIN;
+    clamped(p.total_fen)
+        || p.by_policy.iter().any(|r| clamped(r.fen))
+        || p.by_department.iter().any(|r| clamped(r.fen))
+}
+
+async fn ledger(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let m = query_map(&parts);
     let notice = match m.get("done").map(String::as_str) {
         Some("reversed") => Some(c.t.get("subsidy-done-reversed").to_string()),
@@ -553,68 +580,116 @@ async fn ledger(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Resp
         )),
         _ => None,
     };
-    render_ledger(&s, &c, &auth, &parts, notice, None).await
+    render_ledger(&s, &c, &auth, &parts, Shown::notice(notice)).await
 }
 
-async fn ledger_error(
-    s: &AppState,
-    c: &Ctx,
-    posted: &Posted,
-    parts: &Parts,
-    e: AppError,
-) -> Response {
-    match form_error(c, &e) {
-        Some((msg, status)) => {
-            let r = render_ledger(s, c, &posted.auth, parts, None, Some(msg)).await;
-            with_status(r, status)
-        }
-        None => c.error(&e),
-    }
+/// Reverse a ledger entry (administrators), with a reason.
+#[derive(Deserialize)]
+struct ReverseForm {
+    #[serde(default)]
+    reason: String,
+    request_key: Option<String>,
 }
 
 async fn reverse(
     State(s): State<AppState>,
+    c: Ctx,
     parts: Parts,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let reason = posted.get("reason").unwrap_or_default();
-    let key = posted.get("request_key");
-    match s
-        .app
-        .subsidy_reverse(&posted.auth.actor, id, &reason, key.as_deref())
-        .await
-    {
-        Ok(_) => see_other("/subsidies/ledger?done=reversed"),
-        Err(e) => ledger_error(&s, &c, &posted, &parts, e).await,
+    Posted { auth, form, echo }: Posted<ReverseForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .subsidy_reverse(&auth.actor, id, &f.reason, f.request_key.as_deref())
+            .await?;
+        Ok(see_other("/subsidies/ledger?done=reversed"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_ledger(
+            &s,
+            &c,
+            &auth,
+            &parts,
+            Shown::refused(err, echo.named("reverse")),
+        )
+    })
+    .await
 }
 
-async fn budget(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).filter(|v| !v.trim().is_empty());
-    let inp = BudgetInput {
-        policy: g("policy"),
-        year: g("year").and_then(|y| y.trim().parse().ok()),
-        budget: g("budget").map(serde_json::Value::String),
-        enterprise_cap: g("enterprise_cap").map(serde_json::Value::String),
-        ..Default::default()
-    };
-    match s.app.subsidy_budget_set(&posted.auth.actor, &inp).await {
-        Ok(b) => see_other(&format!("/subsidies/ledger?year={}&done=budget", b.year)),
-        Err(e) => ledger_error(&s, &c, &posted, &parts, e).await,
-    }
+/// A policy's budget for a year, with an optional per-enterprise cap, both in 元.
+#[derive(Deserialize)]
+struct BudgetForm {
+    policy: Option<String>,
+    year: Option<i64>,
+    budget: Option<Yuan>,
+    enterprise_cap: Option<Yuan>,
 }
 
-async fn payout(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let year = posted.get("year").and_then(|y| y.trim().parse().ok());
-    match s.app.subsidy_payout(&posted.auth.actor, year).await {
-        Ok(r) => see_other(&format!(
+async fn budget(
+    State(s): State<AppState>,
+    c: Ctx,
+    parts: Parts,
+    Posted { auth, form, echo }: Posted<BudgetForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = BudgetInput {
+            policy: f.policy,
+            year: f.year,
+            budget: f.budget.map(|y| serde_json::Value::String(y.0)),
+            enterprise_cap: f.enterprise_cap.map(|y| serde_json::Value::String(y.0)),
+            ..Default::default()
+        };
+        let b = s.app.subsidy_budget_set(&auth.actor, &inp).await?;
+        Ok(see_other(&format!(
+            "/subsidies/ledger?year={}&done=budget",
+            b.year
+        )))
+    }
+    .await;
+    done.or_show(&c, |err| {
+        render_ledger(
+            &s,
+            &c,
+            &auth,
+            &parts,
+            Shown::refused(err, echo.named("budget")),
+        )
+    })
+    .await
+}
+
+/// Pay out the approved applications of a year (all years when empty).
+#[derive(Deserialize)]
+struct PayoutForm {
+    year: Option<i64>,
+}
+
+async fn payout(
+    State(s): State<AppState>,
+    c: Ctx,
+    parts: Parts,
+    Posted { auth, form, echo }: Posted<PayoutForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let r = s.app.subsidy_payout(&auth.actor, f.year).await?;
+        Ok(see_other(&format!(
             "/subsidies/ledger?done=payout&paid={}",
             r.paid.len()
-        )),
-        Err(e) => ledger_error(&s, &c, &posted, &parts, e).await,
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_ledger(
+            &s,
+            &c,
+            &auth,
+            &parts,
+            Shown::refused(err, echo.named("payout")),
+        )
+    })
+    .await
 }

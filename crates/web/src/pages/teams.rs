@@ -152,7 +152,7 @@ async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
     match s.app.team_create(&posted.auth.actor, &inp).await {
         Ok(t) => see_other(&format!("/teams/{}?done=created", t.id)),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Invalid(_))) => {
-            let msg = super::enterprises::messages(&c, &e);
+            let msg = super::messages(&c, &e);
             render_list(
                 &s,
                 &c,
@@ -285,7 +285,7 @@ async fn detail(
 async fn refused(s: &AppState, c: &Ctx, auth: &PageAuth, id: i64, e: AppError) -> Response {
     match e {
         AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Invalid(_) => {
-            let msg = super::enterprises::messages(c, &e);
+            let msg = super::messages(c, &e);
             let status = crate::error::status(&e);
             with_status(
                 render_team(s, c, auth, id, 1, None, Some(msg)).await,

@@ -152,7 +152,7 @@ async fn refused(s: &AppState, c: &Ctx, auth: &PageAuth, d: &Draft, e: AppError)
     match e {
         AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
             let status = crate::error::status(&e);
-            let msg = super::enterprises::messages(c, &e);
+            let msg = super::messages(c, &e);
             with_status(render_page(s, c, auth, d, Some(msg), None).await, status)
         }
         other => c.error(&other),

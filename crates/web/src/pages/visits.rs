@@ -142,7 +142,7 @@ async fn render_list(
     let (tasks, error, code) = match s.app.visit_tasks(&auth.actor, &tq).await {
         Ok(p) => (p, error, StatusCode::OK),
         Err(e @ (AppError::BadRequest { .. } | AppError::NotFound(_))) => {
-            let msg = super::enterprises::messages(c, &e);
+            let msg = super::messages(c, &e);
             let empty = lianshi_app::visit::TaskPage {
                 total: 0,
                 page: 1,
@@ -166,7 +166,7 @@ async fn render_list(
         Err(e @ (AppError::BadRequest { .. } | AppError::NotFound(_))) => (
             Vec::new(),
             0,
-            Some(super::enterprises::messages(c, &e)),
+            Some(super::messages(c, &e)),
             crate::error::status(&e),
         ),
         Err(e) => return c.error(&e),
@@ -402,7 +402,7 @@ async fn record(State(s): State<AppState>, parts: Parts, posted: Posted) -> Resp
             v.visit.uscc
         )),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let msg = super::enterprises::messages(&c, &e);
+            let msg = super::messages(&c, &e);
             let status = crate::error::status(&e);
             with_status(
                 render_form(&s, &c, &posted.auth, d, Some(msg)).await,
@@ -474,7 +474,7 @@ async fn rule_update(State(s): State<AppState>, parts: Parts, posted: Posted) ->
     {
         Ok(_) => see_other("/visits/rules?done=saved"),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let msg = super::enterprises::messages(&c, &e);
+            let msg = super::messages(&c, &e);
             let status = crate::error::status(&e);
             with_status(
                 render_rules(&s, &c, &posted.auth, None, Some(msg)).await,

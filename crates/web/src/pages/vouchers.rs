@@ -4,7 +4,10 @@
 //! platform's write-off queue with the ledger check. Every handler calls the app; the app decides
 //! who may do what (403 through the error page).
 
-use super::{Ctx, Layout, Opt, query_map, see_other, with_status};
+use super::{
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Yuan, query_map, see_other,
+    with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
@@ -12,16 +15,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::App;
 use lianshi_app::voucher::{
     CheckRow, GrantInput, ProviderInput, RedemptionInput, RedemptionView, RoundInput, SchemeInput,
     SchemeView, VoucherView,
 };
-use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::money::Money;
 use lianshi_domain::voucher::{RedemptionAction, SchemeKind, SchemeRules};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -180,26 +183,9 @@ fn vline(v: &VoucherView) -> VLine {
     }
 }
 
-fn form_error(c: &Ctx, e: &AppError) -> Option<(StatusCode, String)> {
-    match e {
-        AppError::BadRequest { .. } | AppError::Invalid(_) => Some((
-            StatusCode::BAD_REQUEST,
-            format!("{}（{}）", super::enterprises::messages(c, e), e.code()),
-        )),
-        AppError::Refused { zh, en, .. } => Some((
-            StatusCode::CONFLICT,
-            format!("{}（{}）", c.pick(zh, en), e.code()),
-        )),
-        AppError::Conflict(_) | AppError::NotFound(_) => Some((
-            StatusCode::CONFLICT,
-            format!("{}（{}）", e.message(), e.code()),
-        )),
-        _ => None,
-    }
-}
-
 /// The new-scheme form's values (kept when the form comes back with an error).
-#[derive(Default)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct SchemeForm {
     pub code: String,
     pub kind: String,
@@ -241,23 +227,19 @@ fn rules_template() -> String {
 }
 
 /// Read the rules text of a form; a JSON error names its line and column.
-fn parse_rules(c: &Ctx, text: &str) -> Result<SchemeRules, (StatusCode, String)> {
+fn parse_rules(c: &Ctx, text: &str) -> Result<SchemeRules, FormError> {
     serde_json::from_str(text).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!(
-                "{}（voucher_rules_json）",
-                c.pick(
-                    &format!("规则 JSON 第 {} 行第 {} 列有误：{e}", e.line(), e.column()),
-                    &format!("rules JSON, line {} column {}: {e}", e.line(), e.column()),
-                )
-            ),
-        )
+        FormError::bad_request(format!(
+            "{}（voucher_rules_json）",
+            c.pick(
+                &format!("规则 JSON 第 {} 行第 {} 列有误：{e}", e.line(), e.column()),
+                &format!("rules JSON, line {} column {}: {e}", e.line(), e.column()),
+            )
+        ))
     })
 }
 
-async fn index(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn index(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let q = query_map(&parts);
     let notice = q
         .get("done")
@@ -276,13 +258,10 @@ async fn render_index(
     auth: &PageAuth,
     form: SchemeForm,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
-    let schemes = match s.app.voucher_schemes(a).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
+    let schemes = s.app.voucher_schemes(a).await?;
     let en = c.t.is_en();
     let kind_opts = [
         SchemeKind::Innovation,
@@ -298,7 +277,7 @@ async fn render_index(
         )
     })
     .collect();
-    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let r = c.page(&IndexPage {
         l: c.layout(auth, c.t.get("nav-vouchers"), "vouchers"),
         schemes: schemes.iter().map(|x| line(x, en)).collect(),
@@ -309,44 +288,40 @@ async fn render_index(
         form,
         kind_opts,
         notice,
-        error: error.map(|e| e.1),
+        error: error.map(|e| e.message),
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn scheme_create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let form = SchemeForm {
-        code: posted.get("code").unwrap_or_default(),
-        kind: posted.get("kind").unwrap_or_default(),
-        name: posted.get("name").unwrap_or_default(),
-        issuer: posted.get("issuer").unwrap_or_default(),
-        legal_ref: posted.get("legal_ref").unwrap_or_default(),
-        rules_json: posted.get("rules_json").unwrap_or_default(),
-    };
-    let rules = match parse_rules(&c, &form.rules_json) {
+async fn scheme_create(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<SchemeForm>,
+) -> PageResult {
+    let f = form?;
+    let rules = match parse_rules(&c, &f.rules_json) {
         Ok(r) => r,
-        Err(err) => return render_index(&s, &c, &posted.auth, form, None, Some(err)).await,
+        Err(err) => return render_index(&s, &c, &auth, f, None, Some(err)).await,
     };
     let inp = SchemeInput {
-        code: form.code.clone(),
-        kind: form.kind.clone(),
-        name: form.name.clone(),
-        issuer: form.issuer.clone(),
-        legal_ref: form.legal_ref.clone(),
+        code: f.code.clone(),
+        kind: f.kind.clone(),
+        name: f.name.clone(),
+        issuer: f.issuer.clone(),
+        legal_ref: f.legal_ref.clone(),
         status: None,
         rules,
     };
-    match s.app.voucher_scheme_create(&posted.auth.actor, &inp).await {
-        Ok(v) => see_other(&format!(
+    let done = s.app.voucher_scheme_create(&auth.actor, &inp).await;
+    done.map(|v| {
+        see_other(&format!(
             "/vouchers/schemes/{}?done=scheme",
             super::url_escape(&v.code)
-        )),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_index(&s, &c, &posted.auth, form, None, Some(err)).await,
-            None => c.error(&e),
-        },
-    }
+        ))
+    })
+    .map_err(Into::into)
+    .or_show(&c, |err| render_index(&s, &c, &auth, f, None, Some(err)))
+    .await
 }
 
 /// A tier as shown.
@@ -395,30 +370,43 @@ pub struct SchemePage {
     pub is_manager: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused form's fields as typed (`round`, `fix`, `grant` or `rules`).
+    pub echo: Echo,
 }
 
-/// The scheme page; `rules_text` keeps a refused rules edit in its form.
+/// What a scheme page shows besides the scheme: a notice, or a refused form with its text.
+#[derive(Default)]
+struct Shown {
+    notice: Option<String>,
+    error: Option<FormError>,
+    echo: Echo,
+}
+
+impl Shown {
+    fn refused(error: FormError, echo: Echo) -> Shown {
+        Shown {
+            notice: None,
+            error: Some(error),
+            echo,
+        }
+    }
+}
+
+/// The scheme page; a refused form keeps its text (the rules edit in the rules box).
 async fn render_scheme(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
     code: &str,
-    notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-    rules_text: Option<String>,
-) -> Response {
+    shown: Shown,
+) -> PageResult {
     let a = &auth.actor;
     let en = c.t.is_en();
-    let v = match s.app.voucher_scheme(a, code).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
+    let v = s.app.voucher_scheme(a, code).await?;
     let is_staff = lianshi_app::voucher::perm::view_all(a).is_ok();
     let vouchers = if is_staff {
-        match s.app.voucher_list(a, Some(&v.code)).await {
-            Ok(x) => x.iter().map(vline).collect(),
-            Err(e) => return c.error(&e),
-        }
+        let x = s.app.voucher_list(a, Some(&v.code)).await?;
+        x.iter().map(vline).collect()
     } else {
         Vec::new()
     };
@@ -498,7 +486,13 @@ async fn render_scheme(
             )
         })
         .collect();
-    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let Shown {
+        notice,
+        error,
+        echo,
+    } = shown;
+    let rules_text = (echo.form == "rules").then(|| echo.val("rules_json"));
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let r = c.page(&SchemePage {
         l: c.layout(auth, v.name.clone(), "vouchers"),
         s: line(&v, en),
@@ -522,18 +516,19 @@ async fn render_scheme(
         is_staff,
         is_manager: lianshi_app::voucher::perm::manage(a).is_ok(),
         notice,
-        error: error.map(|e| e.1),
+        error: error.map(|e| e.message),
+        echo,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
 async fn scheme(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     parts: Parts,
     Path(code): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+) -> PageResult {
     let q = query_map(&parts);
     let notice = q.get("done").map(|d| match d.as_str() {
         "round" => c.t.get("voucher-done-round").to_string(),
@@ -543,149 +538,201 @@ async fn scheme(
         "close" => c.t.get("voucher-done-close").to_string(),
         _ => c.t.get("voucher-done-grant").to_string(),
     });
-    render_scheme(&s, &c, &auth, &code, notice, None, None).await
+    let shown = Shown {
+        notice,
+        ..Default::default()
+    };
+    render_scheme(&s, &c, &auth, &code, shown).await
+}
+
+/// The scheme's rules (JSON) and status.
+#[derive(Deserialize)]
+struct RulesForm {
+    #[serde(default)]
+    rules_json: String,
+    status: Option<String>,
 }
 
 async fn scheme_rules(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(code): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let text = posted.get("rules_json").unwrap_or_default();
-    let status = posted.get("status").filter(|x| !x.trim().is_empty());
-    let result = match parse_rules(&c, &text) {
-        Ok(rules) => s
-            .app
-            .voucher_scheme_rules(&posted.auth.actor, &code, &rules, status.as_deref())
-            .await
-            .map_err(|e| match form_error(&c, &e) {
-                Some(err) => Ok(err),
-                None => Err(e),
-            }),
-        Err(err) => Err(Ok(err)),
-    };
-    match result {
-        Ok(_) => see_other(&format!(
+    Posted { auth, form, echo }: Posted<RulesForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let rules = parse_rules(&c, &f.rules_json)?;
+        s.app
+            .voucher_scheme_rules(&auth.actor, &code, &rules, f.status.as_deref())
+            .await?;
+        Ok(see_other(&format!(
             "/vouchers/schemes/{}?done=rules",
             super::url_escape(&code)
-        )),
-        Err(Ok(err)) => {
-            render_scheme(&s, &c, &posted.auth, &code, None, Some(err), Some(text)).await
-        }
-        Err(Err(e)) => c.error(&e),
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_scheme(
+            &s,
+            &c,
+            &auth,
+            &code,
+            Shown::refused(err, echo.named("rules")),
+        )
+    })
+    .await
+}
+
+/// A new round of a scheme. An empty year is the year of `opens_on`.
+#[derive(Deserialize)]
+struct RoundForm {
+    #[serde(default)]
+    name: String,
+    year: Option<i64>,
+    pool_yuan: Yuan,
+    opens_on: Date,
+    closes_on: Date,
+    valid_until: Option<Date>,
 }
 
 async fn round_create(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(code): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = RoundInput {
-        name: posted.get("name").unwrap_or_default(),
-        year: posted
-            .get("year")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0),
-        pool_yuan: posted.get("pool_yuan").unwrap_or_default(),
-        opens_on: posted.get("opens_on").unwrap_or_default(),
-        closes_on: posted.get("closes_on").unwrap_or_default(),
-        valid_until: posted.get("valid_until"),
-    };
-    match s
-        .app
-        .voucher_round_create(&posted.auth.actor, &code, &inp)
-        .await
-    {
-        Ok(_) => see_other(&format!(
+    Posted { auth, form, echo }: Posted<RoundForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = RoundInput {
+            name: f.name,
+            // The app reads 0 as "the year of opens_on".
+            year: f.year.unwrap_or_default(),
+            pool_yuan: f.pool_yuan.0,
+            opens_on: f.opens_on.text(),
+            closes_on: f.closes_on.text(),
+            valid_until: f.valid_until.map(|d| d.text()),
+        };
+        s.app.voucher_round_create(&auth.actor, &code, &inp).await?;
+        Ok(see_other(&format!(
             "/vouchers/schemes/{}?done=round",
             super::url_escape(&code)
-        )),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
-            None => c.error(&e),
-        },
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_scheme(
+            &s,
+            &c,
+            &auth,
+            &code,
+            Shown::refused(err, echo.named("round")),
+        )
+    })
+    .await
 }
 
 /// Correct a round's pool (`do=pool`) or close it (`do=close`); the round comes as `year:id`.
+#[derive(Deserialize)]
+struct RoundFixForm {
+    #[serde(default)]
+    round: String,
+    #[serde(default, rename = "do")]
+    action: String,
+    pool_yuan: Option<Yuan>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The round of the correct-or-close form, `year:id`.
+fn picked_round(c: &Ctx, picked: &str) -> Result<(i64, i64), FormError> {
+    picked
+        .split_once(':')
+        .and_then(|(y, i)| Some((y.trim().parse().ok()?, i.trim().parse().ok()?)))
+        .ok_or_else(|| {
+            FormError::bad_request(format!(
+                "{}（voucher_round_required）",
+                c.pick("请选择轮次", "choose a round")
+            ))
+        })
+}
+
 async fn round_fix(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(code): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let picked = posted.get("round").unwrap_or_default();
-    let (year, id) = match picked.split_once(':') {
-        Some((y, i)) => (y.trim().parse().ok(), i.trim().parse().ok()),
-        None => (None, None),
-    };
-    let (Some(year), Some(id)) = (year, id) else {
-        let e = AppError::bad("voucher_round_required", "请选择轮次", "choose a round");
-        let err = form_error(&c, &e);
-        return render_scheme(&s, &c, &posted.auth, &code, None, err, None).await;
-    };
-    let actor = &posted.auth.actor;
-    let close = posted.get("do").as_deref() == Some("close");
-    let result = if close {
-        s.app
-            .voucher_round_close(actor, &code, year, Some(id), App::today())
-            .await
-    } else {
-        s.app
-            .voucher_round_set_pool(
-                actor,
-                &code,
-                year,
-                Some(id),
-                &posted.get("pool_yuan").unwrap_or_default(),
-                &posted.get("reason").unwrap_or_default(),
-            )
-            .await
-    };
-    match result {
-        Ok(_) => see_other(&format!(
+    Posted { auth, form, echo }: Posted<RoundFixForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let (year, id) = picked_round(&c, &f.round)?;
+        let actor = &auth.actor;
+        let close = f.action == "close";
+        if close {
+            s.app
+                .voucher_round_close(actor, &code, year, Some(id), App::today())
+                .await?;
+        } else {
+            // An empty pool is the app's to refuse (it names the field).
+            let pool = f.pool_yuan.map(|p| p.0).unwrap_or_default();
+            s.app
+                .voucher_round_set_pool(actor, &code, year, Some(id), &pool, &f.reason)
+                .await?;
+        }
+        Ok(see_other(&format!(
             "/vouchers/schemes/{}?done={}",
             super::url_escape(&code),
             if close { "close" } else { "pool" }
-        )),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
-            None => c.error(&e),
-        },
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_scheme(&s, &c, &auth, &code, Shown::refused(err, echo.named("fix")))
+    })
+    .await
 }
 
-async fn grant(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let code = posted.get("scheme").unwrap_or_default();
-    let inp = GrantInput {
-        round_id: posted
-            .get("round_id")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0),
-        enterprise: posted.get("enterprise").unwrap_or_default(),
-        amount_yuan: posted.get("amount_yuan").unwrap_or_default(),
-    };
-    match s
-        .app
-        .voucher_grant(&posted.auth.actor, &inp, App::today())
-        .await
-    {
-        Ok(_) => see_other(&format!(
+/// Grant quota of a round to an enterprise.
+#[derive(Deserialize)]
+struct GrantForm {
+    #[serde(default)]
+    scheme: String,
+    round_id: i64,
+    #[serde(default)]
+    enterprise: String,
+    amount_yuan: Yuan,
+}
+
+async fn grant(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<GrantForm>,
+) -> PageResult {
+    // The page to come back to, even when another field did not parse.
+    let code = echo.val("scheme");
+    let done: PageResult = async {
+        let f = form?;
+        let inp = GrantInput {
+            round_id: f.round_id,
+            enterprise: f.enterprise,
+            amount_yuan: f.amount_yuan.0,
+        };
+        s.app.voucher_grant(&auth.actor, &inp, App::today()).await?;
+        Ok(see_other(&format!(
             "/vouchers/schemes/{}?done=grant",
-            super::url_escape(&code)
-        )),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_scheme(&s, &c, &posted.auth, &code, None, Some(err), None).await,
-            None => c.error(&e),
-        },
+            super::url_escape(&f.scheme)
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_scheme(
+            &s,
+            &c,
+            &auth,
+            &code,
+            Shown::refused(err, echo.named("grant")),
+        )
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -695,7 +742,7 @@ pub struct ProviderPage {
     pub provider_name: String,
     pub schemes: Vec<Opt>,
     pub redemptions: Vec<RedLine>,
-    pub form: Vec<(String, String)>,
+    pub form: Echo,
     pub key: String,
     pub notice: Option<String>,
     pub error: Option<String>,
@@ -704,11 +751,7 @@ pub struct ProviderPage {
 impl ProviderPage {
     /// The value last typed in a form field.
     pub fn val(&self, k: &str) -> String {
-        self.form
-            .iter()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.form.val(k)
     }
 }
 
@@ -716,34 +759,24 @@ async fn render_provider(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    form: Vec<(String, String)>,
+    form: Echo,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
-    let p = match s.app.voucher_provider_me(a).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
-    let reds = match s.app.voucher_redemptions(a, None, None, c.t.is_en()).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let schemes = match s.app.voucher_schemes(a).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let chosen = form
-        .iter()
-        .find(|(k, _)| k == "scheme")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let p = s.app.voucher_provider_me(a).await?;
+    let reds = s
+        .app
+        .voucher_redemptions(a, None, None, c.t.is_en())
+        .await?;
+    let schemes = s.app.voucher_schemes(a).await?;
+    let chosen = form.val("scheme");
     let schemes = schemes
         .iter()
         .filter(|x| x.status == "active" && p.kinds.split(',').any(|k| k == x.kind))
         .map(|x| Opt::new(x.code.clone(), x.name.clone(), &chosen))
         .collect();
-    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let r = c.page(&ProviderPage {
         l: c.layout(auth, c.t.get("voucher-provider-title"), "vouchers"),
         provider_name: p.name,
@@ -752,13 +785,12 @@ async fn render_provider(
         form,
         key: lianshi_app::auth::random_token(),
         notice,
-        error: error.map(|e| e.1),
+        error: error.map(|e| e.message),
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn provider(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn provider(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let q = query_map(&parts);
     let notice = q.get("done").map(|d| {
         if d == "replayed" {
@@ -767,37 +799,56 @@ async fn provider(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Re
             c.t.get("voucher-done-submitted").to_string()
         }
     });
-    render_provider(&s, &c, &auth, Vec::new(), notice, None).await
+    render_provider(&s, &c, &auth, Echo::default(), notice, None).await
 }
 
-async fn redeem(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let inp = RedemptionInput {
-        enterprise: g("enterprise"),
-        scheme: g("scheme"),
-        contract_no: g("contract_no"),
-        invoice_yuan: g("invoice_yuan"),
-        compute: g("compute"),
-        service_type: g("service_type"),
-        request_key: g("request_key"),
-        provider: None,
-    };
-    match s
-        .app
-        .voucher_redeem(&posted.auth.actor, &inp, App::today())
-        .await
-    {
-        Ok(r) if r.replayed => see_other("/vouchers/provider?done=replayed"),
-        Ok(_) => see_other("/vouchers/provider?done=submitted"),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => {
-                let form = posted.form.clone().into_iter().collect();
-                render_provider(&s, &c, &posted.auth, form, None, Some(err)).await
-            }
-            None => c.error(&e),
-        },
+/// A provider's redemption of an enterprise's voucher.
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct RedeemForm {
+    enterprise: String,
+    scheme: String,
+    contract_no: String,
+    invoice_yuan: Option<Yuan>,
+    compute: String,
+    service_type: String,
+    request_key: String,
+}
+
+async fn redeem(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<RedeemForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = RedemptionInput {
+            enterprise: f.enterprise,
+            scheme: f.scheme,
+            contract_no: f.contract_no,
+            // An empty invoice is the app's to refuse (it names the field).
+            invoice_yuan: f.invoice_yuan.map(|y| y.0).unwrap_or_default(),
+            compute: f.compute,
+            service_type: f.service_type,
+            request_key: f.request_key,
+            provider: None,
+        };
+        let r = s
+            .app
+            .voucher_redeem(&auth.actor, &inp, App::today())
+            .await?;
+        Ok(see_other(if r.replayed {
+            "/vouchers/provider?done=replayed"
+        } else {
+            "/vouchers/provider?done=submitted"
+        }))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_provider(&s, &c, &auth, echo, None, Some(err))
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -811,8 +862,7 @@ pub struct MinePage {
     pub error: Option<String>,
 }
 
-async fn mine(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn mine(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let q = query_map(&parts);
     let notice = q
         .get("done")
@@ -826,26 +876,22 @@ async fn render_mine(
     auth: &PageAuth,
     uscc: Option<String>,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
-    let v = match s
+    error: Option<FormError>,
+) -> PageResult {
+    let v = s
         .app
         .voucher_enterprise(&auth.actor, uscc.as_deref(), c.t.is_en())
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+        .await?;
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let r = c.page(&MinePage {
         l: c.layout(auth, c.t.get("voucher-mine-title"), "vouchers"),
         enterprise: v.enterprise_name.clone(),
         vouchers: v.vouchers.iter().map(vline).collect(),
         redemptions: v.redemptions.iter().map(red).collect(),
         notice,
-        error: error.map(|e| e.1),
+        error: error.map(|e| e.message),
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
 #[derive(Template)]
@@ -862,8 +908,7 @@ pub struct QueuePage {
     pub error: Option<String>,
 }
 
-async fn queue(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn queue(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let q = query_map(&parts);
     let notice = q
         .get("done")
@@ -876,39 +921,22 @@ async fn render_queue(
     c: &Ctx,
     auth: &PageAuth,
     notice: Option<String>,
-    error: Option<(StatusCode, String)>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
     let en = c.t.is_en();
-    let confirmed = match s
+    let confirmed = s
         .app
         .voucher_redemptions(a, Some("confirmed"), None, en)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let submitted = match s
+        .await?;
+    let submitted = s
         .app
         .voucher_redemptions(a, Some("submitted"), None, en)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let checks = match s.app.voucher_check(a).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let providers = match s.app.voucher_providers(a).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let related = match s.app.voucher_related_list(a).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
-    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+        .await?;
+    let checks = s.app.voucher_check(a).await?;
+    let providers = s.app.voucher_providers(a).await?;
+    let related = s.app.voucher_related_list(a).await?;
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let r = c.page(&QueuePage {
         l: c.layout(auth, c.t.get("voucher-queue-title"), "vouchers"),
         confirmed: confirmed.iter().map(red).collect(),
@@ -927,117 +955,147 @@ async fn render_queue(
         providers,
         related,
         notice,
-        error: error.map(|e| e.1),
+        error: error.map(|e| e.message),
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
+}
+
+/// A step on a redemption with its reason (reject, withdraw); `back` names the page to come
+/// back to, read from the fields as sent.
+#[derive(Deserialize)]
+struct ActForm {
+    reason: Option<String>,
 }
 
 async fn act(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path((id, action)): Path<(i64, String)>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+    Posted { auth, form, echo }: Posted<ActForm>,
+) -> PageResult {
     let Some(act) = RedemptionAction::parse(&action) else {
-        return c.error(&AppError::NotFound(format!("action {action}")));
+        return Err(lianshi_app::AppError::NotFound(format!("action {action}")).into());
     };
-    let back = match posted.get("back").as_deref() {
-        Some("/vouchers/mine") => "/vouchers/mine",
+    let back = match echo.val("back").as_str() {
+        "/vouchers/mine" => "/vouchers/mine",
         _ => "/vouchers/queue",
     };
-    let reason = posted.get("reason");
-    match s
-        .app
-        .voucher_redemption_act(&posted.auth.actor, id, act, reason.as_deref(), App::today())
-        .await
-    {
-        Ok(_) => see_other(&format!("{back}?done={action}")),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) if back == "/vouchers/mine" => {
-                render_mine(&s, &c, &posted.auth, None, None, Some(err)).await
-            }
-            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
-            None => c.error(&e),
-        },
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .voucher_redemption_act(&auth.actor, id, act, f.reason.as_deref(), App::today())
+            .await?;
+        Ok(see_other(&format!("{back}?done={action}")))
     }
+    .await;
+    done.or_show(&c, |err| async {
+        if back == "/vouchers/mine" {
+            render_mine(&s, &c, &auth, None, None, Some(err)).await
+        } else {
+            render_queue(&s, &c, &auth, None, Some(err)).await
+        }
+    })
+    .await
 }
 
-async fn provider_register(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = ProviderInput {
-        username: posted.get("username"),
-        name: posted.get("name").unwrap_or_default(),
-        uscc: posted.get("uscc").unwrap_or_default(),
-        kinds: posted.all("kinds"),
-    };
-    match s
-        .app
-        .voucher_provider_register(&posted.auth.actor, &inp)
-        .await
-    {
-        Ok(_) => see_other("/vouchers/queue?done=provider"),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
-            None => c.error(&e),
-        },
-    }
+/// A provider to register (with an optional account) and the kinds of voucher it serves.
+#[derive(Deserialize)]
+struct ProviderForm {
+    username: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    uscc: String,
+    #[serde(default)]
+    kinds: Vec<String>,
 }
 
-async fn related_add(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    match s
-        .app
-        .voucher_related_add(
-            &posted.auth.actor,
-            &g("provider"),
-            &g("enterprise"),
-            &g("note"),
-        )
-        .await
-    {
-        Ok(_) => see_other("/vouchers/queue?done=related"),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
-            None => c.error(&e),
-        },
+async fn provider_register(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<ProviderForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = ProviderInput {
+            username: f.username,
+            name: f.name,
+            uscc: f.uscc,
+            kinds: f.kinds,
+        };
+        s.app.voucher_provider_register(&auth.actor, &inp).await?;
+        Ok(see_other("/vouchers/queue?done=provider"))
     }
+    .await;
+    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
+        .await
 }
 
-async fn related_remove(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    match s
-        .app
-        .voucher_related_remove(&posted.auth.actor, &g("provider"), &g("enterprise"))
-        .await
-    {
-        Ok(()) => see_other("/vouchers/queue?done=related"),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
-            None => c.error(&e),
-        },
+/// A related party of a provider (an enterprise it may not redeem for).
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct RelatedForm {
+    provider: String,
+    enterprise: String,
+    note: String,
+}
+
+async fn related_add(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<RelatedForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .voucher_related_add(&auth.actor, &f.provider, &f.enterprise, &f.note)
+            .await?;
+        Ok(see_other("/vouchers/queue?done=related"))
     }
+    .await;
+    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
+        .await
+}
+
+async fn related_remove(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<RelatedForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .voucher_related_remove(&auth.actor, &f.provider, &f.enterprise)
+            .await?;
+        Ok(see_other("/vouchers/queue?done=related"))
+    }
+    .await;
+    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
+        .await
+}
+
+/// Activate (`active=1`) or deactivate (`active=0`) a provider.
+#[derive(Deserialize)]
+struct ActiveForm {
+    #[serde(default)]
+    active: bool,
 }
 
 async fn provider_active(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(uscc): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let active = posted.get("active").as_deref() == Some("1");
-    match s
-        .app
-        .voucher_provider_set_active(&posted.auth.actor, &uscc, active)
-        .await
-    {
-        Ok(_) => see_other("/vouchers/queue?done=provider"),
-        Err(e) => match form_error(&c, &e) {
-            Some(err) => render_queue(&s, &c, &posted.auth, None, Some(err)).await,
-            None => c.error(&e),
-        },
+    Posted { auth, form, .. }: Posted<ActiveForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .voucher_provider_set_active(&auth.actor, &uscc, f.active)
+            .await?;
+        Ok(see_other("/vouchers/queue?done=provider"))
     }
+    .await;
+    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
+        .await
 }
