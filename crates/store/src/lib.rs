@@ -32,6 +32,7 @@ pub mod service_report;
 pub mod stats;
 pub mod subsidy;
 pub mod team;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod user;
 pub mod visit;
