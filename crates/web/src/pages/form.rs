@@ -107,6 +107,11 @@ pub fn label(t: T, name: &str) -> String {
     }
 }
 
+/// A text field trimmed, `None` when empty.
+pub fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|x| x.trim().to_string()).filter(|x| !x.is_empty())
+}
+
 /// Decode the fields of a form into `F`; the first field that does not parse is the error.
 pub fn decode<F: de::DeserializeOwned>(pairs: &[(String, String)]) -> Result<F, BadField> {
     let mut fields: Vec<(String, Vec<String>)> = Vec::new();

@@ -3,24 +3,28 @@
 //! administrator's forms to create and edit teams and assign enterprises (one by one or in bulk
 //! by chain, street, park and tag).
 
-use super::{Ctx, Layout, Opt, OptGroup, PageLink, pager, query_map, see_other, with_status};
+use super::form::trimmed;
+use super::{
+    Ctx, FormError, Layout, Opt, OptGroup, OrShow, PageLink, PageResult, pager, query_map,
+    see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::RegistryIndex;
 use lianshi_app::access_service;
 use lianshi_app::enterprise::EnterpriseQuery;
 use lianshi_app::team::{
     AssignInput, EnterpriseTeamView, MemberInput, TeamEnterpriseView, TeamInput, TeamView,
 };
-use lianshi_app::{AppError, RegistryIndex};
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::KNOWN_TAGS;
 use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -101,69 +105,69 @@ async fn render_list(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    error: Option<String>,
-    form: (String, String, String),
-) -> Response {
+    error: Option<FormError>,
+    form: TeamForm,
+) -> PageResult {
     let a = &auth.actor;
     let (teams, own) = if a.role == Role::Enterprise {
-        match s.app.own_enterprise_team(a).await {
-            Ok(v) => (Vec::new(), Some(v)),
-            Err(e) => return c.error(&e),
-        }
+        (Vec::new(), Some(s.app.own_enterprise_team(a).await?))
     } else {
-        match s.app.team_list(a).await {
-            Ok(t) => (t, None),
-            Err(e) => return c.error(&e),
-        }
+        (s.app.team_list(a).await?, None)
     };
-    let status = if error.is_some() {
-        axum::http::StatusCode::BAD_REQUEST
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = error
+        .as_ref()
+        .map(|e| e.status)
+        .unwrap_or(axum::http::StatusCode::OK);
     let r = c.page(&TeamsPage {
         l: c.layout(auth, c.t.get("nav-teams"), "teams"),
         teams,
         own,
         can_manage: access_service::manage_teams(a).is_ok(),
-        error,
-        name: form.0,
-        leader: form.1,
-        members: form.2,
+        error: error.map(|e| e.message),
+        name: form.name,
+        leader: form.leader,
+        members: form.members,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    render_list(&s, &c, &auth, None, Default::default()).await
+async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageResult {
+    render_list(&s, &c, &auth, None, TeamForm::default()).await
 }
 
-async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
+/// A team: name, leader, members (one a line) and note; on edit also active and version.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct TeamForm {
+    name: String,
+    leader: String,
+    members: String,
+    note: String,
+    active: bool,
+    version: Option<i64>,
+}
+
+async fn create(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<TeamForm>,
+) -> PageResult {
+    let f = form?;
     let inp = TeamInput {
-        name: Some(g("name")),
-        leader: Some(g("leader")),
-        members: Some(parse_members(&g("members"))),
-        note: Some(g("note")),
+        name: Some(f.name.clone()),
+        leader: Some(f.leader.clone()),
+        members: Some(parse_members(&f.members)),
+        note: Some(f.note.clone()),
         ..Default::default()
     };
-    match s.app.team_create(&posted.auth.actor, &inp).await {
-        Ok(t) => see_other(&format!("/teams/{}?done=created", t.id)),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Invalid(_))) => {
-            let msg = super::messages(&c, &e);
-            render_list(
-                &s,
-                &c,
-                &posted.auth,
-                Some(msg),
-                (g("name"), g("leader"), g("members")),
-            )
-            .await
-        }
-        Err(e) => c.error(&e),
-    }
+    let done: PageResult = s
+        .app
+        .team_create(&auth.actor, &inp)
+        .await
+        .map(|t| see_other(&format!("/teams/{}?done=created", t.id)))
+        .map_err(Into::into);
+    done.or_show(&c, |err| render_list(&s, &c, &auth, Some(err), f))
+        .await
 }
 
 async fn render_team(
@@ -173,21 +177,12 @@ async fn render_team(
     id: i64,
     page: i64,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
-    let team = match s.app.team_get(a, id).await {
-        Ok(t) => t,
-        Err(e) => return c.error(&e),
-    };
-    let p = match s.app.team_enterprises(a, id, Some(page), Some(50)).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
+    let team = s.app.team_get(a, id).await?;
+    let p = s.app.team_enterprises(a, id, Some(page), Some(50)).await?;
+    let idx = s.app.registry().await?;
     let (pages, prev, next) = pager("", p.page, p.per_page, p.total);
     let mut rows = p.items;
     for r in &mut rows {
@@ -225,11 +220,11 @@ async fn render_team(
         .iter()
         .map(|m| Opt::new(&m.username, &m.display_name, ""))
         .collect();
-    let status = if error.is_some() {
-        axum::http::StatusCode::BAD_REQUEST
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = error
+        .as_ref()
+        .map(|e| e.status)
+        .unwrap_or(axum::http::StatusCode::OK);
+    let error = error.map(|e| e.message);
     let r = c.page(&TeamPage {
         l: c.layout(auth, team.name.clone(), "teams"),
         members_text: members_text(&team, &idx),
@@ -248,7 +243,7 @@ async fn render_team(
         contacts,
         team,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
 fn notice(c: &Ctx, q: &std::collections::HashMap<String, String>) -> Option<String> {
@@ -272,122 +267,129 @@ fn notice(c: &Ctx, q: &std::collections::HashMap<String, String>) -> Option<Stri
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     parts: Parts,
     Path(id): Path<i64>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+) -> PageResult {
     let q = query_map(&parts);
     let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     render_team(&s, &c, &auth, id, page, notice(&c, &q), None).await
 }
 
-async fn refused(s: &AppState, c: &Ctx, auth: &PageAuth, id: i64, e: AppError) -> Response {
-    match e {
-        AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Invalid(_) => {
-            let msg = super::messages(c, &e);
-            let status = crate::error::status(&e);
-            with_status(
-                render_team(s, c, auth, id, 1, None, Some(msg)).await,
-                status,
-            )
-        }
-        other => c.error(&other),
-    }
-}
-
 async fn update(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let inp = TeamInput {
-        name: Some(g("name")),
-        leader: Some(g("leader")),
-        members: Some(parse_members(&g("members"))),
-        note: Some(g("note")),
-        active: Some(posted.get("active").as_deref() == Some("1")),
-        version: g("version").parse().ok(),
-    };
-    match s.app.team_update(&posted.auth.actor, id, &inp).await {
-        Ok(_) => see_other(&format!("/teams/{id}?done=saved")),
-        Err(e) => refused(&s, &c, &posted.auth, id, e).await,
+    Posted { auth, form, .. }: Posted<TeamForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = TeamInput {
+            name: Some(f.name),
+            leader: Some(f.leader),
+            members: Some(parse_members(&f.members)),
+            note: Some(f.note),
+            active: Some(f.active),
+            version: f.version,
+        };
+        s.app.team_update(&auth.actor, id, &inp).await?;
+        Ok(see_other(&format!("/teams/{id}?done=saved")))
     }
+    .await;
+    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
+        .await
+}
+
+/// Assign enterprises to a team: listed credit codes and/or a filter (chain, street, park, tag).
+#[derive(Deserialize)]
+struct AssignForm {
+    chain: Option<String>,
+    street: Option<String>,
+    park: Option<String>,
+    tag: Option<String>,
+    #[serde(default)]
+    enterprises: String,
+    contact: Option<String>,
+    #[serde(default)]
+    reassign: bool,
+    reason: Option<String>,
 }
 
 async fn assign(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| {
-        posted
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let filter = EnterpriseQuery {
-        chain: g("chain"),
-        street: g("street"),
-        park: g("park"),
-        tag: g("tag"),
-        ..Default::default()
-    };
-    let any_filter = filter.chain.is_some()
-        || filter.street.is_some()
-        || filter.park.is_some()
-        || filter.tag.is_some();
-    let inp = AssignInput {
-        enterprises: g("enterprises")
-            .unwrap_or_default()
-            .split([',', '，', '\n', ' ', ';', '；'])
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect(),
-        filter: any_filter.then_some(filter),
-        contact: g("contact"),
-        reassign: posted.get("reassign").as_deref() == Some("1"),
-        reason: g("reason"),
-    };
-    match s.app.team_assign(&posted.auth.actor, id, &inp).await {
-        Ok(r) => see_other(&format!(
+    Posted { auth, form, .. }: Posted<AssignForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let filter = EnterpriseQuery {
+            chain: trimmed(f.chain),
+            street: trimmed(f.street),
+            park: trimmed(f.park),
+            tag: trimmed(f.tag),
+            ..Default::default()
+        };
+        let any_filter = filter.chain.is_some()
+            || filter.street.is_some()
+            || filter.park.is_some()
+            || filter.tag.is_some();
+        let inp = AssignInput {
+            enterprises: f
+                .enterprises
+                .split([',', '，', '\n', ' ', ';', '；'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
+            filter: any_filter.then_some(filter),
+            contact: trimmed(f.contact),
+            reassign: f.reassign,
+            reason: trimmed(f.reason),
+        };
+        let r = s.app.team_assign(&auth.actor, id, &inp).await?;
+        Ok(see_other(&format!(
             "/teams/{id}?done=assigned&matched={}&assigned={}&moved={}&skipped={}",
             r.matched, r.assigned, r.moved, r.skipped
-        )),
-        Err(e) => refused(&s, &c, &posted.auth, id, e).await,
+        )))
     }
+    .await;
+    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
+        .await
 }
 
-/// Change one enterprise's contact, or remove it from the team (`remove=1`).
+/// One enterprise's contact, or its removal from the team (`remove=1`).
+#[derive(Deserialize)]
+struct AssignOneForm {
+    #[serde(default)]
+    uscc: String,
+    #[serde(default)]
+    remove: bool,
+    contact: Option<String>,
+    reason: Option<String>,
+}
+
 async fn assign_one(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let uscc = posted.get("uscc").unwrap_or_default();
-    let remove = posted.get("remove").as_deref() == Some("1");
-    let contact = posted.get("contact").filter(|x| !x.trim().is_empty());
-    let reason = posted.get("reason");
-    match s
-        .app
-        .enterprise_assign(
-            &posted.auth.actor,
-            &uscc,
-            (!remove).then_some(id),
-            contact.as_deref(),
-            reason.as_deref(),
-        )
-        .await
-    {
-        Ok(_) => see_other(&format!("/teams/{id}?done=saved")),
-        Err(e) => refused(&s, &c, &posted.auth, id, e).await,
+    Posted { auth, form, .. }: Posted<AssignOneForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .enterprise_assign(
+                &auth.actor,
+                &f.uscc,
+                (!f.remove).then_some(id),
+                trimmed(f.contact).as_deref(),
+                f.reason.as_deref(),
+            )
+            .await?;
+        Ok(see_other(&format!("/teams/{id}?done=saved")))
     }
+    .await;
+    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
+        .await
 }

@@ -1,20 +1,21 @@
 //! 账号管理 (administrators): the accounts, a create form and per-account actions
 //! (activate/deactivate, reset password, clear the sign-in back-off).
 
-use super::{Ctx, Layout, Opt, see_other, with_status};
+use super::{Ctx, FormError, Layout, Opt, OrShow, PageResult, see_other, with_status};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::stats::UserView;
 use lianshi_app::user::UserInput;
 use lianshi_app::{AppError, access};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,36 +50,36 @@ pub struct UsersPage {
     pub enterprise: String,
 }
 
+/// The create form (kept after a refusal, but for the password).
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Draft {
     username: String,
     display_name: String,
     role: String,
     enterprise: String,
     department: String,
+    password: String,
 }
 
 async fn render_page(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    d: &Draft,
-    error: Option<String>,
+    d: Draft,
+    error: Option<FormError>,
     notice: Option<&'static str>,
-) -> Response {
+) -> PageResult {
     let t = c.t;
-    let users = match s.app.user_overview(&auth.actor).await {
-        Ok(u) => u,
-        Err(e) => return c.error(&e),
-    };
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    let backoffs: std::collections::HashMap<String, lianshi_app::auth::AccountBackoff> =
-        match s.app.login_backoffs(&auth.actor).await {
-            Ok(b) => b.into_iter().map(|b| (b.account.clone(), b)).collect(),
-            Err(e) => return c.error(&e),
-        };
+    let users = s.app.user_overview(&auth.actor).await?;
+    let idx = s.app.registry().await?;
+    let backoffs: std::collections::HashMap<String, lianshi_app::auth::AccountBackoff> = s
+        .app
+        .login_backoffs(&auth.actor)
+        .await?
+        .into_iter()
+        .map(|b| (b.account.clone(), b))
+        .collect();
     let users = users
         .into_iter()
         .map(|u| {
@@ -109,34 +110,23 @@ async fn render_page(
         )
         .map(|r| Opt::new(r.code.clone().unwrap_or_default(), &r.name, &d.department))
         .collect();
-    c.page(&UsersPage {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let r = c.page(&UsersPage {
         l: c.layout(auth, t.get("nav-users"), "users"),
         users,
         roles,
         departments,
-        error,
+        error: error.map(|e| e.message),
         notice,
         username: d.username.clone(),
         display_name: d.display_name.clone(),
         enterprise: d.enterprise.clone(),
-    })
+    });
+    Ok(with_status(r, status))
 }
 
-fn empty() -> Draft {
-    Draft {
-        username: String::new(),
-        display_name: String::new(),
-        role: String::new(),
-        enterprise: String::new(),
-        department: String::new(),
-    }
-}
-
-async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = access::manage_users(&auth.actor) {
-        return c.error(&e);
-    }
+async fn page(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
+    access::manage_users(&auth.actor)?;
     let q = super::query_map(&parts);
     let notice = match q.get("done").map(String::as_str) {
         Some("created") => Some(c.t.get("user-created")),
@@ -145,97 +135,116 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         Some("unlocked") => Some(c.t.get("user-unlocked")),
         _ => None,
     };
-    render_page(&s, &c, &auth, &empty(), None, notice).await
+    render_page(&s, &c, &auth, Draft::default(), None, notice).await
 }
 
-async fn refused(s: &AppState, c: &Ctx, auth: &PageAuth, d: &Draft, e: AppError) -> Response {
-    match e {
-        AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
-            let status = crate::error::status(&e);
-            let msg = super::messages(c, &e);
-            with_status(render_page(s, c, auth, d, Some(msg), None).await, status)
-        }
-        other => c.error(&other),
-    }
-}
-
-async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let d = Draft {
-        username: g("username"),
-        display_name: g("display_name"),
-        role: g("role"),
-        enterprise: g("enterprise"),
-        department: g("department"),
-    };
+async fn create(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<Draft>,
+) -> PageResult {
+    let d = form?;
+    let some = |x: &str| Some(x.to_string()).filter(|x| !x.trim().is_empty());
     let inp = UserInput {
         username: d.username.clone(),
-        display_name: Some(d.display_name.clone()).filter(|x| !x.trim().is_empty()),
+        display_name: some(&d.display_name),
         role: d.role.clone(),
-        password: g("password"),
-        enterprise: Some(d.enterprise.clone()).filter(|x| !x.trim().is_empty()),
-        department: Some(d.department.clone()).filter(|x| !x.trim().is_empty()),
+        password: d.password.clone(),
+        enterprise: some(&d.enterprise),
+        department: some(&d.department),
     };
-    match s.app.user_create(&posted.auth.actor, &inp).await {
-        Ok(_) => see_other("/users?done=created"),
-        Err(e) => refused(&s, &c, &posted.auth, &d, e).await,
-    }
+    // The form comes back without the password.
+    let kept = Draft {
+        password: String::new(),
+        ..d
+    };
+    let done: PageResult = s
+        .app
+        .user_create(&auth.actor, &inp)
+        .await
+        .map(|_| see_other("/users?done=created"))
+        .map_err(Into::into);
+    done.or_show(&c, |err| render_page(&s, &c, &auth, kept, Some(err), None))
+        .await
+}
+
+/// Activate (`active=1`) or deactivate (`active=0`) an account.
+#[derive(Deserialize)]
+struct ActiveForm {
+    #[serde(default)]
+    active: bool,
 }
 
 async fn set_active(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let active = posted.get("active").as_deref() == Some("1");
-    match s
-        .app
-        .user_edit(&posted.auth.actor, id, None, Some(active), None)
-        .await
-    {
-        Ok(()) => see_other("/users?done=updated"),
-        Err(e) => refused(&s, &c, &posted.auth, &empty(), e).await,
+    Posted { auth, form, .. }: Posted<ActiveForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .user_edit(&auth.actor, id, None, Some(f.active), None)
+            .await?;
+        Ok(see_other("/users?done=updated"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_page(&s, &c, &auth, Draft::default(), Some(err), None)
+    })
+    .await
+}
+
+/// A new password for an account.
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
 }
 
 async fn reset_password(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let pw = posted.get("password").unwrap_or_default();
-    match s
-        .app
-        .user_edit(&posted.auth.actor, id, None, None, Some(&pw))
-        .await
-    {
-        Ok(()) => see_other("/users?done=password"),
-        Err(e) => refused(&s, &c, &posted.auth, &empty(), e).await,
+    Posted { auth, form, .. }: Posted<PasswordForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app
+            .user_edit(&auth.actor, id, None, None, Some(&f.password))
+            .await?;
+        Ok(see_other("/users?done=password"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_page(&s, &c, &auth, Draft::default(), Some(err), None)
+    })
+    .await
 }
 
 async fn unlock(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let actor = &posted.auth.actor;
-    let user = match s.app.user_list(actor).await {
-        Ok(users) => users.into_iter().find(|u| u.id == id),
-        Err(e) => return c.error(&e),
-    };
-    let Some(user) = user else {
-        return c.error(&AppError::NotFound(format!("user {id}")));
-    };
-    match s.app.user_unlock(actor, &user.username).await {
-        Ok(_) => see_other("/users?done=unlocked"),
-        Err(e) => refused(&s, &c, &posted.auth, &empty(), e).await,
-    }
+    Posted { auth, form, .. }: Posted,
+) -> PageResult {
+    form?;
+    let actor = &auth.actor;
+    let user = s
+        .app
+        .user_list(actor)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+    let done: PageResult = s
+        .app
+        .user_unlock(actor, &user.username)
+        .await
+        .map(|_| see_other("/users?done=unlocked"))
+        .map_err(Into::into);
+    done.or_show(&c, |err| {
+        render_page(&s, &c, &auth, Draft::default(), Some(err), None)
+    })
+    .await
 }
