@@ -164,10 +164,16 @@ async fn act(
     }
 }
 
+fn rating() -> utoipa::openapi::schema::Schema {
+    super::common::schema(serde_json::json!({"type": "string",
+        "enum": ["satisfied", "basically_satisfied", "unsatisfied", "满意", "基本满意", "不满意"]}))
+}
+
 /// A satisfaction callback (回访).
 #[derive(Deserialize, ToSchema)]
 struct CallbackJson {
-    /// `satisfied`, `basically_satisfied` or `unsatisfied` (满意/基本满意/不满意).
+    /// `satisfied`, `basically_satisfied` or `unsatisfied` (also 满意/基本满意/不满意).
+    #[schema(schema_with = rating)]
     rating: String,
     #[serde(default)]
     comment: String,

@@ -95,11 +95,18 @@ fn yuan() -> utoipa::openapi::schema::Schema {
         "description": "元, at most two decimals (e.g. \"12,345.67\", \"30万\"); more decimals → 400 money_precision, negative → 400 amount_negative"}))
 }
 
+fn subsidy_action() -> utoipa::openapi::schema::Schema {
+    schema(
+        json!({"type": "string", "enum": ["review", "approve", "reject", "withdraw", "disburse"]}),
+    )
+}
+
 /// A step on an application.
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default)]
 struct SubsidyActBody {
     /// `review`, `approve` (with an amount), `reject` (with a reason), `withdraw` or `disburse`.
+    #[schema(schema_with = subsidy_action)]
     action: String,
     /// approve: 元 as a string or number.
     #[schema(schema_with = yuan)]

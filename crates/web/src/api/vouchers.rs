@@ -502,10 +502,17 @@ async fn redemption_one(
     Ok(Json(s.app.voucher_redemption(&a, id).await?))
 }
 
+fn redemption_action() -> utoipa::openapi::schema::Schema {
+    super::common::schema(
+        serde_json::json!({"type": "string", "enum": ["confirm", "write_off", "reject"]}),
+    )
+}
+
 /// A step on a redemption.
 #[derive(Deserialize, ToSchema)]
 struct RedemptionActBody {
     /// `confirm`, `write_off` or `reject` (`voucher_action_invalid` otherwise).
+    #[schema(schema_with = redemption_action)]
     action: String,
     /// reject: why.
     reason: Option<String>,
