@@ -921,3 +921,7 @@ field-held-on = Held on
 field-item-id = Agenda item
 field-active = Active
 field-year = Year
+field-days = Extension days
+field-level = Supervision level
+field-parent-id = Parent order
+field-visit-id = Visit

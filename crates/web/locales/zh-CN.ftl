@@ -921,3 +921,7 @@ field-held-on = 召开日期
 field-item-id = 议题
 field-active = 启用
 field-year = 年度
+field-days = 延期天数
+field-level = 督办级别
+field-parent-id = 上级工单
+field-visit-id = 走访记录

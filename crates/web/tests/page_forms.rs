@@ -304,3 +304,38 @@ async fn a_council_agenda_draft_with_abc_orders_answers_400_naming_the_field() {
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
+
+#[tokio::test]
+async fn an_order_action_with_level_abc_answers_400_naming_the_level_and_changes_nothing() {
+    let (r, _) = setup("forms-order").await;
+    let admin = Browser::login(&r, "admin").await;
+    let list = admin.get("/orders").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let id = list
+        .body
+        .split(r#"href="/orders/"#)
+        .skip(1)
+        .filter_map(|x| x.split('"').next())
+        .find(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit()))
+        .expect("a demo order")
+        .to_string();
+    let before = admin.get(&format!("/orders/{id}")).await.body;
+    let bad = admin
+        .post(
+            &format!("/orders/{id}/act"),
+            &[("action", "supervise"), ("level", "abc")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(
+        unescape(&bad.body).contains("「督办级别」不是有效的数字：abc"),
+        "{}",
+        bad.body
+    );
+    let after = admin.get(&format!("/orders/{id}")).await.body;
+    assert_eq!(
+        between(&before, "data-version=\"", "\""),
+        between(&after, "data-version=\"", "\""),
+        "the order did not move"
+    );
+}

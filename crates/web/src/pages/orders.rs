@@ -5,7 +5,11 @@
 //! Every action form carries the version the page showed; if someone acted in between, the page
 //! is shown again with 409, the new state and a notice.
 
-use super::{Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, with_status};
+use super::form::decode;
+use super::{
+    Ctx, FormError, Layout, Opt, OrShow, PageError, PageLink, PageResult, pager, query_map,
+    query_string, see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
@@ -13,7 +17,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::AppError;
 use lianshi_app::order::{CHANNELS, EventView, OrderDetail, OrderInput, OrderQuery, OrderView};
@@ -21,6 +24,7 @@ use lianshi_app::sla::CategoryView;
 use lianshi_domain::Role;
 use lianshi_domain::order::{ActionKind, OrderAction, OrderState, Satisfaction};
 use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -187,8 +191,7 @@ fn may_create(role: Role) -> bool {
     )
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let m = query_map(&parts);
     let g = |k: &str| m.get(k).cloned().unwrap_or_default();
     let q = OrderQuery {
@@ -203,10 +206,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         per_page: Some(30),
         ..Default::default()
     };
-    let p = match s.app.order_list_lang(&auth.actor, &q, c.t.is_en()).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
+    let p = s.app.order_list_lang(&auth.actor, &q, c.t.is_en()).await?;
     let cats = s
         .app
         .order_categories(&auth.actor)
@@ -226,7 +226,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
     for r in &mut rows {
         r.created_at = super::cst(&r.created_at);
     }
-    c.page(&OrdersPage {
+    Ok(c.page(&OrdersPage {
         l: c.layout(&auth, c.t.get("nav-orders"), "orders"),
         rows,
         total: p.total,
@@ -240,7 +240,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         overdue: g("overdue") == "1",
         can_create: may_create(auth.actor.role),
         can_configure: lianshi_app::order::perm::edit_config(&auth.actor).is_ok(),
-    })
+    }))
 }
 
 async fn render_form(
@@ -248,23 +248,17 @@ async fn render_form(
     c: &Ctx,
     auth: &PageAuth,
     inp: &OrderInput,
-    error: Option<String>,
-) -> Response {
-    let cats = match s.app.order_categories(&auth.actor).await {
-        Ok(x) => x,
-        Err(e) => return c.error(&e),
-    };
+    error: Option<FormError>,
+) -> PageResult {
+    let cats = s.app.order_categories(&auth.actor).await?;
     let role = auth.actor.role;
     if !may_create(role) {
-        return c.error(&AppError::Forbidden);
+        return Err(AppError::Forbidden.into());
     }
     let urg = inp.urgency.clone().unwrap_or_else(|| "normal".into());
     let chan = inp.channel.clone().unwrap_or_else(|| "hotline".into());
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let error = error.map(|e| e.message);
     let r = c.page(&OrderFormPage {
         l: c.layout(auth, c.t.get("order-new"), "orders"),
         is_enterprise: role == Role::Enterprise,
@@ -289,11 +283,10 @@ async fn render_form(
         departments: department_opts(s, inp.department.as_deref().unwrap_or("")).await,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn new_form(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let m = query_map(&parts);
     let inp = OrderInput {
         enterprise: m.get("enterprise").cloned(),
@@ -305,37 +298,101 @@ async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Re
     render_form(&s, &c, &auth, &inp, None).await
 }
 
-async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).filter(|v| !v.trim().is_empty());
-    let inp = OrderInput {
-        enterprise: g("enterprise"),
-        title: g("title"),
-        description: g("description"),
-        category: g("category"),
-        tags: g("tags")
-            .unwrap_or_default()
+/// The text of the create form (shown again after a refusal).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OrderText {
+    enterprise: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    tags: String,
+    urgency: Option<String>,
+    channel: Option<String>,
+    node: Option<String>,
+    department: Option<String>,
+    cohandlers: Vec<String>,
+}
+
+/// The create form: its text and the order or visit it follows.
+#[derive(Deserialize)]
+struct OrderForm {
+    enterprise: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    #[serde(default)]
+    tags: String,
+    urgency: Option<String>,
+    channel: Option<String>,
+    node: Option<String>,
+    department: Option<String>,
+    #[serde(default)]
+    cohandlers: Vec<String>,
+    parent_id: Option<i64>,
+    visit_id: Option<i64>,
+}
+
+fn order_input(t: OrderText, parent_id: Option<i64>, visit_id: Option<i64>) -> OrderInput {
+    OrderInput {
+        enterprise: t.enterprise,
+        title: t.title,
+        description: t.description,
+        category: t.category,
+        tags: t
+            .tags
             .split([',', '，', ' ', '、'])
             .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .filter(|x| !x.is_empty())
             .map(str::to_string)
             .collect(),
-        urgency: g("urgency"),
-        channel: g("channel"),
-        node: g("node"),
-        department: g("department"),
-        cohandlers: posted.all("cohandlers"),
-        parent_id: g("parent_id").and_then(|p| p.parse().ok()),
-        visit_id: g("visit_id").and_then(|p| p.parse().ok()),
-    };
-    match s.app.order_create(&posted.auth.actor, &inp).await {
-        Ok(d) => see_other(&format!("/orders/{}?done=created", d.order.id)),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
-            let msg = super::messages(&c, &e);
-            render_form(&s, &c, &posted.auth, &inp, Some(msg)).await
-        }
-        Err(e) => c.error(&e),
+        urgency: t.urgency,
+        channel: t.channel,
+        node: t.node,
+        department: t.department,
+        cohandlers: t.cohandlers,
+        parent_id,
+        visit_id,
     }
+}
+
+async fn create(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<OrderForm>,
+) -> PageResult {
+    let inp = match form {
+        Ok(f) => order_input(
+            OrderText {
+                enterprise: f.enterprise,
+                title: f.title,
+                description: f.description,
+                category: f.category,
+                tags: f.tags,
+                urgency: f.urgency,
+                channel: f.channel,
+                node: f.node,
+                department: f.department,
+                cohandlers: f.cohandlers,
+            },
+            f.parent_id,
+            f.visit_id,
+        ),
+        Err(err) => {
+            // The text as typed; the field that did not parse is named above the form.
+            let text = decode::<OrderText>(&echo.pairs).unwrap_or_default();
+            let inp = order_input(text, None, None);
+            return render_form(&s, &c, &auth, &inp, Some(err)).await;
+        }
+    };
+    let done: PageResult = s
+        .app
+        .order_create(&auth.actor, &inp)
+        .await
+        .map(|d| see_other(&format!("/orders/{}?done=created", d.order.id)))
+        .map_err(Into::into);
+    done.or_show(&c, |err| render_form(&s, &c, &auth, &inp, Some(err)))
+        .await
 }
 
 async fn render_detail(
@@ -344,12 +401,9 @@ async fn render_detail(
     auth: &PageAuth,
     id: i64,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let mut d = match s.app.order_get_lang(&auth.actor, id, c.t.is_en()).await {
-        Ok(d) => d,
-        Err(e) => return c.error(&e),
-    };
+    error: Option<FormError>,
+) -> PageResult {
+    let mut d = s.app.order_get_lang(&auth.actor, id, c.t.is_en()).await?;
     let forms = d
         .actions
         .iter()
@@ -381,7 +435,9 @@ async fn render_detail(
     let created = super::cst(&d.order.created_at);
     let dept = d.order.department_code.clone().unwrap_or_default();
     let title = format!("{} {}", d.order.ref_no, d.order.title);
-    c.page(&OrderPage {
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let error = error.map(|e| e.message);
+    let r = c.page(&OrderPage {
         l: c.layout(auth, title, "orders"),
         history,
         forms,
@@ -394,16 +450,17 @@ async fn render_detail(
         error,
         created,
         d,
-    })
+    });
+    Ok(with_status(r, status))
 }
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
     parts: Parts,
     Path(id): Path<i64>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+) -> PageResult {
     let m = query_map(&parts);
     let notice = match m.get("done").map(String::as_str) {
         Some("created") => Some(c.t.get("order-done-created").to_string()),
@@ -413,23 +470,38 @@ async fn detail(
     render_detail(&s, &c, &auth, id, notice, None).await
 }
 
-fn action_of(p: &Posted) -> Result<OrderAction, AppError> {
-    let g = |k: &str| p.get(k).unwrap_or_default();
-    let mut v = serde_json::json!({"action": g("action")});
-    match g("action").as_str() {
-        "dispatch" => v["department"] = g("department").into(),
-        "reply" | "resolve" => v["text"] = g("text").into(),
+/// One action on an order, with the fields its kind takes and the version the page showed.
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct ActForm {
+    action: String,
+    department: String,
+    text: String,
+    reason: String,
+    days: Option<u32>,
+    level: Option<u8>,
+    rating: String,
+    comment: String,
+    version: Option<i64>,
+}
+
+fn action_of(f: &ActForm) -> Result<OrderAction, AppError> {
+    let mut v = serde_json::json!({"action": f.action});
+    match f.action.as_str() {
+        "dispatch" => v["department"] = f.department.clone().into(),
+        "reply" | "resolve" => v["text"] = f.text.clone().into(),
         "return" | "suspend" | "refuse_extension" | "withdraw" | "reopen" => {
-            v["reason"] = g("reason").into()
+            v["reason"] = f.reason.clone().into()
         }
         "request_extension" => {
-            v["days"] = g("days").trim().parse::<u32>().unwrap_or(0).into();
-            v["reason"] = g("reason").into();
+            v["days"] = f.days.into();
+            v["reason"] = f.reason.clone().into();
         }
-        "supervise" => v["level"] = g("level").trim().parse::<u8>().unwrap_or(0).into(),
+        "supervise" => v["level"] = f.level.into(),
         "callback" => {
-            v["rating"] = g("rating").into();
-            v["comment"] = g("comment").into();
+            v["rating"] = f.rating.clone().into();
+            v["comment"] = f.comment.clone().into();
         }
         _ => {}
     }
@@ -444,35 +516,24 @@ fn action_of(p: &Posted) -> Result<OrderAction, AppError> {
 
 async fn act(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let version = posted.get("version").and_then(|v| v.parse().ok());
-    let result = match action_of(&posted) {
-        Ok(a) => s.app.order_act(&posted.auth.actor, id, &a, version).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => see_other(&format!("/orders/{id}?done=acted")),
-        Err(AppError::Conflict(_)) => {
-            let r = render_detail(
-                &s,
-                &c,
-                &posted.auth,
-                id,
-                None,
-                Some(c.t.get("order-conflict").to_string()),
-            )
-            .await;
-            with_status(r, StatusCode::CONFLICT)
+    Posted { auth, form, .. }: Posted<ActForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let a = action_of(&f)?;
+        match s.app.order_act(&auth.actor, id, &a, f.version).await {
+            Ok(_) => Ok(see_other(&format!("/orders/{id}?done=acted"))),
+            // Someone acted in between: the page again with the new state.
+            Err(AppError::Conflict(_)) => Err(PageError::Form(FormError {
+                status: StatusCode::CONFLICT,
+                message: c.t.get("order-conflict").to_string(),
+            })),
+            Err(e) => Err(e.into()),
         }
-        Err(e @ (AppError::BadRequest { .. } | AppError::Invalid(_))) => {
-            let msg = super::messages(&c, &e);
-            let r = render_detail(&s, &c, &posted.auth, id, None, Some(msg)).await;
-            with_status(r, StatusCode::BAD_REQUEST)
-        }
-        Err(e) => c.error(&e),
     }
+    .await;
+    done.or_show(&c, |err| render_detail(&s, &c, &auth, id, None, Some(err)))
+        .await
 }
