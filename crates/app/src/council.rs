@@ -589,21 +589,25 @@ impl App {
         perm::manage(actor)?;
         let idx = self.registry().await?;
         let c = self.council_row(id).await?;
+        let title = match trimmed(&inp.title) {
+            Some(t) => crate::text::name("title", &t)?,
+            None => c.title.clone(),
+        };
+        let location = match inp.location.as_deref() {
+            Some(l) => crate::text::line("location", l)?.to_string(),
+            None => c.location.clone(),
+        };
+        let minutes = match inp.minutes.as_deref() {
+            Some(m) => crate::text::multiline("minutes", m)?.to_string(),
+            None => c.minutes.clone(),
+        };
         let mut w = CouncilWrite {
-            title: trimmed(&inp.title).unwrap_or_else(|| c.title.clone()),
+            title,
             scheduled_on: c.scheduled_on.clone(),
             host_id: c.host_id,
-            location: inp
-                .location
-                .clone()
-                .map(|l| l.trim().to_string())
-                .unwrap_or_else(|| c.location.clone()),
+            location,
             status: c.status.clone(),
-            minutes: inp
-                .minutes
-                .clone()
-                .map(|m| m.trim().to_string())
-                .unwrap_or_else(|| c.minutes.clone()),
+            minutes,
             held_on: c.held_on.clone(),
             updated_at: now_text(),
         };
@@ -820,7 +824,12 @@ impl App {
     ) -> AppResult<CouncilView> {
         perm::manage(actor)?;
         let c = self.council_row(id).await?;
-        let title = inp.title.trim();
+        let title = if inp.title.trim().is_empty() {
+            String::new()
+        } else {
+            crate::text::name("title", &inp.title)?
+        };
+        let title = title.as_str();
         if title.is_empty() || title.chars().count() > 300 {
             return Err(bad(
                 "agenda_title_invalid",
@@ -941,7 +950,7 @@ impl App {
         perm::manage(actor)?;
         let idx = self.registry().await?;
         let c = self.council_row(id).await?;
-        let decision = inp.decision.trim();
+        let decision = crate::text::multiline("decision", &inp.decision)?;
         if decision.is_empty() || decision.chars().count() > 1000 {
             return Err(bad(
                 "decision_invalid",
@@ -1099,7 +1108,7 @@ impl App {
                 "progress must be 0–100",
             ));
         }
-        let note = inp.note.trim();
+        let note = crate::text::line("note", &inp.note)?;
         if note.chars().count() > 1000 {
             return Err(bad(
                 "note_too_long",

@@ -21,6 +21,7 @@ pub mod service_report;
 pub mod stats;
 pub mod subsidy;
 pub mod team;
+pub mod text;
 pub mod user;
 pub mod visit;
 pub mod voucher;

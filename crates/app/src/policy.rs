@@ -665,10 +665,30 @@ impl App {
                 ));
             };
             perm::manage(actor, Some(dept.id))?;
+            let title = crate::text::name("title", &d.title).map_err(|e| match e {
+                AppError::Invalid(errs) => AppError::bad(
+                    errs.first().map_or("text_invalid", |f| f.reason.code),
+                    format!(
+                        "{file}: 政策 {} 的标题 title 无效：{}",
+                        d.code,
+                        errs.first()
+                            .map(|f| f.reason.zh.as_str())
+                            .unwrap_or_default()
+                    ),
+                    format!(
+                        "{file}: policy {}: invalid title: {}",
+                        d.code,
+                        errs.first()
+                            .map(|f| f.reason.en.as_str())
+                            .unwrap_or_default()
+                    ),
+                ),
+                e => e,
+            })?;
             writes.push(PolicyWrite {
                 code: d.code.clone(),
                 kind: d.kind.as_str().to_string(),
-                title: d.title.clone(),
+                title,
                 department_id: Some(dept.id),
                 department_code: dept.code.clone().unwrap_or_else(|| d.department.clone()),
                 legal_ref: d.legal_ref.clone(),
@@ -1352,7 +1372,11 @@ impl App {
         let n = self.notice(id).await?;
         perm::decide(actor, n.enterprise_id)?;
         undecided(&n)?;
-        let reason = reason.map(str::trim).filter(|s| !s.is_empty());
+        let reason = match reason {
+            Some(r) => Some(crate::text::line("reason", r)?),
+            None => None,
+        }
+        .filter(|s| !s.is_empty());
         self.notice_decide(actor, &n, "declined", reason).await?;
         Ok(DecideReport {
             notice: self.notice(id).await?,

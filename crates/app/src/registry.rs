@@ -302,6 +302,7 @@ impl App {
         inp: &RegistryInput,
     ) -> AppResult<RegistryWrite> {
         let name = registry_name(&inp.name, 60).map_err(AppError::from_invalid)?;
+        let name = crate::text::name("name", &name)?;
         let code = match inp.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => Some(registry_code(c).map_err(AppError::from_invalid)?),
             None if kind.has_code() => {

@@ -553,23 +553,26 @@ impl App {
     /// One enterprise's current score with its explanation.
     pub async fn score_detail(&self, actor: &Actor, uscc: &str) -> AppResult<ScoreDetail> {
         let code = uscc.trim().to_ascii_uppercase();
-        let ent = self.db.enterprise_by_uscc(&code).await?;
-        // A finance user learns nothing about enterprises that did not consent, not even
-        // whether they exist: both answer 403.
-        let Some(ent) = ent else {
-            return Err(match actor.role {
-                Role::Finance | Role::Enterprise => AppError::Forbidden,
-                _ => AppError::NotFound(format!("enterprise {code}")),
-            });
+        // Roles that read no score at all are refused whatever the code; a finance user without
+        // an institution is told so before anything is looked up.
+        perm::view_any_score(actor)?;
+        let inst = match actor.role {
+            Role::Finance => Some(perm::institution(actor)?),
+            _ => None,
         };
-        let consented = match actor.role {
-            Role::Finance => {
-                let inst = perm::institution(actor)?;
-                self.db.score_consented(ent.id, inst).await?
-            }
-            _ => false,
+        // Out of scope (another enterprise, one that did not consent to this bank) answers
+        // exactly like an unknown code, so the answer never tells whether a code is registered.
+        let unknown = || AppError::NotFound(format!("enterprise {code}"));
+        let ent = self
+            .db
+            .enterprise_by_uscc(&code)
+            .await?
+            .ok_or_else(unknown)?;
+        let consented = match inst {
+            Some(inst) => self.db.score_consented(ent.id, inst).await?,
+            None => false,
         };
-        perm::view_score(actor, ent.id, consented)?;
+        perm::view_score(actor, ent.id, consented).map_err(|_| unknown())?;
         let row = self
             .db
             .score_of(ent.id)

@@ -556,6 +556,9 @@ impl App {
         if let SubsidyAction::Approve { amount_fen } = action {
             crate::bounds::check_fen("amount", *amount_fen)?;
         }
+        if let SubsidyAction::Reject { reason } = action {
+            crate::text::line("reason", reason)?;
+        }
         let from = state_of(&row)?;
         let to = transition(from, action).map_err(|e| {
             if e.code == "subsidy_wrong_state" {
@@ -830,7 +833,7 @@ impl App {
         request_key: Option<&str>,
     ) -> AppResult<EntryRow> {
         perm::reverse(actor)?;
-        let reason = reason.trim();
+        let reason = crate::text::line("reason", reason)?;
         if reason.is_empty() {
             return Err(bad(
                 "reason_required",

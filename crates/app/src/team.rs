@@ -363,8 +363,8 @@ impl App {
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty() && n.chars().count() <= 60)
-            .ok_or_else(bad_name)?
-            .to_string();
+            .ok_or_else(bad_name)?;
+        let name = crate::text::name("name", name)?;
         let leader = match inp.leader.as_deref().filter(|l| !l.trim().is_empty()) {
             Some(l) => Some(self.team_person(l).await?.id),
             None => None,
@@ -420,7 +420,7 @@ impl App {
                 if n.is_empty() || n.chars().count() > 60 {
                     return Err(bad_name());
                 }
-                n.to_string()
+                crate::text::name("name", n)?
             }
             None => before.name.clone(),
         };

@@ -149,14 +149,14 @@ impl App {
             }
             None => None,
         };
+        let display_name = match inp.display_name.as_deref().filter(|d| !d.trim().is_empty()) {
+            Some(d) => crate::text::name("display_name", d)?,
+            None => username.clone(),
+        };
         let hash = hash_password(inp.password.clone()).await?;
         let u = NewUser {
             username: username.clone(),
-            display_name: inp
-                .display_name
-                .clone()
-                .filter(|d| !d.trim().is_empty())
-                .unwrap_or_else(|| username.clone()),
+            display_name,
             role: role.as_str().into(),
             enterprise_id,
             department_id,
@@ -218,11 +218,10 @@ impl App {
             }
             None => None,
         };
-        let name = display_name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&before.display_name)
-            .to_string();
+        let name = match display_name.filter(|n| !n.trim().is_empty()) {
+            Some(n) => crate::text::name("display_name", n)?,
+            None => before.display_name.clone(),
+        };
         let active = active.unwrap_or(before.active);
         let mut tx = self.db.begin().await?;
         user_update(tx.conn(), id, active, &name, hash.as_deref()).await?;

@@ -867,7 +867,7 @@ impl App {
                 "a visit date cannot be in the future",
             ));
         }
-        let summary = inp.summary.trim();
+        let summary = crate::text::multiline("summary", &inp.summary)?;
         if summary.is_empty() || summary.chars().count() > 4000 {
             return Err(AppError::bad(
                 "visit_summary_required",

@@ -63,6 +63,41 @@ pub fn check_line(s: &str) -> Result<&str, Invalid> {
     Ok(s.trim())
 }
 
+/// Refuse NUL and other control characters and bidi controls in a multi-line text (order
+/// descriptions, visit notes), allowing line breaks and tabs: `\n`, `\r\n` and `\t`; a lone
+/// `\r` is refused, since it hides text in terminals and logs. Returns the text trimmed; does not
+/// decide emptiness.
+///
+/// Errors: `text_control_char`, `text_bidi_control`.
+pub fn check_multiline(s: &str) -> Result<&str, Invalid> {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let allowed = match c {
+            '\n' | '\t' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            c => !c.is_control(),
+        };
+        if !allowed {
+            return Err(Invalid::new(
+                "text_control_char",
+                format!("不能包含控制字符（U+{:04X}）", c as u32),
+                format!("must not contain control characters (U+{:04X})", c as u32),
+            ));
+        }
+    }
+    if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
+        return Err(Invalid::new(
+            "text_bidi_control",
+            format!("不能包含改变文字方向的控制字符（U+{:04X}）", c as u32),
+            format!(
+                "must not contain bidirectional control characters (U+{:04X})",
+                c as u32
+            ),
+        ));
+    }
+    Ok(s.trim())
+}
+
 /// A name as it should be stored: single-line ([`check_line`]), invisible characters removed,
 /// trimmed, and not blank. Length limits stay with the caller (they differ per field).
 ///
@@ -126,6 +161,25 @@ mod tests {
         ] {
             assert_eq!(clean_name(s).unwrap_err().code, "text_blank", "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_multi_line_text_keeps_its_line_breaks_and_refuses_nul_lone_cr_and_bidi_controls() {
+        assert_eq!(
+            check_multiline(" 第一行\n第二行\r\n\t第三行 ").unwrap(),
+            "第一行\n第二行\r\n\t第三行"
+        );
+        for s in ["a\0b", "a\rb", "a\u{1B}[2Jb", "a\u{85}b", "a\r"] {
+            assert_eq!(
+                check_multiline(s).unwrap_err().code,
+                "text_control_char",
+                "{s:?}"
+            );
+        }
+        assert_eq!(
+            check_multiline("说明\u{202E}txt.exe").unwrap_err().code,
+            "text_bidi_control"
+        );
     }
 
     #[test]

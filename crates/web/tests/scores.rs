@@ -194,7 +194,8 @@ both_backends!(
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        // Not consenting answers like an unknown code.
+        assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
         let (s, d) = call(
             &r,
             "GET",
@@ -347,7 +348,8 @@ both_backends!(
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+        // After revoking, the bank gets the answer for an unknown code.
+        assert_eq!(s, StatusCode::NOT_FOUND);
         let (_, seen) = call(&r, "GET", "/api/v1/scores?per_page=200", Some(&bank), None).await;
         assert!(!usccs(&seen).contains(&own));
         let (s, _) = call(
@@ -395,7 +397,7 @@ both_backends!(
             None,
         )
         .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(s, StatusCode::NOT_FOUND);
         let provider = token(&r, "provider").await;
         let (s, _) = call(&r, "GET", "/api/v1/scores", Some(&provider), None).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
@@ -538,7 +540,7 @@ async fn each_role_uses_its_score_pages_and_bad_input_is_shown_with_its_code() {
         .unwrap()
         .to_string();
     let (s, _, _) = get(&r, &bs, &format!("/scores/enterprises/{stranger}")).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The enterprise revokes by form; the bank loses sight of it.
     let (s, _, _) = post(
@@ -554,7 +556,7 @@ async fn each_role_uses_its_score_pages_and_bad_input_is_shown_with_its_code() {
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, _, _) = get(&r, &bs, &format!("/scores/enterprises/{own}")).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // A consent for another enterprise through the form is refused.
     let (s, _, _) = post(
         &r,

@@ -496,12 +496,15 @@ impl App {
             }
             None => None,
         };
-        let enterprise = match (&parent, trimmed(&inp.enterprise), actor.enterprise_id) {
+        // Named by credit code, an enterprise out of the actor's scope answers exactly like an
+        // unknown code (404), so order creation cannot probe which codes are registered.
+        let named = match (&parent, trimmed(&inp.enterprise)) {
+            (None, Some(u)) => Some(u.to_ascii_uppercase()),
+            _ => None,
+        };
+        let enterprise = match (&parent, &named, actor.enterprise_id) {
             (Some(p), _, _) => self.db.enterprise_by_id(p.enterprise_id).await?,
-            (None, Some(u), _) => {
-                let code = u.to_ascii_uppercase();
-                self.db.enterprise_by_uscc(&code).await?
-            }
+            (None, Some(code), _) => self.db.enterprise_by_uscc(code).await?,
             (None, None, Some(own)) if actor.role == Role::Enterprise => {
                 self.db.enterprise_by_id(own).await?
             }
@@ -513,19 +516,23 @@ impl App {
                 ));
             }
         }
-        .ok_or_else(|| {
-            bad(
+        .ok_or_else(|| match &named {
+            Some(code) => AppError::NotFound(format!("enterprise {code}")),
+            None => bad(
                 "enterprise_unknown",
                 "未找到该企业",
                 "no enterprise with that credit code",
-            )
+            ),
         })?;
         let team_id = self
             .db
             .assignment_of(enterprise.id)
             .await?
             .map(|a| a.team_id);
-        perm::create_order(actor, &mine, enterprise.id, team_id)?;
+        perm::create_order(actor, &mine, enterprise.id, team_id).map_err(|e| match &named {
+            Some(code) => crate::enterprise::hide_forbidden(e, code),
+            None => e,
+        })?;
 
         let title = trimmed(&inp.title).ok_or_else(|| {
             bad(
@@ -534,6 +541,7 @@ impl App {
                 "a title is required",
             )
         })?;
+        let title = crate::text::name("title", &title)?;
         if title.chars().count() > 200 {
             return Err(bad(
                 "order_title_too_long",
@@ -542,6 +550,7 @@ impl App {
             ));
         }
         let description = trimmed(&inp.description).unwrap_or_default();
+        let description = crate::text::multiline("description", &description)?.to_string();
         if description.chars().count() > 5000 {
             return Err(bad(
                 "order_description_too_long",
@@ -961,6 +970,7 @@ impl App {
     ) -> AppResult<OrderDetail> {
         let (mut row, facts, mine) = self.load_order(actor, id).await?;
         perm::act(actor, &mine, &facts, action.kind())?;
+        check_action_text(action)?;
         if let Some(v) = expected_version
             && v != row.version
         {
@@ -1242,6 +1252,23 @@ pub fn job_actor(name: &str) -> Actor {
         department_id: None,
         source: Source::Cli,
     }
+}
+
+/// The free text of a step (answers, reasons, a callback comment) may span lines but holds no
+/// control or bidi characters.
+fn check_action_text(action: &OrderAction) -> AppResult<()> {
+    let (field, text) = match action {
+        OrderAction::Reply { text } | OrderAction::Resolve { text } => ("text", text),
+        OrderAction::Return { reason }
+        | OrderAction::Suspend { reason }
+        | OrderAction::RequestExtension { reason, .. }
+        | OrderAction::RefuseExtension { reason }
+        | OrderAction::Withdraw { reason }
+        | OrderAction::Reopen { reason } => ("reason", reason),
+        OrderAction::Callback { comment, .. } => ("comment", comment),
+        _ => return Ok(()),
+    };
+    crate::text::multiline(field, text).map(|_| ())
 }
 
 #[cfg(test)]

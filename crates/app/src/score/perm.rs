@@ -43,6 +43,14 @@ pub fn institution(a: &Actor) -> AppResult<i64> {
     })
 }
 
+/// May `a` see any enterprise's score at all ([`view_score`] then decides which)?
+pub fn view_any_score(a: &Actor) -> AppResult<()> {
+    allow(matches!(
+        a.role,
+        Role::Admin | Role::Department | Role::Enterprise | Role::Finance
+    ))
+}
+
 /// May `a` see the score of `enterprise_id`, given whether it consented to `a`'s institution?
 pub fn view_score(a: &Actor, enterprise_id: i64, consented: bool) -> AppResult<()> {
     match a.role {
@@ -138,6 +146,19 @@ mod tests {
                 (Provider, [N, N, N]),
             ],
             |a, _| view_score(a, ENT, a.department_id == Some(DEPT)).is_ok(),
+        );
+        check(
+            "view any score",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [N, N, N]),
+                (PartySecretary, [N, N, N]),
+                (Enterprise, [Y, Y, Y]),
+                (Finance, [Y, Y, Y]),
+                (Provider, [N, N, N]),
+            ],
+            |a, _| view_any_score(a).is_ok(),
         );
         check(
             "consent",

@@ -19,6 +19,7 @@ impl App {
                 "the provider name is required",
             ));
         }
+        let name = crate::text::name("name", &inp.name)?;
         let mut kinds = Vec::new();
         for k in &inp.kinds {
             kinds.push(
@@ -58,14 +59,9 @@ impl App {
             None => None,
         };
         let mut tx = self.db.begin().await?;
-        let id = voucher_provider_insert(
-            tx.conn(),
-            user_id,
-            inp.name.trim(),
-            uscc.as_str(),
-            &kinds.join(","),
-        )
-        .await?;
+        let id =
+            voucher_provider_insert(tx.conn(), user_id, &name, uscc.as_str(), &kinds.join(","))
+                .await?;
         audit_append(
             tx.conn(),
             &entry(
@@ -74,7 +70,7 @@ impl App {
                 "voucher_provider",
                 Some(id.to_string()),
                 None,
-                Some(serde_json::json!({"name": inp.name.trim(), "uscc": uscc.as_str(), "kinds": kinds, "user_id": user_id})),
+                Some(serde_json::json!({"name": name, "uscc": uscc.as_str(), "kinds": kinds, "user_id": user_id})),
             ),
         )
         .await?;
@@ -128,9 +124,10 @@ impl App {
         note: &str,
     ) -> AppResult<()> {
         perm::manage(actor)?;
+        let note = crate::text::line("note", note)?;
         let (p, e) = self.related_pair(provider_uscc, enterprise_uscc).await?;
         let mut tx = self.db.begin().await?;
-        voucher_related_insert(tx.conn(), p.id, e.id, note.trim()).await?;
+        voucher_related_insert(tx.conn(), p.id, e.id, note).await?;
         audit_append(
             tx.conn(),
             &entry(
@@ -139,7 +136,7 @@ impl App {
                 "voucher_provider",
                 Some(p.id.to_string()),
                 None,
-                Some(serde_json::json!({"enterprise": e.uscc, "note": note.trim()})),
+                Some(serde_json::json!({"enterprise": e.uscc, "note": note})),
             ),
         )
         .await?;

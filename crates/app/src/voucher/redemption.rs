@@ -297,7 +297,11 @@ impl App {
             zh: e.zh,
             en: e.en,
         })?;
-        let reason = reason.map(str::trim).filter(|s| !s.is_empty());
+        let reason = match reason {
+            Some(r) => Some(crate::text::line("reason", r)?),
+            None => None,
+        }
+        .filter(|s| !s.is_empty());
         if next == RedemptionState::Rejected && reason.is_none() {
             return Err(bad(
                 "voucher_reason_required",

@@ -95,6 +95,9 @@ impl App {
                 "the scheme name is required",
             ));
         }
+        let name = crate::text::name("name", &inp.name)?;
+        let issuer = crate::text::line("issuer", &inp.issuer)?;
+        let legal_ref = crate::text::line("legal_ref", &inp.legal_ref)?;
         inp.rules.validate().map_err(AppError::from_invalid)?;
         let status = inp.status.clone().unwrap_or_else(|| "active".into());
         if !matches!(status.as_str(), "active" | "closed" | "draft") {
@@ -112,9 +115,9 @@ impl App {
             &SchemeWrite {
                 code: code.into(),
                 kind: kind.as_str().into(),
-                name: inp.name.trim().into(),
-                issuer: inp.issuer.trim().into(),
-                legal_ref: inp.legal_ref.trim().into(),
+                name: name.clone(),
+                issuer: issuer.into(),
+                legal_ref: legal_ref.into(),
                 rules_json: rules_json.clone(),
                 status,
             },
@@ -221,7 +224,7 @@ impl App {
         let name = if inp.name.trim().is_empty() {
             format!("{year}年度")
         } else {
-            inp.name.trim().to_string()
+            crate::text::name("name", &inp.name)?
         };
         let w = RoundWrite {
             scheme_id: s.id,
@@ -310,7 +313,7 @@ impl App {
         let s = self.scheme_row(scheme).await?;
         let r = self.round_of(&s, year, round_id).await?;
         let pool = bounded_fen("pool_yuan", pool_yuan)?;
-        let reason = reason.trim();
+        let reason = crate::text::line("reason", reason)?;
         let mut tx = self.db.begin().await?;
         if !voucher_round_set_pool(tx.conn(), r.id, pool).await? {
             let committed = r.issued_fen.saturating_sub(r.expired_fen);

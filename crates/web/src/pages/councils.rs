@@ -17,10 +17,9 @@ use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
 use lianshi_app::App;
 use lianshi_app::council::{
-    ActionView, AgendaItemInput, AgendaItemView, AgendaRules, CouncilInput, CouncilSummary,
+    self, ActionView, AgendaItemInput, AgendaItemView, AgendaRules, CouncilInput, CouncilSummary,
     CouncilView, DecisionInput, FollowOnInput, ProgressInput,
 };
-use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use serde::Deserialize;
 
@@ -140,7 +139,7 @@ async fn render_list(
         total,
         years,
         chains,
-        can_manage: a.role == Role::Admin,
+        can_manage: council::perm::manage(a).is_ok(),
         schedule_year: year.map(|y| y as i32).unwrap_or(this_year + 1),
         notice,
         error,
@@ -199,7 +198,7 @@ async fn render_detail(
     let t = c.t;
     let mut v = s.app.council_get(a, id, t.is_en()).await?;
     let idx = s.app.registry().await?;
-    let can_manage = a.role == Role::Admin;
+    let can_manage = council::perm::manage(a).is_ok();
     let mut departments = vec![Opt::new("", t.get("council-choose-department"), "")];
     departments.extend(
         idx.of_kind(RegistryKind::Department)
@@ -235,10 +234,7 @@ async fn render_detail(
             for u in &mut x.updates {
                 u.at = super::cst(&u.at);
             }
-            let can_report = a.role == Role::Admin
-                || (a.role == Role::Department
-                    && a.department_id.is_some()
-                    && a.department_id == x.department_id);
+            let can_report = council::perm::report_progress(a, x.department_id).is_ok();
             let item_title = x
                 .item_id
                 .and_then(|iid| agenda.iter().find(|l| l.item.id == iid))
