@@ -296,7 +296,7 @@ async fn scan(
     actor: &Actor,
     at: chrono::DateTime<chrono::Utc>,
     label: &str,
-) -> anyhow::Result<(Duration, Duration, lianshi_app::sla::ScanReport)> {
+) -> anyhow::Result<(Duration, Duration, lianshi_app::order::sla::ScanReport)> {
     // Start from a checkpointed log, as a daily job finds it (the background checkpointer runs
     // once a second), so a measure does not depend on when the last tick fell.
     app.db.checkpoint().await?;
@@ -493,7 +493,7 @@ async fn main() -> anyhow::Result<()> {
             .calendar()
             .await
             .map_err(|e| anyhow!("calendar: {}", e.message()))?;
-        let reading = lianshi_app::sla::clock_reading(&cal, local(now));
+        let reading = lianshi_app::order::sla::clock_reading(&cal, local(now));
         let next = cal
             .next_workday(reading.date())
             .context("no next working day")?;

@@ -33,16 +33,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub use auth::Throttle;
 pub use registry::RegistryIndex;
-// Transitional: the order feature's sub-modules at their old paths until callers move.
-pub use order::{open311, sla};
-/// Transitional: the permissions' old homes, until the web pages call the feature modules.
-pub mod access {
-    pub use crate::audit::perm::read as read_audit;
-    pub use crate::enterprise::perm::*;
-    pub use crate::registry::perm::{edit as edit_registry, view as view_registry};
-    pub use crate::user::perm::manage as manage_users;
-}
-pub use team::perm as access_service;
 
 /// Where a request came from; recorded in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

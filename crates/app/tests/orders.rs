@@ -539,7 +539,7 @@ both_backends!(
         let app = demo(db, 30).await;
         app.sla_limit_set(
             &admin(),
-            &lianshi_app::sla::SlaLimitInput {
+            &lianshi_app::order::sla::SlaLimitInput {
                 category: "talent".into(),
                 urgency: "normal".into(),
                 limit: "1h".into(),
@@ -576,7 +576,7 @@ both_backends!(
 
 #[test]
 fn the_sla_clock_reading_stops_at_the_last_office_period_outside_working_time() {
-    use lianshi_app::sla::clock_reading;
+    use lianshi_app::order::sla::clock_reading;
     use lianshi_domain::calendar::Calendar;
     let cal = Calendar::official();
     let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
@@ -610,7 +610,7 @@ async fn levels_after_one_scan(
         let pauses = app.db.order_pauses(row.id).await.unwrap();
         let before = row.supervision_level;
         let mut after = before;
-        if let Some(due) = lianshi_app::sla::compute_due(&cal, &row, &pauses)
+        if let Some(due) = lianshi_app::order::sla::compute_due(&cal, &row, &pauses)
             && let Some(b) = clock.breach(&due, now)
         {
             overdue += 1;

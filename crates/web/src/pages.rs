@@ -44,7 +44,8 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use lianshi_app::{Actor, AppError, access};
+use lianshi_app::enterprise::perm as enterprise_perm;
+use lianshi_app::{Actor, AppError};
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -138,8 +139,8 @@ impl Layout {
                 a.role.label_zh().into()
             },
             is_admin: a.role == lianshi_domain::Role::Admin,
-            can_browse: access::browse_enterprises(a).is_ok(),
-            can_import: access::import_enterprises(a).is_ok(),
+            can_browse: enterprise_perm::browse_enterprises(a).is_ok(),
+            can_import: enterprise_perm::import_enterprises(a).is_ok(),
             can_subsidies: lianshi_app::subsidy::perm::browse(a).is_ok(),
             csrf: auth.csrf.clone(),
             zone_name,

@@ -1,5 +1,5 @@
 //! Open311 GeoReport v2 endpoints under `/open311/v2` (JSON format), mapped onto work orders by
-//! `lianshi_app::open311`. The `api_key` (query, form field or `Authorization: Bearer`) is an API
+//! `lianshi_app::order::open311`. The `api_key` (query, form field or `Authorization: Bearer`) is an API
 //! token from `/api/v1/auth/token`. The service list and definitions are public, as in
 //! GeoReport; requests need a key. Errors follow GeoReport: `[{"code": 400, "description": …}]`.
 
@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lianshi_app::open311::RequestQuery;
+use lianshi_app::order::open311::RequestQuery;
 use lianshi_app::{Actor, AppError, Source};
 use serde_json::json;
 use std::collections::HashMap;

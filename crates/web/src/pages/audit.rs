@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
-use lianshi_app::access;
 use lianshi_app::audit::AuditQuery;
 
 pub fn routes() -> Router<AppState> {
@@ -69,7 +68,7 @@ fn pretty(s: &Option<String>) -> Option<String> {
 
 async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = access::read_audit(&auth.actor) {
+    if let Err(e) = lianshi_app::audit::perm::read(&auth.actor) {
         return c.error(&e);
     }
     let m = query_map(&parts);

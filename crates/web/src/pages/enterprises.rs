@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::enterprise::{EnterpriseQuery, EnterpriseView, perm as enterprise_perm};
-use lianshi_app::{AppError, RegistryIndex, access};
+use lianshi_app::{AppError, RegistryIndex};
 use lianshi_domain::enterprise::{
     EnterpriseInput, FieldError, FieldSource, KNOWN_TAGS, OWNERSHIP_TYPES, field_label_en,
     field_label_zh,
@@ -319,8 +319,8 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         prev,
         next,
         filter_qs,
-        can_create: access::create_enterprise(&auth.actor).is_ok(),
-        can_export: access::export_enterprises(&auth.actor).is_ok(),
+        can_create: enterprise_perm::create_enterprise(&auth.actor).is_ok(),
+        can_export: enterprise_perm::export_enterprises(&auth.actor).is_ok(),
         error,
         review,
         review_total,
@@ -539,7 +539,7 @@ async fn detail(
                 .unwrap_or_default(),
         })
         .collect();
-    let can_edit = access::edit_enterprise(&auth.actor, e.id).is_ok();
+    let can_edit = enterprise_perm::edit_enterprise(&auth.actor, e.id).is_ok();
     let qm = query_map(&parts);
     let saved = qm.contains_key("saved");
     let proposed = qm.contains_key("proposed");
@@ -983,7 +983,7 @@ fn form_page(
 
 async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = access::create_enterprise(&auth.actor) {
+    if let Err(e) = enterprise_perm::create_enterprise(&auth.actor) {
         return c.error(&e);
     }
     let idx = match s.app.registry().await {
@@ -1013,7 +1013,7 @@ async fn edit_form(
         Ok(e) => e,
         Err(e) => return c.error(&e),
     };
-    if let Err(err) = access::edit_enterprise(&auth.actor, e.id) {
+    if let Err(err) = enterprise_perm::edit_enterprise(&auth.actor, e.id) {
         return c.error(&err);
     }
     let idx = match s.app.registry().await {

@@ -17,8 +17,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
+use lianshi_app::AppError;
+use lianshi_app::enterprise::perm as enterprise_perm;
 use lianshi_app::import::{ImportOptions, ImportReport};
-use lianshi_app::{AppError, access};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/enterprises/import", get(form).post(upload))
@@ -51,7 +52,7 @@ impl ImportPage {
 
 async fn form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = access::import_enterprises(&auth.actor) {
+    if let Err(e) = enterprise_perm::import_enterprises(&auth.actor) {
         return c.error(&e);
     }
     let l = c.layout(&auth, c.t.get("nav-import"), "import");
@@ -76,7 +77,7 @@ fn csrf_error() -> AppError {
 async fn upload(State(s): State<AppState>, auth: PageAuth, parts: Parts, body: Body) -> Response {
     let c = Ctx::of(&s, &parts).await;
     // Nothing of the body has been read yet: refuse strangers before it is.
-    if let Err(e) = access::import_enterprises(&auth.actor) {
+    if let Err(e) = enterprise_perm::import_enterprises(&auth.actor) {
         return c.error(&e);
     }
     let sent = parts

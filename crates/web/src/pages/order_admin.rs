@@ -14,8 +14,8 @@ use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::calendar::CalendarYearView;
 use lianshi_app::order::perm;
-use lianshi_app::sla::{CategoryInput, CategoryView, SlaLimitInput, SlaLimitView};
-use lianshi_app::{App, AppError, access};
+use lianshi_app::order::sla::{CategoryInput, CategoryView, SlaLimitInput, SlaLimitView};
+use lianshi_app::{App, AppError};
 use lianshi_domain::calendar::fallback_note;
 
 pub fn routes() -> Router<AppState> {
@@ -265,7 +265,7 @@ async fn render_calendar(
         years,
         fallback,
         text,
-        can_edit: access::edit_registry(&auth.actor).is_ok(),
+        can_edit: lianshi_app::registry::perm::edit(&auth.actor).is_ok(),
         notice,
         error,
     });

@@ -13,8 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::enterprise::perm as enterprise_perm;
 use lianshi_app::registry::RegistryInput;
-use lianshi_app::{AppError, RegistryIndex, access};
+use lianshi_app::{AppError, RegistryIndex};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage};
 use std::collections::HashMap;
 
@@ -248,7 +249,7 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         Ok(m) => m,
         Err(e) => return c.error(&e),
     };
-    let show = access::browse_enterprises(&auth.actor).is_ok();
+    let show = enterprise_perm::browse_enterprises(&auth.actor).is_ok();
     let mut sections = Vec::new();
     for kind in RegistryKind::ALL {
         let groups = match kind.parent() {
@@ -304,7 +305,7 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         l,
         zone_name,
         division_code,
-        can_edit: access::edit_registry(&auth.actor).is_ok(),
+        can_edit: lianshi_app::registry::perm::edit(&auth.actor).is_ok(),
         sections,
         saved: super::query_map(&parts).contains_key("saved"),
     })
@@ -433,7 +434,7 @@ async fn edit_form(
     Path(id): Path<i64>,
 ) -> Response {
     let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = access::edit_registry(&auth.actor) {
+    if let Err(e) = lianshi_app::registry::perm::edit(&auth.actor) {
         return c.error(&e);
     }
     let idx = match s.app.registry().await {

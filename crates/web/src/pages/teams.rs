@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::RegistryIndex;
-use lianshi_app::access_service;
 use lianshi_app::enterprise::EnterpriseQuery;
+use lianshi_app::team::perm as team_perm;
 use lianshi_app::team::{
     AssignInput, EnterpriseTeamView, MemberInput, TeamEnterpriseView, TeamInput, TeamView,
 };
@@ -122,7 +122,7 @@ async fn render_list(
         l: c.layout(auth, c.t.get("nav-teams"), "teams"),
         teams,
         own,
-        can_manage: access_service::manage_teams(a).is_ok(),
+        can_manage: team_perm::manage_teams(a).is_ok(),
         error: error.map(|e| e.message),
         name: form.name,
         leader: form.leader,
@@ -233,7 +233,7 @@ async fn render_team(
         pages,
         prev,
         next,
-        can_manage: access_service::manage_teams(a).is_ok(),
+        can_manage: team_perm::manage_teams(a).is_ok(),
         notice,
         error,
         chains,

@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
+use lianshi_app::AppError;
 use lianshi_app::stats::UserView;
 use lianshi_app::user::UserInput;
-use lianshi_app::{AppError, access};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use serde::Deserialize;
@@ -126,7 +126,7 @@ async fn render_page(
 }
 
 async fn page(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    access::manage_users(&auth.actor)?;
+    lianshi_app::user::perm::manage(&auth.actor)?;
     let q = super::query_map(&parts);
     let notice = match q.get("done").map(String::as_str) {
         Some("created") => Some(c.t.get("user-created")),

@@ -12,11 +12,12 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::team::perm as team_perm;
 use lianshi_app::visit::{
     PainPointInput, TaskQuery, VisitInput, VisitQuery, VisitRow, VisitRuleInput, VisitRuleView,
     VisitTaskView,
 };
-use lianshi_app::{App, AppError, access_service};
+use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 
 pub fn routes() -> Router<AppState> {
@@ -232,7 +233,7 @@ async fn render_list(
         pages,
         prev,
         next,
-        is_admin: access_service::run_visit_scan(&auth.actor).is_ok(),
+        is_admin: team_perm::run_visit_scan(&auth.actor).is_ok(),
         notice,
         error,
     });
@@ -440,7 +441,7 @@ async fn render_rules(
     let r = c.page(&RulesPage {
         l: c.layout(auth, c.t.get("visit-rules"), "visits"),
         rules,
-        can_edit: access_service::edit_visit_rules(&auth.actor).is_ok(),
+        can_edit: team_perm::edit_visit_rules(&auth.actor).is_ok(),
         notice,
         error,
     });
