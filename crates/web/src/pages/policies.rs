@@ -597,6 +597,7 @@ async fn render_mine(
     let mut others = Vec::new();
     let mut enterprise_name = String::new();
     let mut status = StatusCode::OK;
+    let mut shown_id = None;
     if !enterprise.is_empty() {
         let id = match s.app.enterprise_ref_visible(a, &enterprise).await {
             Ok(id) => Some(id),
@@ -607,6 +608,7 @@ async fn render_mine(
             }
         };
         if let Some(id) = id {
+            shown_id = Some(id);
             match s.app.policy_for_enterprise(a, id, None).await {
                 Ok(list) => {
                     for x in list {
@@ -641,7 +643,7 @@ async fn render_mine(
         enterprise,
         enterprise_name,
         is_enterprise: a.role == Role::Enterprise,
-        can_decide: matches!(a.role, Role::Enterprise | Role::Admin),
+        can_decide: shown_id.is_some_and(|id| lianshi_app::policy::perm::decide(a, id).is_ok()),
         notices,
         eligible,
         others,

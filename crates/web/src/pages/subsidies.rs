@@ -249,10 +249,6 @@ fn state_opts(c: &Ctx, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-fn may_apply(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Department | Role::Enterprise)
-}
-
 /// What a page shows besides its data: a notice, or a refused form with its text.
 #[derive(Default)]
 struct Shown {
@@ -342,7 +338,7 @@ async fn render_list(
         policies: policy_opts(s, auth, &g("policy")).await,
         states: state_opts(c, &g("state")),
         year: g("year"),
-        can_apply: may_apply(role),
+        can_apply: perm::browse(&auth.actor).is_ok(),
         is_enterprise: role == Role::Enterprise,
         can_ledger: perm::ledger(&auth.actor).is_ok(),
         apply_policies: open_policy_opts(s, auth, &shown.echo.val("policy")).await,
@@ -548,7 +544,7 @@ async fn render_ledger(
         by_department: p.by_department.iter().map(total_line).collect(),
         budgets: budgets.iter().map(budget_line).collect(),
         is_admin: admin,
-        can_budget: matches!(auth.actor.role, Role::Admin | Role::Department),
+        can_budget: perm::budget_any(&auth.actor).is_ok(),
         budget_policies: policy_opts(s, auth, &shown.echo.of("budget", "policy")).await,
         overflow: ledger_overflow(&p),
         notice: shown.notice,
