@@ -2,8 +2,8 @@
 //! create/edit form with inline field errors and optimistic locking.
 
 use super::{
-    Ctx, Layout, Opt, OptGroup, PageLink, messages, pager, query_map, query_string, see_other,
-    with_status,
+    Ctx, Layout, Opt, OptGroup, PageLink, PageResult, messages, pager, query_map, query_string,
+    see_other, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -589,44 +589,45 @@ async fn detail(
     })
 }
 
+/// A reviewer's decision on a correction: the reason is optional to accept, required to reject
+/// (the app says so).
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    reason: Option<String>,
+}
+
 /// Accept a correction from the enterprise page, then show the page again.
 async fn correction_accept(
     State(s): State<AppState>,
-    parts: Parts,
-    Path((uscc, id)): Path<(String, i64)>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let mut a = posted.auth.actor.clone();
-    a.source = lianshi_app::Source::Web;
-    let reason = posted.get("reason");
-    match s.app.correction_accept(&a, id, reason.as_deref()).await {
-        Ok(x) => see_other(&format!("/enterprises/{}?decided=accepted", x.row.uscc)),
-        Err(e) => {
-            let _ = uscc;
-            c.error(&e)
-        }
-    }
+    Path((_uscc, id)): Path<(String, i64)>,
+    Posted { auth, form, .. }: Posted<DecisionForm>,
+) -> PageResult {
+    let f = form?;
+    let x = s
+        .app
+        .correction_accept(&auth.actor, id, f.reason.as_deref())
+        .await?;
+    Ok(see_other(&format!(
+        "/enterprises/{}?decided=accepted",
+        x.row.uscc
+    )))
 }
 
 /// Reject a correction (a reason is required) from the enterprise page.
 async fn correction_reject(
     State(s): State<AppState>,
-    parts: Parts,
-    Path((uscc, id)): Path<(String, i64)>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let mut a = posted.auth.actor.clone();
-    a.source = lianshi_app::Source::Web;
-    let reason = posted.get("reason");
-    match s.app.correction_reject(&a, id, reason.as_deref()).await {
-        Ok(x) => see_other(&format!("/enterprises/{}?decided=rejected", x.row.uscc)),
-        Err(e) => {
-            let _ = uscc;
-            c.error(&e)
-        }
-    }
+    Path((_uscc, id)): Path<(String, i64)>,
+    Posted { auth, form, .. }: Posted<DecisionForm>,
+) -> PageResult {
+    let f = form?;
+    let x = s
+        .app
+        .correction_reject(&auth.actor, id, f.reason.as_deref())
+        .await?;
+    Ok(see_other(&format!(
+        "/enterprises/{}?decided=rejected",
+        x.row.uscc
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
