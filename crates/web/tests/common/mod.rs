@@ -33,14 +33,13 @@ pub async fn setup(db: Db, enterprises: usize) -> (Router, App) {
 
 /// A fresh SQLite file in a temporary folder named after `name`, with the demo zone
 /// (`enterprises`, `seed`), and the router over it.
+///
+/// The folders live under cargo's `CARGO_TARGET_TMPDIR`, one parent per test process; the
+/// router outlives any guard a test could hold, so instead each process removes the parents
+/// left by processes that have ended (a test run leaves only its own last files behind).
 pub async fn setup_file(name: &str, enterprises: usize, seed: u64) -> (Router, App) {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "lianshi-{name}-{}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    ));
+    let dir = process_tmp().join(format!("{name}-{}", N.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&dir).unwrap();
     let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
         .await
@@ -51,6 +50,28 @@ pub async fn setup_file(name: &str, enterprises: usize, seed: u64) -> (Router, A
         .await
         .unwrap();
     (lianshi_web::router(app.clone()), app)
+}
+
+/// This process's folder for test databases, made once; folders of ended processes are removed.
+fn process_tmp() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-tests");
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for e in entries.flatten() {
+                let ended = e
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+                if ended {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        root.join(std::process::id().to_string())
+    })
+    .clone()
 }
 
 /// A response with its body read as text.
