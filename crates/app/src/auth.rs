@@ -557,48 +557,89 @@ impl App {
 
     /// Resolve a session cookie or bearer token to an actor and the session's CSRF token.
     /// Unknown, expired and deactivated → 401. Browser sessions slide their idle timeout.
+    /// Answered from the session cache ([`crate::session`]) when it can be.
     pub async fn authenticate(&self, token: &str) -> AppResult<(Actor, String)> {
-        let now = Utc::now();
-        let s = self
-            .db
-            .session_get(&token_hash(token), &ts(now))
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if !s.user.active {
-            return Err(AppError::Unauthenticated);
-        }
-        if s.kind == "session" {
-            let last = chrono::DateTime::parse_from_rfc3339(&s.last_seen_at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or(now);
-            if now - last > Duration::minutes(1) {
-                self.db
-                    .session_touch(
-                        s.id,
-                        &ts(now),
-                        &ts(now + Duration::minutes(SESSION_IDLE_MINUTES)),
-                    )
-                    .await?;
-            }
-        }
-        let source = if s.kind == "api" {
-            Source::Api
-        } else {
-            Source::Web
-        };
-        Ok((actor_of(&s.user, source)?, s.csrf_token))
+        self.authenticate_at(token, Utc::now()).await
     }
 
+    /// [`App::authenticate`] at a given time (expiry and sliding are decided against `now`;
+    /// tests move the clock).
+    pub async fn authenticate_at(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<(Actor, String)> {
+        let hash = token_hash(token);
+        self.sessions.confirm(&self.db).await?;
+        let e = match self.sessions.get(&hash, now) {
+            Some(e) => e,
+            None => {
+                let epoch = self.sessions.epoch();
+                self.sessions.counted_lookup();
+                let s = self
+                    .db
+                    .session_get(&hash, &ts(now))
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
+                if !s.user.active {
+                    return Err(AppError::Unauthenticated);
+                }
+                let sliding = s.kind == "session";
+                let source = if sliding { Source::Web } else { Source::Api };
+                let e = crate::session::Entry {
+                    session_id: s.id,
+                    actor: actor_of(&s.user, source)?,
+                    csrf: s.csrf_token,
+                    sliding,
+                    // The database just said the session is live at `now`; an expiry it wrote
+                    // itself always parses.
+                    expires: parse_ts(&s.expires_at).ok_or_else(|| {
+                        AppError::Internal(format!("session {}: bad expires_at", s.id))
+                    })?,
+                    last_seen: parse_ts(&s.last_seen_at).unwrap_or(now),
+                    filled: std::time::Instant::now(),
+                };
+                self.sessions.put(hash.clone(), e.clone(), epoch, now);
+                e
+            }
+        };
+        if e.sliding && now - e.last_seen > Duration::minutes(1) {
+            let expires = now + Duration::minutes(SESSION_IDLE_MINUTES);
+            if !self
+                .db
+                .session_touch(e.session_id, &ts(now), &ts(expires))
+                .await?
+            {
+                // Ended behind this process's back (another process, within the bound).
+                self.sessions.forget_token(&hash);
+                return Err(AppError::Unauthenticated);
+            }
+            self.sessions.slid(&hash, now, expires);
+        }
+        Ok((e.actor, e.csrf))
+    }
+
+    /// End the session or token `token` (sign out). Takes effect at once in this process and
+    /// within [`crate::session::SESSION_CACHE_BOUND`] in others.
     pub async fn logout(&self, token: &str) -> AppResult<()> {
-        self.db.session_delete(&token_hash(token)).await?;
+        let hash = token_hash(token);
+        self.db.session_delete(&hash).await?;
+        self.sessions.forget_token(&hash);
         Ok(())
+    }
+
+    /// The session cache of this process (bounds for tests, figures).
+    pub fn session_cache(&self) -> &crate::session::SessionCache {
+        &self.sessions
     }
 
     /// Revoke the API token (or session) `token` by its holder; audited. Unknown → 401.
     pub async fn token_revoke(&self, token: &str) -> AppResult<()> {
         let (actor, _) = self.authenticate(token).await?;
         let mut tx = self.db.begin().await?;
-        if !session_revoke(tx.conn(), &token_hash(token)).await? {
+        let hash = token_hash(token);
+        if !session_revoke(tx.conn(), &hash).await? {
+            self.sessions.forget_token(&hash);
             return Err(AppError::Unauthenticated);
         }
         audit_append(
@@ -614,6 +655,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.sessions.forget_token(&hash);
         Ok(())
     }
 }

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod registry;
 pub mod score;
 pub mod service_report;
+pub mod session;
 pub mod stats;
 pub mod subsidy;
 pub mod team;
@@ -213,13 +214,15 @@ impl From<StoreError> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// The application: the database plus small shared state (registry cache, login throttle).
+/// The application: the database plus small shared state (registry cache, login throttle,
+/// session cache).
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
     /// The registry index and the registry generation it was read at.
     registry: Arc<RwLock<Option<registry::Cached>>>,
     throttle: Arc<Mutex<Throttle>>,
+    sessions: Arc<session::SessionCache>,
     list_index: Arc<enterprise::ListIndex>,
     policy_cache: Arc<policy::PolicyCache>,
     figures: Arc<service_report::FiguresCache>,
@@ -231,6 +234,7 @@ impl App {
             db,
             registry: Arc::new(RwLock::new(None)),
             throttle: Arc::new(Mutex::new(Throttle::default())),
+            sessions: Arc::default(),
             list_index: Arc::default(),
             policy_cache: Arc::default(),
             figures: Arc::default(),

@@ -1,5 +1,7 @@
-//! User accounts: creation (CLI and admin console), activation, password reset, and clearing
-//! an account's login back-off (unlock; a password reset and reactivation clear it too).
+//! User accounts: creation (CLI and admin console), activation, password reset, a new role or
+//! scope, and clearing an account's login back-off (unlock; a password reset and reactivation
+//! clear it too). Each change drops the user's cached sessions in this process at once
+//! ([`crate::session`]).
 
 use crate::auth::{account_key, check_password_strength, hash_password};
 use crate::registry::{entry, json};
@@ -8,7 +10,9 @@ use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
 pub use lianshi_store::user::UserRow;
-use lianshi_store::user::{NewUser, login_unlock, user_clear_lock, user_insert, user_update};
+use lianshi_store::user::{
+    NewUser, login_unlock, user_clear_lock, user_insert, user_set_role, user_update,
+};
 
 /// Input to create a user.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -78,17 +82,16 @@ pub mod perm {
 }
 
 impl App {
-    pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
-        perm::manage(actor)?;
-        let username = valid_username(&inp.username)?;
-        let role = Role::parse(&inp.role).map_err(AppError::from_invalid)?;
-        check_password_strength(&username, &inp.password)?;
-        let enterprise_id = match inp
-            .enterprise
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+    /// A role and its scope as typed (role name, enterprise credit code, department or
+    /// institution code), checked and resolved to ids.
+    async fn user_scope(
+        &self,
+        role: &str,
+        enterprise: Option<&str>,
+        department: Option<&str>,
+    ) -> AppResult<(Role, Option<i64>, Option<i64>)> {
+        let role = Role::parse(role).map_err(AppError::from_invalid)?;
+        let enterprise_id = match enterprise.map(str::trim).filter(|s| !s.is_empty()) {
             Some(code) => {
                 let code = lianshi_domain::Uscc::parse(code).map_err(AppError::from_invalid)?;
                 Some(
@@ -121,12 +124,7 @@ impl App {
                 "only enterprise users are bound to an enterprise",
             ));
         }
-        let department_id = match inp
-            .department
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let department_id = match department.map(str::trim).filter(|s| !s.is_empty()) {
             Some(code) => {
                 let idx = self.registry().await?;
                 // A financial-institution user's "department" is its institution (积分贷 consent).
@@ -149,6 +147,21 @@ impl App {
             }
             None => None,
         };
+        Ok((role, enterprise_id, department_id))
+    }
+
+    pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
+        perm::manage(actor)?;
+        let username = valid_username(&inp.username)?;
+        Role::parse(&inp.role).map_err(AppError::from_invalid)?;
+        check_password_strength(&username, &inp.password)?;
+        let (role, enterprise_id, department_id) = self
+            .user_scope(
+                &inp.role,
+                inp.enterprise.as_deref(),
+                inp.department.as_deref(),
+            )
+            .await?;
         let display_name = match inp.display_name.as_deref().filter(|d| !d.trim().is_empty()) {
             Some(d) => crate::text::name("display_name", d)?,
             None => username.clone(),
@@ -249,6 +262,57 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.sessions.forget_user(id);
+        Ok(())
+    }
+
+    /// Give user `id` a new role and scope (`enterprise`: credit code, for enterprise users;
+    /// `department`: department or, for finance users, institution code), checked like
+    /// [`App::user_create`]. Their sessions stay and carry the new role from the next request in
+    /// this process (within [`crate::session::SESSION_CACHE_BOUND`] in others). Administrators;
+    /// not on themselves; audited.
+    pub async fn user_set_role(
+        &self,
+        actor: &Actor,
+        id: i64,
+        role: &str,
+        enterprise: Option<&str>,
+        department: Option<&str>,
+    ) -> AppResult<()> {
+        perm::manage(actor)?;
+        let before = self
+            .db
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+        if Some(id) == actor.user_id {
+            return Err(AppError::bad(
+                "cannot_change_own_role",
+                "不能修改自己的角色",
+                "you cannot change your own role",
+            ));
+        }
+        let (role, enterprise_id, department_id) =
+            self.user_scope(role, enterprise, department).await?;
+        let mut tx = self.db.begin().await?;
+        user_set_role(tx.conn(), id, role.as_str(), enterprise_id, department_id).await?;
+        let after = serde_json::json!({
+            "role": role.as_str(), "enterprise_id": enterprise_id, "department_id": department_id,
+        });
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                "user.role",
+                "user",
+                Some(id.to_string()),
+                json(&before),
+                Some(after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.sessions.forget_user(id);
         Ok(())
     }
 
@@ -277,6 +341,9 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        if let Some(u) = &user {
+            self.sessions.forget_user(u.id);
+        }
         Ok(cleared)
     }
 }

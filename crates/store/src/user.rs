@@ -156,24 +156,56 @@ impl Db {
         Ok(())
     }
 
-    /// Slide an idle timeout forward.
-    pub async fn session_touch(&self, id: i64, now: &str, expires_at: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
-            .bind(now)
-            .bind(expires_at)
-            .bind(id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+    /// Slide an idle timeout forward; whether the session still exists. Sliding does not bump
+    /// the `users` change counter: it only lengthens a session, and a process that cached the
+    /// shorter expiry looks the session up again when that passes.
+    pub async fn session_touch(&self, id: i64, now: &str, expires_at: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+                .bind(now)
+                .bind(expires_at)
+                .bind(id)
+                .execute(self.writer())
+                .await?
+                .rows_affected()
+                > 0,
+        )
     }
 
+    /// End one session or token (logout); counted like [`session_revoke`].
     pub async fn session_delete(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(self.writer())
-            .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        session_revoke(tx.conn(), token_hash).await?;
+        tx.commit().await
     }
+
+    /// How many writes that can change what a session resolves to have committed (see
+    /// [`user_generation_bump`]); 0 before the first.
+    pub async fn user_generation(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'users'")
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(match r {
+            Some(r) => r.try_get("value")?,
+            None => 0,
+        })
+    }
+}
+
+/// Count one more write that can change what a session or token resolves to — a session
+/// ended, a user deactivated, renamed, given a new password, role or scope — and return the new
+/// value. Every such write function of this module calls it on its own connection, so the count
+/// commits (or rolls back) with the write, and a process caching sessions (the app's session
+/// cache) can tell with one key lookup whether any process changed users since. The row is
+/// created by the first write (no migration: `change_counters` exists since 0006).
+pub async fn user_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO change_counters (name, value) VALUES ('users', 1) \
+         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("value")?)
 }
 
 pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {
@@ -224,6 +256,34 @@ pub async fn user_update(
             .execute(&mut *conn)
             .await?;
     }
+    user_generation_bump(&mut *conn).await?;
+    Ok(())
+}
+
+/// Give a user a new role and scope (enterprise, department). Their sessions stay; what they
+/// resolve to changes (the `users` change counter is bumped).
+pub async fn user_set_role(
+    conn: &mut AnyConnection,
+    id: i64,
+    role: &str,
+    enterprise_id: Option<i64>,
+    department_id: Option<i64>,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE users SET role = $1, enterprise_id = $2, department_id = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(role)
+    .bind(enterprise_id)
+    .bind(department_id)
+    .bind(now_text())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {id}")));
+    }
+    user_generation_bump(&mut *conn).await?;
     Ok(())
 }
 
@@ -371,14 +431,19 @@ pub async fn login_unlock(conn: &mut AnyConnection, account: &str) -> Result<u64
     .rows_affected())
 }
 
-/// Remove one session or token by its hash; whether it existed.
+/// Remove one session or token by its hash; whether it existed. Bumps the `users` change
+/// counter when it did, so other processes drop their cached copy within their bound.
 pub async fn session_revoke(conn: &mut AnyConnection, token_hash: &str) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+    let gone = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut *conn)
         .await?
         .rows_affected()
-        > 0)
+        > 0;
+    if gone {
+        user_generation_bump(&mut *conn).await?;
+    }
+    Ok(gone)
 }
 
 /// Clear the lock columns of the users row (kept from before the back-off table).
