@@ -249,3 +249,67 @@ fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Source;
+
+    fn entry(user_id: i64) -> Entry {
+        let now = Utc::now();
+        let mut actor = Actor::system(Source::Api);
+        actor.user_id = Some(user_id);
+        Entry {
+            session_id: 1,
+            actor,
+            csrf: "c".into(),
+            sliding: false,
+            expires: now + chrono::Duration::hours(1),
+            last_seen: now,
+            filled: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_overlapped_an_invalidation_is_not_kept() {
+        let c = SessionCache::default();
+        let now = Utc::now();
+        // A lookup starts (reads the epoch, then the database) …
+        let epoch = c.epoch();
+        // … the user's sessions are revoked meanwhile …
+        c.forget_user(7);
+        // … and the lookup's answer, read before the revocation, is dropped.
+        c.put("ab".into(), entry(7), epoch, now);
+        assert!(c.get("ab", now).is_none());
+        // A lookup that started afterwards is kept, and found until its expiry only.
+        c.put("ab".into(), entry(7), c.epoch(), now);
+        assert!(c.get("ab", now).is_some());
+        assert!(c.get("ab", now + chrono::Duration::hours(1)).is_none());
+        assert_eq!(c.stats().entries, 0);
+    }
+
+    #[test]
+    fn forgetting_drops_only_the_named_token_or_user() {
+        let c = SessionCache::default();
+        let now = Utc::now();
+        for (h, u) in [("0a", 1), ("1b", 1), ("2c", 2)] {
+            c.put(h.into(), entry(u), c.epoch(), now);
+        }
+        c.forget_user(1);
+        assert_eq!(c.stats().entries, 1);
+        c.put("3d".into(), entry(2), c.epoch(), now);
+        c.forget_token("2c");
+        assert!(c.get("2c", now).is_none());
+        assert!(c.get("3d", now).is_some());
+    }
+
+    #[test]
+    fn the_sixteen_hex_digits_pick_sixteen_shards() {
+        let c = SessionCache::default();
+        let mut seen = std::collections::HashSet::new();
+        for d in "0123456789abcdef".chars() {
+            seen.insert(std::ptr::from_ref(c.shard(&d.to_string())));
+        }
+        assert_eq!(seen.len(), SHARDS);
+    }
+}
