@@ -18,6 +18,7 @@ pub mod order_admin;
 pub mod orders;
 pub mod paging;
 pub mod policies;
+pub mod query;
 pub mod registry;
 pub mod scores;
 pub mod service_figures;
@@ -31,6 +32,7 @@ pub use download::download;
 pub use error::{FormError, OrShow, PageError, PageResult, form_error, messages};
 pub use form::{Date, Echo, Yuan};
 pub use paging::{PageLink, pager};
+pub use query::Query;
 
 use crate::AppState;
 use crate::auth::{

@@ -53,6 +53,15 @@ impl Echo {
             .unwrap_or_default()
     }
 
+    /// Every text sent in field `k`, in order (a repeated field).
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Whether field `k` was sent with value `v` (a checkbox of a group).
     pub fn has(&self, k: &str, v: &str) -> bool {
         self.pairs.iter().any(|(x, y)| x == k && y == v)

@@ -2,21 +2,21 @@
 //! categories and their lead-department routing, SLA limits per (category, urgency), and the
 //! working-day calendar years the SLA clock runs on.
 
-use super::{Ctx, Layout, Opt, query_map, see_other, with_status};
+use super::form::trimmed;
+use super::{Ctx, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, with_status};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::get;
+use lianshi_app::App;
 use lianshi_app::calendar::CalendarYearView;
 use lianshi_app::order::perm;
 use lianshi_app::order::sla::{CategoryInput, CategoryView, SlaLimitInput, SlaLimitView};
-use lianshi_app::{App, AppError};
 use lianshi_domain::calendar::fallback_note;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +34,9 @@ pub struct CategoriesPage {
     pub can_edit: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused form's fields as typed: `new` (a new category) or `edit` (the row whose code
+    /// was sent).
+    pub echo: Echo,
 }
 
 #[derive(Template)]
@@ -69,27 +72,22 @@ pub struct CalendarPage {
     pub error: Option<String>,
 }
 
-fn notice(c: &Ctx, parts: &Parts) -> Option<String> {
-    query_map(parts)
-        .get("done")
-        .filter(|d| d.as_str() == "saved")
-        .map(|_| c.t.get("order-admin-saved").to_string())
+/// What the settings pages read from their query: `done=saved` after a save.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: String,
 }
 
-fn status_of(error: &Option<String>) -> StatusCode {
-    if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    }
+fn notice(c: &Ctx, q: &DoneQuery) -> Option<String> {
+    (q.done == "saved").then(|| c.t.get("order-admin-saved").to_string())
 }
 
-fn refusal(c: &Ctx, e: &AppError) -> Option<String> {
-    match e {
-        AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
-            Some(super::messages(c, e))
-        }
-        _ => None,
+/// The status of a page showing `error` (200 without one) and its message.
+fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
+    match error {
+        Some(e) => (e.status, Some(e.message)),
+        None => (StatusCode::OK, None),
     }
 }
 
@@ -100,54 +98,88 @@ async fn render_categories(
     c: &Ctx,
     auth: &PageAuth,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let cats = match s.app.order_categories(&auth.actor).await {
-        Ok(x) => x,
-        Err(e) => return c.error(&e),
+    error: Option<FormError>,
+    echo: Echo,
+) -> PageResult {
+    let cats = s.app.order_categories(&auth.actor).await?;
+    // A refused form is the edit form of its category's row, else the new-category form.
+    let code = echo.val("code");
+    let echo = if echo.is_empty() {
+        echo
+    } else if cats.iter().any(|x| x.code == code) {
+        echo.named("edit")
+    } else {
+        echo.named("new")
     };
     let mut rows = Vec::with_capacity(cats.len());
     for cat in cats {
-        let cur = cat.department_code.clone().unwrap_or_default();
+        let cur = if echo.form == "edit" && cat.code == code {
+            echo.val("department")
+        } else {
+            cat.department_code.clone().unwrap_or_default()
+        };
         let opts = super::orders::department_opts(s, &cur).await;
         rows.push((cat, opts));
     }
-    let status = status_of(&error);
+    let (status, error) = shown(error);
     let r = c.page(&CategoriesPage {
         l: c.layout(auth, c.t.get("order-admin-categories"), "orders"),
         rows,
-        new_departments: super::orders::department_opts(s, "").await,
+        new_departments: super::orders::department_opts(s, &echo.of("new", "department")).await,
         can_edit: perm::edit_config(&auth.actor).is_ok(),
         notice,
         error,
+        echo,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn categories(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let n = notice(&c, &parts);
-    render_categories(&s, &c, &auth, n, None).await
+async fn categories(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    render_categories(&s, &c, &auth, notice(&c, &q), None, Echo::default()).await
 }
 
-async fn category_put(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let inp = CategoryInput {
-        code: Some(g("code")),
-        name_zh: Some(g("name_zh")).filter(|x| !x.trim().is_empty()),
-        name_en: Some(g("name_en")).filter(|x| !x.trim().is_empty()),
-        department: Some(g("department")),
-        sort: g("sort").trim().parse().ok(),
-        active: Some(g("active") == "1"),
-    };
-    match s.app.order_category_put(&posted.auth.actor, &inp).await {
-        Ok(_) => see_other("/orders/categories?done=saved"),
-        Err(e) => match refusal(&c, &e) {
-            Some(msg) => render_categories(&s, &c, &posted.auth, None, Some(msg)).await,
-            None => c.error(&e),
-        },
+/// A category: code, names, lead department, sort order and whether it is offered.
+#[derive(Deserialize)]
+struct CategoryForm {
+    #[serde(default)]
+    code: String,
+    name_zh: Option<String>,
+    name_en: Option<String>,
+    #[serde(default)]
+    department: String,
+    sort: Option<i64>,
+    #[serde(default)]
+    active: bool,
+}
+
+async fn category_put(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<CategoryForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = CategoryInput {
+            code: Some(f.code),
+            name_zh: trimmed(f.name_zh),
+            name_en: trimmed(f.name_en),
+            department: Some(f.department),
+            sort: f.sort,
+            active: Some(f.active),
+        };
+        s.app.order_category_put(&auth.actor, &inp).await?;
+        Ok(see_other("/orders/categories?done=saved"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_categories(&s, &c, &auth, None, Some(err), echo)
+    })
+    .await
 }
 
 // --- SLA limits ------------------------------------------------------------------------------
@@ -157,15 +189,10 @@ async fn render_sla(
     c: &Ctx,
     auth: &PageAuth,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let (limits, cats) = match (
-        s.app.sla_limits(&auth.actor).await,
-        s.app.order_categories(&auth.actor).await,
-    ) {
-        (Ok(l), Ok(c)) => (l, c),
-        (Err(e), _) | (_, Err(e)) => return c.error(&e),
-    };
+    error: Option<FormError>,
+) -> PageResult {
+    let limits = s.app.sla_limits(&auth.actor).await?;
+    let cats = s.app.order_categories(&auth.actor).await?;
     let cat_name = |code: &str| match code {
         "*" => c.t.get("order-admin-sla-default").to_string(),
         "@accept" => c.t.get("order-admin-sla-accept").to_string(),
@@ -196,7 +223,7 @@ async fn render_sla(
         Opt::new("@accept", c.t.get("order-admin-sla-accept"), ""),
     ];
     categories.extend(super::orders::category_opts(c, &cats, ""));
-    let status = status_of(&error);
+    let (status, error) = shown(error);
     let r = c.page(&SlaPage {
         l: c.layout(auth, c.t.get("order-admin-sla"), "orders"),
         rows,
@@ -209,30 +236,45 @@ async fn render_sla(
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn sla(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let n = notice(&c, &parts);
-    render_sla(&s, &c, &auth, n, None).await
+async fn sla(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    render_sla(&s, &c, &auth, notice(&c, &q), None).await
 }
 
-async fn sla_set(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let inp = SlaLimitInput {
-        category: g("category"),
-        urgency: g("urgency"),
-        limit: g("limit"),
-    };
-    match s.app.sla_limit_set(&posted.auth.actor, &inp).await {
-        Ok(_) => see_other("/orders/sla?done=saved"),
-        Err(e) => match refusal(&c, &e) {
-            Some(msg) => render_sla(&s, &c, &posted.auth, None, Some(msg)).await,
-            None => c.error(&e),
-        },
+/// An SLA limit of a (category, urgency): `5d`, `8h`, `5个工作日`….
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SlaForm {
+    category: String,
+    urgency: String,
+    limit: String,
+}
+
+async fn sla_set(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<SlaForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = SlaLimitInput {
+            category: f.category,
+            urgency: f.urgency,
+            limit: f.limit,
+        };
+        s.app.sla_limit_set(&auth.actor, &inp).await?;
+        Ok(see_other("/orders/sla?done=saved"))
     }
+    .await;
+    done.or_show(&c, |err| render_sla(&s, &c, &auth, None, Some(err)))
+        .await
 }
 
 // --- calendar years --------------------------------------------------------------------------
@@ -243,23 +285,18 @@ async fn render_calendar(
     auth: &PageAuth,
     text: String,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     // Reading the calendar is for those who read the order configuration.
-    if let Err(e) = perm::view_config(&auth.actor) {
-        return c.error(&e);
-    }
-    let years = match s.app.calendar_years().await {
-        Ok(y) => y,
-        Err(e) => return c.error(&e),
-    };
+    perm::view_config(&auth.actor)?;
+    let years = s.app.calendar_years().await?;
     let this = chrono::Datelike::year(&App::today());
     let fallback = [this, this + 1]
         .into_iter()
         .filter(|y| !years.iter().any(|v| v.year == *y))
         .filter_map(|y| fallback_note(&[y]))
         .collect();
-    let status = status_of(&error);
+    let (status, error) = shown(error);
     let r = c.page(&CalendarPage {
         l: c.layout(auth, c.t.get("order-admin-calendar"), "orders"),
         years,
@@ -269,23 +306,38 @@ async fn render_calendar(
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn calendar(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let n = notice(&c, &parts);
-    render_calendar(&s, &c, &auth, String::new(), n, None).await
+async fn calendar(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    render_calendar(&s, &c, &auth, String::new(), notice(&c, &q), None).await
 }
 
-async fn calendar_load(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let text = posted.get("text").unwrap_or_default();
-    match s.app.calendar_load(&posted.auth.actor, &text).await {
-        Ok(_) => see_other("/orders/calendar?done=saved"),
-        Err(e) => match refusal(&c, &e) {
-            Some(msg) => render_calendar(&s, &c, &posted.auth, text, None, Some(msg)).await,
-            None => c.error(&e),
-        },
+/// A calendar year's schedule as text (see the page's format note).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CalendarForm {
+    text: String,
+}
+
+async fn calendar_load(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<CalendarForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        s.app.calendar_load(&auth.actor, &f.text).await?;
+        Ok(see_other("/orders/calendar?done=saved"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_calendar(&s, &c, &auth, echo.val("text"), None, Some(err))
+    })
+    .await
 }

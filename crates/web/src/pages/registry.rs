@@ -3,20 +3,24 @@
 //! number of enterprises per entry linking to the filtered list.
 
 use super::enterprises::stage_label;
-use super::{Ctx, Layout, Opt, OptGroup, see_other, url_escape, with_status};
+use super::form::trimmed;
+use super::{
+    Ctx, Echo, FormError, Layout, Opt, OptGroup, OrShow, PageResult, Query, see_other, url_escape,
+    with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use crate::i18n::T;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::request::Parts;
-use axum::response::Response;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use lianshi_app::enterprise::perm as enterprise_perm;
 use lianshi_app::registry::RegistryInput;
 use lianshi_app::{AppError, RegistryIndex};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -238,17 +242,22 @@ fn row(t: T, r: &Entry, kind: RegistryKind, counts: &HashMap<i64, i64>, show: bo
     }
 }
 
-async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+/// The registry page's query: `saved` after a save.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn page(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
     let t = c.t;
-    let idx = match s.app.registry_view(&auth.actor).await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    let counts = match s.app.registry_enterprise_counts(&auth.actor).await {
-        Ok(m) => m,
-        Err(e) => return c.error(&e),
-    };
+    let idx = s.app.registry_view(&auth.actor).await?;
+    let counts = s.app.registry_enterprise_counts(&auth.actor).await?;
     let show = enterprise_perm::browse_enterprises(&auth.actor).is_ok();
     let mut sections = Vec::new();
     for kind in RegistryKind::ALL {
@@ -301,14 +310,14 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         .map(|z| (z.name.clone(), z.division_code.clone()))
         .unwrap_or_default();
     let l = c.layout(&auth, t.get("nav-registry"), "registry");
-    c.page(&RegistryPage {
+    Ok(c.page(&RegistryPage {
         l,
         zone_name,
         division_code,
         can_edit: lianshi_app::registry::perm::edit(&auth.actor).is_ok(),
         sections,
-        saved: super::query_map(&parts).contains_key("saved"),
-    })
+        saved: q.saved.is_some(),
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,13 +337,47 @@ pub struct ItemPage {
     pub error: Option<String>,
 }
 
-fn input(p: &Posted) -> RegistryInput {
-    RegistryInput {
-        code: p.get("code").filter(|c| !c.trim().is_empty()),
-        name: p.get("name").unwrap_or_default(),
-        parent_id: p.get("parent_id").and_then(|v| v.trim().parse().ok()),
-        attr: p.get("attr").filter(|c| !c.trim().is_empty()),
-        sort: p.get("sort").and_then(|v| v.trim().parse().ok()),
+/// A registry entry's form: code, name, parent, attribute (stage, institution kind) and sort.
+#[derive(Deserialize)]
+struct ItemForm {
+    code: Option<String>,
+    #[serde(default)]
+    name: String,
+    parent_id: Option<i64>,
+    attr: Option<String>,
+    sort: Option<i64>,
+}
+
+impl ItemForm {
+    fn input(self) -> RegistryInput {
+        RegistryInput {
+            code: trimmed(self.code.clone()).and(self.code),
+            name: self.name,
+            parent_id: self.parent_id,
+            attr: trimmed(self.attr.clone()).and(self.attr),
+            sort: self.sort,
+        }
+    }
+}
+
+/// What the item form shows: the entry, or the text sent.
+struct Shown {
+    code: String,
+    name: String,
+    parent_id: Option<i64>,
+    attr: String,
+    sort: String,
+}
+
+impl Shown {
+    fn sent(echo: &Echo) -> Shown {
+        Shown {
+            code: echo.val("code"),
+            name: echo.val("name"),
+            parent_id: echo.val("parent_id").trim().parse().ok(),
+            attr: echo.val("attr"),
+            sort: echo.val("sort"),
+        }
     }
 }
 
@@ -345,15 +388,12 @@ async fn item_page(
     auth: &PageAuth,
     kind: RegistryKind,
     action: String,
-    inp: &RegistryInput,
-    error: Option<String>,
+    v: Shown,
+    error: Option<FormError>,
     editing: bool,
-) -> Response {
+) -> PageResult {
     let t = c.t;
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
+    let idx = s.app.registry().await?;
     let title = format!(
         "{} · {}",
         if editing {
@@ -363,132 +403,123 @@ async fn item_page(
         },
         kind_label(t, kind)
     );
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let p = ItemPage {
         l: c.layout(auth, title, "registry"),
         action,
         kind_title: kind_label(t, kind),
-        form: kind_form(
-            t,
-            &idx,
-            kind,
-            inp.parent_id,
-            inp.attr.as_deref().unwrap_or(""),
-        ),
-        code: inp.code.clone().unwrap_or_default(),
-        name: inp.name.clone(),
-        sort: inp.sort.map(|s| s.to_string()).unwrap_or_default(),
-        error,
+        form: kind_form(t, &idx, kind, v.parent_id, &v.attr),
+        code: v.code,
+        name: v.name,
+        sort: v.sort,
+        error: error.map(|e| e.message),
     };
-    c.page(&p)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn refused(
-    s: &AppState,
-    c: &Ctx,
-    auth: &PageAuth,
-    kind: RegistryKind,
-    action: String,
-    inp: &RegistryInput,
-    e: AppError,
-    editing: bool,
-) -> Response {
-    match e {
-        AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Conflict(_) => {
-            let status = crate::error::status(&e);
-            let msg = super::messages(c, &e);
-            with_status(
-                item_page(s, c, auth, kind, action, inp, Some(msg), editing).await,
-                status,
-            )
-        }
-        other => c.error(&other),
-    }
+    Ok(with_status(c.page(&p), status))
 }
 
 async fn create(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(kind): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let kind = match RegistryKind::parse(&kind) {
-        Ok(k) => k,
-        Err(e) => return c.error(&AppError::NotFound(e.en)),
-    };
-    let inp = input(&posted);
-    match s.app.registry_create(&posted.auth.actor, kind, &inp).await {
-        Ok(_) => see_other(&format!("/registry?saved=1#{}", kind.as_str())),
-        Err(e) => {
-            let action = format!("/registry/{}", kind.as_str());
-            refused(&s, &c, &posted.auth, kind, action, &inp, e, false).await
-        }
+    Posted { auth, form, echo }: Posted<ItemForm>,
+) -> PageResult {
+    let kind = RegistryKind::parse(&kind).map_err(|e| AppError::NotFound(e.en))?;
+    let done: PageResult = async {
+        let inp = form?.input();
+        s.app.registry_create(&auth.actor, kind, &inp).await?;
+        Ok(see_other(&format!("/registry?saved=1#{}", kind.as_str())))
     }
+    .await;
+    done.or_show(&c, |err| {
+        let action = format!("/registry/{}", kind.as_str());
+        item_page(
+            &s,
+            &c,
+            &auth,
+            kind,
+            action,
+            Shown::sent(&echo),
+            Some(err),
+            false,
+        )
+    })
+    .await
 }
 
 async fn edit_form(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(id): Path<i64>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = lianshi_app::registry::perm::edit(&auth.actor) {
-        return c.error(&e);
-    }
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    let Some(r) = idx.get(id).cloned() else {
-        return c.error(&AppError::NotFound(format!("registry {id}")));
-    };
-    let kind = match RegistryKind::parse(&r.kind) {
-        Ok(k) => k,
-        Err(e) => return c.error(&AppError::Internal(e.en)),
-    };
-    let inp = RegistryInput {
-        code: r.code.clone(),
+) -> PageResult {
+    lianshi_app::registry::perm::edit(&auth.actor)?;
+    let idx = s.app.registry().await?;
+    let r = idx
+        .get(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("registry {id}")))?;
+    let kind = RegistryKind::parse(&r.kind).map_err(|e| AppError::Internal(e.en))?;
+    let v = Shown {
+        code: r.code.clone().unwrap_or_default(),
         name: r.name.clone(),
         parent_id: r.parent_id,
-        attr: r.attr.clone(),
-        sort: Some(r.sort),
+        attr: r.attr.clone().unwrap_or_default(),
+        sort: r.sort.to_string(),
     };
     let action = format!("/registry/items/{id}/edit");
-    item_page(&s, &c, &auth, kind, action, &inp, None, true).await
+    item_page(&s, &c, &auth, kind, action, v, None, true).await
 }
 
 async fn update(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = input(&posted);
-    let kind = match s.app.registry().await {
-        Ok(idx) => idx.get(id).and_then(|r| RegistryKind::parse(&r.kind).ok()),
-        Err(e) => return c.error(&e),
-    };
-    let Some(kind) = kind else {
-        return c.error(&AppError::NotFound(format!("registry {id}")));
-    };
-    match s.app.registry_update(&posted.auth.actor, id, &inp).await {
-        Ok(()) => see_other(&format!("/registry?saved=1#{}", kind.as_str())),
-        Err(e) => {
-            let action = format!("/registry/items/{id}/edit");
-            refused(&s, &c, &posted.auth, kind, action, &inp, e, true).await
-        }
+    Posted { auth, form, echo }: Posted<ItemForm>,
+) -> PageResult {
+    let kind = s
+        .app
+        .registry()
+        .await?
+        .get(id)
+        .and_then(|r| RegistryKind::parse(&r.kind).ok())
+        .ok_or_else(|| AppError::NotFound(format!("registry {id}")))?;
+    let done: PageResult = async {
+        let inp = form?.input();
+        s.app.registry_update(&auth.actor, id, &inp).await?;
+        Ok(see_other(&format!("/registry?saved=1#{}", kind.as_str())))
     }
+    .await;
+    done.or_show(&c, |err| {
+        let action = format!("/registry/items/{id}/edit");
+        item_page(
+            &s,
+            &c,
+            &auth,
+            kind,
+            action,
+            Shown::sent(&echo),
+            Some(err),
+            true,
+        )
+    })
+    .await
 }
 
-async fn zone_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let name = posted.get("name").unwrap_or_default();
-    let code = posted.get("division_code").unwrap_or_default();
-    match s.app.zone_update(&posted.auth.actor, &name, &code).await {
-        Ok(()) => see_other("/registry?saved=1"),
-        Err(e) => c.error(&e),
-    }
+/// The zone's name and administrative division code.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ZoneForm {
+    name: String,
+    division_code: String,
+}
+
+async fn zone_save(
+    State(s): State<AppState>,
+    Posted { auth, form, .. }: Posted<ZoneForm>,
+) -> PageResult {
+    let f = form?;
+    s.app
+        .zone_update(&auth.actor, &f.name, &f.division_code)
+        .await?;
+    Ok(see_other("/registry?saved=1"))
 }

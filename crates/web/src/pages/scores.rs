@@ -3,8 +3,10 @@
 //! consent page, and the bank page (consented enterprises with scores, record a loan, loans with
 //! totals). Who sees what is decided by `lianshi_app::score`.
 
+use super::form::trimmed;
 use super::{
-    Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, url_escape, with_status,
+    Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
+    see_other, url_escape, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -12,18 +14,16 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::App;
 use lianshi_app::score::{
     ConsentInput, ContributionView, DimensionTotal, LoanInput, ModelInput, ModelPage, ScoreItem,
     ScoreQuery, StageCount, perm,
 };
 use lianshi_app::score::{ConsentRow, LoanRow};
-use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::money::Money;
-use std::collections::HashMap;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -153,54 +153,60 @@ pub struct BankPage {
     pub error: Option<String>,
 }
 
-fn opt(m: &HashMap<String, String>, k: &str) -> Option<String> {
-    m.get(k)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// The status of a page showing `error` (200 without one) and its message.
+fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
+    match error {
+        Some(e) => (e.status, Some(e.message)),
+        None => (StatusCode::OK, None),
+    }
 }
 
-fn error_text(c: &Ctx, e: &AppError) -> String {
-    super::messages(c, e)
+/// The score list's filters and what was just done (`done=run&n=` enterprises scored).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    stage: String,
+    q: String,
+    min: Option<f64>,
+    page: Option<i64>,
+    done: String,
+    n: Option<i64>,
 }
 
-fn soft(e: &AppError) -> bool {
-    matches!(e, AppError::BadRequest { .. } | AppError::Invalid(_))
-}
-
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
     match auth.actor.role {
-        Role::Finance => return see_other("/scores/bank"),
-        Role::Enterprise => return see_other("/scores/consent"),
+        Role::Finance => return Ok(see_other("/scores/bank")),
+        Role::Enterprise => return Ok(see_other("/scores/consent")),
         _ => {}
     }
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = perm::list_all(&auth.actor) {
-        return c.error(&e);
-    }
-    let m = query_map(&parts);
+    perm::list_all(&auth.actor)?;
     let t = c.t;
-    let stage = opt(&m, "stage").unwrap_or_default();
-    let page: i64 = opt(&m, "page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let stage = m.stage.trim().to_string();
     let q = ScoreQuery {
         stage: Some(stage.clone()).filter(|s| !s.is_empty()),
-        q: opt(&m, "q"),
-        min: opt(&m, "min").and_then(|v| v.parse().ok()),
-        page: Some(page),
+        q: trimmed(Some(m.q.clone())),
+        min: m.min,
+        page: Some(m.page.unwrap_or(1)),
         per_page: Some(50),
     };
-    let (p, error, code) = match s.app.score_list(&auth.actor, &q).await {
-        Ok(p) => (p, None, StatusCode::OK),
-        Err(e) if soft(&e) => {
-            let q2 = ScoreQuery {
-                stage: None,
-                ..q.clone()
-            };
-            match s.app.score_list(&auth.actor, &q2).await {
-                Ok(p) => (p, Some(error_text(&c, &e)), StatusCode::BAD_REQUEST),
-                Err(e) => return c.error(&e),
+    let (p, error) = match s.app.score_list(&auth.actor, &q).await {
+        Ok(p) => (p, None),
+        Err(e) => match c.form_error(&e) {
+            // An unknown stage: the whole list, with the refusal.
+            Some(f) => {
+                let q2 = ScoreQuery {
+                    stage: None,
+                    ..q.clone()
+                };
+                (s.app.score_list(&auth.actor, &q2).await?, Some(f))
             }
-        }
-        Err(e) => return c.error(&e),
+            None => return Err(e.into()),
+        },
     };
     let mut stage_opts = vec![Opt::new("", t.get("score-all-stages"), &stage)];
     stage_opts.extend(
@@ -208,11 +214,8 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
             .iter()
             .map(|b| Opt::new(b.code.clone(), b.name.clone(), &stage)),
     );
-    let base = query_string(&[
-        ("stage", &stage),
-        ("q", m.get("q").map(String::as_str).unwrap_or("")),
-        ("min", m.get("min").map(String::as_str).unwrap_or("")),
-    ]);
+    let min = m.min.map(|x| x.to_string()).unwrap_or_default();
+    let base = query_string(&[("stage", &stage), ("q", &m.q), ("min", &min)]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let run_info = p.run.as_ref().map(|r| {
         format!(
@@ -225,14 +228,14 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
             t.get("score-enterprises-unit")
         )
     });
-    let notice = match m.get("done").map(String::as_str) {
-        Some("run") => Some(format!(
+    let notice = (m.done == "run").then(|| {
+        format!(
             "{} {}",
             t.get("score-run-done"),
-            m.get("n").cloned().unwrap_or_default()
-        )),
-        _ => None,
-    };
+            m.n.map(|n| n.to_string()).unwrap_or_default()
+        )
+    });
+    let (code, error) = shown(error);
     let r = c.page(&ListPage {
         l: c.layout(&auth, t.get("nav-scores"), "scores"),
         run_info,
@@ -240,8 +243,8 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         stage_opts,
         items: p.items,
         total: p.total,
-        q: m.get("q").cloned().unwrap_or_default(),
-        min: m.get("min").cloned().unwrap_or_default(),
+        q: m.q,
+        min,
         pages,
         prev,
         next,
@@ -249,15 +252,13 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         notice,
         error,
     });
-    with_status(r, code)
+    Ok(with_status(r, code))
 }
 
-async fn run(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    match s.app.score_run(&posted.auth.actor, App::today()).await {
-        Ok(r) => see_other(&format!("/scores?done=run&n={}", r.enterprises)),
-        Err(e) => c.error(&e),
-    }
+async fn run(State(s): State<AppState>, Posted { auth, form, .. }: Posted) -> PageResult {
+    form?;
+    let r = s.app.score_run(&auth.actor, App::today()).await?;
+    Ok(see_other(&format!("/scores?done=run&n={}", r.enterprises)))
 }
 
 async fn render_model(
@@ -266,12 +267,9 @@ async fn render_model(
     auth: &PageAuth,
     draft: Option<(String, String)>,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let m = match s.app.score_model(&auth.actor).await {
-        Ok(m) => m,
-        Err(e) => return c.error(&e),
-    };
+    error: Option<FormError>,
+) -> PageResult {
+    let m = s.app.score_model(&auth.actor).await?;
     let name = |code: &str| {
         lianshi_domain::score::indicator(code)
             .map(|d| c.pick(d.name_zh, d.name_en))
@@ -311,11 +309,7 @@ async fn render_model(
         m.unavailable_zh.iter().map(|s| s.to_string()).collect()
     };
     let (text, note) = draft.unwrap_or_else(|| (m.current.text.clone(), String::new()));
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let (status, error) = shown(error);
     let r = c.page(&ModelView {
         l: c.layout(auth, c.t.get("score-model-title"), "scores"),
         dims,
@@ -328,33 +322,55 @@ async fn render_model(
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn model(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let notice = query_map(&parts)
-        .get("done")
-        .map(|_| c.t.get("saved").to_string());
+/// The model page's query: `done` after a save.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn model(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let notice = q.done.map(|_| c.t.get("saved").to_string());
     render_model(&s, &c, &auth, None, notice, None).await
 }
 
-async fn model_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = ModelInput {
-        text: posted.get("model"),
-        model: None,
-        note: posted.get("note").unwrap_or_default(),
-    };
-    match s.app.score_model_save(&posted.auth.actor, &inp).await {
-        Ok(_) => see_other("/scores/model?done=saved"),
-        Err(e) if soft(&e) => {
-            let msg = format!("{}（{}）", error_text(&c, &e), e.code());
-            let draft = Some((inp.text.unwrap_or_default(), inp.note));
-            render_model(&s, &c, &posted.auth, draft, None, Some(msg)).await
-        }
-        Err(e) => c.error(&e),
+/// The model as TOML text, with a note on the change.
+#[derive(Deserialize)]
+struct ModelForm {
+    model: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn model_save(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<ModelForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = ModelInput {
+            text: f.model,
+            model: None,
+            note: f.note,
+        };
+        s.app.score_model_save(&auth.actor, &inp).await?;
+        Ok(see_other("/scores/model?done=saved"))
     }
+    .await;
+    done.or_show(&c, |err| {
+        let draft = Some((echo.val("model"), echo.val("note")));
+        render_model(&s, &c, &auth, draft, None, Some(err))
+    })
+    .await
 }
 
 fn value_text(c: &Ctx, v: &ContributionView) -> String {
@@ -382,15 +398,11 @@ fn value_text(c: &Ctx, v: &ContributionView) -> String {
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(uscc): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let d = match s.app.score_detail(&auth.actor, &uscc).await {
-        Ok(d) => d,
-        Err(e) => return c.error(&e),
-    };
+) -> PageResult {
+    let d = s.app.score_detail(&auth.actor, &uscc).await?;
     let rows = d
         .contributions
         .into_iter()
@@ -405,7 +417,7 @@ async fn detail(
         Role::Enterprise => "/scores/consent",
         _ => "/scores",
     };
-    c.page(&DetailPage {
+    Ok(c.page(&DetailPage {
         l: c.layout(
             &auth,
             format!("{} · {}", d.item.name, c.t.get("score-detail")),
@@ -418,7 +430,7 @@ async fn detail(
         dimensions: d.dimensions,
         rows,
         back: back.into(),
-    })
+    }))
 }
 
 async fn render_consent(
@@ -426,12 +438,9 @@ async fn render_consent(
     c: &Ctx,
     auth: &PageAuth,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let consents = match s.app.score_consents(&auth.actor, None).await {
-        Ok(x) => x,
-        Err(e) => return c.error(&e),
-    };
+    error: Option<FormError>,
+) -> PageResult {
+    let consents = s.app.score_consents(&auth.actor, None).await?;
     let ent = match auth.actor.enterprise_id {
         Some(id) => s.app.db.enterprise_by_id(id).await.ok().flatten(),
         None => None,
@@ -449,11 +458,7 @@ async fn render_consent(
         .await
         .map(|p| p.items)
         .unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let (status, error) = shown(error);
     let r = c.page(&ConsentPage {
         l: c.layout(auth, c.t.get("score-consent-title"), "scores"),
         consents,
@@ -463,123 +468,158 @@ async fn render_consent(
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn consent(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let notice = query_map(&parts)
-        .get("done")
-        .map(|_| c.t.get("saved").to_string());
+async fn consent(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let notice = q.done.map(|_| c.t.get("saved").to_string());
     render_consent(&s, &c, &auth, notice, None).await
 }
 
-async fn consent_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let inp = ConsentInput {
-        enterprise: posted.get("enterprise").filter(|v| !v.trim().is_empty()),
-        institution: posted.get("institution").unwrap_or_default(),
-        granted: posted.get("granted").as_deref() == Some("1"),
-    };
-    match s.app.score_consent_set(&posted.auth.actor, &inp).await {
-        Ok(_) => see_other("/scores/consent?done=saved"),
-        Err(e) if soft(&e) => {
-            let msg = error_text(&c, &e);
-            render_consent(&s, &c, &posted.auth, None, Some(msg)).await
-        }
-        Err(e) => c.error(&e),
+/// An enterprise grants (or withdraws) a bank's access to its score.
+#[derive(Deserialize)]
+struct ConsentForm {
+    enterprise: Option<String>,
+    #[serde(default)]
+    institution: String,
+    #[serde(default)]
+    granted: bool,
+}
+
+async fn consent_save(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, .. }: Posted<ConsentForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = ConsentInput {
+            enterprise: f.enterprise,
+            institution: f.institution,
+            granted: f.granted,
+        };
+        s.app.score_consent_set(&auth.actor, &inp).await?;
+        Ok(see_other("/scores/consent?done=saved"))
     }
+    .await;
+    done.or_show(&c, |err| render_consent(&s, &c, &auth, None, Some(err)))
+        .await
+}
+
+/// The bank page's query: the list's search and page, and after a loan the enterprise.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BankQuery {
+    q: String,
+    page: Option<i64>,
+    enterprise: String,
+    done: Option<String>,
 }
 
 async fn render_bank(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    form: HashMap<String, String>,
+    m: BankQuery,
+    echo: Echo,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let m = form;
-    let f = |k: &str| m.get(k).cloned().unwrap_or_default();
+    error: Option<FormError>,
+) -> PageResult {
     let q = ScoreQuery {
-        q: opt(&m, "q"),
-        page: opt(&m, "page").and_then(|v| v.parse().ok()),
+        q: trimmed(Some(m.q.clone())),
+        page: m.page,
         per_page: Some(50),
         ..Default::default()
     };
-    let p = match s.app.score_list(&auth.actor, &q).await {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
-    let base = query_string(&[("q", &f("q"))]);
+    let p = s.app.score_list(&auth.actor, &q).await?;
+    let base = query_string(&[("q", &m.q)]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
-    let loans = match s.app.score_loans(&auth.actor).await {
-        Ok(l) => l,
-        Err(e) => return c.error(&e),
-    };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let loans = s.app.score_loans(&auth.actor).await?;
+    let (status, error) = shown(error);
+    // The loan form as typed, or empty with the enterprise just served, 12 months and today.
+    let f = |k: &str, empty: String| {
+        if echo.is_empty() { empty } else { echo.val(k) }
     };
     let r = c.page(&BankPage {
         l: c.layout(auth, c.t.get("score-bank-title"), "scores"),
         items: p.items,
         total: p.total,
-        q: f("q"),
+        q: m.q,
         pages,
         prev,
         next,
         loans_count: loans.count,
         loans_total: money(&loans.total_fen),
         loans: loans.items,
-        f_enterprise: f("enterprise"),
-        f_amount: f("amount"),
-        f_rate: f("rate"),
-        f_term: Some(f("term_months"))
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "12".into()),
-        f_date: Some(f("granted_on"))
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| App::today().to_string()),
-        f_note: f("note"),
+        f_enterprise: f("enterprise", m.enterprise),
+        f_amount: f("amount", String::new()),
+        f_rate: f("rate", String::new()),
+        f_term: f("term_months", "12".into()),
+        f_date: f("granted_on", App::today().to_string()),
+        f_note: f("note", String::new()),
         notice,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn bank(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let m = query_map(&parts);
+async fn bank(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<BankQuery>,
+) -> PageResult {
     let notice = m
-        .get("done")
+        .done
+        .as_ref()
         .map(|_| c.t.get("score-loan-recorded").to_string());
-    render_bank(&s, &c, &auth, m, notice, None).await
+    render_bank(&s, &c, &auth, m, Echo::default(), notice, None).await
 }
 
-async fn loan_save(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let inp = LoanInput {
-        enterprise: g("enterprise"),
-        amount: serde_json::Value::String(g("amount")),
-        rate: serde_json::Value::String(g("rate")),
-        term_months: g("term_months").trim().parse().unwrap_or(0),
-        granted_on: posted.get("granted_on"),
-        note: g("note"),
-    };
-    match s.app.score_loan_record(&posted.auth.actor, &inp).await {
-        Ok(l) => see_other(&format!(
+/// A loan granted on a score: amount and rate as typed (the app reads them), term in months.
+#[derive(Deserialize)]
+struct LoanForm {
+    #[serde(default)]
+    enterprise: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    rate: String,
+    term_months: i64,
+    granted_on: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn loan_save(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<LoanForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = LoanInput {
+            enterprise: f.enterprise,
+            amount: serde_json::Value::String(f.amount),
+            rate: serde_json::Value::String(f.rate),
+            term_months: f.term_months,
+            granted_on: f.granted_on,
+            note: f.note,
+        };
+        let l = s.app.score_loan_record(&auth.actor, &inp).await?;
+        Ok(see_other(&format!(
             "/scores/bank?done=loan&enterprise={}",
             url_escape(&l.uscc)
-        )),
-        Err(e) if soft(&e) => {
-            let msg = format!("{}（{}）", error_text(&c, &e), e.code());
-            let mut form = posted.map();
-            form.remove("_csrf");
-            render_bank(&s, &c, &posted.auth, form, None, Some(msg)).await
-        }
-        Err(e) => c.error(&e),
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_bank(&s, &c, &auth, BankQuery::default(), echo, None, Some(err))
+    })
+    .await
 }

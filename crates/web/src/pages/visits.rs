@@ -2,23 +2,26 @@
 //! and why), the visit log by team, enterprise and period, the form to record a visit, and the
 //! rules page where administrators change deadlines and run the scan.
 
-use super::{Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, with_status};
+use super::form::trimmed;
+use super::{
+    Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
+    see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
+use lianshi_app::App;
 use lianshi_app::team::perm as team_perm;
 use lianshi_app::visit::{
     PainPointInput, TaskQuery, VisitInput, VisitQuery, VisitRow, VisitRuleInput, VisitRuleView,
     VisitTaskView,
 };
-use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -92,6 +95,8 @@ pub struct RulesPage {
     pub can_edit: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The refused rule's form as typed (its `code` names the rule).
+    pub echo: Echo,
 }
 
 fn task_rows(c: &Ctx, items: Vec<VisitTaskView>) -> Vec<TaskRow> {
@@ -105,86 +110,90 @@ fn task_rows(c: &Ctx, items: Vec<VisitTaskView>) -> Vec<TaskRow> {
         .collect()
 }
 
-fn opt(m: &std::collections::HashMap<String, String>, k: &str) -> Option<String> {
-    m.get(k)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// The status of a page showing `error` (200 without one) and its message.
+fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
+    match error {
+        Some(e) => (e.status, Some(e.message)),
+        None => (StatusCode::OK, None),
+    }
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+/// The visit list's filters, page and what was just done (`recorded`, `recorded_orders` with
+/// `n` orders, `scanned` with `created` tasks).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    team: Option<i64>,
+    enterprise: String,
+    status: String,
+    rule: String,
+    from: String,
+    to: String,
+    page: Option<i64>,
+    done: String,
+    n: Option<u32>,
+    created: Option<i64>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
     if auth.actor.role == Role::Enterprise {
         // Enterprise users see their team and contact, not the internal visit records.
-        return see_other("/teams");
+        return Ok(see_other("/teams"));
     }
-    let m = query_map(&parts);
-    render_list(&s, &c, &auth, &m, None).await
-}
-
-async fn render_list(
-    s: &AppState,
-    c: &Ctx,
-    auth: &PageAuth,
-    m: &std::collections::HashMap<String, String>,
-    error: Option<String>,
-) -> Response {
     let t = c.t;
-    let team: Option<i64> = opt(m, "team").and_then(|v| v.parse().ok());
-    let status = opt(m, "status").unwrap_or_else(|| "open".into());
-    let page: i64 = opt(m, "page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let team = m.team;
+    let status = trimmed(Some(m.status.clone())).unwrap_or_else(|| "open".into());
+    let enterprise = trimmed(Some(m.enterprise.clone()));
     let tq = TaskQuery {
         team,
-        enterprise: opt(m, "enterprise"),
+        enterprise: enterprise.clone(),
         status: Some(status.clone()),
-        rule: opt(m, "rule"),
-        page: Some(page),
+        rule: trimmed(Some(m.rule.clone())),
+        page: Some(m.page.unwrap_or(1)),
         per_page: Some(50),
     };
-    let (tasks, error, code) = match s.app.visit_tasks(&auth.actor, &tq).await {
-        Ok(p) => (p, error, StatusCode::OK),
-        Err(e @ (AppError::BadRequest { .. } | AppError::NotFound(_))) => {
-            let msg = super::messages(c, &e);
-            let empty = lianshi_app::visit::TaskPage {
+    // A filter the app refuses (an unknown enterprise, a bad date) is shown above empty lists.
+    let mut error: Option<FormError> = None;
+    let tasks = match s.app.visit_tasks(&auth.actor, &tq).await {
+        Ok(p) => p,
+        Err(e) => {
+            error = Some(c.form_error(&e).ok_or(e)?);
+            lianshi_app::visit::TaskPage {
                 total: 0,
                 page: 1,
                 per_page: 50,
                 items: Vec::new(),
-            };
-            (empty, Some(msg), crate::error::status(&e))
+            }
         }
-        Err(e) => return c.error(&e),
     };
     let vq = VisitQuery {
         team,
-        enterprise: opt(m, "enterprise"),
-        from: opt(m, "from"),
-        to: opt(m, "to"),
+        enterprise,
+        from: trimmed(Some(m.from.clone())),
+        to: trimmed(Some(m.to.clone())),
         page: Some(1),
         per_page: Some(50),
     };
-    let (visits, visits_total, error, code) = match s.app.visit_list(&auth.actor, &vq).await {
-        Ok(p) => (p.items, p.total, error, code),
-        Err(e @ (AppError::BadRequest { .. } | AppError::NotFound(_))) => (
-            Vec::new(),
-            0,
-            Some(super::messages(c, &e)),
-            crate::error::status(&e),
-        ),
-        Err(e) => return c.error(&e),
+    let (visits, visits_total) = match s.app.visit_list(&auth.actor, &vq).await {
+        Ok(p) => (p.items, p.total),
+        Err(e) => {
+            error = Some(c.form_error(&e).ok_or(e)?);
+            (Vec::new(), 0)
+        }
     };
-    let teams = match s.app.team_list(&auth.actor).await {
-        Ok(ts) => ts
-            .iter()
-            .map(|x| {
-                Opt::new(
-                    x.id.to_string(),
-                    &x.name,
-                    &team.map(|v| v.to_string()).unwrap_or_default(),
-                )
-            })
-            .collect(),
-        Err(e) => return c.error(&e),
-    };
+    let team_text = team.map(|v| v.to_string()).unwrap_or_default();
+    let teams = s
+        .app
+        .team_list(&auth.actor)
+        .await?
+        .iter()
+        .map(|x| Opt::new(x.id.to_string(), &x.name, &team_text))
+        .collect();
     let statuses = [
         ("open", "task-status-open"),
         ("overdue", "task-status-overdue"),
@@ -195,41 +204,39 @@ async fn render_list(
     .map(|(v, k)| Opt::new(*v, t.get(k), &status))
     .collect();
     let base = query_string(&[
-        ("team", &team.map(|v| v.to_string()).unwrap_or_default()),
-        (
-            "enterprise",
-            m.get("enterprise").map(String::as_str).unwrap_or(""),
-        ),
+        ("team", &team_text),
+        ("enterprise", &m.enterprise),
         ("status", &status),
-        ("from", m.get("from").map(String::as_str).unwrap_or("")),
-        ("to", m.get("to").map(String::as_str).unwrap_or("")),
+        ("from", &m.from),
+        ("to", &m.to),
     ]);
     let (pages, prev, next) = pager(&base, tasks.page, tasks.per_page, tasks.total);
-    let notice = match m.get("done").map(String::as_str) {
-        Some("recorded") => Some(t.get("visit-recorded").to_string()),
-        Some("recorded_orders") => Some(format!(
+    let notice = match m.done.as_str() {
+        "recorded" => Some(t.get("visit-recorded").to_string()),
+        "recorded_orders" => Some(format!(
             "{} {}",
             t.get("visit-recorded-orders"),
-            m.get("n").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0)
+            m.n.unwrap_or_default()
         )),
-        Some("scanned") => Some(format!(
+        "scanned" => Some(format!(
             "{} {}",
             t.get("visit-scan-done"),
-            m.get("created").cloned().unwrap_or_default()
+            m.created.map(|n| n.to_string()).unwrap_or_default()
         )),
         _ => None,
     };
+    let (code, error) = shown(error);
     let r = c.page(&VisitsPage {
-        l: c.layout(auth, t.get("nav-visits"), "visits"),
+        l: c.layout(&auth, t.get("nav-visits"), "visits"),
         tasks_total: tasks.total,
-        tasks: task_rows(c, tasks.items),
+        tasks: task_rows(&c, tasks.items),
         visits,
         visits_total,
         teams,
         statuses,
-        enterprise: m.get("enterprise").cloned().unwrap_or_default(),
-        from: m.get("from").cloned().unwrap_or_default(),
-        to: m.get("to").cloned().unwrap_or_default(),
+        enterprise: m.enterprise,
+        from: m.from,
+        to: m.to,
         pages,
         prev,
         next,
@@ -237,7 +244,7 @@ async fn render_list(
         notice,
         error,
     });
-    with_status(r, code)
+    Ok(with_status(r, code))
 }
 
 struct Draft {
@@ -250,20 +257,41 @@ struct Draft {
     pains: Vec<PainPointInput>,
 }
 
-/// The pain-point rows of a posted form (`pp_title`, `pp_description`, `pp_category`,
-/// `pp_urgency`, repeated in row order); rows without title and description are left out.
-fn posted_pains(posted: &Posted) -> Vec<PainPointInput> {
-    let titles = posted.all("pp_title");
-    let descs = posted.all("pp_description");
-    let cats = posted.all("pp_category");
-    let urgs = posted.all("pp_urgency");
+impl Draft {
+    /// The form as it was sent.
+    fn sent(echo: &Echo) -> Draft {
+        Draft {
+            enterprise: echo.val("enterprise"),
+            visited_on: echo.val("visited_on"),
+            participants: echo.val("participants"),
+            summary: echo.val("summary"),
+            attachments: echo.val("attachments"),
+            task_id: echo.val("task_id"),
+            pains: pains(
+                &echo.all("pp_title"),
+                &echo.all("pp_description"),
+                &echo.all("pp_category"),
+                &echo.all("pp_urgency"),
+            ),
+        }
+    }
+}
+
+/// The pain-point rows of the form (`pp_title`, `pp_description`, `pp_category`, `pp_urgency`,
+/// repeated in row order); rows without title and description are left out.
+fn pains(
+    titles: &[String],
+    descs: &[String],
+    cats: &[String],
+    urgs: &[String],
+) -> Vec<PainPointInput> {
     let at = |v: &[String], i: usize| v.get(i).map(|x| x.trim().to_string()).unwrap_or_default();
     (0..titles.len().max(descs.len()))
         .map(|i| PainPointInput {
-            title: at(&titles, i),
-            description: at(&descs, i),
-            category: Some(at(&cats, i)).filter(|x| !x.is_empty()),
-            urgency: Some(at(&urgs, i)).filter(|x| !x.is_empty()),
+            title: at(titles, i),
+            description: at(descs, i),
+            category: Some(at(cats, i)).filter(|x| !x.is_empty()),
+            urgency: Some(at(urgs, i)).filter(|x| !x.is_empty()),
         })
         .filter(|p| !p.title.is_empty() || !p.description.is_empty())
         .collect()
@@ -274,27 +302,24 @@ async fn render_form(
     c: &Ctx,
     auth: &PageAuth,
     d: Draft,
-    error: Option<String>,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let tasks = if d.enterprise.trim().is_empty() {
         Vec::new()
     } else {
-        match s
-            .app
-            .visit_tasks(
-                &auth.actor,
-                &TaskQuery {
-                    enterprise: Some(d.enterprise.clone()),
-                    status: Some("open".into()),
-                    per_page: Some(100),
-                    ..Default::default()
-                },
-            )
-            .await
-        {
+        let q = TaskQuery {
+            enterprise: Some(d.enterprise.clone()),
+            status: Some("open".into()),
+            per_page: Some(100),
+            ..Default::default()
+        };
+        match s.app.visit_tasks(&auth.actor, &q).await {
             Ok(p) => task_rows(c, p.items),
-            Err(AppError::NotFound(_) | AppError::BadRequest { .. }) => Vec::new(),
-            Err(e) => return c.error(&e),
+            // An enterprise that is not known (yet): no tasks to offer.
+            Err(lianshi_app::AppError::NotFound(_) | lianshi_app::AppError::BadRequest { .. }) => {
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
         }
     };
     // Categories for the pain-point rows; a reader who may not see them gets "other" only.
@@ -325,11 +350,7 @@ async fn render_form(
             }
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let (status, error) = shown(error);
     let r = c.page(&VisitFormPage {
         l: c.layout(auth, c.t.get("visit-new"), "visits"),
         enterprise: d.enterprise,
@@ -342,22 +363,33 @@ async fn render_form(
         pains,
         error,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+/// The new visit form's query: the enterprise and the task it answers.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewQuery {
+    enterprise: String,
+    task: Option<i64>,
+}
+
+async fn new_form(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<NewQuery>,
+) -> PageResult {
     if auth.actor.role == Role::Enterprise {
-        return see_other("/teams");
+        return Ok(see_other("/teams"));
     }
-    let m = query_map(&parts);
     let d = Draft {
-        enterprise: m.get("enterprise").cloned().unwrap_or_default(),
+        enterprise: m.enterprise,
         visited_on: App::today().to_string(),
         participants: auth.actor.username.clone(),
         summary: String::new(),
         attachments: String::new(),
-        task_id: m.get("task").cloned().unwrap_or_default(),
+        task_id: m.task.map(|t| t.to_string()).unwrap_or_default(),
         pains: Vec::new(),
     };
     render_form(&s, &c, &auth, d, None).await
@@ -371,47 +403,62 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-async fn record(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let g = |k: &str| posted.get(k).unwrap_or_default();
-    let d = Draft {
-        enterprise: g("enterprise"),
-        visited_on: g("visited_on"),
-        participants: g("participants"),
-        summary: g("summary"),
-        attachments: g("attachments"),
-        task_id: g("task_id"),
-        pains: posted_pains(&posted),
-    };
-    let inp = VisitInput {
-        enterprise: d.enterprise.clone(),
-        visited_on: d.visited_on.clone(),
-        participants: split_list(&d.participants),
-        summary: d.summary.clone(),
-        attachments: split_list(&d.attachments),
-        task_id: d.task_id.trim().parse().ok(),
-        pain_points: d.pains.clone(),
-    };
-    match s.app.visit_record_orders(&posted.auth.actor, &inp).await {
-        Ok(v) if v.order_ids.is_empty() => see_other(&format!(
-            "/visits?done=recorded&enterprise={}",
-            v.visit.uscc
-        )),
-        Ok(v) => see_other(&format!(
-            "/visits?done=recorded_orders&n={}&enterprise={}",
-            v.order_ids.len(),
-            v.visit.uscc
-        )),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let msg = super::messages(&c, &e);
-            let status = crate::error::status(&e);
-            with_status(
-                render_form(&s, &c, &posted.auth, d, Some(msg)).await,
-                status,
-            )
-        }
-        Err(e) => c.error(&e),
+/// A visit: who, when, what was said, and the pain points that become orders.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct VisitForm {
+    enterprise: String,
+    visited_on: String,
+    participants: String,
+    summary: String,
+    attachments: String,
+    task_id: Option<i64>,
+    pp_title: Vec<String>,
+    pp_description: Vec<String>,
+    pp_category: Vec<String>,
+    pp_urgency: Vec<String>,
+}
+
+async fn record(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<VisitForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = VisitInput {
+            pain_points: pains(
+                &f.pp_title,
+                &f.pp_description,
+                &f.pp_category,
+                &f.pp_urgency,
+            ),
+            enterprise: f.enterprise,
+            visited_on: f.visited_on,
+            participants: split_list(&f.participants),
+            summary: f.summary,
+            attachments: split_list(&f.attachments),
+            task_id: f.task_id,
+        };
+        let v = s.app.visit_record_orders(&auth.actor, &inp).await?;
+        Ok(if v.order_ids.is_empty() {
+            see_other(&format!(
+                "/visits?done=recorded&enterprise={}",
+                v.visit.uscc
+            ))
+        } else {
+            see_other(&format!(
+                "/visits?done=recorded_orders&n={}&enterprise={}",
+                v.order_ids.len(),
+                v.visit.uscc
+            ))
+        })
     }
+    .await;
+    done.or_show(&c, |err| {
+        render_form(&s, &c, &auth, Draft::sent(&echo), Some(err))
+    })
+    .await
 }
 
 async fn render_rules(
@@ -419,12 +466,10 @@ async fn render_rules(
     c: &Ctx,
     auth: &PageAuth,
     notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let rules = match s.app.visit_rules(&auth.actor).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
+    error: Option<FormError>,
+    echo: Echo,
+) -> PageResult {
+    let rules = s.app.visit_rules(&auth.actor).await?;
     let rules = rules
         .into_iter()
         .map(|r| {
@@ -433,63 +478,76 @@ async fn render_rules(
             (r, name, trig)
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let (status, error) = shown(error);
     let r = c.page(&RulesPage {
         l: c.layout(auth, c.t.get("visit-rules"), "visits"),
         rules,
         can_edit: team_perm::edit_visit_rules(&auth.actor).is_ok(),
         notice,
         error,
+        echo,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn rules(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let notice = query_map(&parts)
-        .get("done")
-        .map(|_| c.t.get("saved").to_string());
-    render_rules(&s, &c, &auth, notice, None).await
+/// The rules page's query: `done` after a save.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
-async fn rule_update(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let num = |k: &str| posted.get(k).and_then(|v| v.trim().parse::<u32>().ok());
-    let inp = VisitRuleInput {
-        deadline_workdays: num("deadline_workdays"),
-        active: Some(posted.get("active").as_deref() == Some("1")),
-        drop_pct: num("drop_pct"),
-        months: num("months"),
-        policy_code: None,
-        version: posted.get("version").and_then(|v| v.parse().ok()),
-    };
-    let code = posted.get("code").unwrap_or_default();
-    match s
-        .app
-        .visit_rule_update(&posted.auth.actor, &code, &inp)
+async fn rules(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let notice = q.done.map(|_| c.t.get("saved").to_string());
+    render_rules(&s, &c, &auth, notice, None, Echo::default()).await
+}
+
+/// A rule's deadline and switch (and, where the rule has them, its threshold and period).
+#[derive(Deserialize)]
+struct RuleForm {
+    #[serde(default)]
+    code: String,
+    deadline_workdays: Option<u32>,
+    #[serde(default)]
+    active: bool,
+    drop_pct: Option<u32>,
+    months: Option<u32>,
+    version: Option<i64>,
+}
+
+async fn rule_update(
+    State(s): State<AppState>,
+    c: Ctx,
+    Posted { auth, form, echo }: Posted<RuleForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let inp = VisitRuleInput {
+            deadline_workdays: f.deadline_workdays,
+            active: Some(f.active),
+            drop_pct: f.drop_pct,
+            months: f.months,
+            policy_code: None,
+            version: f.version,
+        };
+        s.app.visit_rule_update(&auth.actor, &f.code, &inp).await?;
+        Ok(see_other("/visits/rules?done=saved"))
+    }
+    .await;
+    done.or_show(&c, |err| render_rules(&s, &c, &auth, None, Some(err), echo))
         .await
-    {
-        Ok(_) => see_other("/visits/rules?done=saved"),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            let msg = super::messages(&c, &e);
-            let status = crate::error::status(&e);
-            with_status(
-                render_rules(&s, &c, &posted.auth, None, Some(msg)).await,
-                status,
-            )
-        }
-        Err(e) => c.error(&e),
-    }
 }
 
-async fn scan(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    match s.app.visit_scan(&posted.auth.actor, App::today()).await {
-        Ok(r) => see_other(&format!("/visits?done=scanned&created={}", r.created)),
-        Err(e) => c.error(&e),
-    }
+async fn scan(State(s): State<AppState>, Posted { auth, form, .. }: Posted) -> PageResult {
+    form?;
+    let r = s.app.visit_scan(&auth.actor, App::today()).await?;
+    Ok(see_other(&format!(
+        "/visits?done=scanned&created={}",
+        r.created
+    )))
 }

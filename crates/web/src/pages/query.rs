@@ -1,0 +1,35 @@
+//! Query strings of page requests as typed structs, decoded like posted forms
+//! ([`super::form::decode`]): numbers, `Option<_>` empty = none, checkboxes `bool`, dates
+//! [`super::Date`]. A value that does not parse is a 400 naming its field by its label, never a
+//! silent default; keys the struct does not name (`lang`, `done`, …) are ignored.
+
+use super::error::{FormError, PageError};
+use super::form::decode;
+use super::lang_of;
+use crate::i18n::T;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// The query string decoded into `Q`; a field that does not parse answers the error page (400)
+/// naming it.
+pub struct Query<Q>(pub Q);
+
+impl<S: Send + Sync, Q: DeserializeOwned> FromRequestParts<S> for Query<Q> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
+        query(parts).map(Query)
+    }
+}
+
+/// Decode the query string of `parts` into `Q` (see [`Query`]).
+pub fn query<Q: DeserializeOwned>(parts: &Parts) -> Result<Q, PageError> {
+    let t = T::new(lang_of(parts));
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .map_err(|e| FormError::bad_request(e.body_text()))?;
+    decode::<Q>(&pairs)
+        .map_err(|bad| FormError::bad_request(bad.message(t)))
+        .map_err(PageError::from)
+}
