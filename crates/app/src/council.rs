@@ -171,6 +171,15 @@ pub struct CouncilView {
     pub actions: Vec<ActionView>,
 }
 
+/// The states of a council meeting.
+pub const COUNCIL_STATUSES: [&str; 3] = ["scheduled", "held", "cancelled"];
+
+#[cfg(feature = "openapi")]
+fn council_status_schema() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(COUNCIL_STATUSES, Absent::NullOrEmpty)
+}
+
 /// Edit a meeting (absent fields keep their value). `attendees` are `kind:code` entries
 /// (`department:jxj`, `institution:…`, `enterprise:<credit code>`).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -182,7 +191,9 @@ pub struct CouncilInput {
     /// Institution code or name; empty clears.
     pub host: Option<String>,
     pub location: Option<String>,
-    /// `scheduled`, `held`, `cancelled`.
+    /// `scheduled`, `held`, `cancelled` (`council_status_unknown` otherwise); absent or empty
+    /// keeps it.
+    #[cfg_attr(feature = "openapi", schema(schema_with = council_status_schema))]
     pub status: Option<String>,
     pub minutes: Option<String>,
     pub held_on: Option<String>,
@@ -632,7 +643,7 @@ impl App {
             };
         }
         if let Some(s) = trimmed(&inp.status) {
-            if !["scheduled", "held", "cancelled"].contains(&s.as_str()) {
+            if !COUNCIL_STATUSES.contains(&s.as_str()) {
                 return Err(bad(
                     "council_status_unknown",
                     format!("未知会议状态“{s}”，可选：scheduled, held, cancelled"),

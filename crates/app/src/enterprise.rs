@@ -66,6 +66,15 @@ pub struct CorrectionPage {
     pub items: Vec<CorrectionView>,
 }
 
+/// The states a correction can be in (the list filter's values).
+pub const CORRECTION_STATUSES: [&str; 3] = ["pending", "accepted", "rejected"];
+
+#[cfg(feature = "openapi")]
+fn correction_status_schema() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(CORRECTION_STATUSES, Absent::Empty)
+}
+
 /// Correction list query, as the UI and API send it.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(
@@ -75,7 +84,12 @@ pub struct CorrectionPage {
 )]
 #[serde(default)]
 pub struct CorrectionQuery {
-    /// `pending`, `accepted` or `rejected`; all when absent.
+    /// `pending`, `accepted` or `rejected`; all when absent or empty.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = correction_status_schema),
+        param(schema_with = correction_status_schema)
+    )]
     pub status: Option<String>,
     /// One enterprise's corrections (credit code).
     pub enterprise: Option<String>,
@@ -373,6 +387,13 @@ pub struct EnterpriseQuery {
     pub street: Option<String>,
     pub park: Option<String>,
     pub tag: Option<String>,
+    /// Size band: `large`, `medium`, `small`, `micro` or the Chinese label (`size_band_unknown`
+    /// otherwise); empty is no filter.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = lianshi_domain::schema::size_band_filter),
+        param(schema_with = lianshi_domain::schema::size_band_filter)
+    )]
     pub size: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -1026,7 +1047,7 @@ impl App {
         perm::list_corrections(actor)?;
         let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(s) = status
-            && !matches!(s, "pending" | "accepted" | "rejected")
+            && !CORRECTION_STATUSES.contains(&s)
         {
             return Err(AppError::bad(
                 "correction_status_unknown",

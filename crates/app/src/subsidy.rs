@@ -70,6 +70,12 @@ pub struct ApplyInput {
 pub struct SubsidyQuery {
     /// Policy code or id.
     pub policy: Option<String>,
+    /// An application state (`state_unknown` otherwise); empty is no filter.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = lianshi_domain::schema::subsidy_state_filter),
+        param(schema_with = lianshi_domain::schema::subsidy_state_filter)
+    )]
     pub state: Option<String>,
     pub year: Option<i64>,
     /// Credit code.

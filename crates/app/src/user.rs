@@ -21,6 +21,8 @@ use lianshi_store::user::{
 pub struct UserInput {
     pub username: String,
     pub display_name: Option<String>,
+    /// One of the role names (`role_unknown` otherwise).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::role))]
     pub role: String,
     pub password: String,
     /// Credit code of the enterprise (required for `enterprise` users).

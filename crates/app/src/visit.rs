@@ -95,6 +95,15 @@ pub struct VisitTaskView {
     pub explanation: String,
 }
 
+/// The values of the task list's `status` filter (`all`, or empty, is every task).
+pub const TASK_STATUSES: [&str; 5] = ["open", "overdue", "done", "cancelled", "all"];
+
+#[cfg(feature = "openapi")]
+fn task_status_schema() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(TASK_STATUSES, Absent::Empty)
+}
+
 /// Query of the task list.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(
@@ -107,7 +116,12 @@ pub struct TaskQuery {
     pub team: Option<i64>,
     /// Credit code.
     pub enterprise: Option<String>,
-    /// `open` (default), `overdue`, `done`, `cancelled` or `all`.
+    /// `open` (default), `overdue`, `done`, `cancelled` or `all` (empty: all).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = task_status_schema),
+        param(schema_with = task_status_schema)
+    )]
     pub status: Option<String>,
     /// Rule code.
     pub rule: Option<String>,
@@ -155,7 +169,11 @@ pub struct PainPointInput {
     pub description: String,
     /// Order category code or Chinese name (default `other`).
     pub category: Option<String>,
-    /// `normal` / `urgent` (default `normal`).
+    /// `normal` / `urgent` (一般/紧急); `normal` when absent or empty.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = lianshi_domain::schema::urgency_or_default)
+    )]
     pub urgency: Option<String>,
 }
 
@@ -706,21 +724,22 @@ impl App {
             None => None,
         };
         let today = Self::today().to_string();
-        let (status, overdue_on) = match q.status.as_deref().unwrap_or("open") {
+        let status = q.status.as_deref().unwrap_or("open");
+        if !status.is_empty() && !TASK_STATUSES.contains(&status) {
+            return Err(AppError::bad(
+                "status_unknown",
+                format!("未知状态“{status}”，可选 open、overdue、done、cancelled、all"),
+                format!(
+                    "unknown status '{status}'; expected open, overdue, done, cancelled or all"
+                ),
+            ));
+        }
+        let (status, overdue_on) = match status {
             "open" => (Some("open".to_string()), None),
             "overdue" => (None, Some(today.clone())),
             "done" => (Some("done".to_string()), None),
             "cancelled" => (Some("cancelled".to_string()), None),
-            "all" | "" => (None, None),
-            other => {
-                return Err(AppError::bad(
-                    "status_unknown",
-                    format!("未知状态“{other}”，可选 open、overdue、done、cancelled、all"),
-                    format!(
-                        "unknown status '{other}'; expected open, overdue, done, cancelled or all"
-                    ),
-                ));
-            }
+            _ => (None, None),
         };
         let rule_id = match q.rule.as_deref().filter(|r| !r.trim().is_empty()) {
             Some(code) => Some(

@@ -10,6 +10,7 @@ pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::role))]
     pub role: String,
     pub enterprise_id: Option<i64>,
     pub department_id: Option<i64>,

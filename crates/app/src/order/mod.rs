@@ -43,6 +43,19 @@ pub const CHANNELS: [(&str, &str, &str); 7] = [
     ("staff", "工作人员代录", "Entered by staff"),
 ];
 
+/// The channel names the API accepts: the keys of [`CHANNELS`].
+#[cfg(feature = "openapi")]
+fn channel_schema() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(CHANNELS.iter().map(|(k, _, _)| *k), Absent::NullOrEmpty)
+}
+
+#[cfg(feature = "openapi")]
+fn channel_of_view() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(CHANNELS.iter().map(|(k, _, _)| *k), Absent::No)
+}
+
 /// Human reference of an order: `GD000123`.
 pub fn order_ref(id: i64) -> String {
     format!("GD{id:06}")
@@ -78,9 +91,15 @@ pub struct OrderInput {
     /// Category code or Chinese name.
     pub category: Option<String>,
     pub tags: Vec<String>,
-    /// `normal` / `urgent` (一般/紧急).
+    /// `normal` / `urgent` (一般/紧急); `normal` when absent or empty.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = lianshi_domain::schema::urgency_or_default)
+    )]
     pub urgency: Option<String>,
-    /// One of [`CHANNELS`]; forced to `portal` for enterprise users.
+    /// One of [`CHANNELS`] (`order_channel_unknown` otherwise); forced to `portal` for
+    /// enterprise users; `staff` (or `visit` with `visit_id`) when absent or empty.
+    #[cfg_attr(feature = "openapi", schema(schema_with = channel_schema))]
     pub channel: Option<String>,
     /// Chain node code or `链名/环节名`; default: the enterprise's first node.
     pub node: Option<String>,
@@ -110,7 +129,13 @@ pub(crate) struct PreparedOrder {
 )]
 #[serde(default)]
 pub struct OrderQuery {
-    /// A state (`in_progress`, 办理中…) or `open`.
+    /// A state (`in_progress`, 办理中…) or `open` (`order_state_unknown` otherwise); empty is
+    /// no filter.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = lianshi_domain::schema::order_state_filter),
+        param(schema_with = lianshi_domain::schema::order_state_filter)
+    )]
     pub state: Option<String>,
     pub category: Option<String>,
     /// Lead department code or name.
@@ -160,6 +185,7 @@ pub struct OrderView {
     pub tags: Vec<String>,
     pub urgency: Urgency,
     pub urgency_label: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = channel_of_view))]
     pub channel: String,
     pub channel_label: String,
     pub chain: Option<String>,

@@ -174,6 +174,8 @@ pub struct SlaLimitView {
 #[serde(default)]
 pub struct SlaLimitInput {
     pub category: String,
+    /// `normal` / `urgent` (一般/紧急).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::urgency))]
     pub urgency: String,
     /// `5d`, `8h`, `5个工作日`…
     pub limit: String,

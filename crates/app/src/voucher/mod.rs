@@ -97,11 +97,13 @@ pub fn bounded_fen(field: &str, s: &str) -> AppResult<i64> {
 pub struct SchemeView {
     pub id: i64,
     pub code: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::scheme_kind))]
     pub kind: String,
     pub kind_label: String,
     pub name: String,
     pub issuer: String,
     pub legal_ref: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = scheme_status_of_view))]
     pub status: String,
     pub rules: SchemeRules,
     pub figures: Figures,
@@ -172,15 +174,35 @@ fn view(r: RedemptionRow, replayed: bool, en: bool) -> RedemptionView {
     }
 }
 
+/// The states of a voucher scheme.
+pub const SCHEME_STATUSES: [&str; 3] = ["active", "closed", "draft"];
+
+#[cfg(feature = "openapi")]
+fn scheme_status_of_view() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(SCHEME_STATUSES, Absent::No)
+}
+
+/// A scheme state, or absent (kept, or `active` for a new scheme).
+#[cfg(feature = "openapi")]
+pub fn scheme_status_schema() -> utoipa::openapi::schema::Schema {
+    use lianshi_domain::schema::{Absent, one_of};
+    one_of(SCHEME_STATUSES, Absent::Null)
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SchemeInput {
     pub code: String,
+    /// `innovation`, `compute` or `model` (`voucher_kind_unknown` otherwise).
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::scheme_kind))]
     pub kind: String,
     pub name: String,
     pub issuer: String,
     pub legal_ref: String,
+    /// `active` (default), `closed` or `draft` (`voucher_status_invalid` otherwise).
+    #[cfg_attr(feature = "openapi", schema(schema_with = scheme_status_schema))]
     pub status: Option<String>,
     pub rules: SchemeRules,
 }
@@ -220,6 +242,7 @@ pub struct ProviderInput {
     pub name: String,
     pub uscc: String,
     /// Scheme kinds the provider is approved for.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::scheme_kinds))]
     pub kinds: Vec<String>,
 }
 
@@ -235,7 +258,8 @@ pub struct RedemptionInput {
     /// Invoice amount in 元, at most 2 decimals.
     #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::yuan))]
     pub invoice_yuan: String,
-    /// `domestic` | `other` (compute vouchers).
+    /// `domestic` | `other` (compute vouchers), or empty.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lianshi_domain::schema::compute))]
     pub compute: String,
     pub service_type: String,
     /// Idempotency key chosen by the client: the same key returns the same redemption.

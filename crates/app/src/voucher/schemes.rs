@@ -100,7 +100,7 @@ impl App {
         let legal_ref = crate::text::line("legal_ref", &inp.legal_ref)?;
         inp.rules.validate().map_err(AppError::from_invalid)?;
         let status = inp.status.clone().unwrap_or_else(|| "active".into());
-        if !matches!(status.as_str(), "active" | "closed" | "draft") {
+        if !super::SCHEME_STATUSES.contains(&status.as_str()) {
             return Err(bad(
                 "voucher_status_invalid",
                 "状态须为 active、closed 或 draft",
@@ -151,7 +151,7 @@ impl App {
         let s = self.scheme_row(key).await?;
         rules.validate().map_err(AppError::from_invalid)?;
         let status = status.unwrap_or(&s.status).to_string();
-        if !matches!(status.as_str(), "active" | "closed" | "draft") {
+        if !super::SCHEME_STATUSES.contains(&status.as_str()) {
             return Err(bad(
                 "voucher_status_invalid",
                 "状态须为 active、closed 或 draft",

@@ -94,7 +94,8 @@ struct EnterpriseJson {
     industry_code: Option<serde_json::Value>,
     #[schema(value_type = Option<String>)]
     registered_on: Option<serde_json::Value>,
-    #[schema(value_type = Option<String>)]
+    /// One of the ownership types (`ownership_unknown` otherwise); null or empty clears.
+    #[schema(schema_with = lianshi_domain::schema::ownership)]
     ownership: Option<serde_json::Value>,
     #[schema(value_type = Option<String>)]
     street: Option<serde_json::Value>,

@@ -118,7 +118,8 @@ async fn scheme_create(
 #[derive(Deserialize, ToSchema)]
 struct RulesBody {
     rules: SchemeRules,
-    /// `draft`, `active` or `closed`.
+    /// `draft`, `active` or `closed` (`voucher_status_invalid` otherwise); absent keeps it.
+    #[schema(schema_with = lianshi_app::voucher::scheme_status_schema)]
     status: Option<String>,
 }
 
