@@ -255,8 +255,7 @@ mod tests {
     use super::*;
     use crate::Source;
 
-    fn entry(user_id: i64) -> Entry {
-        let now = Utc::now();
+    fn entry(user_id: i64, now: DateTime<Utc>) -> Entry {
         let mut actor = Actor::system(Source::Api);
         actor.user_id = Some(user_id);
         Entry {
@@ -279,10 +278,10 @@ mod tests {
         // … the user's sessions are revoked meanwhile …
         c.forget_user(7);
         // … and the lookup's answer, read before the revocation, is dropped.
-        c.put("ab".into(), entry(7), epoch, now);
+        c.put("ab".into(), entry(7, now), epoch, now);
         assert!(c.get("ab", now).is_none());
         // A lookup that started afterwards is kept, and found until its expiry only.
-        c.put("ab".into(), entry(7), c.epoch(), now);
+        c.put("ab".into(), entry(7, now), c.epoch(), now);
         assert!(c.get("ab", now).is_some());
         assert!(c.get("ab", now + chrono::Duration::hours(1)).is_none());
         assert_eq!(c.stats().entries, 0);
@@ -293,11 +292,11 @@ mod tests {
         let c = SessionCache::default();
         let now = Utc::now();
         for (h, u) in [("0a", 1), ("1b", 1), ("2c", 2)] {
-            c.put(h.into(), entry(u), c.epoch(), now);
+            c.put(h.into(), entry(u, now), c.epoch(), now);
         }
         c.forget_user(1);
         assert_eq!(c.stats().entries, 1);
-        c.put("3d".into(), entry(2), c.epoch(), now);
+        c.put("3d".into(), entry(2, now), c.epoch(), now);
         c.forget_token("2c");
         assert!(c.get("2c", now).is_none());
         assert!(c.get("3d", now).is_some());
