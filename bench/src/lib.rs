@@ -198,6 +198,7 @@ pub mod policy_pop;
 #[path = "../../crates/rules/src/expr.rs"]
 #[allow(dead_code)]
 pub mod rules_expr;
+pub mod server;
 
 /// The demo administrator signed in twice, as the in-process router benches send it: the
 /// `authorization` header of an API token and the `cookie` header of a page session.

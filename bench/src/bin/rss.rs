@@ -8,78 +8,12 @@
 //! `cargo run --release -p lianshi-bench --bin rss -- [--requests 400]`
 
 use anyhow::{Context, anyhow, bail};
+use lianshi_bench::server::{Server, binary, form_escape, http};
 use lianshi_bench::{Scratch, Table, arg};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const GOAL_MB: f64 = 200.0;
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .find_map(|(_, v)| {
-                let first = v.split(';').next()?;
-                let (k, v) = first.split_once('=')?;
-                (k.trim() == name).then(|| v.trim().to_string())
-            })
-    }
-}
-
-/// A minimal HTTP/1.0 client (no chunked bodies, connection closed after each response).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> anyhow::Result<Resp> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(120)))?;
-    let mut req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    s.write_all(body)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow!("no HTTP header in response to {path}"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| anyhow!("bad status line for {path}"))?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Ok(Resp {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    })
-}
 
 /// (VmRSS, VmHWM) in kB.
 fn memory(pid: u32) -> anyhow::Result<(u64, u64)> {
@@ -94,93 +28,13 @@ fn memory(pid: u32) -> anyhow::Result<(u64, u64)> {
     Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-fn binary() -> anyhow::Result<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    if let Ok(cargo) = std::env::var("CARGO") {
-        let st = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "-q",
-                "-p",
-                "lianshi",
-                "--bin",
-                "lianshi",
-            ])
-            .current_dir(&root)
-            .status()?;
-        if !st.success() {
-            bail!("cargo build --release -p lianshi failed");
-        }
-    }
-    let bin = root.join("target/release/lianshi");
-    if !bin.exists() {
-        bail!(
-            "{} is missing: run `cargo build --release -p lianshi`",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn form_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 fn main() -> anyhow::Result<()> {
     let requests: usize = arg("requests", 400);
     let bin = binary()?;
     let dir = Scratch::new("rss")?;
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let db = format!("sqlite://{}", dir.path("l.db").display());
-    let log = std::fs::File::create(dir.path("server.log"))?;
-    let t = Instant::now();
-    let child = Command::new(&bin)
-        .args(["--db", &db, "serve", "--demo", "--addr", &addr.to_string()])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let pid = child.id();
-    let mut server = Server(child);
-    loop {
-        if let Ok(r) = http(addr, "GET", "/healthz", &[], b"")
-            && r.status == 200
-        {
-            break;
-        }
-        if let Some(st) = server.0.try_wait()? {
-            bail!(
-                "server exited with {st}: {}",
-                std::fs::read_to_string(dir.path("server.log")).unwrap_or_default()
-            );
-        }
-        if t.elapsed() > Duration::from_secs(180) {
-            bail!("server not healthy after 180 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let startup = t.elapsed();
+    let server = Server::start(&bin, &db, &dir.path("server.log"))?;
+    let (addr, pid, startup) = (server.addr, server.pid(), server.startup);
     std::thread::sleep(Duration::from_millis(300));
     let (idle_rss, idle_hwm) = memory(pid)?;
     println!(
@@ -190,18 +44,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     // Log in: API token and browser session.
-    let r = http(
-        addr,
-        "POST",
-        "/api/v1/auth/token",
-        &[("Content-Type", "application/json".into())],
-        br#"{"username":"admin","password":"Lianshi@2026"}"#,
-    )?;
-    let v: serde_json::Value = serde_json::from_slice(&r.body).context("token response")?;
-    let token = v["token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no token: {v}"))?
-        .to_string();
+    let token = server.token("admin")?;
     let bearer = ("Authorization", format!("Bearer {token}"));
     let login = http(addr, "GET", "/login", &[], b"")?;
     let login_csrf = login
