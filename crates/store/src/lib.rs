@@ -72,6 +72,10 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// The database's migrations do not fit this build (a changed or unknown applied migration),
+    /// or one failed; the message names the file.
+    #[error("{0}")]
+    Migration(String),
 }
 
 impl StoreError {
@@ -263,46 +267,14 @@ impl Db {
         &self.write
     }
 
-    /// Apply the pending migrations of [`migrations::MIGRATIONS`] in version order, each in a
-    /// transaction with its `schema_migrations` row. Applied migrations are looked up by version,
-    /// so the order they were once applied in does not matter (0010 ran before 0009 until the list
-    /// was put in order). Returns the names applied now.
+    /// Apply the pending migrations of [`migrations::MIGRATIONS`] in version order, under the
+    /// migration lock and in one transaction, after checking the applied ones against their
+    /// recorded checksums (see [`migrations`]). Applied migrations are looked up by version, so
+    /// the order they were once applied in does not matter (0010 ran before 0009 until the list
+    /// was put in order). A changed, renamed or unknown applied migration is refused with
+    /// [`StoreError::Migration`] naming its file. Returns the names applied now.
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        let mut conn = self.write.acquire().await?;
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .await?;
-        let done: std::collections::BTreeSet<i64> =
-            sqlx::query_as::<_, (i64,)>("SELECT version FROM schema_migrations")
-                .fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .map(|(v,)| v)
-                .collect();
-        let mut applied = Vec::new();
-        for m in migrations::MIGRATIONS {
-            if done.contains(&m.version) {
-                continue;
-            }
-            let sql = match self.backend {
-                Backend::Sqlite => m.sqlite,
-                Backend::Postgres => m.postgres,
-            };
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now_text())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            applied.push(m.name.to_string());
-        }
-        Ok(applied)
+        migrations::run(self).await
     }
 
     /// Tables and their columns with a backend-neutral type name, for the schema-parity test.
