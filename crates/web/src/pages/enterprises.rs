@@ -1,9 +1,10 @@
 //! Enterprise pages: the filtered list with export links, the one-file page (一企一档), and the
 //! create/edit form with inline field errors and optimistic locking.
 
+use super::form::trimmed;
 use super::{
-    Ctx, Layout, Opt, OptGroup, PageLink, PageResult, messages, pager, query_map, query_string,
-    see_other, with_status,
+    Ctx, Echo, Layout, Opt, OptGroup, PageError, PageLink, PageResult, Query, messages, pager,
+    query_string, see_other, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -12,8 +13,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::enterprise::{EnterpriseQuery, EnterpriseView, perm as enterprise_perm};
 use lianshi_app::{AppError, RegistryIndex};
@@ -23,6 +22,7 @@ use lianshi_domain::enterprise::{
 };
 use lianshi_domain::zone::{RegistryKind, Stage};
 use lianshi_domain::{Money, SizeBand};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -156,65 +156,95 @@ pub struct ReviewRow {
     pub proposed: String,
 }
 
-const FILTERS: [&str; 9] = [
-    "q",
-    "ecosystem",
-    "chain",
-    "node",
-    "street",
-    "park",
-    "tag",
-    "size",
-    "per_page",
-];
+/// The list's filters and page, as in its query string (also the export links').
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    q: String,
+    ecosystem: String,
+    chain: String,
+    node: String,
+    street: String,
+    park: String,
+    tag: String,
+    size: String,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
 
-fn enterprise_query(m: &HashMap<String, String>) -> EnterpriseQuery {
-    let s = |k: &str| {
-        m.get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    EnterpriseQuery {
-        q: s("q"),
-        ecosystem: s("ecosystem"),
-        chain: s("chain"),
-        node: s("node"),
-        street: s("street"),
-        park: s("park"),
-        tag: s("tag"),
-        size: s("size"),
-        page: s("page").and_then(|p| p.parse().ok()),
-        per_page: s("per_page").and_then(|p| p.parse().ok()),
-        after: None,
+impl ListQuery {
+    /// A filter by name (`q`, `ecosystem`, …) as typed.
+    fn get(&self, k: &str) -> String {
+        match k {
+            "q" => &self.q,
+            "ecosystem" => &self.ecosystem,
+            "chain" => &self.chain,
+            "node" => &self.node,
+            "street" => &self.street,
+            "park" => &self.park,
+            "tag" => &self.tag,
+            "size" => &self.size,
+            _ => "",
+        }
+        .to_string()
+    }
+
+    fn query(&self) -> EnterpriseQuery {
+        let s = |v: &String| trimmed(Some(v.clone()));
+        EnterpriseQuery {
+            q: s(&self.q),
+            ecosystem: s(&self.ecosystem),
+            chain: s(&self.chain),
+            node: s(&self.node),
+            street: s(&self.street),
+            park: s(&self.park),
+            tag: s(&self.tag),
+            size: s(&self.size),
+            page: self.page,
+            per_page: self.per_page,
+            after: None,
+        }
+    }
+
+    /// Filter parameters (without the page) as a query string, for pager and export links.
+    fn filters_qs(&self) -> String {
+        let per_page = self.per_page.map(|n| n.to_string()).unwrap_or_default();
+        let mut pairs: Vec<(&str, String)> = [
+            "q",
+            "ecosystem",
+            "chain",
+            "node",
+            "street",
+            "park",
+            "tag",
+            "size",
+        ]
+        .into_iter()
+        .map(|k| (k, self.get(k)))
+        .collect();
+        pairs.push(("per_page", per_page));
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        query_string(&pairs)
     }
 }
 
-/// Filter parameters (without the page) as a query string, for pager and export links.
-fn filters_qs(m: &HashMap<String, String>) -> String {
-    let pairs: Vec<(&str, &str)> = FILTERS
-        .iter()
-        .map(|k| (*k, m.get(*k).map(String::as_str).unwrap_or("")))
-        .collect();
-    query_string(&pairs)
-}
-
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
     let t = c.t;
-    let m = query_map(&parts);
-    let v = |k: &str| m.get(k).cloned().unwrap_or_default();
-    let idx = match s.app.registry_view(&auth.actor).await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
+    let v = |k: &str| m.get(k);
+    let idx = s.app.registry_view(&auth.actor).await?;
+    let q = m.query();
+    // A filter the app refuses is shown above an empty list.
+    let (page, error) = match s.app.enterprise_list(&auth.actor, &q).await {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(c.form_error(&e).ok_or(e)?)),
     };
-    let q = enterprise_query(&m);
-    let (page, error, status) = match s.app.enterprise_list(&auth.actor, &q).await {
-        Ok(p) => (Some(p), None, StatusCode::OK),
-        Err(e @ (AppError::Invalid(_) | AppError::BadRequest { .. })) => {
-            (None, Some(messages(&c, &e)), StatusCode::BAD_REQUEST)
-        }
-        Err(e) => return c.error(&e),
-    };
+    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let error = error.map(|e| e.message);
     let ecosystems = idx
         .of_kind(RegistryKind::Ecosystem)
         .map(|r| Opt::new(r.code.clone().unwrap_or_default(), &r.name, &v("ecosystem")))
@@ -269,7 +299,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         .iter()
         .map(|n| Opt::new(n.to_string(), n.to_string(), &per_page.to_string()))
         .collect();
-    let filter_qs = filters_qs(&m);
+    let filter_qs = m.filters_qs();
     let (rows, total, cur) = match &page {
         Some(p) => (p.items.iter().map(|e| row(t, e)).collect(), p.total, p.page),
         None => (Vec::new(), 0, 1),
@@ -281,21 +311,19 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
             per_page: Some(10),
             ..Default::default()
         };
-        match s.app.correction_list(&auth.actor, &q).await {
-            Ok(p) => (
-                p.items
-                    .iter()
-                    .map(|x| ReviewRow {
-                        uscc: x.row.uscc.clone(),
-                        name: x.row.enterprise_name.clone(),
-                        field: label(&c, &x.row.field),
-                        proposed: x.proposed_text.clone(),
-                    })
-                    .collect(),
-                p.total,
-            ),
-            Err(e) => return c.error(&e),
-        }
+        let p = s.app.correction_list(&auth.actor, &q).await?;
+        (
+            p.items
+                .iter()
+                .map(|x| ReviewRow {
+                    uscc: x.row.uscc.clone(),
+                    name: x.row.enterprise_name.clone(),
+                    field: label(&c, &x.row.field),
+                    proposed: x.proposed_text.clone(),
+                })
+                .collect(),
+            p.total,
+        )
     } else {
         (Vec::new(), 0)
     };
@@ -325,7 +353,7 @@ async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
         review,
         review_total,
     });
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
 fn row(t: T, e: &EnterpriseView) -> Row {
@@ -355,39 +383,41 @@ fn row(t: T, e: &EnterpriseView) -> Row {
     }
 }
 
-async fn export(s: AppState, auth: PageAuth, parts: Parts, xlsx: bool) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let m = query_map(&parts);
-    let mut q = enterprise_query(&m);
+async fn export(s: AppState, auth: PageAuth, m: ListQuery, xlsx: bool) -> PageResult {
+    let mut q = m.query();
     q.page = None;
     q.per_page = None;
-    match s.app.enterprise_export(&auth.actor, &q, xlsx).await {
-        Ok(bytes) => super::download(bytes, xlsx, "enterprises"),
-        Err(e) => c.error(&e),
-    }
+    let bytes = s.app.enterprise_export(&auth.actor, &q, xlsx).await?;
+    Ok(super::download(bytes, xlsx, "enterprises"))
 }
 
-async fn export_csv(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    export(s, auth, parts, false).await
+async fn export_csv(
+    State(s): State<AppState>,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
+    export(s, auth, m, false).await
 }
 
-async fn export_xlsx(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    export(s, auth, parts, true).await
+async fn export_xlsx(
+    State(s): State<AppState>,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
+    export(s, auth, m, true).await
 }
 
-async fn template(parts: Parts, xlsx: bool) -> Response {
-    match lianshi_app::App::enterprise_template(xlsx) {
-        Ok(b) => super::download(b, xlsx, "enterprise-template"),
-        Err(e) => super::error_page(&e, Some(super::lang_of(&parts))),
-    }
+fn template(xlsx: bool) -> PageResult {
+    let b = lianshi_app::App::enterprise_template(xlsx)?;
+    Ok(super::download(b, xlsx, "enterprise-template"))
 }
 
-async fn template_csv(_auth: PageAuth, parts: Parts) -> Response {
-    template(parts, false).await
+async fn template_csv(_auth: PageAuth) -> PageResult {
+    template(false)
 }
 
-async fn template_xlsx(_auth: PageAuth, parts: Parts) -> Response {
-    template(parts, true).await
+async fn template_xlsx(_auth: PageAuth) -> PageResult {
+    template(true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,18 +473,25 @@ fn label(c: &Ctx, key: &str) -> String {
     c.pick(field_label_zh(key), field_label_en(key))
 }
 
+/// What the enterprise page says was just done: saved, proposed for review, or a correction
+/// decided (`accepted`, `rejected`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DetailQuery {
+    saved: Option<String>,
+    proposed: Option<String>,
+    decided: String,
+}
+
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(uscc): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+    Query(qm): Query<DetailQuery>,
+) -> PageResult {
     let t = c.t;
-    let e = match s.app.enterprise_get(&auth.actor, &uscc).await {
-        Ok(e) => e,
-        Err(e) => return c.error(&e),
-    };
+    let e = s.app.enterprise_get(&auth.actor, &uscc).await?;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let n = |v: Option<i64>| v.map(super::charts::group).unwrap_or_default();
     let industry = match (&e.industry_code, &e.industry_name) {
@@ -540,13 +577,10 @@ async fn detail(
         })
         .collect();
     let can_edit = enterprise_perm::edit_enterprise(&auth.actor, e.id).is_ok();
-    let qm = query_map(&parts);
-    let saved = qm.contains_key("saved");
-    let proposed = qm.contains_key("proposed");
-    let decided = qm
-        .get("decided")
+    let saved = qm.saved.is_some();
+    let proposed = qm.proposed.is_some();
+    let decided = Some(qm.decided)
         .filter(|d| matches!(d.as_str(), "accepted" | "rejected"))
-        .cloned()
         .unwrap_or_default();
     let corrections = e
         .pending_corrections
@@ -574,7 +608,7 @@ async fn detail(
         .collect();
     let can_review = enterprise_perm::verify(&auth.actor);
     let l = c.layout(&auth, e.name.clone(), "enterprises");
-    c.page(&DetailPage {
+    Ok(c.page(&DetailPage {
         l,
         e,
         groups,
@@ -586,7 +620,7 @@ async fn detail(
         corrections,
         can_review,
         sources,
-    })
+    }))
 }
 
 /// A reviewer's decision on a correction: the reason is optional to accept, required to reject
@@ -714,17 +748,18 @@ impl Values {
         }
     }
 
-    fn from_post(p: &Posted) -> Values {
+    /// The form as it was sent.
+    fn sent(echo: &Echo) -> Values {
         let mut f = HashMap::new();
         for k in TEXT_FIELDS {
-            f.insert(k, p.get(k).unwrap_or_default());
+            f.insert(k, echo.val(k));
         }
         Values {
             fields: f,
-            nodes: p.all("chain_nodes"),
-            tags: p.all("tags"),
-            extra_tags: p.get("extra_tags").unwrap_or_default(),
-            version: p.get("version").unwrap_or_default(),
+            nodes: echo.all("chain_nodes"),
+            tags: echo.all("tags"),
+            extra_tags: echo.val("extra_tags"),
+            version: echo.val("version"),
         }
     }
 
@@ -982,16 +1017,10 @@ fn form_page(
     }
 }
 
-async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = enterprise_perm::create_enterprise(&auth.actor) {
-        return c.error(&e);
-    }
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    c.page(&form_page(
+async fn new_form(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageResult {
+    enterprise_perm::create_enterprise(&auth.actor)?;
+    let idx = s.app.registry().await?;
+    Ok(c.page(&form_page(
         &c,
         &auth,
         &idx,
@@ -1000,28 +1029,19 @@ async fn new_form(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Re
         None,
         None,
         None,
-    ))
+    )))
 }
 
 async fn edit_form(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(uscc): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let e = match s.app.enterprise_get(&auth.actor, &uscc).await {
-        Ok(e) => e,
-        Err(e) => return c.error(&e),
-    };
-    if let Err(err) = enterprise_perm::edit_enterprise(&auth.actor, e.id) {
-        return c.error(&err);
-    }
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    c.page(&form_page(
+) -> PageResult {
+    let e = s.app.enterprise_get(&auth.actor, &uscc).await?;
+    enterprise_perm::edit_enterprise(&auth.actor, e.id)?;
+    let idx = s.app.registry().await?;
+    Ok(c.page(&form_page(
         &c,
         &auth,
         &idx,
@@ -1030,77 +1050,151 @@ async fn edit_form(
         Some(&e.uscc),
         None,
         None,
-    ))
+    )))
 }
 
-/// Show a failed save: field errors inline, conflicts and other refusals as a banner.
+/// Show a failed save: field errors inline, conflicts and other refusals as a banner, a field
+/// that did not parse as a banner naming it.
 async fn refused(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
     v: &Values,
     existing: Option<&str>,
-    e: AppError,
-) -> Response {
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
-    };
-    let status = crate::error::status(&e);
-    let (errs, banner, reload) = match e {
-        AppError::Invalid(errs) => (errs, Some(c.t.get("form-has-errors").to_string()), None),
-        AppError::Conflict(_) if existing.is_some() => (
-            Vec::new(),
-            Some(c.t.get("form-conflict").to_string()),
-            existing.map(|u| format!("/enterprises/{u}/edit")),
-        ),
-        e @ (AppError::Conflict(_) | AppError::BadRequest { .. }) => {
-            (Vec::new(), Some(messages(c, &e)), None)
+    e: PageError,
+) -> PageResult {
+    let idx = s.app.registry().await?;
+    let (status, errs, banner, reload) = match e {
+        PageError::Form(f) => (f.status, Vec::new(), Some(f.message), None),
+        PageError::App(e) => {
+            let status = crate::error::status(&e);
+            match e {
+                AppError::Invalid(errs) => (
+                    status,
+                    errs,
+                    Some(c.t.get("form-has-errors").to_string()),
+                    None,
+                ),
+                AppError::Conflict(_) if existing.is_some() => (
+                    status,
+                    Vec::new(),
+                    Some(c.t.get("form-conflict").to_string()),
+                    existing.map(|u| format!("/enterprises/{u}/edit")),
+                ),
+                e @ (AppError::Conflict(_) | AppError::BadRequest { .. }) => {
+                    (status, Vec::new(), Some(messages(c, &e)), None)
+                }
+                other => return Err(other.into()),
+            }
         }
-        other => return c.error(&other),
     };
-    with_status(
+    Ok(with_status(
         c.page(&form_page(
             c, auth, &idx, v, &errs, existing, banner, reload,
         )),
         status,
-    )
+    ))
 }
 
-async fn create(State(s): State<AppState>, parts: Parts, posted: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let v = Values::from_post(&posted);
-    let mut a = posted.auth.actor.clone();
-    a.source = lianshi_app::Source::Web;
-    match s.app.enterprise_create(&a, &v.input()).await {
-        Ok(e) if !e.proposed_corrections.is_empty() => {
-            see_other(&format!("/enterprises/{}?proposed=1", e.uscc))
+/// The enterprise form: its text fields (the app reads and checks them, naming each), chain
+/// nodes, tags and the version edited.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnterpriseForm {
+    uscc: String,
+    name: String,
+    industry_code: String,
+    registered_on: String,
+    ownership: String,
+    street: String,
+    park: String,
+    building: String,
+    address: String,
+    headcount: String,
+    tech_staff: String,
+    revenue_yuan: String,
+    rd_spend_yuan: String,
+    tax_paid_yuan: String,
+    contact_name: String,
+    contact_phone: String,
+    chain_nodes: Vec<String>,
+    tags: Vec<String>,
+    extra_tags: String,
+    version: Option<i64>,
+}
+
+impl EnterpriseForm {
+    fn values(self) -> Values {
+        let fields = TEXT_FIELDS
+            .iter()
+            .zip([
+                self.uscc,
+                self.name,
+                self.industry_code,
+                self.registered_on,
+                self.ownership,
+                self.street,
+                self.park,
+                self.building,
+                self.address,
+                self.headcount,
+                self.tech_staff,
+                self.revenue_yuan,
+                self.rd_spend_yuan,
+                self.tax_paid_yuan,
+                self.contact_name,
+                self.contact_phone,
+            ])
+            .map(|(k, v)| (*k, v))
+            .collect();
+        Values {
+            fields,
+            nodes: self.chain_nodes,
+            tags: self.tags,
+            extra_tags: self.extra_tags,
+            version: self.version.map(|v| v.to_string()).unwrap_or_default(),
         }
-        Ok(e) => see_other(&format!("/enterprises/{}?saved=1", e.uscc)),
-        Err(e) => refused(&s, &c, &posted.auth, &v, None, e).await,
     }
+}
+
+/// Create (`existing` none) or update an enterprise from the posted form; back to its page, or
+/// the form again with what was typed.
+async fn save(
+    s: &AppState,
+    c: &Ctx,
+    existing: Option<&str>,
+    Posted { auth, form, echo }: Posted<EnterpriseForm>,
+) -> PageResult {
+    let mut a = auth.actor.clone();
+    a.source = lianshi_app::Source::Web;
+    let done: PageResult<EnterpriseView> = async {
+        let f = form?;
+        let version = f.version;
+        let inp = f.values().input();
+        Ok(match existing {
+            None => s.app.enterprise_create(&a, &inp).await?,
+            Some(uscc) => s.app.enterprise_update(&a, uscc, &inp, version).await?,
+        })
+    }
+    .await;
+    match done {
+        Ok(e) if !e.proposed_corrections.is_empty() => {
+            Ok(see_other(&format!("/enterprises/{}?proposed=1", e.uscc)))
+        }
+        Ok(e) => Ok(see_other(&format!("/enterprises/{}?saved=1", e.uscc))),
+        Err(e) => refused(s, c, &auth, &Values::sent(&echo), existing, e).await,
+    }
+}
+
+async fn create(State(s): State<AppState>, c: Ctx, posted: Posted<EnterpriseForm>) -> PageResult {
+    save(&s, &c, None, posted).await
 }
 
 async fn update(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(uscc): Path<String>,
-    posted: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let v = Values::from_post(&posted);
-    let version = v.version.trim().parse::<i64>().ok();
-    let mut a = posted.auth.actor.clone();
-    a.source = lianshi_app::Source::Web;
-    match s
-        .app
-        .enterprise_update(&a, &uscc, &v.input(), version)
-        .await
-    {
-        Ok(e) if !e.proposed_corrections.is_empty() => {
-            see_other(&format!("/enterprises/{}?proposed=1", e.uscc))
-        }
-        Ok(e) => see_other(&format!("/enterprises/{}?saved=1", e.uscc)),
-        Err(e) => refused(&s, &c, &posted.auth, &v, Some(&uscc), e).await,
-    }
+    posted: Posted<EnterpriseForm>,
+) -> PageResult {
+    save(&s, &c, Some(&uscc), posted).await
 }

@@ -4,15 +4,17 @@
 //! "政策找我" (every active policy for one enterprise, with its notices to confirm or decline), and
 //! the sandbox (政策沙盘). Every handler calls one app function; the app decides who may do what.
 
-use super::{Ctx, Layout, Opt, PageLink, pager, query_map, query_string, see_other, with_status};
+use super::form::trimmed;
+use super::{
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager,
+    query_string, see_other, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted, same_token};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::{get, post};
 use lianshi_app::AppError;
 use lianshi_app::policy::{
@@ -22,6 +24,7 @@ use lianshi_app::policy::{
 use lianshi_domain::Role;
 use lianshi_domain::money::Money;
 use lianshi_domain::zone::RegistryKind;
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 pub fn routes() -> Router<AppState> {
@@ -46,24 +49,12 @@ pub fn money(fen: i64) -> String {
     Money(fen).format_auto()
 }
 
-fn opt(m: &HashMap<String, String>, k: &str) -> Option<String> {
-    m.get(k)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn msg(c: &Ctx, e: &AppError) -> String {
-    super::messages(c, e)
-}
-
-fn is_form_error(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::BadRequest { .. }
-            | AppError::Invalid(_)
-            | AppError::Conflict(_)
-            | AppError::Refused { .. }
-    )
+/// The status of a page showing `error` (200 without one) and its message.
+fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
+    match error {
+        Some(e) => (e.status, Some(e.message)),
+        None => (StatusCode::OK, None),
+    }
 }
 
 fn track_label(c: &Ctx, track: &str) -> String {
@@ -142,41 +133,59 @@ pub struct PoliciesPage {
     pub errors: Vec<String>,
 }
 
-async fn list(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let m = query_map(&parts);
-    let notice = opt(&m, "loaded").map(|v| format!("{} {v}", c.t.get("policy-loaded")));
-    let notice =
-        notice.or_else(|| opt(&m, "pushed").map(|v| format!("{} {v}", c.t.get("policy-pushed"))));
-    render_list(&s, &c, &auth, &m, notice, Vec::new(), StatusCode::OK).await
+/// The catalogue's filters and page, and what was just done (`loaded`, `pushed`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    q: String,
+    kind: String,
+    department: String,
+    track: String,
+    status: String,
+    ecosystem: String,
+    page: Option<i64>,
+    loaded: String,
+    pushed: String,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<ListQuery>,
+) -> PageResult {
+    let loaded = trimmed(Some(m.loaded.clone()));
+    let pushed = trimmed(Some(m.pushed.clone()));
+    let notice = loaded.map(|v| format!("{} {v}", c.t.get("policy-loaded")));
+    let notice = notice.or_else(|| pushed.map(|v| format!("{} {v}", c.t.get("policy-pushed"))));
+    render_list(&s, &c, &auth, &m, notice, None).await
 }
 
 async fn render_list(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    m: &HashMap<String, String>,
+    m: &ListQuery,
     notice: Option<String>,
-    mut errors: Vec<String>,
-    mut code: StatusCode,
-) -> Response {
+    mut error: Option<FormError>,
+) -> PageResult {
     let t = c.t;
     let a = &auth.actor;
+    let opt = |v: &String| trimmed(Some(v.clone()));
     let q = PolicyQuery {
-        q: opt(m, "q"),
-        kind: opt(m, "kind"),
-        department: opt(m, "department"),
-        track: opt(m, "track"),
-        status: opt(m, "status"),
-        ecosystem: opt(m, "ecosystem"),
-        page: opt(m, "page").and_then(|v| v.parse().ok()),
+        q: opt(&m.q),
+        kind: opt(&m.kind),
+        department: opt(&m.department),
+        track: opt(&m.track),
+        status: opt(&m.status),
+        ecosystem: opt(&m.ecosystem),
+        page: m.page,
         per_page: Some(50),
     };
     let page = match s.app.policy_list(a, &q).await {
         Ok(p) => p,
-        Err(e) if is_form_error(&e) => {
-            errors.push(msg(c, &e));
-            code = crate::error::status(&e);
+        Err(e) => {
+            error = Some(c.form_error(&e).ok_or(e)?);
             lianshi_app::policy::PolicyPage {
                 total: 0,
                 page: 1,
@@ -184,13 +193,19 @@ async fn render_list(
                 items: Vec::new(),
             }
         }
-        Err(e) => return c.error(&e),
     };
-    let idx = match s.app.registry().await {
-        Ok(i) => i,
-        Err(e) => return c.error(&e),
+    let idx = s.app.registry().await?;
+    let cur = |k: &str| {
+        match k {
+            "q" => &m.q,
+            "kind" => &m.kind,
+            "department" => &m.department,
+            "track" => &m.track,
+            "status" => &m.status,
+            _ => &m.ecosystem,
+        }
+        .clone()
     };
-    let cur = |k: &str| m.get(k).cloned().unwrap_or_default();
     let departments = idx
         .of_kind(RegistryKind::Department)
         .map(|d| {
@@ -241,6 +256,7 @@ async fn render_list(
     } else {
         Vec::new()
     };
+    let code = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
     let p = PoliciesPage {
         l: c.layout(auth, t.get("policies-title"), "policies"),
         items: page.items.into_iter().map(|p| line(c, p)).collect(),
@@ -258,9 +274,12 @@ async fn render_list(
         is_enterprise: a.role == Role::Enterprise,
         runs,
         notice,
-        errors,
+        // A refused load lists each `FILE:line:col: message` on its own line.
+        errors: error
+            .map(|e| e.message.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
     };
-    with_status(c.page(&p), code)
+    Ok(with_status(c.page(&p), code))
 }
 
 fn csrf_error() -> AppError {
@@ -272,45 +291,32 @@ fn csrf_error() -> AppError {
 }
 
 /// Upload a rule file (multipart `file`, or pasted text in `source`).
-async fn load(
-    State(s): State<AppState>,
-    auth: PageAuth,
-    parts: Parts,
-    mut mp: Multipart,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn load(State(s): State<AppState>, c: Ctx, auth: PageAuth, mut mp: Multipart) -> PageResult {
     let mut csrf = String::new();
     let mut text = String::new();
     let mut file_name = String::new();
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return c.error(&AppError::bad(
-                    "upload_invalid",
-                    format!("上传内容无法读取：{e}"),
-                    format!("the upload could not be read: {e}"),
-                ));
-            }
-        };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        AppError::bad(
+            "upload_invalid",
+            format!("上传内容无法读取：{e}"),
+            format!("the upload could not be read: {e}"),
+        )
+    };
+    while let Some(field) = mp.next_field().await.map_err(|e| unreadable(&e))? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "file" => {
                 let fname = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(b) if !b.is_empty() => {
-                        file_name = fname;
-                        text = String::from_utf8_lossy(&b).into_owned();
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        return c.error(&AppError::bad(
-                            "upload_invalid",
-                            format!("上传文件读取失败：{e}"),
-                            format!("the uploaded file could not be read: {e}"),
-                        ));
-                    }
+                let b = field.bytes().await.map_err(|e| {
+                    AppError::bad(
+                        "upload_invalid",
+                        format!("上传文件读取失败：{e}"),
+                        format!("the uploaded file could not be read: {e}"),
+                    )
+                })?;
+                if !b.is_empty() {
+                    file_name = fname;
+                    text = String::from_utf8_lossy(&b).into_owned();
                 }
             }
             "source" => {
@@ -325,49 +331,43 @@ async fn load(
         }
     }
     if !same_token(&csrf, &auth.csrf) {
-        return c.error(&csrf_error());
+        return Err(csrf_error().into());
     }
     if file_name.is_empty() {
         file_name = "input".into();
     }
-    match s
-        .app
-        .policy_load_named(&auth.actor, &file_name, &text)
-        .await
-    {
-        Ok(r) => see_other(&format!(
+    let done: PageResult = async {
+        let r = s
+            .app
+            .policy_load_named(&auth.actor, &file_name, &text)
+            .await?;
+        Ok(see_other(&format!(
             "/policies?loaded={}%2B{}~{}={}",
             r.created.len(),
             r.updated.len(),
             r.unchanged.len(),
             r.total()
-        )),
-        Err(e) if is_form_error(&e) => {
-            let lines = msg(&c, &e).lines().map(str::to_string).collect();
-            render_list(
-                &s,
-                &c,
-                &auth,
-                &HashMap::new(),
-                None,
-                lines,
-                crate::error::status(&e),
-            )
-            .await
-        }
-        Err(e) => c.error(&e),
+        )))
     }
+    .await;
+    let none = ListQuery::default();
+    done.or_show(&c, |err| render_list(&s, &c, &auth, &none, None, Some(err)))
+        .await
 }
 
-async fn push(State(s): State<AppState>, parts: Parts, f: Posted) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let on = f
-        .get("on")
-        .and_then(|v| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok());
-    match s.app.policy_push(&f.auth.actor, on).await {
-        Ok(r) => see_other(&format!("/policies?pushed={}", r.run.created)),
-        Err(e) => c.error(&e),
-    }
+/// The 免申即享 push, as of a day (today when empty).
+#[derive(Deserialize)]
+struct PushForm {
+    on: Option<Date>,
+}
+
+async fn push(
+    State(s): State<AppState>,
+    Posted { auth, form, .. }: Posted<PushForm>,
+) -> PageResult {
+    let f = form?;
+    let r = s.app.policy_push(&auth.actor, f.on.map(|d| d.0)).await?;
+    Ok(see_other(&format!("/policies?pushed={}", r.run.created)))
 }
 
 #[derive(Template)]
@@ -387,15 +387,11 @@ pub struct DetailPage {
 
 async fn detail(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(code): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let v = match s.app.policy_get(&auth.actor, &code).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
+) -> PageResult {
+    let v = s.app.policy_get(&auth.actor, &code).await?;
     let a = &auth.actor;
     let p = DetailPage {
         l: c.layout(&auth, v.row.title.clone(), "policies"),
@@ -408,7 +404,7 @@ async fn detail(
         can_explain: a.role != Role::Enterprise,
         v,
     };
-    c.page(&p)
+    Ok(c.page(&p))
 }
 
 #[derive(Template)]
@@ -423,18 +419,12 @@ pub struct EditPage {
 
 async fn edit_form(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(code): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let v = match s.app.policy_get(&auth.actor, &code).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    if let Err(e) = perm::manage(&auth.actor, v.row.department_id) {
-        return c.error(&e);
-    }
+) -> PageResult {
+    let v = s.app.policy_get(&auth.actor, &code).await?;
+    perm::manage(&auth.actor, v.row.department_id)?;
     let p = EditPage {
         l: c.layout(
             &auth,
@@ -446,35 +436,47 @@ async fn edit_form(
         version: v.row.version,
         errors: Vec::new(),
     };
-    c.page(&p)
+    Ok(c.page(&p))
+}
+
+/// A policy's entry as TOML.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EditForm {
+    source: String,
 }
 
 async fn edit(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(code): Path<String>,
-    f: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let src = f.get("source").unwrap_or_default();
-    match s.app.policy_update(&f.auth.actor, &code, &src).await {
-        Ok(v) => see_other(&format!("/policies/{}", super::url_escape(&v.row.code))),
-        Err(e) if is_form_error(&e) => {
-            let p = EditPage {
-                l: c.layout(
-                    &f.auth,
-                    format!("{} · {code}", c.t.get("policy-edit")),
-                    "policies",
-                ),
-                code: code.clone(),
-                source: src,
-                version: 0,
-                errors: msg(&c, &e).lines().map(str::to_string).collect(),
-            };
-            with_status(c.page(&p), crate::error::status(&e))
-        }
-        Err(e) => c.error(&e),
+    Posted { auth, form, echo }: Posted<EditForm>,
+) -> PageResult {
+    let done: PageResult = async {
+        let f = form?;
+        let v = s.app.policy_update(&auth.actor, &code, &f.source).await?;
+        Ok(see_other(&format!(
+            "/policies/{}",
+            super::url_escape(&v.row.code)
+        )))
     }
+    .await;
+    done.or_show(&c, |err| {
+        let p = EditPage {
+            l: c.layout(
+                &auth,
+                format!("{} · {code}", c.t.get("policy-edit")),
+                "policies",
+            ),
+            code: code.clone(),
+            source: echo.val("source"),
+            version: 0,
+            errors: err.message.lines().map(str::to_string).collect(),
+        };
+        let shown = Ok(with_status(c.page(&p), err.status));
+        async move { shown }
+    })
+    .await
 }
 
 /// An explanation as shown.
@@ -503,38 +505,43 @@ pub struct ExplainPage {
     pub error: Option<String>,
 }
 
+/// Which enterprise to explain the policy for (credit code or id), and as of which day.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExplainQuery {
+    enterprise: String,
+    enterprise_id: String,
+    on: Option<Date>,
+}
+
 async fn explain(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(code): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let m = query_map(&parts);
+    Query(m): Query<ExplainQuery>,
+) -> PageResult {
     let a = &auth.actor;
-    let enterprise = opt(&m, "enterprise")
-        .or_else(|| opt(&m, "enterprise_id"))
+    let enterprise = trimmed(Some(m.enterprise))
+        .or_else(|| trimmed(Some(m.enterprise_id)))
         .or_else(|| a.enterprise_id.map(|e| e.to_string()))
         .unwrap_or_default();
-    let on_text = opt(&m, "on").unwrap_or_default();
-    let on = chrono::NaiveDate::parse_from_str(&on_text, "%Y-%m-%d").ok();
+    let on = m.on.map(|d| d.0);
     let mut error = None;
-    let mut code_status = StatusCode::OK;
     let mut x = None;
     if !enterprise.is_empty() {
-        let r = match s.app.enterprise_ref_visible(a, &enterprise).await {
-            Ok(id) => s.app.policy_explain(a, &code, id, on).await,
-            Err(e) => Err(e),
-        };
+        let r: PageResult<ExplainView> = async {
+            let id = s.app.enterprise_ref_visible(a, &enterprise).await?;
+            Ok(s.app.policy_explain(a, &code, id, on).await?)
+        }
+        .await;
         match r {
             Ok(v) => x = Some(explain_line(&c, v)),
-            Err(e @ (AppError::Forbidden | AppError::Internal(_))) => return c.error(&e),
-            Err(e) => {
-                code_status = crate::error::status(&e);
-                error = Some(msg(&c, &e));
-            }
+            Err(super::PageError::App(e)) => error = Some(c.form_error(&e).ok_or(e)?),
+            Err(e) => return Err(e),
         }
     }
+    let (status, error) = shown(error);
     let p = ExplainPage {
         l: c.layout(
             &auth,
@@ -543,11 +550,11 @@ async fn explain(
         ),
         code,
         enterprise,
-        on: on_text,
+        on: on.map(|d| d.to_string()).unwrap_or_default(),
         x,
         error,
     };
-    with_status(c.page(&p), code_status)
+    Ok(with_status(c.page(&p), status))
 }
 
 #[derive(Template)]
@@ -574,36 +581,44 @@ fn notice_state_key(state: &str) -> &'static str {
     }
 }
 
-async fn mine(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let m = query_map(&parts);
-    render_mine(&s, &c, &auth, &m, None, None).await
+/// Whose policies to show (an enterprise's own user needs none).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MineQuery {
+    enterprise: String,
+}
+
+async fn mine(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<MineQuery>,
+) -> PageResult {
+    render_mine(&s, &c, &auth, &m.enterprise, None, None).await
 }
 
 async fn render_mine(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    m: &HashMap<String, String>,
+    enterprise: &str,
     notice: Option<String>,
-    mut error: Option<String>,
-) -> Response {
+    mut error: Option<FormError>,
+) -> PageResult {
     let a = &auth.actor;
-    let enterprise = opt(m, "enterprise")
+    let enterprise = trimmed(Some(enterprise.to_string()))
         .or_else(|| a.enterprise_id.map(|e| e.to_string()))
         .unwrap_or_default();
     let mut notices = Vec::new();
     let mut eligible = Vec::new();
     let mut others = Vec::new();
     let mut enterprise_name = String::new();
-    let mut status = StatusCode::OK;
     let mut shown_id = None;
     if !enterprise.is_empty() {
         let id = match s.app.enterprise_ref_visible(a, &enterprise).await {
             Ok(id) => Some(id),
             Err(e) => {
-                status = crate::error::status(&e);
-                error = Some(msg(c, &e));
+                error = Some(c.form_error(&e).ok_or(e)?);
                 None
             }
         };
@@ -620,11 +635,7 @@ async fn render_mine(
                         }
                     }
                 }
-                Err(e @ (AppError::Forbidden | AppError::Internal(_))) => return c.error(&e),
-                Err(e) => {
-                    status = crate::error::status(&e);
-                    error = Some(msg(c, &e));
-                }
+                Err(e) => error = Some(c.form_error(&e).ok_or(e)?),
             }
             if let Ok((rows, _)) = s.app.policy_notices(a, Some(id), None, 100, 0).await {
                 notices = rows
@@ -638,6 +649,7 @@ async fn render_mine(
             }
         }
     }
+    let (status, error) = shown(error);
     let p = MinePage {
         l: c.layout(auth, c.t.get("policies-mine"), "policies-mine"),
         enterprise,
@@ -650,63 +662,58 @@ async fn render_mine(
         notice,
         error,
     };
-    with_status(c.page(&p), status)
+    Ok(with_status(c.page(&p), status))
+}
+
+/// A decision on a 免申即享 notice, from the page of `enterprise`; declining may give a reason.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeForm {
+    enterprise: String,
+    reason: Option<String>,
 }
 
 async fn confirm(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    f: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let mut m = HashMap::new();
-    if let Some(e) = f.get("enterprise") {
-        m.insert("enterprise".to_string(), e);
+    Posted { auth, form, .. }: Posted<NoticeForm>,
+) -> PageResult {
+    let f = form?;
+    let done: PageResult = async {
+        let r = s.app.policy_notice_confirm(&auth.actor, id).await?;
+        let text = match (r.notice.state.as_str(), &r.notice.reason) {
+            ("blocked", Some(reason)) => reason.clone(),
+            _ => c.t.get("notice-confirmed-msg").to_string(),
+        };
+        render_mine(&s, &c, &auth, &f.enterprise, Some(text), None).await
     }
-    match s.app.policy_notice_confirm(&f.auth.actor, id).await {
-        Ok(r) => {
-            let text = match (r.notice.state.as_str(), &r.notice.reason) {
-                ("blocked", Some(reason)) => reason.clone(),
-                _ => c.t.get("notice-confirmed-msg").to_string(),
-            };
-            render_mine(&s, &c, &f.auth, &m, Some(text), None).await
-        }
-        Err(e) if is_form_error(&e) => {
-            let text = msg(&c, &e);
-            render_mine(&s, &c, &f.auth, &m, None, Some(text)).await
-        }
-        Err(e) => c.error(&e),
-    }
+    .await;
+    done.or_show(&c, |err| {
+        render_mine(&s, &c, &auth, &f.enterprise, None, Some(err))
+    })
+    .await
 }
 
 async fn decline(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(id): Path<i64>,
-    f: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let mut m = HashMap::new();
-    if let Some(e) = f.get("enterprise") {
-        m.insert("enterprise".to_string(), e);
+    Posted { auth, form, .. }: Posted<NoticeForm>,
+) -> PageResult {
+    let f = form?;
+    let done: PageResult = async {
+        s.app
+            .policy_notice_decline(&auth.actor, id, f.reason.as_deref())
+            .await?;
+        let text = c.t.get("notice-declined-msg").to_string();
+        render_mine(&s, &c, &auth, &f.enterprise, Some(text), None).await
     }
-    let reason = f.get("reason");
-    match s
-        .app
-        .policy_notice_decline(&f.auth.actor, id, reason.as_deref())
-        .await
-    {
-        Ok(_) => {
-            let text = c.t.get("notice-declined-msg").to_string();
-            render_mine(&s, &c, &f.auth, &m, Some(text), None).await
-        }
-        Err(e) if is_form_error(&e) => {
-            let text = msg(&c, &e);
-            render_mine(&s, &c, &f.auth, &m, None, Some(text)).await
-        }
-        Err(e) => c.error(&e),
-    }
+    .await;
+    done.or_show(&c, |err| {
+        render_mine(&s, &c, &auth, &f.enterprise, None, Some(err))
+    })
+    .await
 }
 
 /// One parameter input of the sandbox form.
@@ -746,89 +753,74 @@ pub struct SimulatePage {
 
 async fn simulate_form(
     State(s): State<AppState>,
+    c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(code): Path<String>,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = perm::manage_any(&auth.actor) {
-        return c.error(&e);
+) -> PageResult {
+    perm::manage_any(&auth.actor)?;
+    let v = s.app.policy_get(&auth.actor, &code).await?;
+    render_sim(&s, &c, &auth, v, &Echo::default(), None, None).await
+}
+
+/// A what-if: parameter values (`p_<name>`, numbers), one clause's new expression, and the day.
+#[derive(Deserialize)]
+struct SimulateForm {
+    #[serde(default)]
+    clause: String,
+    #[serde(default)]
+    expr: String,
+    on: Option<Date>,
+    /// The parameter fields, `p_<name>` → text.
+    #[serde(flatten)]
+    params: HashMap<String, String>,
+}
+
+impl SimulateForm {
+    /// The input for the app; a parameter that is not a number is refused, naming it.
+    fn input(self, c: &Ctx, v: &PolicyView) -> Result<SimulateInput, FormError> {
+        let mut input = SimulateInput::default();
+        for p in &v.params {
+            let Some(raw) = self
+                .params
+                .get(&format!("p_{}", p.name))
+                .filter(|x| !x.trim().is_empty())
+            else {
+                continue;
+            };
+            let x = raw.trim().parse::<f64>().map_err(|_| {
+                FormError::bad_request(format!("{}: {} = {raw}", c.t.get("sim-bad-number"), p.name))
+            })?;
+            input.set.insert(p.name.clone(), x);
+        }
+        if !self.clause.is_empty() && !self.expr.trim().is_empty() {
+            input.rules.insert(self.clause, self.expr);
+        }
+        input.on = self.on.map(|d| d.0);
+        Ok(input)
     }
-    let v = match s.app.policy_get(&auth.actor, &code).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    render_sim(
-        &s,
-        &c,
-        &auth,
-        v,
-        &HashMap::new(),
-        None,
-        None,
-        StatusCode::OK,
-    )
-    .await
 }
 
 async fn simulate(
     State(s): State<AppState>,
-    parts: Parts,
+    c: Ctx,
     Path(code): Path<String>,
-    f: Posted,
-) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let v = match s.app.policy_get(&f.auth.actor, &code).await {
-        Ok(v) => v,
-        Err(e) => return c.error(&e),
-    };
-    let mut input = SimulateInput::default();
-    let mut error = None;
-    for p in &v.params {
-        if let Some(raw) = f
-            .get(&format!("p_{}", p.name))
-            .filter(|x| !x.trim().is_empty())
-        {
-            match raw.trim().parse::<f64>() {
-                Ok(x) => {
-                    input.set.insert(p.name.clone(), x);
-                }
-                Err(_) => {
-                    error = Some(format!("{}: {} = {raw}", c.t.get("sim-bad-number"), p.name));
-                }
-            }
+    Posted { auth, form, echo }: Posted<SimulateForm>,
+) -> PageResult {
+    let v = s.app.policy_get(&auth.actor, &code).await?;
+    let done: PageResult<SimulateReport> = async {
+        let input = form?.input(&c, &v)?;
+        Ok(s.app.policy_simulate(&auth.actor, &code, &input).await?)
+    }
+    .await;
+    match done {
+        Ok(r) => render_sim(&s, &c, &auth, v, &echo, Some(r), None).await,
+        Err(e) => {
+            Err(e)
+                .or_show(&c, |err| {
+                    render_sim(&s, &c, &auth, v, &echo, None, Some(err))
+                })
+                .await
         }
-    }
-    if let (Some(clause), Some(expr)) = (
-        f.get("clause").filter(|x| !x.is_empty()),
-        f.get("expr").filter(|x| !x.trim().is_empty()),
-    ) {
-        input.rules.insert(clause, expr);
-    }
-    input.on = f
-        .get("on")
-        .and_then(|x| chrono::NaiveDate::parse_from_str(x.trim(), "%Y-%m-%d").ok());
-    if let Some(e) = error {
-        return render_sim(
-            &s,
-            &c,
-            &f.auth,
-            v,
-            &f.map(),
-            None,
-            Some(e),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    match s.app.policy_simulate(&f.auth.actor, &code, &input).await {
-        Ok(r) => render_sim(&s, &c, &f.auth, v, &f.map(), Some(r), None, StatusCode::OK).await,
-        Err(e) if is_form_error(&e) => {
-            let text = msg(&c, &e);
-            let st = crate::error::status(&e);
-            render_sim(&s, &c, &f.auth, v, &f.map(), None, Some(text), st).await
-        }
-        Err(e) => c.error(&e),
     }
 }
 
@@ -847,17 +839,15 @@ fn group_lines(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render_sim(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
     v: PolicyView,
-    form: &HashMap<String, String>,
+    form: &Echo,
     r: Option<SimulateReport>,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
+    error: Option<FormError>,
+) -> PageResult {
     let idx = s.app.registry().await.ok();
     let name_of = |kind: RegistryKind, code: &str| -> String {
         idx.as_ref()
@@ -876,13 +866,10 @@ async fn render_sim(
                 .map(|(d, x)| format!("{d}: {x}"))
                 .collect::<Vec<_>>()
                 .join("；"),
-            value: form
-                .get(&format!("p_{}", p.name))
-                .cloned()
-                .unwrap_or_default(),
+            value: form.val(&format!("p_{}", p.name)),
         })
         .collect();
-    let cur_clause = form.get("clause").cloned().unwrap_or_default();
+    let cur_clause = form.val("clause");
     let mut clauses: Vec<Opt> = v
         .conditions
         .iter()
@@ -892,6 +879,7 @@ async fn render_sim(
     if let Some(b) = &v.row.benefit {
         clauses.push(Opt::new("benefit", format!("benefit — {b}"), &cur_clause));
     }
+    let (status, error) = shown(error);
     let (bb, ba, bc, eco, ch, sz) = match &r {
         Some(r) => (
             money(r.budget_before_fen),
@@ -911,8 +899,8 @@ async fn render_sim(
         ),
         params,
         clauses,
-        rule_expr: form.get("expr").cloned().unwrap_or_default(),
-        on: form.get("on").cloned().unwrap_or_default(),
+        rule_expr: form.val("expr"),
+        on: form.val("on"),
         r,
         budget_before: bb,
         budget_after: ba,
@@ -925,5 +913,5 @@ async fn render_sim(
         error,
         v,
     };
-    with_status(c.page(&p), status)
+    Ok(with_status(c.page(&p), status))
 }
