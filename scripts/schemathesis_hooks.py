@@ -10,6 +10,11 @@ schema-valid data is a failure (the schema is looser than the decoder), and so i
 outside the documented ones, which `status_code_conformance` already checks.
 """
 
+import atexit
+import json
+import os
+import threading
+
 import schemathesis
 
 DECODING = {"body_invalid", "query_invalid", "path_invalid"}
@@ -39,3 +44,26 @@ def schema_valid_request_decodes(ctx, response, case):
                 f"a schema-valid request was refused for its shape: 400 {code or response.text[:200]}"
             )
     return None
+
+
+# How many operations got at least one 2xx answer: every response's status is kept per
+# operation and written, when the run ends, to $LIANSHI_ST_STATUSES (scripts/schemathesis.sh
+# prints the count and the operations that never got one).
+_STATUSES: dict[str, set[int]] = {}
+_LOCK = threading.Lock()
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    with _LOCK:
+        _STATUSES.setdefault(case.operation.label, set()).add(response.status_code)
+
+
+def _write_statuses():
+    out = os.environ.get("LIANSHI_ST_STATUSES")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump({k: sorted(v) for k, v in _STATUSES.items()}, f, indent=1, sort_keys=True)
+
+
+atexit.register(_write_statuses)
