@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bounds;
 pub mod calendar;
 pub mod council;

@@ -6,6 +6,7 @@
 //! visits), `policy`, `subsidy`, `voucher`, `score`, `report`, `check`, `migrate`), each a thin
 //! layer over `lianshi_app`.
 
+mod backup;
 mod check;
 mod demo;
 mod import;
@@ -101,6 +102,12 @@ enum Cmd {
         #[command(subcommand)]
         what: voucher::VoucherCmd,
     },
+    /// Write a consistent backup of the database to a new file, while it is in use.
+    Backup(backup::BackupArgs),
+    /// Restore a backup file into an empty database (the file is checked first).
+    Restore(backup::RestoreArgs),
+    /// Copy the whole zone into another, empty database (SQLite ⇄ PostgreSQL) and verify it.
+    MigrateDb(backup::MigrateDbArgs),
     /// Integrity checks of stored data.
     Check {
         #[command(subcommand)]
@@ -163,6 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Subsidy { what } => subsidy::run(&ctx, what).await,
         Cmd::Voucher { what } => voucher::run(&ctx, what).await,
         Cmd::Check { what } => check::run(&ctx, what).await,
+        Cmd::Backup(args) => backup::backup(&ctx, args).await,
+        Cmd::Restore(args) => backup::restore(&ctx, args).await,
+        Cmd::MigrateDb(args) => backup::migrate_db(&ctx, args).await,
     }
 }
 

@@ -34,6 +34,7 @@ pub mod subsidy;
 pub mod team;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod transfer;
 pub mod user;
 pub mod visit;
 pub mod voucher;
