@@ -314,31 +314,6 @@ pub struct Posted<F = NoFields> {
     pub echo: Echo,
 }
 
-// TEMPORARY while the page handlers move to typed forms (issue 10): removed at the end.
-impl<F> Posted<F> {
-    pub fn get(&self, k: &str) -> Option<String> {
-        self.echo
-            .pairs
-            .iter()
-            .rev()
-            .find(|(x, _)| x == k)
-            .map(|(_, v)| v.clone())
-    }
-
-    pub fn map(&self) -> std::collections::HashMap<String, String> {
-        self.echo.pairs.iter().cloned().collect()
-    }
-
-    pub fn all(&self, k: &str) -> Vec<String> {
-        self.echo
-            .pairs
-            .iter()
-            .filter(|(x, _)| x == k)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
-
 impl<F: DeserializeOwned> FromRequest<AppState> for Posted<F> {
     type Rejection = PageReject;
 

@@ -29,7 +29,9 @@ pub mod visits;
 pub mod vouchers;
 
 pub use download::download;
-pub use error::{FormError, OrShow, PageError, PageResult, form_error, messages};
+pub use error::{
+    FormError, OrShow, PageError, PageResult, Shown, form_error, messages, shown, status_of,
+};
 pub use form::{Date, Echo, Yuan};
 pub use paging::{PageLink, pager};
 pub use query::Query;

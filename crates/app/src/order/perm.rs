@@ -5,7 +5,7 @@
 //! |---|---|
 //! | list | admin all; a department officer the orders its department leads or co-handles (none without a department); an enterprise user its own; a team member its teams' enterprises' |
 //! | view one | as list |
-//! | create | admin, department officers; a team member for its teams' enterprises; an enterprise user for itself |
+//! | create | admin, department officers; a team member for its teams' enterprises; an enterprise user for itself (the new-order form: those four roles) |
 //! | start, reply, resolve, return, suspend, resume, request an extension | admin; the lead department's officers |
 //! | call back (rate), withdraw | admin; the enterprise's users; its team's members |
 //! | accept, dispatch, decide extensions, supervise, close, reopen | admin (the service centre) |
@@ -76,6 +76,15 @@ pub fn create_order(
         Role::Enterprise => allow(own_enterprise(a, enterprise_id)),
         _ => Err(AppError::Forbidden),
     }
+}
+
+/// May `a` file orders at all (the new-order form and its link): the roles [`create_order`]
+/// lets file one for some enterprise.
+pub fn create_any(a: &Actor) -> AppResult<()> {
+    allow(matches!(
+        a.role,
+        Role::Admin | Role::Department | Role::Team | Role::Enterprise
+    ))
 }
 
 /// May `a` perform `kind` on the order (assuming the state machine permits it)?
@@ -248,19 +257,21 @@ mod tests {
         });
         check("edit configuration", &centre, |a, _| edit_config(a).is_ok());
         check("run the SLA scan", &centre, |a, _| run_sla_scan(a).is_ok());
-        check(
-            "read configuration",
-            &[
-                (Admin, [Y, Y, Y]),
-                (Department, [Y, Y, Y]),
-                (Team, [Y, Y, Y]),
-                (PartySecretary, [N, N, N]),
-                (Enterprise, [Y, Y, Y]),
-                (Finance, [N, N, N]),
-                (Provider, [N, N, N]),
-            ],
-            |a, _| view_config(a).is_ok(),
-        );
+        let order_roles = [
+            (Admin, [Y, Y, Y]),
+            (Department, [Y, Y, Y]),
+            (Team, [Y, Y, Y]),
+            (PartySecretary, [N, N, N]),
+            (Enterprise, [Y, Y, Y]),
+            (Finance, [N, N, N]),
+            (Provider, [N, N, N]),
+        ];
+        check("read configuration", &order_roles, |a, _| {
+            view_config(a).is_ok()
+        });
+        check("open the new-order form", &order_roles, |a, _| {
+            create_any(a).is_ok()
+        });
     }
 
     #[test]

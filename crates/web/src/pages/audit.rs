@@ -1,15 +1,15 @@
 //! 操作日志 (administrators): search the append-only audit log, newest first, times in UTC+8.
 
-use super::{Ctx, Layout, PageLink, pager, query_map, query_string};
+use super::form::trimmed;
+use super::{Ctx, Date, Layout, PageLink, PageResult, Query, pager, query_string};
 use crate::AppState;
 use crate::auth::PageAuth;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::get;
 use lianshi_app::audit::AuditQuery;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(page))
@@ -66,30 +66,42 @@ fn pretty(s: &Option<String>) -> Option<String> {
     )
 }
 
-async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    if let Err(e) = lianshi_app::audit::perm::read(&auth.actor) {
-        return c.error(&e);
-    }
-    let m = query_map(&parts);
-    let v = |k: &str| m.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
+/// The log's filters (days in China time) and page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Filters {
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    from: Option<Date>,
+    to: Option<Date>,
+    page: Option<i64>,
+}
+
+async fn page(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<Filters>,
+) -> PageResult {
+    lianshi_app::audit::perm::read(&auth.actor)?;
+    let v = |x: &String| x.trim().to_string();
     let per_page = 50;
-    let page = v("page").parse::<i64>().unwrap_or(1).max(1);
-    let opt = |x: String| Some(x).filter(|x| !x.is_empty());
+    let page = m.page.unwrap_or(1).max(1);
+    let from = m.from.map(|d| d.text()).unwrap_or_default();
+    let to = m.to.map(|d| d.text()).unwrap_or_default();
     let q = AuditQuery {
-        actor: opt(v("actor")),
-        action: opt(v("action")),
-        entity: opt(v("entity")),
-        entity_id: opt(v("entity_id")),
-        from: cst_day_start(&v("from"), false),
-        to: cst_day_start(&v("to"), true),
+        actor: trimmed(Some(m.actor.clone())),
+        action: trimmed(Some(m.action.clone())),
+        entity: trimmed(Some(m.entity.clone())),
+        entity_id: trimmed(Some(m.entity_id.clone())),
+        from: cst_day_start(&from, false),
+        to: cst_day_start(&to, true),
         limit: per_page,
         offset: lianshi_app::bounds::page_offset(page, per_page),
     };
-    let (items, total) = match s.app.audit_search(&auth.actor, &q).await {
-        Ok(r) => r,
-        Err(e) => return c.error(&e),
-    };
+    let (items, total) = s.app.audit_search(&auth.actor, &q).await?;
     let rows = items
         .iter()
         .map(|r| AuditRowView {
@@ -103,28 +115,31 @@ async fn page(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Respon
             after: pretty(&r.after),
         })
         .collect();
-    let keys = ["actor", "action", "entity", "entity_id", "from", "to"];
-    let vals: Vec<String> = keys.iter().map(|k| v(k)).collect();
-    let pairs: Vec<(&str, &str)> = keys
-        .iter()
-        .zip(vals.iter())
-        .map(|(k, v)| (*k, v.as_str()))
-        .collect();
+    let (actor, action, entity, entity_id) =
+        (v(&m.actor), v(&m.action), v(&m.entity), v(&m.entity_id));
+    let pairs = [
+        ("actor", actor.as_str()),
+        ("action", &action),
+        ("entity", &entity),
+        ("entity_id", &entity_id),
+        ("from", &from),
+        ("to", &to),
+    ];
     let (pages, prev, next) = pager(&query_string(&pairs), page, per_page, total);
-    c.page(&AuditPage {
+    Ok(c.page(&AuditPage {
         l: c.layout(&auth, c.t.get("nav-audit"), "audit"),
-        actor: v("actor"),
-        action: v("action"),
-        entity: v("entity"),
-        entity_id: v("entity_id"),
-        from: v("from"),
-        to: v("to"),
+        actor,
+        action,
+        entity,
+        entity_id,
+        from,
+        to,
         rows,
         total,
         pages,
         prev,
         next,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -1,13 +1,11 @@
 //! 工作台: counts and charts, every figure linking to the records behind it.
 
 use super::charts::{self, Datum};
-use super::{Ctx, url_escape};
+use super::{Ctx, PageResult, url_escape};
 use crate::AppState;
 use crate::auth::PageAuth;
 use askama::Template;
 use axum::extract::State;
-use axum::http::request::Parts;
-use axum::response::Response;
 use lianshi_app::stats::Bar;
 
 /// A count card.
@@ -73,12 +71,8 @@ fn chart(c: &Ctx, title: &str, d: Vec<Datum>, donut: bool) -> Chart {
     }
 }
 
-pub async fn console(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let st = match s.app.console_stats(&auth.actor).await {
-        Ok(st) => st,
-        Err(e) => return c.error(&e),
-    };
+pub async fn console(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageResult {
+    let st = s.app.console_stats(&auth.actor).await?;
     let t = c.t;
     let g = charts::group;
     let mut cards = Vec::new();
@@ -140,11 +134,11 @@ pub async fn console(State(s): State<AppState>, auth: PageAuth, parts: Parts) ->
         ));
     }
     let l = c.layout(&auth, t.get("nav-home"), "home");
-    c.page(&ConsolePage {
+    Ok(c.page(&ConsolePage {
         l,
         cards,
         charts: chart_list,
         size_chart,
         can_browse,
-    })
+    }))
 }

@@ -3,6 +3,7 @@
 //! belongs on the form — a field that did not parse, a bad request, a conflict — is shown on the
 //! form's own page by [`OrShow::or_show`], which names the page to show it on.
 
+use super::form::Echo;
 use super::{Ctx, error_page, lang_of};
 use crate::i18n::{Lang, T};
 use axum::extract::Request;
@@ -144,6 +145,47 @@ pub fn form_error(c: &Ctx, e: &AppError) -> Option<FormError> {
     })
 }
 
+/// What a page shows besides its data: a notice (after a redirect), or a refused form's message
+/// with the text it was sent with.
+#[derive(Debug, Default)]
+pub struct Shown {
+    pub notice: Option<String>,
+    pub error: Option<FormError>,
+    pub echo: Echo,
+}
+
+impl Shown {
+    pub fn notice(notice: Option<String>) -> Shown {
+        Shown {
+            notice,
+            ..Default::default()
+        }
+    }
+
+    pub fn refused(error: FormError, echo: Echo) -> Shown {
+        Shown {
+            notice: None,
+            error: Some(error),
+            echo,
+        }
+    }
+
+    /// The status of the page: the refusal's, else 200.
+    pub fn status(&self) -> StatusCode {
+        status_of(&self.error)
+    }
+}
+
+/// The status of a page showing `error` (200 without one).
+pub fn status_of(error: &Option<FormError>) -> StatusCode {
+    error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK)
+}
+
+/// The status of a page showing `error` (200 without one) and the message it shows.
+pub fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
+    (status_of(&error), error.map(|e| e.message))
+}
+
 /// Show a form's refusal on its page.
 pub trait OrShow {
     /// On a refusal that belongs on the form ([`PageError::Form`], or an app error that
@@ -152,6 +194,13 @@ pub trait OrShow {
     fn or_show<F, Fut>(self, c: &Ctx, show: F) -> impl Future<Output = PageResult>
     where
         F: FnOnce(FormError) -> Fut,
+        Fut: Future<Output = PageResult>;
+
+    /// [`OrShow::or_show`] for a page that takes a [`Shown`]: the refusal with the form's text
+    /// `echo`.
+    fn or_refuse<F, Fut>(self, c: &Ctx, echo: Echo, show: F) -> impl Future<Output = PageResult>
+    where
+        F: FnOnce(Shown) -> Fut,
         Fut: Future<Output = PageResult>;
 }
 
@@ -169,5 +218,13 @@ impl OrShow for PageResult {
             },
             ok => ok,
         }
+    }
+
+    async fn or_refuse<F, Fut>(self, c: &Ctx, echo: Echo, show: F) -> PageResult
+    where
+        F: FnOnce(Shown) -> Fut,
+        Fut: Future<Output = PageResult>,
+    {
+        self.or_show(c, |err| show(Shown::refused(err, echo))).await
     }
 }

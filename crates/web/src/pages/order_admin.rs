@@ -3,13 +3,14 @@
 //! working-day calendar years the SLA clock runs on.
 
 use super::form::trimmed;
-use super::{Ctx, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, with_status};
+use super::{
+    Ctx, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, shown, with_status,
+};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use lianshi_app::App;
 use lianshi_app::calendar::CalendarYearView;
@@ -81,14 +82,6 @@ struct DoneQuery {
 
 fn notice(c: &Ctx, q: &DoneQuery) -> Option<String> {
     (q.done == "saved").then(|| c.t.get("order-admin-saved").to_string())
-}
-
-/// The status of a page showing `error` (200 without one) and its message.
-fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
-    match error {
-        Some(e) => (e.status, Some(e.message)),
-        None => (StatusCode::OK, None),
-    }
 }
 
 // --- categories ------------------------------------------------------------------------------
@@ -248,28 +241,14 @@ async fn sla(
     render_sla(&s, &c, &auth, notice(&c, &q), None).await
 }
 
-/// An SLA limit of a (category, urgency): `5d`, `8h`, `5个工作日`….
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct SlaForm {
-    category: String,
-    urgency: String,
-    limit: String,
-}
-
+/// The form is the app's input: an SLA limit of a (category, urgency), `5d`, `8h`, `5个工作日`….
 async fn sla_set(
     State(s): State<AppState>,
     c: Ctx,
-    Posted { auth, form, .. }: Posted<SlaForm>,
+    Posted { auth, form, .. }: Posted<SlaLimitInput>,
 ) -> PageResult {
     let done: PageResult = async {
-        let f = form?;
-        let inp = SlaLimitInput {
-            category: f.category,
-            urgency: f.urgency,
-            limit: f.limit,
-        };
-        s.app.sla_limit_set(&auth.actor, &inp).await?;
+        s.app.sla_limit_set(&auth.actor, &form?).await?;
         Ok(see_other("/orders/sla?done=saved"))
     }
     .await;

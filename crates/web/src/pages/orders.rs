@@ -184,13 +184,6 @@ pub(super) async fn department_opts(s: &AppState, current: &str) -> Vec<Opt> {
     }
 }
 
-fn may_create(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin | Role::Department | Role::Team | Role::Enterprise
-    )
-}
-
 async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
     let m = query_map(&parts);
     let g = |k: &str| m.get(k).cloned().unwrap_or_default();
@@ -238,7 +231,7 @@ async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -
         departments: department_opts(&s, &g("department")).await,
         q: g("q"),
         overdue: g("overdue") == "1",
-        can_create: may_create(auth.actor.role),
+        can_create: lianshi_app::order::perm::create_any(&auth.actor).is_ok(),
         can_configure: lianshi_app::order::perm::edit_config(&auth.actor).is_ok(),
     }))
 }
@@ -252,9 +245,7 @@ async fn render_form(
 ) -> PageResult {
     let cats = s.app.order_categories(&auth.actor).await?;
     let role = auth.actor.role;
-    if !may_create(role) {
-        return Err(AppError::Forbidden.into());
-    }
+    lianshi_app::order::perm::create_any(&auth.actor)?;
     let urg = inp.urgency.clone().unwrap_or_else(|| "normal".into());
     let chan = inp.channel.clone().unwrap_or_else(|| "hotline".into());
     let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);

@@ -7,7 +7,7 @@
 use super::form::trimmed;
 use super::{
     Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager,
-    query_string, see_other, with_status,
+    query_string, see_other, shown, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted, same_token};
@@ -47,14 +47,6 @@ pub fn routes() -> Router<AppState> {
 /// Money as people read it (元 / 万元 / 亿元).
 pub fn money(fen: i64) -> String {
     Money(fen).format_auto()
-}
-
-/// The status of a page showing `error` (200 without one) and its message.
-fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
-    match error {
-        Some(e) => (e.status, Some(e.message)),
-        None => (StatusCode::OK, None),
-    }
 }
 
 fn track_label(c: &Ctx, track: &str) -> String {

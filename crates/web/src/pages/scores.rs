@@ -6,14 +6,13 @@
 use super::form::trimmed;
 use super::{
     Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
-    see_other, url_escape, with_status,
+    see_other, shown, url_escape, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use lianshi_app::App;
 use lianshi_app::score::{
@@ -151,14 +150,6 @@ pub struct BankPage {
     pub f_note: String,
     pub notice: Option<String>,
     pub error: Option<String>,
-}
-
-/// The status of a page showing `error` (200 without one) and its message.
-fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
-    match error {
-        Some(e) => (e.status, Some(e.message)),
-        None => (StatusCode::OK, None),
-    }
 }
 
 /// The score list's filters and what was just done (`done=run&n=` enterprises scored).
@@ -481,29 +472,15 @@ async fn consent(
     render_consent(&s, &c, &auth, notice, None).await
 }
 
-/// An enterprise grants (or withdraws) a bank's access to its score.
-#[derive(Deserialize)]
-struct ConsentForm {
-    enterprise: Option<String>,
-    #[serde(default)]
-    institution: String,
-    #[serde(default)]
-    granted: bool,
-}
-
+/// The form is the app's input: an enterprise grants (or withdraws) a bank's access to its
+/// score.
 async fn consent_save(
     State(s): State<AppState>,
     c: Ctx,
-    Posted { auth, form, .. }: Posted<ConsentForm>,
+    Posted { auth, form, .. }: Posted<ConsentInput>,
 ) -> PageResult {
     let done: PageResult = async {
-        let f = form?;
-        let inp = ConsentInput {
-            enterprise: f.enterprise,
-            institution: f.institution,
-            granted: f.granted,
-        };
-        s.app.score_consent_set(&auth.actor, &inp).await?;
+        s.app.score_consent_set(&auth.actor, &form?).await?;
         Ok(see_other("/scores/consent?done=saved"))
     }
     .await;

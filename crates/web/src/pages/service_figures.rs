@@ -4,20 +4,19 @@
 //! names link to the filtered visit and order lists.
 
 use super::charts::{self, Datum};
-use super::{Ctx, Layout, query_map, url_escape};
+use super::{Ctx, Layout, PageResult, Query, url_escape};
 use crate::AppState;
 use crate::auth::PageAuth;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::request::Parts;
-use axum::response::Response;
 use axum::routing::get;
 use chrono::{Duration, NaiveDate, Utc};
 use lianshi_app::service_report::{
     FigureDim, FigureRow, Figures, Metric, ServiceReport, parse_day, parse_dim,
 };
 use lianshi_app::{App, AppError, AppResult};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -100,15 +99,28 @@ pub struct RecordsPage {
     pub back: String,
 }
 
+/// The figures' query: the period (days as the app reads them, each refusal naming its field)
+/// and, for the records behind a figure, the metric, the grouping and its key, and how many.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FiguresQuery {
+    from: String,
+    to: String,
+    metric: String,
+    dim: String,
+    key: String,
+    limit: Option<i64>,
+}
+
 /// The period of a request: `to` defaults to today (China), `from` to a year before `to`.
-fn period_of(q: &std::collections::HashMap<String, String>) -> AppResult<(NaiveDate, NaiveDate)> {
-    let get = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let to = match get("to") {
-        Some(v) => parse_day("to", v)?,
+fn period_of(q: &FiguresQuery) -> AppResult<(NaiveDate, NaiveDate)> {
+    let get = |v: &'_ str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    let to = match get(&q.to) {
+        Some(v) => parse_day("to", &v)?,
         None => App::today(),
     };
-    let from = match get("from") {
-        Some(v) => parse_day("from", v)?,
+    let from = match get(&q.from) {
+        Some(v) => parse_day("from", &v)?,
         None => to - Duration::days(364),
     };
     Ok((from, to))
@@ -365,21 +377,18 @@ fn page(c: &Ctx, auth: &PageAuth, r: ServiceReport) -> FiguresPage {
     }
 }
 
-async fn figures(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
-    let q = query_map(&parts);
-    let (from, to) = match period_of(&q) {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
-    match s
+async fn figures(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<FiguresQuery>,
+) -> PageResult {
+    let (from, to) = period_of(&q)?;
+    let r = s
         .app
         .service_report(&auth.actor, from, to, Utc::now())
-        .await
-    {
-        Ok(r) => c.page(&page(&c, &auth, r)),
-        Err(e) => c.error(&e),
-    }
+        .await?;
+    Ok(c.page(&page(&c, &auth, r)))
 }
 
 fn metric_key(m: Metric) -> &'static str {
@@ -394,42 +403,34 @@ fn metric_key(m: Metric) -> &'static str {
     }
 }
 
-async fn records(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Response {
-    let c = Ctx::of(&s, &parts).await;
+async fn records(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<FiguresQuery>,
+) -> PageResult {
     let t = c.t;
-    let q = query_map(&parts);
-    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    let parsed = (|| -> AppResult<_> {
-        let (from, to) = period_of(&q)?;
-        let metric = Metric::parse(&get("metric")).ok_or_else(|| {
-            AppError::bad(
-                "metric_unknown",
-                format!("未知指标“{}”", get("metric")),
-                format!("unknown metric '{}'", get("metric")),
-            )
-        })?;
-        let dim = parse_dim(&get("dim"))?;
-        let key = match get("key").as_str() {
-            "" | "none" => None,
-            k => Some(k.parse::<i64>().map_err(|_| {
-                AppError::bad("key_invalid", "分组编号须为整数", "key must be an integer")
-            })?),
-        };
-        Ok((from, to, metric, dim, key))
-    })();
-    let (from, to, metric, dim, key) = match parsed {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
+    let (from, to) = period_of(&q)?;
+    let metric_text = q.metric.trim();
+    let metric = Metric::parse(metric_text).ok_or_else(|| {
+        AppError::bad(
+            "metric_unknown",
+            format!("未知指标“{metric_text}”"),
+            format!("unknown metric '{metric_text}'"),
+        )
+    })?;
+    let dim = parse_dim(q.dim.trim())?;
+    let key = match q.key.trim() {
+        "" | "none" => None,
+        k => Some(k.parse::<i64>().map_err(|_| {
+            AppError::bad("key_invalid", "分组编号须为整数", "key must be an integer")
+        })?),
     };
-    let limit = get("limit").parse::<i64>().unwrap_or(1000).clamp(1, 1000);
-    let p = match s
+    let limit = q.limit.unwrap_or(1000).clamp(1, 1000);
+    let p = s
         .app
         .service_records(&auth.actor, metric, dim, key, from, to, Utc::now(), limit)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return c.error(&e),
-    };
+        .await?;
     let group = match (dim, key) {
         (FigureDim::Zone, _) => t.get("figures-zone").to_string(),
         (_, None) => t.get("figures-unassigned").to_string(),
@@ -468,7 +469,7 @@ async fn records(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Res
         })
         .collect();
     let back = format!("/service?from={}&to={}", p.from, p.to);
-    c.page(&RecordsPage {
+    Ok(c.page(&RecordsPage {
         l: c.layout(&auth, t.get("figures-records"), "service"),
         metric_label: t.get(metric_key(metric)).to_string(),
         group,
@@ -478,5 +479,5 @@ async fn records(State(s): State<AppState>, auth: PageAuth, parts: Parts) -> Res
         to: p.to,
         rows,
         back,
-    })
+    }))
 }

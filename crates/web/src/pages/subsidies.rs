@@ -6,7 +6,7 @@
 //! Each form carries a request key rendered with the page, so a double submit files or pays once.
 
 use super::{
-    Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Yuan, pager, query_map,
+    Ctx, Echo, Layout, Opt, OrShow, PageLink, PageResult, Shown, Yuan, pager, query_map,
     query_string, see_other, with_status,
 };
 use crate::AppState;
@@ -14,7 +14,6 @@ use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::subsidy::{
@@ -249,38 +248,6 @@ fn state_opts(c: &Ctx, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-/// What a page shows besides its data: a notice, or a refused form with its text.
-#[derive(Default)]
-struct Shown {
-    notice: Option<String>,
-    error: Option<FormError>,
-    echo: Echo,
-}
-
-impl Shown {
-    fn notice(notice: Option<String>) -> Shown {
-        Shown {
-            notice,
-            ..Default::default()
-        }
-    }
-
-    fn refused(error: FormError, echo: Echo) -> Shown {
-        Shown {
-            notice: None,
-            error: Some(error),
-            echo,
-        }
-    }
-
-    fn status(&self) -> StatusCode {
-        self.error
-            .as_ref()
-            .map(|e| e.status)
-            .unwrap_or(StatusCode::OK)
-    }
-}
-
 async fn render_list(
     s: &AppState,
     c: &Ctx,
@@ -390,10 +357,8 @@ async fn apply(
         Ok(see_other(&format!("/subsidies/{}?done=applied", a.row.id)))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_list(&s, &c, &auth, &parts, Shown::refused(err, echo))
-    })
-    .await
+    done.or_refuse(&c, echo, |shown| render_list(&s, &c, &auth, &parts, shown))
+        .await
 }
 
 async fn render_detail(
@@ -491,10 +456,8 @@ async fn act(
         Ok(see_other(&format!("/subsidies/{id}?done=acted")))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_detail(&s, &c, &auth, id, Shown::refused(err, echo))
-    })
-    .await
+    done.or_refuse(&c, echo, |shown| render_detail(&s, &c, &auth, id, shown))
+        .await
 }
 
 async fn render_ledger(
@@ -602,14 +565,8 @@ async fn reverse(
         Ok(see_other("/subsidies/ledger?done=reversed"))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_ledger(
-            &s,
-            &c,
-            &auth,
-            &parts,
-            Shown::refused(err, echo.named("reverse")),
-        )
+    done.or_refuse(&c, echo.named("reverse"), |shown| {
+        render_ledger(&s, &c, &auth, &parts, shown)
     })
     .await
 }
@@ -645,14 +602,8 @@ async fn budget(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_ledger(
-            &s,
-            &c,
-            &auth,
-            &parts,
-            Shown::refused(err, echo.named("budget")),
-        )
+    done.or_refuse(&c, echo.named("budget"), |shown| {
+        render_ledger(&s, &c, &auth, &parts, shown)
     })
     .await
 }
@@ -678,14 +629,8 @@ async fn payout(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_ledger(
-            &s,
-            &c,
-            &auth,
-            &parts,
-            Shown::refused(err, echo.named("payout")),
-        )
+    done.or_refuse(&c, echo.named("payout"), |shown| {
+        render_ledger(&s, &c, &auth, &parts, shown)
     })
     .await
 }

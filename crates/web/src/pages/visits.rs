@@ -5,14 +5,13 @@
 use super::form::trimmed;
 use super::{
     Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
-    see_other, with_status,
+    see_other, shown, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use lianshi_app::App;
 use lianshi_app::team::perm as team_perm;
@@ -108,14 +107,6 @@ fn task_rows(c: &Ctx, items: Vec<VisitTaskView>) -> Vec<TaskRow> {
             t,
         })
         .collect()
-}
-
-/// The status of a page showing `error` (200 without one) and its message.
-fn shown(error: Option<FormError>) -> (StatusCode, Option<String>) {
-    match error {
-        Some(e) => (e.status, Some(e.message)),
-        None => (StatusCode::OK, None),
-    }
 }
 
 /// The visit list's filters, page and what was just done (`recorded`, `recorded_orders` with

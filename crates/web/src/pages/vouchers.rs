@@ -5,7 +5,7 @@
 //! who may do what (403 through the error page).
 
 use super::{
-    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Yuan, query_map, see_other,
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Shown, Yuan, query_map, see_other,
     with_status,
 };
 use crate::AppState;
@@ -374,24 +374,6 @@ pub struct SchemePage {
     pub echo: Echo,
 }
 
-/// What a scheme page shows besides the scheme: a notice, or a refused form with its text.
-#[derive(Default)]
-struct Shown {
-    notice: Option<String>,
-    error: Option<FormError>,
-    echo: Echo,
-}
-
-impl Shown {
-    fn refused(error: FormError, echo: Echo) -> Shown {
-        Shown {
-            notice: None,
-            error: Some(error),
-            echo,
-        }
-    }
-}
-
 /// The scheme page; a refused form keeps its text (the rules edit in the rules box).
 async fn render_scheme(
     s: &AppState,
@@ -571,14 +553,8 @@ async fn scheme_rules(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_scheme(
-            &s,
-            &c,
-            &auth,
-            &code,
-            Shown::refused(err, echo.named("rules")),
-        )
+    done.or_refuse(&c, echo.named("rules"), |shown| {
+        render_scheme(&s, &c, &auth, &code, shown)
     })
     .await
 }
@@ -619,14 +595,8 @@ async fn round_create(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_scheme(
-            &s,
-            &c,
-            &auth,
-            &code,
-            Shown::refused(err, echo.named("round")),
-        )
+    done.or_refuse(&c, echo.named("round"), |shown| {
+        render_scheme(&s, &c, &auth, &code, shown)
     })
     .await
 }
@@ -685,8 +655,8 @@ async fn round_fix(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_scheme(&s, &c, &auth, &code, Shown::refused(err, echo.named("fix")))
+    done.or_refuse(&c, echo.named("fix"), |shown| {
+        render_scheme(&s, &c, &auth, &code, shown)
     })
     .await
 }
@@ -723,14 +693,8 @@ async fn grant(
         )))
     }
     .await;
-    done.or_show(&c, |err| {
-        render_scheme(
-            &s,
-            &c,
-            &auth,
-            &code,
-            Shown::refused(err, echo.named("grant")),
-        )
+    done.or_refuse(&c, echo.named("grant"), |shown| {
+        render_scheme(&s, &c, &auth, &code, shown)
     })
     .await
 }
