@@ -3,6 +3,7 @@
 //! working-day calendar years the SLA clock runs on.
 
 use super::form::trimmed;
+use super::query::Done;
 use super::{
     Ctx, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, shown, with_status,
 };
@@ -73,15 +74,9 @@ pub struct CalendarPage {
     pub error: Option<String>,
 }
 
-/// What the settings pages read from their query: `done=saved` after a save.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DoneQuery {
-    done: String,
-}
-
-fn notice(c: &Ctx, q: &DoneQuery) -> Option<String> {
-    (q.done == "saved").then(|| c.t.get("order-admin-saved").to_string())
+/// The notice after a save (`?done=saved`).
+fn notice(c: &Ctx, q: &Done) -> Option<String> {
+    (q.done.as_deref() == Some("saved")).then(|| c.t.get("order-admin-saved").to_string())
 }
 
 // --- categories ------------------------------------------------------------------------------
@@ -131,7 +126,7 @@ async fn categories(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
     render_categories(&s, &c, &auth, notice(&c, &q), None, Echo::default()).await
 }
@@ -236,7 +231,7 @@ async fn sla(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
     render_sla(&s, &c, &auth, notice(&c, &q), None).await
 }
@@ -292,7 +287,7 @@ async fn calendar(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
     render_calendar(&s, &c, &auth, String::new(), notice(&c, &q), None).await
 }

@@ -9,6 +9,7 @@ use super::lang_of;
 use crate::i18n::T;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// The query string decoded into `Q`; a field that does not parse answers the error page (400)
@@ -32,4 +33,18 @@ pub fn query<Q: DeserializeOwned>(parts: &Parts) -> Result<Q, PageError> {
     decode::<Q>(&pairs)
         .map_err(|bad| FormError::bad_request(bad.message(t)))
         .map_err(PageError::from)
+}
+
+/// The query of a page that only says what was just done (`?done=saved` after a redirect).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+impl Done {
+    /// The message `key` in the UI language when something was done.
+    pub fn notice(&self, t: T, key: &str) -> Option<String> {
+        self.done.as_ref().map(|_| t.get(key).to_string())
+    }
 }

@@ -4,6 +4,7 @@
 //! totals). Who sees what is decided by `lianshi_app::score`.
 
 use super::form::trimmed;
+use super::query::Done;
 use super::{
     Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
     see_other, shown, url_escape, with_status,
@@ -316,21 +317,13 @@ async fn render_model(
     Ok(with_status(r, status))
 }
 
-/// The model page's query: `done` after a save.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
 async fn model(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let notice = q.done.map(|_| c.t.get("saved").to_string());
-    render_model(&s, &c, &auth, None, notice, None).await
+    render_model(&s, &c, &auth, None, q.notice(c.t, "saved"), None).await
 }
 
 /// The model as TOML text, with a note on the change.
@@ -466,10 +459,9 @@ async fn consent(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let notice = q.done.map(|_| c.t.get("saved").to_string());
-    render_consent(&s, &c, &auth, notice, None).await
+    render_consent(&s, &c, &auth, q.notice(c.t, "saved"), None).await
 }
 
 /// The form is the app's input: an enterprise grants (or withdraws) a bank's access to its

@@ -3,6 +3,7 @@
 //! rules page where administrators change deadlines and run the scan.
 
 use super::form::trimmed;
+use super::query::Done;
 use super::{
     Ctx, Echo, FormError, Layout, Opt, OrShow, PageLink, PageResult, Query, pager, query_string,
     see_other, shown, with_status,
@@ -481,21 +482,13 @@ async fn render_rules(
     Ok(with_status(r, status))
 }
 
-/// The rules page's query: `done` after a save.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
 async fn rules(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let notice = q.done.map(|_| c.t.get("saved").to_string());
-    render_rules(&s, &c, &auth, notice, None, Echo::default()).await
+    render_rules(&s, &c, &auth, q.notice(c.t, "saved"), None, Echo::default()).await
 }
 
 /// A rule's deadline and switch (and, where the rule has them, its threshold and period).
