@@ -52,7 +52,8 @@ async fn seed(db: &Db) {
         .await
         .unwrap();
     }
-    let ents: [(i64, &str, Option<i64>, Option<i64>, Option<&str>); 3] = [
+    type Ent<'a> = (i64, &'a str, Option<i64>, Option<i64>, Option<&'a str>);
+    let ents: [Ent; 3] = [
         (1, NAME, Some(BOUND_FEN), Some(i64::MAX), Some("")),
         (2, "", None, Some(i64::MIN), None),
         (
