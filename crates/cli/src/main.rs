@@ -124,9 +124,27 @@ pub(crate) fn app_err(e: AppError) -> anyhow::Error {
 pub(crate) async fn open(url: &str) -> anyhow::Result<App> {
     let db = Db::connect(url)
         .await
-        .with_context(|| format!("cannot open database {url}"))?;
-    db.migrate().await.context("migration failed")?;
+        .with_context(|| format!("cannot open database {}", without_password(url)))?;
+    db.migrate()
+        .await
+        .context("cannot bring the database schema up to date")?;
     Ok(App::new(db))
+}
+
+/// `url` with the password of its user part replaced by `***`, for messages and logs.
+pub(crate) fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The user part ends at the last '@' of the authority (before the first '/' or '?').
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 /// A `YYYY-MM-DD` date argument.
@@ -199,5 +217,30 @@ fn main() {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("lianshi: {}", chain.join(": ").replace('\n', " "));
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_database_url_in_a_message_hides_its_password() {
+        assert_eq!(
+            without_password("postgres://lianshi:s3cr%40t@db.example:5432/z?sslmode=require"),
+            "postgres://lianshi:***@db.example:5432/z?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://lianshi@db.example/z"),
+            "postgres://lianshi@db.example/z"
+        );
+        assert_eq!(
+            without_password("sqlite://./data/l.db"),
+            "sqlite://./data/l.db"
+        );
+        assert_eq!(
+            without_password("postgres://u:p@h/z?sslrootcert=/etc/a@b.crt"),
+            "postgres://u:***@h/z?sslrootcert=/etc/a@b.crt"
+        );
     }
 }

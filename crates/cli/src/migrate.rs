@@ -8,8 +8,11 @@ pub(crate) async fn run(ctx: &Ctx) -> anyhow::Result<()> {
     let url = &ctx.url;
     let db = Db::connect(url)
         .await
-        .with_context(|| format!("cannot open database {url}"))?;
-    let applied = db.migrate().await.context("migration failed")?;
+        .with_context(|| format!("cannot open database {}", crate::without_password(url)))?;
+    let applied = db
+        .migrate()
+        .await
+        .context("cannot bring the database schema up to date")?;
     println!(
         "migrations applied: {}",
         if applied.is_empty() {

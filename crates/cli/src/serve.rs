@@ -80,7 +80,10 @@ pub(crate) async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     // The bound address, so `--addr 127.0.0.1:0` prints the port the system chose.
     let bound = listener.local_addr().unwrap_or(addr);
-    println!("链事荟 Lianshi serving at http://{bound}/ (database {url})");
+    println!(
+        "链事荟 Lianshi serving at http://{bound}/ (database {})",
+        crate::without_password(url)
+    );
     // Build the enterprise list index in the background so the first visitor does not
     // wait for it (seconds at a million enterprises).
     let warm = app.clone();
