@@ -268,46 +268,28 @@ pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
 
 fn money(field: &'static str, v: &Option<String>, errs: &mut Vec<FieldError>) -> Option<Money> {
     let t = blank(v)?;
-    match Money::from_yuan_str(t) {
-        Ok(m) if m.fen() > MAX_MONEY_FEN => {
-            errs.push(FieldError {
-                field,
-                reason: Invalid::new(
-                    "amount_too_large",
-                    format!("金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）（{t}）"),
-                    format!("the amount is above the limit of 1,000,000,000,000.00 yuan ({t})"),
-                ),
-            });
-            None
-        }
-        Err(e) if e.code == "money_overflow" => {
-            errs.push(FieldError {
-                field,
-                reason: Invalid::new(
-                    "amount_too_large",
-                    format!("金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）（{t}）"),
-                    format!("the amount is above the limit of 1,000,000,000,000.00 yuan ({t})"),
-                ),
-            });
-            None
-        }
-        Ok(m) if m.fen() < 0 => {
-            errs.push(FieldError {
-                field,
-                reason: Invalid::new(
-                    "money_negative",
-                    format!("金额不能为负数（{t}）"),
-                    format!("amount must not be negative ({t})"),
-                ),
-            });
-            None
-        }
-        Ok(m) => Some(m),
-        Err(e) => {
-            errs.push(FieldError { field, reason: e });
-            None
-        }
-    }
+    let reason = match Money::from_yuan_str(t) {
+        Ok(m) if m.fen() > MAX_MONEY_FEN => too_large(t),
+        Err(e) if e.code == "money_overflow" => too_large(t),
+        Ok(m) if m.fen() < 0 => Invalid::new(
+            "money_negative",
+            format!("金额不能为负数（{t}）"),
+            format!("amount must not be negative ({t})"),
+        ),
+        Ok(m) => return Some(m),
+        Err(e) => e,
+    };
+    errs.push(FieldError { field, reason });
+    None
+}
+
+/// An amount above [`MAX_MONEY_FEN`] (or beyond what an `i64` of fen holds).
+fn too_large(t: &str) -> Invalid {
+    Invalid::new(
+        "amount_too_large",
+        format!("金额超出上限：最多 1,000,000,000,000.00 元（一万亿元）（{t}）"),
+        format!("the amount is above the limit of 1,000,000,000,000.00 yuan ({t})"),
+    )
 }
 
 fn list(v: &Option<Vec<String>>) -> Vec<String> {

@@ -37,6 +37,21 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Refuse bidi embeddings, overrides and isolates anywhere in `s` (`text_bidi_control`).
+fn check_bidi(s: &str) -> Result<(), Invalid> {
+    match s.chars().find(|c| is_bidi_control(*c)) {
+        Some(c) => Err(Invalid::new(
+            "text_bidi_control",
+            format!("不能包含改变文字方向的控制字符（U+{:04X}）", c as u32),
+            format!(
+                "must not contain bidirectional control characters (U+{:04X})",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Refuse control characters and bidi controls in a single-line text (addresses, contacts,
 /// notes). Returns the text trimmed; does not decide emptiness.
 pub fn check_line(s: &str) -> Result<&str, Invalid> {
@@ -50,16 +65,7 @@ pub fn check_line(s: &str) -> Result<&str, Invalid> {
             ),
         ));
     }
-    if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
-        return Err(Invalid::new(
-            "text_bidi_control",
-            format!("不能包含改变文字方向的控制字符（U+{:04X}）", c as u32),
-            format!(
-                "must not contain bidirectional control characters (U+{:04X})",
-                c as u32
-            ),
-        ));
-    }
+    check_bidi(s)?;
     Ok(s.trim())
 }
 
@@ -85,16 +91,7 @@ pub fn check_multiline(s: &str) -> Result<&str, Invalid> {
             ));
         }
     }
-    if let Some(c) = s.chars().find(|c| is_bidi_control(*c)) {
-        return Err(Invalid::new(
-            "text_bidi_control",
-            format!("不能包含改变文字方向的控制字符（U+{:04X}）", c as u32),
-            format!(
-                "must not contain bidirectional control characters (U+{:04X})",
-                c as u32
-            ),
-        ));
-    }
+    check_bidi(s)?;
     Ok(s.trim())
 }
 
