@@ -20,13 +20,13 @@ pub mod registry;
 pub mod score;
 pub mod service_report;
 pub mod session;
-pub mod stats;
 pub mod subsidy;
 pub mod team;
 pub mod text;
 pub mod user;
 pub mod visit;
 pub mod voucher;
+pub mod workbench;
 
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::FieldError;

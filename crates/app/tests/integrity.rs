@@ -188,7 +188,7 @@ both_backends!(
             Err(AppError::NotFound(_))
         ));
         // No zone figures that would count what the list hides.
-        let st = app.console_stats(&bank).await.unwrap();
+        let st = app.workbench_figures(&bank).await.unwrap();
         assert_eq!(st.enterprises, None);
         assert!(st.by_chain.is_empty() && st.by_street.is_empty() && st.top_tags.is_empty());
         assert!(
@@ -243,7 +243,7 @@ both_backends!(
                 .await,
             Err(AppError::NotFound(_))
         ));
-        let st = app.console_stats(&secretary).await.unwrap();
+        let st = app.workbench_figures(&secretary).await.unwrap();
         assert_eq!(st.enterprises, None);
         // Staff keep the whole register.
         let dept = actor(Role::Department, None, None);
@@ -254,6 +254,9 @@ both_backends!(
                 .total,
             6
         );
-        assert_eq!(app.console_stats(&dept).await.unwrap().enterprises, Some(6));
+        assert_eq!(
+            app.workbench_figures(&dept).await.unwrap().enterprises,
+            Some(6)
+        );
     }
 );

@@ -913,11 +913,11 @@ fn a_real_browser_signs_in_and_browses_enterprises() {
     b.go(&format!("{base}/"));
     assert!(
         b.source_once("<svg").contains("<svg"),
-        "the console draws its charts as SVG"
+        "the workbench draws its charts as SVG"
     );
-    b.screenshot(&shots.join("ui-console.png"));
+    b.screenshot(&shots.join("ui-workbench.png"));
     assert!(
-        std::fs::metadata(shots.join("ui-console.png"))
+        std::fs::metadata(shots.join("ui-workbench.png"))
             .unwrap()
             .len()
             > 10_000

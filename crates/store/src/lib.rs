@@ -29,7 +29,6 @@ pub mod policy;
 pub mod registry;
 pub mod score;
 pub mod service_report;
-pub mod stats;
 pub mod subsidy;
 pub mod team;
 #[cfg(feature = "testkit")]
@@ -38,6 +37,7 @@ pub mod transfer;
 pub mod user;
 pub mod visit;
 pub mod voucher;
+pub mod workbench;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};

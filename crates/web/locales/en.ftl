@@ -1,7 +1,7 @@
 # Lianshi — English UI strings
 app-name = Lianshi
 app-tagline = Industrial-chain party building and enterprise service
-nav-home = Console
+nav-home = Workbench
 nav-enterprises = Enterprises
 nav-import = Import
 nav-registry = Zone registry
@@ -26,10 +26,10 @@ none = None
 select-none = — choose —
 unit-enterprises = enterprises
 
-# Console
-console-overview = Overview
-console-note = Every figure is counted live from the enterprise records; click a bar or a number to open the list behind it.
-console-no-enterprises = This account may not browse enterprises; only the zone registry is summarised.
+# Workbench
+workbench-overview = Overview
+workbench-note = Every figure is counted live from the enterprise records; click a bar or a number to open the list behind it.
+workbench-no-enterprises = This account may not browse enterprises; only the zone registry is summarised.
 card-enterprises = Enterprises
 card-ecosystems = Ecosystems
 card-chains = Industrial chains

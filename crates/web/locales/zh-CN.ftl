@@ -27,9 +27,9 @@ select-none = —— 请选择 ——
 unit-enterprises = 家企业
 
 # 工作台
-console-overview = 总体概况
-console-note = 图中每个数字都由企业档案实时统计，点击条形或数字即可打开对应的企业名单。
-console-no-enterprises = 当前账号无权查看企业名录，仅显示园区登记概况。
+workbench-overview = 总体概况
+workbench-note = 图中每个数字都由企业档案实时统计，点击条形或数字即可打开对应的企业名单。
+workbench-no-enterprises = 当前账号无权查看企业名录，仅显示园区登记概况。
 card-enterprises = 企业总数
 card-ecosystems = 产业生态圈
 card-chains = 重点产业链

@@ -7,7 +7,6 @@
 
 pub mod audit;
 pub mod charts;
-pub mod console;
 pub mod councils;
 pub mod download;
 pub mod enterprises;
@@ -27,6 +26,7 @@ pub mod teams;
 pub mod users;
 pub mod visits;
 pub mod vouchers;
+pub mod workbench;
 
 pub use download::download;
 pub use error::{
@@ -54,7 +54,7 @@ use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(console::console))
+        .route("/", get(workbench::workbench))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .merge(enterprises::routes())

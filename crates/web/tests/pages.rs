@@ -1,4 +1,4 @@
-//! The server-rendered console through the router (no ports): sign in like a browser, follow
+//! The server-rendered pages through the router (no ports): sign in like a browser, follow
 //! links, post forms, and check what a person would see.
 
 use axum::Router;
@@ -67,7 +67,7 @@ fn chart_links(html: &str) -> Vec<(String, i64)> {
 }
 
 #[tokio::test]
-async fn the_console_shows_the_enterprise_count_equal_to_the_api_total() {
+async fn the_workbench_shows_the_enterprise_count_equal_to_the_api_total() {
     let r = setup().await;
     let admin = Browser::login(&r, "admin").await;
     let home = admin.get("/").await;
@@ -366,7 +366,7 @@ async fn the_enterprise_user_sees_its_own_file_and_another_answers_like_an_unkno
     );
     let missing = admin.get("/enterprises/91330108MA27Y5XH5G").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    // The enterprise user's console counts only its own enterprise.
+    // The enterprise user's workbench counts only its own enterprise.
     let home = ent.get("/").await;
     assert!(
         home.body

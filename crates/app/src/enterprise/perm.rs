@@ -16,7 +16,7 @@
 //! Which enterprises, and which of their fields, a role reads is decided by purpose
 //! ([`ScopeRule`], resolved into an [`EnterpriseScope`] by [`App::enterprise_scope`]):
 //!
-//! | role | enterprises | fields | policies for an enterprise | console figures |
+//! | role | enterprises | fields | policies for an enterprise | workbench figures |
 //! |---|---|---|---|---|
 //! | admin, department, team | all | all | yes | the zone's |
 //! | enterprise | its own | all | its own | its own |
@@ -70,7 +70,7 @@ pub struct EnterpriseScope {
     pub ids: Option<Vec<i64>>,
     /// Only the fields a score consent covers ([`consented_fields`]).
     pub consented_fields: bool,
-    /// Whether the console and registry show enterprise counts to this actor.
+    /// Whether the workbench and registry show enterprise counts to this actor.
     pub figures: bool,
 }
 

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::PageAuth;
 use askama::Template;
 use axum::extract::State;
-use lianshi_app::stats::Bar;
+use lianshi_app::workbench::Bar;
 
 /// A count card.
 pub struct Card {
@@ -30,8 +30,8 @@ pub struct LegendRow {
 }
 
 #[derive(Template)]
-#[template(path = "console.html")]
-pub struct ConsolePage {
+#[template(path = "workbench.html")]
+pub struct WorkbenchPage {
     pub l: super::Layout,
     pub cards: Vec<Card>,
     pub charts: Vec<Chart>,
@@ -71,8 +71,8 @@ fn chart(c: &Ctx, title: &str, d: Vec<Datum>, donut: bool) -> Chart {
     }
 }
 
-pub async fn console(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageResult {
-    let st = s.app.console_stats(&auth.actor).await?;
+pub async fn workbench(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageResult {
+    let st = s.app.workbench_figures(&auth.actor).await?;
     let t = c.t;
     let g = charts::group;
     let mut cards = Vec::new();
@@ -134,7 +134,7 @@ pub async fn console(State(s): State<AppState>, c: Ctx, auth: PageAuth) -> PageR
         ));
     }
     let l = c.layout(&auth, t.get("nav-home"), "home");
-    Ok(c.page(&ConsolePage {
+    Ok(c.page(&WorkbenchPage {
         l,
         cards,
         charts: chart_list,

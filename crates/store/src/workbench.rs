@@ -1,4 +1,4 @@
-//! Aggregates behind the console figures. Every figure is a `COUNT` over the same tables and
+//! Aggregates behind the workbench figures. Every figure is a `COUNT` over the same tables and
 //! conditions the enterprise list filters on, so a figure and the list it links to agree.
 
 use crate::{Db, Result};

@@ -1,14 +1,14 @@
-//! Figures of the console (工作台) and small read models of the admin pages. Every enterprise
-//! figure is a SQL aggregate over the records, scoped like the enterprise list, and carries the
-//! filter value under which the list shows exactly the records behind it. Roles whose scope
-//! holds only some enterprises by purpose (finance, party secretaries) get no enterprise figures,
-//! so counts do not reveal what their lists hide.
+//! Figures of the workbench (工作台, the page every role opens on) and small read models of the
+//! admin pages. Every enterprise figure is a SQL aggregate over the records, scoped like the
+//! enterprise list, and carries the filter value under which the list shows exactly the records
+//! behind it. Roles whose scope holds only some enterprises by purpose (finance, party
+//! secretaries) get no enterprise figures, so counts do not reveal what their lists hide.
 
 use crate::enterprise::perm;
 use crate::{Actor, App, AppResult};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_domain::{Role, SizeBand};
-use lianshi_store::stats::{Dim, Key};
+use lianshi_store::workbench::{Dim, Key};
 use std::collections::HashMap;
 
 /// One bar of a chart: the list filter value, labels and the number of enterprises.
@@ -21,9 +21,9 @@ pub struct Bar {
     pub count: i64,
 }
 
-/// Everything the console shows.
+/// Everything the workbench shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ConsoleStats {
+pub struct WorkbenchFigures {
     /// Enterprises in the actor's scope; `None` if the actor may not browse enterprises.
     pub enterprises: Option<i64>,
     pub ecosystems: i64,
@@ -100,11 +100,11 @@ impl App {
         Ok(bars)
     }
 
-    /// The console figures for `actor`.
-    pub async fn console_stats(&self, actor: &Actor) -> AppResult<ConsoleStats> {
+    /// The workbench figures for `actor`.
+    pub async fn workbench_figures(&self, actor: &Actor) -> AppResult<WorkbenchFigures> {
         let kinds: HashMap<String, i64> = self.db.registry_counts().await?.into_iter().collect();
         let k = |kind: RegistryKind| kinds.get(kind.as_str()).copied().unwrap_or(0);
-        let mut s = ConsoleStats {
+        let mut s = WorkbenchFigures {
             enterprises: None,
             ecosystems: k(RegistryKind::Ecosystem),
             chains: k(RegistryKind::Chain),
