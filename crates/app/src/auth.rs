@@ -644,7 +644,7 @@ impl App {
         }
         audit_append(
             tx.conn(),
-            &crate::registry::entry(
+            &crate::zone::entry(
                 &actor,
                 "auth.token_revoke",
                 "user",

@@ -3,7 +3,7 @@
 //! database (`lianshi calendar load FILE`). A loaded year replaces a shipped one; a year that is
 //! in neither counts Monday–Friday, and every due time built on it says so.
 
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::{Calendar, WorkdayShift, YearSchedule};
@@ -57,7 +57,7 @@ impl App {
 
     /// Load one year's schedule (administrator). The text is validated by the domain parser.
     pub async fn calendar_load(&self, actor: &Actor, text: &str) -> AppResult<CalendarLoadReport> {
-        crate::registry::perm::edit(actor)?;
+        crate::zone::perm::edit(actor)?;
         let schedule = YearSchedule::parse(text).map_err(AppError::from_invalid)?;
         let shipped = Calendar::official().has_schedule(schedule.year);
         let row = CalendarYearRow {

@@ -10,7 +10,7 @@
 //! closes an action (status `done`, closing date), anything less reopens it.
 
 use crate::order::{OrderInput, order_ref, parse_ref};
-use crate::registry::{RegistryIndex, entry, json};
+use crate::zone::{RegistryIndex, entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lianshi_domain::calendar::Calendar;

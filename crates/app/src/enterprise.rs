@@ -14,7 +14,7 @@
 //! Scope: an actor who may browse enterprises but not this one gets the same 404 as for an
 //! unknown credit code, so an enterprise user cannot probe which codes are registered.
 
-use crate::registry::{RegistryIndex, entry, json};
+use crate::zone::{RegistryIndex, entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::enterprise::{
     EnterpriseDraft, EnterpriseInput, FieldError, FieldSource, VERIFIED_FIELDS, field_label_zh,

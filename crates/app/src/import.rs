@@ -8,7 +8,7 @@
 
 use crate::enterprise::EnterpriseQuery;
 use crate::enterprise::perm;
-use crate::registry::{RegistryIndex, entry};
+use crate::zone::{RegistryIndex, entry};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::enterprise::{
     COLUMNS, field_label_en, field_label_zh, input_from_cells, map_headers,

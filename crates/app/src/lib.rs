@@ -16,7 +16,6 @@ pub mod import;
 pub mod order;
 pub mod perm;
 pub mod policy;
-pub mod registry;
 pub mod score;
 pub mod service_report;
 pub mod session;
@@ -27,6 +26,7 @@ pub mod user;
 pub mod visit;
 pub mod voucher;
 pub mod workbench;
+pub mod zone;
 
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::FieldError;
@@ -34,7 +34,7 @@ use lianshi_store::{Db, StoreError};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use auth::Throttle;
-pub use registry::RegistryIndex;
+pub use zone::RegistryIndex;
 
 /// Where a request came from; recorded in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -221,7 +221,7 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct App {
     pub db: Db,
     /// The registry index and the registry generation it was read at.
-    registry: Arc<RwLock<Option<registry::Cached>>>,
+    registry: Arc<RwLock<Option<zone::Cached>>>,
     throttle: Arc<Mutex<Throttle>>,
     sessions: Arc<session::SessionCache>,
     list_index: Arc<enterprise::ListIndex>,

@@ -15,7 +15,7 @@
 //! officer only its own department's); everyone signed in but voucher providers reads the
 //! catalogue; enterprise users see explanations and notices only for their own enterprise.
 
-use crate::registry::{RegistryIndex, entry, json};
+use crate::zone::{RegistryIndex, entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{Datelike, NaiveDate};
 use lianshi_domain::zone::RegistryKind;

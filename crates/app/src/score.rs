@@ -7,7 +7,7 @@
 //! explanations only of enterprises that consented to that institution, and records loans only
 //! for them. Every write is one transaction with its audit entry.
 
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::NaiveDate;
 use lianshi_domain::Money;

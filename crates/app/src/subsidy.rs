@@ -16,7 +16,7 @@
 //!
 //! Every write is audit-logged in its own transaction. Permissions are in [`perm`].
 
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Datelike, Utc};
 use lianshi_domain::Role;

@@ -10,7 +10,7 @@
 pub mod perm;
 
 use crate::enterprise::EnterpriseQuery;
-use crate::registry::{entry, json};
+use crate::zone::{entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;

@@ -4,7 +4,7 @@
 //! ([`crate::session`]).
 
 use crate::auth::{account_key, check_password_strength, hash_password};
-use crate::registry::{entry, json};
+use crate::zone::{entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;

@@ -13,8 +13,8 @@
 //! point for the work-order feature: it runs a caller's step (e.g. creating pain points from the
 //! same form) inside the visit's transaction.
 
-use crate::registry::entry;
 use crate::team::perm as ps;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::NaiveDate;
 use lianshi_domain::calendar::Calendar;
@@ -441,8 +441,8 @@ impl App {
                 "visit_rule.update",
                 "visit_rule",
                 Some(before.code.clone()),
-                crate::registry::json(&before),
-                crate::registry::json(&rule),
+                crate::zone::json(&before),
+                crate::zone::json(&rule),
             ),
         )
         .await?;
@@ -560,7 +560,7 @@ impl App {
                 "visit_task",
                 None,
                 None,
-                crate::registry::json(&report),
+                crate::zone::json(&report),
             ),
         )
         .await?;
@@ -1110,7 +1110,7 @@ impl App {
                 "enterprise",
                 Some(uscc.trim().to_ascii_uppercase()),
                 None,
-                crate::registry::json(&row),
+                crate::zone::json(&row),
             ),
         )
         .await?;

@@ -3,7 +3,7 @@
 //! another task writes restores to one consistent moment.
 
 use lianshi_app::backup::open_backup;
-use lianshi_app::registry::RegistryInput;
+use lianshi_app::zone::RegistryInput;
 use lianshi_app::{Actor, App, AppError, Source};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::transfer::{self, TableSum};

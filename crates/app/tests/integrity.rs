@@ -2,8 +2,8 @@
 //! made while a long import holds the writer, and what banks and party secretaries may read.
 
 use lianshi_app::enterprise::EnterpriseQuery;
-use lianshi_app::registry::RegistryInput;
 use lianshi_app::score::ConsentInput;
+use lianshi_app::zone::RegistryInput;
 use lianshi_app::{App, AppError};
 use lianshi_domain::Role;
 use lianshi_domain::enterprise::EnterpriseInput;

@@ -9,7 +9,7 @@ use lianshi_domain::enterprise::EnterpriseInput;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::AuditQuery;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_generation_bump, enterprise_insert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
 
 mod common;

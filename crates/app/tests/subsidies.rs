@@ -14,7 +14,7 @@ use lianshi_domain::subsidy::{SubsidyAction, payout_key};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
 use std::collections::HashSet;
 

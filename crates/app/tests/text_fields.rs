@@ -5,11 +5,11 @@
 
 use lianshi_app::council::CouncilInput;
 use lianshi_app::order::OrderInput;
-use lianshi_app::registry::RegistryInput;
 use lianshi_app::score::ConsentInput;
 use lianshi_app::team::TeamInput;
 use lianshi_app::user::UserInput;
 use lianshi_app::voucher::{ProviderInput, SchemeInput};
+use lianshi_app::zone::RegistryInput;
 use lianshi_app::{App, AppError};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::{Db, both_backends};

@@ -7,11 +7,11 @@ use lianshi_domain::zone::RegistryKind;
 use lianshi_store::Db;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::subsidy::{
     ApplicationFilter, LedgerFilter, NewApplication, subsidy_application_insert,
     subsidy_budget_put, subsidy_budget_reserve,
 };
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

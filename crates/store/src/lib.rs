@@ -26,7 +26,6 @@ pub mod enterprise;
 pub mod migrations;
 pub mod order;
 pub mod policy;
-pub mod registry;
 pub mod score;
 pub mod service_report;
 pub mod subsidy;
@@ -38,6 +37,7 @@ pub mod user;
 pub mod visit;
 pub mod voucher;
 pub mod workbench;
+pub mod zone;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};

@@ -4,8 +4,8 @@ use lianshi_domain::zone::RegistryKind;
 use lianshi_store::council::*;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::order::{NewOrder, order_insert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::service_report::{FigureDim, Metric, Period};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, StoreError, both_backends};
 
 struct Seed {

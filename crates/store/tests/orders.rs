@@ -4,7 +4,7 @@ use lianshi_domain::zone::RegistryKind;
 use lianshi_store::calendar::{CalendarYearRow, calendar_year_put};
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::order::*;
-use lianshi_store::registry::{RegistryWrite, registry_insert};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, StoreError, both_backends};
 
 const T0: &str = "2026-03-02T01:00:00.000Z";

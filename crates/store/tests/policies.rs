@@ -3,7 +3,7 @@
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::*;
-use lianshi_store::registry::{RegistryWrite, registry_insert};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
 
 async fn seed(db: &Db) -> (i64, i64, i64) {

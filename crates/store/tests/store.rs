@@ -7,8 +7,8 @@ use lianshi_store::enterprise::{
     EnterpriseFilter, EnterpriseWrite, NodeLink, Slice, enterprise_insert, enterprise_update,
     enterprise_upsert,
 };
-use lianshi_store::registry::{RegistryWrite, ZoneRow, registry_insert, registry_update, zone_put};
 use lianshi_store::user::{NewUser, user_insert, user_update};
+use lianshi_store::zone::{RegistryWrite, ZoneRow, registry_insert, registry_update, zone_put};
 use lianshi_store::{Db, StoreError, testkit};
 
 fn reg(code: Option<&str>, name: &str, parent: Option<i64>, attr: Option<&str>) -> RegistryWrite {

@@ -8,8 +8,8 @@
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
 use lianshi_store::subsidy::*;
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, StoreError, both_backends};
 
 const T0: &str = "2025-03-02T01:00:00.000Z";

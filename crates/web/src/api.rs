@@ -15,7 +15,6 @@ pub mod open311;
 pub mod openapi;
 pub mod orders;
 pub mod policies;
-pub mod registry;
 pub mod scores;
 pub mod service_figures;
 pub mod subsidies;
@@ -23,6 +22,7 @@ pub mod teams;
 pub mod users;
 pub mod visits;
 pub mod vouchers;
+pub mod zone;
 
 use crate::AppState;
 use axum::Router;
@@ -36,7 +36,7 @@ pub fn parts() -> (Router<AppState>, serde_json::Value) {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(auth::routes())
         .merge(enterprises::routes())
-        .merge(registry::routes())
+        .merge(zone::routes())
         .merge(users::routes())
         .merge(audit::routes())
         .merge(teams::routes())

@@ -18,7 +18,6 @@ pub mod orders;
 pub mod paging;
 pub mod policies;
 pub mod query;
-pub mod registry;
 pub mod scores;
 pub mod service_figures;
 pub mod subsidies;
@@ -27,6 +26,7 @@ pub mod users;
 pub mod visits;
 pub mod vouchers;
 pub mod workbench;
+pub mod zone;
 
 pub use download::download;
 pub use error::{
@@ -59,7 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .merge(enterprises::routes())
         .merge(import::routes())
-        .merge(registry::routes())
+        .merge(zone::routes())
         .merge(users::routes())
         .merge(audit::routes())
         .merge(teams::routes())

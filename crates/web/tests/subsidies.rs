@@ -12,7 +12,7 @@ use lianshi_app::{Actor, App, Source};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::policy::{PolicyWrite, policy_upsert};
-use lianshi_store::registry::{RegistryWrite, registry_insert};
+use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, both_backends};
 use serde_json::json;
 

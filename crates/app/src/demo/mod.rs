@@ -9,14 +9,14 @@ pub mod scores;
 pub mod service;
 pub mod vouchers;
 
-use crate::registry::entry;
 use crate::user::UserInput;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::demo;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::{enterprise_generation_bump, enterprise_upsert};
-use lianshi_store::registry::{RegistryWrite, ZoneRow, registry_insert, zone_put};
+use lianshi_store::zone::{RegistryWrite, ZoneRow, registry_insert, zone_put};
 
 /// What a demo load did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -54,7 +54,7 @@ impl App {
         n: usize,
         seed: u64,
     ) -> AppResult<DemoSummary> {
-        crate::registry::perm::edit(actor)?;
+        crate::zone::perm::edit(actor)?;
         let structure_created = self.db.zone_get().await?.is_none();
         if structure_created {
             self.demo_structure(actor).await?;

@@ -11,7 +11,7 @@
 //! state appears and the scan finds late orders to supervise. Loaded once (skipped when orders exist).
 
 use crate::order::perm;
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppResult};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use lianshi_domain::order::{OrderAction, OrderState, Satisfaction, Urgency};

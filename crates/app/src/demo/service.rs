@@ -8,7 +8,7 @@
 //! and rescan, which creates nothing twice. All figures shown are computed from these records.
 
 use crate::auth::hash_password;
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppResult};
 use chrono::{Datelike, Duration, NaiveDate};
 use lianshi_domain::demo::DEMO_PASSWORD;
@@ -282,7 +282,7 @@ impl App {
                 "team",
                 None,
                 None,
-                crate::registry::json(&summary),
+                crate::zone::json(&summary),
             ),
         )
         .await?;
@@ -303,7 +303,7 @@ impl App {
         &self,
         actor: &Actor,
         seed: u64,
-        chains: &[lianshi_store::registry::RegistryRow],
+        chains: &[lianshi_store::zone::RegistryRow],
     ) -> AppResult<Vec<i64>> {
         let idx = self.registry().await?;
         let depts: Vec<i64> = idx

@@ -13,7 +13,7 @@ pub mod open311;
 pub mod sla;
 
 use crate::order::sla::{compute_due, local, text_of};
-use crate::registry::{RegistryIndex, entry};
+use crate::zone::{RegistryIndex, entry};
 use crate::{Actor, App, AppError, AppResult, Source};
 use chrono::{DateTime, Utc};
 use lianshi_domain::Role;
@@ -765,7 +765,7 @@ impl App {
                     "order",
                     Some(order_ref(id)),
                     None,
-                    crate::registry::json(new),
+                    crate::zone::json(new),
                 ),
             )
             .await?;

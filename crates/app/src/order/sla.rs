@@ -14,7 +14,7 @@
 //!   Running the scan twice at the same moment changes nothing the second time.
 
 use crate::order::{job_actor, order_ref, payload, perm, snapshot};
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lianshi_domain::calendar::Calendar;
@@ -378,8 +378,8 @@ impl App {
                 "order_category.put",
                 "order_category",
                 Some(row.code.clone()),
-                existing.as_ref().and_then(crate::registry::json),
-                crate::registry::json(&row),
+                existing.as_ref().and_then(crate::zone::json),
+                crate::zone::json(&row),
             ),
         )
         .await?;
@@ -452,7 +452,7 @@ impl App {
                 "sla_limit",
                 Some(format!("{}/{}", row.category, row.urgency)),
                 None,
-                crate::registry::json(&row),
+                crate::zone::json(&row),
             ),
         )
         .await?;
@@ -627,7 +627,7 @@ impl App {
                 "order",
                 None,
                 None,
-                crate::registry::json(&report),
+                crate::zone::json(&report),
             ),
         )
         .await?;

@@ -14,7 +14,7 @@
 //! related parties), `redemption` (submit, confirm, write off, reject), `checks` (expiry and the
 //! ledger check); permissions in [`perm`].
 
-use crate::registry::entry;
+use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{Datelike, NaiveDate};
 use lianshi_domain::Role;

@@ -276,7 +276,7 @@ async fn render_calendar(
         years,
         fallback,
         text,
-        can_edit: lianshi_app::registry::perm::edit(&auth.actor).is_ok(),
+        can_edit: lianshi_app::zone::perm::edit(&auth.actor).is_ok(),
         notice,
         error,
     });

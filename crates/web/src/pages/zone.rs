@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use lianshi_app::enterprise::perm as enterprise_perm;
-use lianshi_app::registry::RegistryInput;
+use lianshi_app::zone::RegistryInput;
 use lianshi_app::{AppError, RegistryIndex};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage};
 use serde::Deserialize;
@@ -107,7 +107,7 @@ pub struct RegSection {
 }
 
 #[derive(Template)]
-#[template(path = "registry.html")]
+#[template(path = "zone.html")]
 pub struct RegistryPage {
     pub l: Layout,
     pub zone_name: String,
@@ -314,7 +314,7 @@ async fn page(
         l,
         zone_name,
         division_code,
-        can_edit: lianshi_app::registry::perm::edit(&auth.actor).is_ok(),
+        can_edit: lianshi_app::zone::perm::edit(&auth.actor).is_ok(),
         sections,
         saved: q.saved.is_some(),
     }))
@@ -325,7 +325,7 @@ async fn page(
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "registry_item.html")]
+#[template(path = "zone_item.html")]
 pub struct ItemPage {
     pub l: Layout,
     pub action: String,
@@ -452,7 +452,7 @@ async fn edit_form(
     auth: PageAuth,
     Path(id): Path<i64>,
 ) -> PageResult {
-    lianshi_app::registry::perm::edit(&auth.actor)?;
+    lianshi_app::zone::perm::edit(&auth.actor)?;
     let idx = s.app.registry().await?;
     let r = idx
         .get(id)

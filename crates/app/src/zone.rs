@@ -7,8 +7,8 @@ use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::zone::{InstitutionKind, RegistryKind, Stage, registry_code, registry_name};
 use lianshi_store::audit::{AuditEntry, audit_append};
 use lianshi_store::enterprise::NodeLink;
-pub use lianshi_store::registry::{RegistryRow, ZoneRow};
-use lianshi_store::registry::{RegistryWrite, registry_insert, registry_update, zone_put};
+pub use lianshi_store::zone::{RegistryRow, ZoneRow};
+use lianshi_store::zone::{RegistryWrite, registry_insert, registry_update, zone_put};
 use std::collections::HashMap;
 use std::sync::Arc;
 
