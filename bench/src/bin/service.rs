@@ -1,6 +1,6 @@
 //! `service`: work orders at scale (issue 3, "Performance"). With 1,000,000 orders and
 //! 10,000,000 history events on SQLite, measures through the real paths:
-//! (1) the zone figures for the last year (`App::service_report`, what `lianshi report service`
+//! (1) the zone figures for the last year (`App::service_figures`, what `lianshi report service`
 //! calls), goal < 200 ms; (2) an order page, API `GET /api/v1/orders/{id}` and HTML
 //! `/orders/{id}` through `lianshi_web::router` in-process, goal p99 < 20 ms; (3) the SLA scan of
 //! all open orders (`App::sla_scan`, first run escalates, then a second run), goal < 1 s.
@@ -19,7 +19,7 @@
 //! Scans: the first run escalates (90 % of the open clones are overdue, a heavy case), the second
 //! again (levels climb one step per run), then reruns at the same moment until one changes
 //! nothing (the steady state a daily job sees). `--check 1` also compares the fast report with
-//! `App::service_report_recomputed` (minutes at a million orders).
+//! `App::service_figures_recomputed` (minutes at a million orders).
 //!
 //! `cargo run --release -p lianshi-bench --bin service -- [--orders 1000000] [--events 10000000] [--pages 300] [--runs 5] [--check 0] [--parts report,pages,scan] [--from DB] [--keep 0]`
 //! (`--parts` picks measures; `--from` copies another database than the cache, e.g. a caught-up
@@ -431,7 +431,7 @@ async fn main() -> anyhow::Result<()> {
         }
         let t = Instant::now();
         let r = app
-            .service_report(&actor, from, to, now)
+            .service_figures(&actor, from, to, now)
             .await
             .map_err(|e| anyhow!("report: {}", e.message()))?;
         let d = t.elapsed();
@@ -450,11 +450,11 @@ async fn main() -> anyhow::Result<()> {
         // The fast path against the straightforward recomputation (slow: minutes).
         let t = Instant::now();
         let fast = app
-            .service_report(&actor, from, to, now)
+            .service_figures(&actor, from, to, now)
             .await
             .map_err(|e| anyhow!("report: {}", e.message()))?;
         let slow = app
-            .service_report_recomputed(&actor, from, to, now)
+            .service_figures_recomputed(&actor, from, to, now)
             .await
             .map_err(|e| anyhow!("report: {}", e.message()))?;
         anyhow::ensure!(fast == slow, "fast figures differ from the recomputation");

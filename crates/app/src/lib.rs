@@ -17,7 +17,7 @@ pub mod order;
 pub mod perm;
 pub mod policy;
 pub mod score;
-pub mod service_report;
+pub mod service_figures;
 pub mod session;
 pub mod subsidy;
 pub mod team;
@@ -226,7 +226,7 @@ pub struct App {
     sessions: Arc<session::SessionCache>,
     list_index: Arc<enterprise::ListIndex>,
     policy_cache: Arc<policy::PolicyCache>,
-    figures: Arc<service_report::FiguresCache>,
+    figures: Arc<service_figures::FiguresCache>,
 }
 
 impl App {

@@ -1,6 +1,6 @@
 //! What every feature's `perm` module shares. Permissions live beside their feature
 //! (`enterprise::perm`, `team::perm`, `order::perm`, `council::perm`, `policy::perm`,
-//! `subsidy::perm`, `voucher::perm`, `score::perm`, `service_report::perm`, `zone::perm`,
+//! `subsidy::perm`, `voucher::perm`, `score::perm`, `service_figures::perm`, `zone::perm`,
 //! `user::perm`, `audit::perm`): pure functions of the [`Actor`] and the facts the use case
 //! loaded, called by the use case before it touches the store, and by pages and the API when they
 //! decide which links and buttons to show — one rule, one function.

@@ -5,7 +5,7 @@ use lianshi_app::council::{
     AgendaItemInput, AgendaRules, DecisionInput, FollowOnInput, ProgressInput,
 };
 use lianshi_app::order::{OrderInput, OrderQuery};
-use lianshi_app::service_report::{FigureDim, Metric};
+use lianshi_app::service_figures::{FigureDim, Metric};
 use lianshi_app::user::UserInput;
 use lianshi_app::{Actor, App, AppError, Source};
 use lianshi_store::{Db, both_backends};
@@ -164,7 +164,7 @@ both_backends!(
         assert_eq!(done.closed_on, Some(App::today().to_string()));
         assert_eq!(done.updates.len(), 2);
         // The closed action counts in today's figures, for its department and chain.
-        let r = app.service_report(&a, App::today(), App::today(), Utc::now()).await.unwrap();
+        let r = app.service_figures(&a, App::today(), App::today(), Utc::now()).await.unwrap();
         assert!(r.zone.council_actions_closed >= 1);
         let d = r.by_department.iter().find(|d| d.code.as_deref() == Some(dept.as_str())).unwrap();
         assert!(d.figures.council_actions_closed >= 1);
@@ -184,7 +184,7 @@ both_backends!(
         let a = admin();
         let to = App::today();
         let from = to - Duration::days(400);
-        let r = app.service_report(&a, from, to, Utc::now()).await.unwrap();
+        let r = app.service_figures(&a, from, to, Utc::now()).await.unwrap();
         let all = app
             .order_list(
                 &a,
@@ -245,7 +245,7 @@ both_backends!(
         assert_eq!(vis.total, r.zone.visits);
         // A period without records has null rates, not zeros.
         let empty = app
-            .service_report(
+            .service_figures(
                 &a,
                 from - Duration::days(3000),
                 from - Duration::days(2990),
@@ -272,7 +272,11 @@ both_backends!(
             .await,
             Err(AppError::Forbidden)
         ));
-        assert!(app.service_report(&off, from, to, Utc::now()).await.is_ok());
+        assert!(
+            app.service_figures(&off, from, to, Utc::now())
+                .await
+                .is_ok()
+        );
     }
 );
 
@@ -289,9 +293,9 @@ async fn same_figures(app: &App, label: &str) {
         (to - Duration::days(394), to - Duration::days(200)),
         (to, to + Duration::days(60)),
     ] {
-        let fast = app.service_report(&a, from, to, now).await.unwrap();
+        let fast = app.service_figures(&a, from, to, now).await.unwrap();
         let slow = app
-            .service_report_recomputed(&a, from, to, now)
+            .service_figures_recomputed(&a, from, to, now)
             .await
             .unwrap();
         assert_eq!(fast, slow, "{label}: {from}..{to}");
@@ -307,7 +311,7 @@ both_backends!(
             .unwrap();
         let a = admin();
         let r = app
-            .service_report(
+            .service_figures(
                 &a,
                 App::today() - Duration::days(400),
                 App::today(),

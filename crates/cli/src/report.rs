@@ -57,7 +57,7 @@ pub(crate) async fn run(ctx: &Ctx, what: ReportCmd) -> anyhow::Result<()> {
             let (from, to) = (parse_day(&from)?, parse_day(&to)?);
             let app = open(&ctx.url).await?;
             let r = app
-                .service_report(&ctx.actor, from, to, chrono::Utc::now())
+                .service_figures(&ctx.actor, from, to, chrono::Utc::now())
                 .await
                 .map_err(app_err)?;
             if json {

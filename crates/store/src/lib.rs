@@ -27,7 +27,7 @@ pub mod migrations;
 pub mod order;
 pub mod policy;
 pub mod score;
-pub mod service_report;
+pub mod service_figures;
 pub mod subsidy;
 pub mod team;
 #[cfg(feature = "testkit")]

@@ -4,7 +4,7 @@ use lianshi_domain::zone::RegistryKind;
 use lianshi_store::council::*;
 use lianshi_store::enterprise::{EnterpriseWrite, enterprise_insert};
 use lianshi_store::order::{NewOrder, order_insert};
-use lianshi_store::service_report::{FigureDim, Metric, Period};
+use lianshi_store::service_figures::{FigureDim, Metric, Period};
 use lianshi_store::zone::{RegistryWrite, registry_insert};
 use lianshi_store::{Db, StoreError, both_backends};
 

@@ -52,7 +52,7 @@ async fn the_figures_page_shows_the_apps_zone_figures_and_every_card_opens_recor
         .unwrap();
     let (actor, _) = app.authenticate(&login.token).await.unwrap();
     let rep = app
-        .service_report(&actor, from, to, Utc::now())
+        .service_figures(&actor, from, to, Utc::now())
         .await
         .unwrap();
     let z = &rep.zone;

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use lianshi_app::service_report::{Metric, RecordPage, ServiceReport, parse_day, parse_dim};
+use lianshi_app::service_figures::{Metric, RecordPage, ServiceReport, parse_day, parse_dim};
 use lianshi_app::{App, AppError};
 use serde::Deserialize;
 use serde_json::json;
@@ -67,7 +67,7 @@ async fn figures(
     Params(p): Params<PeriodParams>,
 ) -> ApiResult<Json<ServiceReport>> {
     let (from, to) = period_of(&p)?;
-    Ok(Json(s.app.service_report(&a, from, to, Utc::now()).await?))
+    Ok(Json(s.app.service_figures(&a, from, to, Utc::now()).await?))
 }
 
 fn dim() -> utoipa::openapi::schema::Schema {

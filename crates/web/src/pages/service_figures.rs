@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::{Duration, NaiveDate, Utc};
-use lianshi_app::service_report::{
+use lianshi_app::service_figures::{
     FigureDim, FigureRow, Figures, Metric, ServiceReport, parse_day, parse_dim,
 };
 use lianshi_app::{App, AppError, AppResult};
@@ -386,7 +386,7 @@ async fn figures(
     let (from, to) = period_of(&q)?;
     let r = s
         .app
-        .service_report(&auth.actor, from, to, Utc::now())
+        .service_figures(&auth.actor, from, to, Utc::now())
         .await?;
     Ok(c.page(&page(&c, &auth, r)))
 }

@@ -68,7 +68,7 @@ pub struct OrderTiming {
     pub stopped_at: Option<String>,
 }
 
-/// One order's facts for the figures kept in memory (see `app::service_report`).
+/// One order's facts for the figures kept in memory (see `app::service_figures`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FigureOrderFact {
     pub id: i64,

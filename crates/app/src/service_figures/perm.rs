@@ -8,7 +8,7 @@
 use crate::perm::allow;
 use crate::{Actor, AppResult};
 use lianshi_domain::Role;
-use lianshi_store::service_report::FigureDim;
+use lianshi_store::service_figures::FigureDim;
 
 /// Figures are aggregates: everyone working in the loop may read them.
 pub fn view(a: &Actor) -> AppResult<()> {

@@ -1,5 +1,5 @@
 //! Service figures (服务成效) per team, department, chain and the whole zone over any period,
-//! computed from the records every time (SQL aggregates in `store::service_report`; the rates
+//! computed from the records every time (SQL aggregates in `store::service_figures`; the rates
 //! through [`lianshi_domain::service::rates`]; working days on the app's calendar).
 //!
 //! Definitions (also in [`definitions`], shown on the page and returned by the API):
@@ -25,8 +25,8 @@ use lianshi_domain::order::{OrderState, Urgency};
 use lianshi_domain::service::{RateCounts, rates};
 use lianshi_domain::sla::{Pause, SlaClock, SlaTable};
 use lianshi_domain::zone::RegistryKind;
-use lianshi_store::service_report::{FigureCounts, Period};
-pub use lianshi_store::service_report::{FigureDim, FigureRecord, Metric};
+use lianshi_store::service_figures::{FigureCounts, Period};
+pub use lianshi_store::service_figures::{FigureDim, FigureRecord, Metric};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The figures of one group.
@@ -306,7 +306,7 @@ impl App {
     /// the rankings, as of `now`. Order and callback figures come from the facts kept in memory
     /// ([`FiguresCache`], refreshed from the store first); visits, visit tasks and council
     /// actions from SQL aggregates.
-    pub async fn service_report(
+    pub async fn service_figures(
         &self,
         actor: &Actor,
         from: NaiveDate,
@@ -319,10 +319,10 @@ impl App {
         self.report_from(&p, zone, team, dept, chain).await
     }
 
-    /// [`Self::service_report`] computed straight from the records (four passes of SQL
+    /// [`Self::service_figures`] computed straight from the records (four passes of SQL
     /// aggregates and a calendar walk per order): the reference the fast path is tested against.
     #[doc(hidden)]
-    pub async fn service_report_recomputed(
+    pub async fn service_figures_recomputed(
         &self,
         actor: &Actor,
         from: NaiveDate,
