@@ -8,6 +8,7 @@ use crate::zone::{entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
+use lianshi_store::Tx;
 use lianshi_store::audit::audit_append;
 pub use lianshi_store::user::UserRow;
 use lianshi_store::user::{
@@ -152,6 +153,41 @@ impl App {
         Ok((role, enterprise_id, department_id))
     }
 
+    /// User `id` as it is before a change, or not found.
+    async fn user_before_change(&self, id: i64) -> AppResult<UserRow> {
+        self.db
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {id}")))
+    }
+
+    /// Finish a change to user `before` written in `tx`: its audit entry (`before`, `after`) in
+    /// the same transaction, the commit, then the user's cached sessions dropped.
+    async fn user_changed(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        action: &str,
+        before: &UserRow,
+        after: serde_json::Value,
+    ) -> AppResult<()> {
+        audit_append(
+            tx.conn(),
+            &entry(
+                actor,
+                action,
+                "user",
+                Some(before.id.to_string()),
+                json(before),
+                Some(after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.sessions.forget_user(before.id);
+        Ok(())
+    }
+
     pub async fn user_create(&self, actor: &Actor, inp: &UserInput) -> AppResult<i64> {
         perm::manage(actor)?;
         let username = valid_username(&inp.username)?;
@@ -214,11 +250,7 @@ impl App {
         password: Option<&str>,
     ) -> AppResult<()> {
         perm::manage(actor)?;
-        let before = self
-            .db
-            .user_by_id(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+        let before = self.user_before_change(id).await?;
         if Some(id) == actor.user_id && active == Some(false) {
             return Err(AppError::bad(
                 "cannot_disable_self",
@@ -251,21 +283,8 @@ impl App {
             "display_name": name, "active": active, "password_changed": hash.is_some(),
             "unlocked": unlocked,
         });
-        audit_append(
-            tx.conn(),
-            &entry(
-                actor,
-                "user.update",
-                "user",
-                Some(id.to_string()),
-                json(&before),
-                Some(after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        self.sessions.forget_user(id);
-        Ok(())
+        self.user_changed(tx, actor, "user.update", &before, after)
+            .await
     }
 
     /// Give user `id` a new role and scope (`enterprise`: credit code, for enterprise users;
@@ -282,11 +301,7 @@ impl App {
         department: Option<&str>,
     ) -> AppResult<()> {
         perm::manage(actor)?;
-        let before = self
-            .db
-            .user_by_id(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+        let before = self.user_before_change(id).await?;
         if Some(id) == actor.user_id {
             return Err(AppError::bad(
                 "cannot_change_own_role",
@@ -301,21 +316,8 @@ impl App {
         let after = serde_json::json!({
             "role": role.as_str(), "enterprise_id": enterprise_id, "department_id": department_id,
         });
-        audit_append(
-            tx.conn(),
-            &entry(
-                actor,
-                "user.role",
-                "user",
-                Some(id.to_string()),
-                json(&before),
-                Some(after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        self.sessions.forget_user(id);
-        Ok(())
+        self.user_changed(tx, actor, "user.role", &before, after)
+            .await
     }
 
     /// Clear the login back-off of `username` (administrators; UI and `lianshi user unlock`).

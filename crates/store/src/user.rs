@@ -228,6 +228,25 @@ pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {
     Ok(r.try_get("id")?)
 }
 
+/// Run an `UPDATE users … updated_at = $n WHERE id = $n+1` whose other placeholders `q` has
+/// bound: binds the time and `id`; `NotFound` when there is no such user.
+async fn update_user_row<'q>(
+    conn: &mut AnyConnection,
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    id: i64,
+) -> Result<()> {
+    let n = q
+        .bind(now_text())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {id}")));
+    }
+    Ok(())
+}
+
 /// Activate/deactivate a user or set a new password hash. Ends their sessions when deactivated
 /// or when the password changes.
 pub async fn user_update(
@@ -237,20 +256,13 @@ pub async fn user_update(
     display_name: &str,
     password_hash: Option<&str>,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let q = sqlx::query(
         "UPDATE users SET active = $1, display_name = $2, password_hash = COALESCE($3, password_hash), updated_at = $4 WHERE id = $5",
     )
     .bind(i64::from(active))
     .bind(display_name)
-    .bind(password_hash)
-    .bind(now_text())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("user {id}")));
-    }
+    .bind(password_hash);
+    update_user_row(conn, q, id).await?;
     if !active || password_hash.is_some() {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
@@ -270,20 +282,13 @@ pub async fn user_set_role(
     enterprise_id: Option<i64>,
     department_id: Option<i64>,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let q = sqlx::query(
         "UPDATE users SET role = $1, enterprise_id = $2, department_id = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(role)
     .bind(enterprise_id)
-    .bind(department_id)
-    .bind(now_text())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("user {id}")));
-    }
+    .bind(department_id);
+    update_user_row(conn, q, id).await?;
     user_generation_bump(&mut *conn).await?;
     Ok(())
 }
