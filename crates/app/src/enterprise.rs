@@ -719,6 +719,23 @@ impl App {
         Ok(self.load_scoped(actor, uscc).await?.0)
     }
 
+    /// The id of the enterprise with credit code `code` (trimmed, any case), as list filters
+    /// and inputs name one; an unknown code is a 400 `enterprise_unknown`. No scope check: the
+    /// caller's own rules decide what the id may reach.
+    pub(crate) async fn enterprise_id_or_unknown(&self, code: &str) -> AppResult<i64> {
+        let row = self
+            .db
+            .enterprise_by_uscc(&code.trim().to_ascii_uppercase())
+            .await?;
+        row.map(|e| e.id).ok_or_else(|| {
+            AppError::bad(
+                "enterprise_unknown",
+                "未找到该企业",
+                "no enterprise with that credit code",
+            )
+        })
+    }
+
     /// The enterprise with its actor's scope. Unknown → 404; outside the actor's scope (another
     /// enterprise's user, a finance user or party secretary) → the same 404, so scope does not
     /// reveal which credit codes are registered; no right to browse at all → 403.

@@ -462,19 +462,7 @@ impl App {
         let enterprise_id = match inp.enterprise.as_deref().map(str::trim) {
             Some(e) if !e.is_empty() => match e.parse::<i64>() {
                 Ok(id) => id,
-                Err(_) => {
-                    self.db
-                        .enterprise_by_uscc(&e.to_ascii_uppercase())
-                        .await?
-                        .ok_or_else(|| {
-                            bad(
-                                "enterprise_unknown",
-                                "未找到该企业",
-                                "no enterprise with that credit code",
-                            )
-                        })?
-                        .id
-                }
+                Err(_) => self.enterprise_id_or_unknown(e).await?,
             },
             _ => actor.enterprise_id.ok_or_else(|| {
                 bad(
@@ -1065,18 +1053,7 @@ impl App {
             .map(str::trim)
             .filter(|u| !u.is_empty())
         {
-            let e = self
-                .db
-                .enterprise_by_uscc(&u.to_ascii_uppercase())
-                .await?
-                .ok_or_else(|| {
-                    bad(
-                        "enterprise_unknown",
-                        "未找到该企业",
-                        "no enterprise with that credit code",
-                    )
-                })?;
-            f.enterprise_id = Some(e.id);
+            f.enterprise_id = Some(self.enterprise_id_or_unknown(u).await?);
         }
         match actor.role {
             Role::Enterprise => {

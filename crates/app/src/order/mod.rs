@@ -918,18 +918,7 @@ impl App {
             );
         }
         if let Some(u) = trimmed(&q.enterprise) {
-            let e = self
-                .db
-                .enterprise_by_uscc(&u.to_ascii_uppercase())
-                .await?
-                .ok_or_else(|| {
-                    bad(
-                        "enterprise_unknown",
-                        "未找到该企业",
-                        "no enterprise with that credit code",
-                    )
-                })?;
-            f.enterprise_id = Some(e.id);
+            f.enterprise_id = Some(self.enterprise_id_or_unknown(&u).await?);
         }
         let cal = self.calendar().await?;
         if q.overdue == Some(true) {
