@@ -119,6 +119,33 @@ fn at_in(year: i32, day: u64) -> AppResult<DateTime<Utc>> {
     Ok(Utc.from_utc_datetime(&d))
 }
 
+/// Apply for `p` under `policy_id` at `applied`, keyed by year, policy and enterprise so a rerun
+/// applies once; returns the application's id and its request key.
+async fn demo_apply(
+    app: &App,
+    actor: &Actor,
+    policy_id: i64,
+    p: &Pick,
+    year: i32,
+    applied: DateTime<Utc>,
+) -> AppResult<(i64, String)> {
+    let key = format!("demo:{year}:{}:{}", p.code, p.enterprise_id);
+    let v = app
+        .subsidy_apply_at(
+            actor,
+            policy_id,
+            p.enterprise_id,
+            p.amount_fen,
+            i64::from(year),
+            &key,
+            "demo",
+            "",
+            applied,
+        )
+        .await?;
+    Ok((v.row.id, key))
+}
+
 impl App {
     /// Load the demo policies, budgets, applications and payouts (called by
     /// [`App::demo_load`] with the number of enterprises it loaded).
@@ -273,21 +300,7 @@ impl App {
                 .ok_or_else(|| AppError::Internal(format!("demo policy {}", p.code)))?;
             let day = mix(seed, k as u64) % 240;
             let applied = at_in(year, day)?;
-            let key = format!("demo:{year}:{}:{}", p.code, p.enterprise_id);
-            let app = self
-                .subsidy_apply_at(
-                    actor,
-                    policy.id,
-                    p.enterprise_id,
-                    p.amount_fen,
-                    i64::from(year),
-                    &key,
-                    "demo",
-                    "",
-                    applied,
-                )
-                .await?;
-            let id = app.row.id;
+            let (id, key) = demo_apply(self, actor, policy.id, p, year, applied).await?;
             self.subsidy_act_at(
                 actor,
                 id,
@@ -320,23 +333,10 @@ impl App {
                 continue;
             };
             let applied = at_in(year, 30 + 40 * k as u64)?;
-            let key = format!("demo:{year}:{}:{}", p.code, p.enterprise_id);
-            let app = self
-                .subsidy_apply_at(
-                    actor,
-                    policy.id,
-                    p.enterprise_id,
-                    p.amount_fen,
-                    i64::from(year),
-                    &key,
-                    "demo",
-                    "",
-                    applied,
-                )
-                .await?;
+            let (id, _) = demo_apply(self, actor, policy.id, p, year, applied).await?;
             self.subsidy_act_at(
                 actor,
-                app.row.id,
+                id,
                 &SubsidyAction::Reject {
                     reason: "申报材料不全，研发费用专项审计报告未加盖事务所公章（示例）".into(),
                 },

@@ -37,16 +37,7 @@ impl App {
                     )
                     .await?
                 {
-                    voucher_usage_release(
-                        tx.conn(),
-                        r.enterprise_id,
-                        r.scheme_id,
-                        r.year,
-                        r.invoice_fen,
-                        r.amount_fen,
-                    )
-                    .await?;
-                    voucher_release(tx.conn(), vid, r.amount_fen).await?;
+                    release_hold(&mut tx, &r).await?;
                     cancelled.push(rid);
                 }
             }

@@ -162,6 +162,22 @@ pub struct RedemptionView {
     pub replayed: bool,
 }
 
+/// Give back what a redemption held when it is rejected or cancelled: its invoice and amount
+/// in the enterprise's annual usage, and its hold on the voucher.
+async fn release_hold(tx: &mut lianshi_store::Tx, r: &RedemptionRow) -> AppResult<()> {
+    voucher_usage_release(
+        tx.conn(),
+        r.enterprise_id,
+        r.scheme_id,
+        r.year,
+        r.invoice_fen,
+        r.amount_fen,
+    )
+    .await?;
+    voucher_release(tx.conn(), r.voucher_id, r.amount_fen).await?;
+    Ok(())
+}
+
 fn view(r: RedemptionRow, replayed: bool, en: bool) -> RedemptionView {
     let st = RedemptionState::parse(&r.status);
     RedemptionView {

@@ -235,12 +235,16 @@ impl App {
                 return Err(e.into());
             }
         }
-        let r = self
-            .db
+        let r = self.redemption_row(id).await?;
+        Ok(view(r, false, false))
+    }
+
+    /// Redemption `id` as stored, or not found.
+    async fn redemption_row(&self, id: i64) -> AppResult<RedemptionRow> {
+        self.db
             .voucher_redemption_get(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))?;
-        Ok(view(r, false, false))
+            .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))
     }
 
     fn replay(
@@ -270,11 +274,7 @@ impl App {
         reason: Option<&str>,
         today: NaiveDate,
     ) -> AppResult<RedemptionView> {
-        let r = self
-            .db
-            .voucher_redemption_get(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))?;
+        let r = self.redemption_row(id).await?;
         let state = RedemptionState::parse(&r.status)
             .ok_or_else(|| AppError::Internal(format!("redemption {id} state {}", r.status)))?;
         match action {
@@ -338,18 +338,7 @@ impl App {
             RedemptionState::WrittenOff => {
                 voucher_redeem(tx.conn(), r.voucher_id, r.amount_fen).await?
             }
-            RedemptionState::Rejected => {
-                voucher_usage_release(
-                    tx.conn(),
-                    r.enterprise_id,
-                    r.scheme_id,
-                    r.year,
-                    r.invoice_fen,
-                    r.amount_fen,
-                )
-                .await?;
-                voucher_release(tx.conn(), r.voucher_id, r.amount_fen).await?;
-            }
+            RedemptionState::Rejected => release_hold(&mut tx, &r).await?,
             _ => {}
         }
         audit_append(
@@ -365,11 +354,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        let r = self
-            .db
-            .voucher_redemption_get(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))?;
+        let r = self.redemption_row(id).await?;
         Ok(view(r, false, false))
     }
 
@@ -408,11 +393,7 @@ impl App {
 
     /// One redemption, if the actor may see it.
     pub async fn voucher_redemption(&self, actor: &Actor, id: i64) -> AppResult<RedemptionView> {
-        let r = self
-            .db
-            .voucher_redemption_get(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("redemption {id}")))?;
+        let r = self.redemption_row(id).await?;
         let own_provider = actor.role == Role::Provider
             && self.voucher_provider_me(actor).await?.id == r.provider_id;
         perm::view_redemption(actor, r.enterprise_id, own_provider)?;
