@@ -1,6 +1,6 @@
 //! Service figures (服务成效) per team, department, chain and the whole zone over any period,
 //! computed from the records every time (SQL aggregates in `store::service_figures`; the rates
-//! through [`lianshi_domain::service::rates`]; working days on the app's calendar).
+//! through [`lianshi_domain::service_figures::rates`]; working days on the app's calendar).
 //!
 //! Definitions (also in [`definitions`], shown on the page and returned by the API):
 //! * **visits**: visits dated in the period (走访记录).
@@ -9,8 +9,8 @@
 //! * **orders_received**: orders registered in the period; **orders_solved**: of those, answered
 //!   or resolved and not reopened since (`OrderState::is_handled`).
 //! * **response_rate / resolution_rate / satisfaction_rate**: as documented in
-//!   `lianshi_domain::service`, fractions 0–1, **`null` when there is nothing to count** (no
-//!   orders, no callbacks) — never 0, which would read as a failure.
+//!   `lianshi_domain::service_figures`, fractions 0–1, **`null` when there is nothing to count**
+//!   (no orders, no callbacks) — never 0, which would read as a failure.
 //! * **median_handling_days**: median working days (7.5-hour office days on the calendar, pauses
 //!   excluded) from registration to the last answer, over the solved orders; `null` if none.
 //! * **breaches**: orders registered in the period, not withdrawn, that were answered after their
@@ -22,7 +22,7 @@ use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use lianshi_domain::Role;
 use lianshi_domain::order::{OrderState, Urgency};
-use lianshi_domain::service::{RateCounts, rates};
+use lianshi_domain::service_figures::{RateCounts, rates};
 use lianshi_domain::sla::{Pause, SlaClock, SlaTable};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::service_figures::{FigureCounts, Period};

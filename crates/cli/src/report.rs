@@ -63,7 +63,7 @@ pub(crate) async fn run(ctx: &Ctx, what: ReportCmd) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                let rate = lianshi_domain::service::format_rate;
+                let rate = lianshi_domain::service_figures::format_rate;
                 println!(
                     "{} — {}\n走访 visits {}（逾期 overdue {}）\n诉求 orders {} / 解决 solved {}\n响应率 {} 解决率 {} 满意率 {}\n超时 breaches {}，议事会事项办结 council actions closed {}",
                     r.from,

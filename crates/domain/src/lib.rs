@@ -4,6 +4,7 @@
 //! so the layers above hold only values that are already known to be well-formed.
 
 pub mod calendar;
+pub mod category;
 pub mod demo;
 pub mod enterprise;
 pub mod error;
@@ -14,7 +15,7 @@ pub mod role;
 #[cfg(feature = "openapi")]
 pub mod schema;
 pub mod score;
-pub mod service;
+pub mod service_figures;
 pub mod size;
 pub mod sla;
 pub mod subsidy;

@@ -610,7 +610,7 @@ pub fn elapsed_working_days(
 /// One row of the SLA table: the handling limit of a category at an urgency.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlaEntry {
-    /// A category code from the taxonomy (`crate::service`).
+    /// A category code from the taxonomy (`crate::category`).
     pub category: String,
     pub urgency: Urgency,
     pub limit: SlaLimit,

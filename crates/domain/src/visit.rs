@@ -107,7 +107,7 @@ impl VisitRule {
         active: bool,
     ) -> Result<VisitRule, Invalid> {
         let r = VisitRule {
-            code: crate::service::category_code(code).map_err(|_| {
+            code: crate::category::category_code(code).map_err(|_| {
                 Invalid::new(
                     "visit_rule_code_format",
                     format!("走访规则代码“{code}”须为小写字母开头的字母、数字或下划线"),

@@ -6,7 +6,7 @@ pub mod councils;
 pub mod orders;
 pub mod policies;
 pub mod scores;
-pub mod service;
+pub mod teams;
 pub mod vouchers;
 
 use crate::user::UserInput;
@@ -37,7 +37,7 @@ impl App {
     /// records (service loop, orders, councils, scores, policies and payouts, vouchers).
     pub async fn demo_load(&self, actor: &Actor, n: usize, seed: u64) -> AppResult<DemoSummary> {
         let summary = self.demo_load_enterprises(actor, n, seed).await?;
-        self.demo_service(actor, seed).await?;
+        self.demo_teams(actor, seed).await?;
         self.demo_orders(actor, seed).await?;
         self.demo_councils(actor, seed).await?;
         self.demo_scores(actor, seed).await?;

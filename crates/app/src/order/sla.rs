@@ -1,7 +1,7 @@
 //! SLA configuration and the escalation job.
 //!
 //! * The category taxonomy (with its routing to a lead department) and the SLA table live in the
-//!   database, seeded on first use from `lianshi_domain::service::default_taxonomy`,
+//!   database, seeded on first use from `lianshi_domain::category::default_taxonomy`,
 //!   `SlaTable::default()` and [`DEFAULT_ROUTING`]; seeding only adds what is missing, so an
 //!   administrator's edits survive. An order keeps the limit it was created under (`sla_limit`),
 //!   so changing the table never silently moves an existing deadline.
@@ -18,8 +18,8 @@ use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lianshi_domain::calendar::Calendar;
+use lianshi_domain::category::{ServiceCategory, category_code, default_taxonomy};
 use lianshi_domain::order::{MAX_SUPERVISION_LEVEL, OrderAction, Urgency, apply};
-use lianshi_domain::service::{ServiceCategory, category_code, default_taxonomy};
 use lianshi_domain::sla::{Due, Pause, SlaClock, SlaLimit, SlaTable};
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::{AuditEntry, audit_append};

@@ -89,9 +89,9 @@ fn team_name(i: usize, chain: &str) -> String {
     format!("第{}服务团队（{short}）", NUMERALS[i % 8])
 }
 
-/// What the service demo did.
+/// What the teams and visits demo did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ServiceDemoSummary {
+pub struct DemoTeamsSummary {
     pub teams_created: bool,
     pub assigned: i64,
     pub visits: i64,
@@ -99,17 +99,17 @@ pub struct ServiceDemoSummary {
 }
 
 impl App {
-    /// Load the service-loop demo on top of the demo zone (called by [`App::demo_load`]).
-    pub async fn demo_service(&self, actor: &Actor, seed: u64) -> AppResult<ServiceDemoSummary> {
+    /// Load the teams and visits demo on top of the demo zone (called by [`App::demo_load`]).
+    pub async fn demo_teams(&self, actor: &Actor, seed: u64) -> AppResult<DemoTeamsSummary> {
         crate::team::perm::manage_teams(actor)?;
         let idx = self.registry().await?;
         let chains: Vec<_> = idx.of_kind(RegistryKind::Chain).cloned().collect();
         if chains.is_empty() {
-            return Ok(ServiceDemoSummary::default());
+            return Ok(DemoTeamsSummary::default());
         }
         let today = Self::today();
         let first_name = team_name(0, &chains[0].name);
-        let mut summary = ServiceDemoSummary::default();
+        let mut summary = DemoTeamsSummary::default();
         let team_ids: Vec<i64> = match self.db.team_by_name(&first_name).await? {
             Some(_) => {
                 let mut ids = Vec::new();
@@ -122,7 +122,7 @@ impl App {
             }
             None => {
                 summary.teams_created = true;
-                self.demo_teams(actor, seed, &chains).await?
+                self.demo_create_teams(actor, seed, &chains).await?
             }
         };
         if team_ids.is_empty() {
@@ -299,7 +299,7 @@ impl App {
     }
 
     /// Create the demo team members (sharing one password hash) and the eight teams.
-    async fn demo_teams(
+    async fn demo_create_teams(
         &self,
         actor: &Actor,
         seed: u64,
