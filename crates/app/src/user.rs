@@ -1,4 +1,4 @@
-//! User accounts: creation (CLI and admin console), activation, password reset, a new role or
+//! User accounts: creation (CLI and the users page), activation, password reset, a new role or
 //! scope, and clearing an account's login back-off (unlock; a password reset and reactivation
 //! clear it too). Each change drops the user's cached sessions in this process at once
 //! ([`crate::session`]).
