@@ -241,3 +241,86 @@ async fn a_list_page_of_abc_or_an_impossible_audit_day_is_a_400_naming_the_field
     );
     assert_eq!(admin.get("/audit?from=&to=").await.status, StatusCode::OK);
 }
+
+/// Answers 400 naming the field by its label and quoting the text (`label` as in zh-CN).
+async fn refused(b: &Browser, uri: &str, label: &str, text: &str) {
+    let r = b.get(uri).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
+    let want = format!("「{label}」不是有效的数字：{text}");
+    assert!(unescape(&r.body).contains(&want), "{uri}: {}", r.body);
+}
+
+/// Answers 200 (a query read as before).
+async fn shown(b: &Browser, uri: &str) {
+    let r = b.get(uri).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+}
+
+#[tokio::test]
+async fn a_council_year_of_abc_is_a_400_naming_the_year_not_every_year() {
+    let (r, _) = setup("typed-councils").await;
+    let admin = Browser::login(&r, "admin").await;
+    refused(&admin, "/councils?year=abc", "年度", "abc").await;
+    refused(&admin, "/councils?year=20x6&done=scheduled", "年度", "20x6").await;
+    shown(&admin, "/councils?year=2026&done=scheduled").await;
+    shown(&admin, "/councils?year=").await;
+}
+
+#[tokio::test]
+async fn an_order_page_parent_or_visit_of_abc_is_a_400_naming_the_field() {
+    let (r, _) = setup("typed-orders").await;
+    let admin = Browser::login(&r, "admin").await;
+    refused(&admin, "/orders?page=abc", "页码", "abc").await;
+    refused(&admin, "/orders/new?parent=abc", "上级工单", "abc").await;
+    refused(&admin, "/orders/new?visit=1x", "走访记录", "1x").await;
+    let bad = admin.get("/orders?overdue=maybe").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(unescape(&bad.body).contains("仅看超时"), "{}", bad.body);
+    shown(&admin, "/orders?page=2&state=&overdue=1").await;
+    shown(&admin, "/orders/new?parent=&visit=").await;
+    let form = admin.get("/orders/new?parent=7").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body.contains(r#"name="parent_id" value="7""#),
+        "the parent kept"
+    );
+}
+
+#[tokio::test]
+async fn a_subsidy_year_or_page_of_abc_is_a_400_naming_the_field_on_both_lists() {
+    let (r, _) = setup("typed-subsidies").await;
+    let admin = Browser::login(&r, "admin").await;
+    refused(&admin, "/subsidies?year=abc", "年度", "abc").await;
+    refused(&admin, "/subsidies?page=x", "页码", "x").await;
+    refused(&admin, "/subsidies/ledger?year=2o26", "年度", "2o26").await;
+    refused(&admin, "/subsidies/ledger?page=abc", "页码", "abc").await;
+    shown(&admin, "/subsidies?year=2026&page=1").await;
+    shown(&admin, "/subsidies/ledger?year=&done=payout&paid=3").await;
+}
+
+#[tokio::test]
+async fn a_team_page_of_abc_is_a_400_naming_the_page_not_the_first_page() {
+    let (r, app) = setup("typed-teams").await;
+    let admin = Browser::login(&r, "admin").await;
+    let id = app.team_list(&sys()).await.unwrap()[0].id;
+    refused(&admin, &format!("/teams/{id}?page=abc"), "页码", "abc").await;
+    refused(
+        &admin,
+        &format!("/teams/{id}?done=assigned&matched=x"),
+        "匹配数",
+        "x",
+    )
+    .await;
+    shown(&admin, &format!("/teams/{id}?page=2")).await;
+    let done = admin
+        .get(&format!(
+            "/teams/{id}?done=assigned&matched=3&assigned=2&moved=1&skipped=0"
+        ))
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body.contains("已处理企业 3：新分配 2，改派 1，跳过 0"),
+        "the counts shown: {}",
+        done.body
+    );
+}

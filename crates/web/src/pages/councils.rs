@@ -3,8 +3,9 @@
 //! their action items with progress, and the forms over the council use cases. Every handler
 //! calls one app function; the app decides who may do what (403 through the error page).
 
+use super::query::Done;
 use super::{
-    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, query_map, see_other, with_status,
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -12,7 +13,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
 use lianshi_app::App;
@@ -147,14 +147,25 @@ async fn render_list(
     Ok(with_status(r, status))
 }
 
-async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let q = query_map(&parts);
-    let year = q.get("year").and_then(|y| y.trim().parse::<i64>().ok());
-    let notice = q.get("done").map(|n| match n.as_str() {
+/// The year shown (all years when empty) and what was just done (`scheduled`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct YearQuery {
+    year: Option<i64>,
+    done: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<YearQuery>,
+) -> PageResult {
+    let notice = q.done.map(|n| match n.as_str() {
         "scheduled" => c.t.get("council-done-scheduled").to_string(),
         _ => c.t.get("council-done").to_string(),
     });
-    render_list(&s, &c, &auth, year, notice, None).await
+    render_list(&s, &c, &auth, q.year, notice, None).await
 }
 
 /// Schedule a chain's meetings of a year.
@@ -272,10 +283,9 @@ async fn detail(
     c: Ctx,
     auth: PageAuth,
     Path(id): Path<i64>,
-    parts: Parts,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q.get("done").map(|d| {
+    let notice = q.done.map(|d| {
         c.t.get(match d.as_str() {
             "minutes" => "council-done-minutes",
             "agenda" => "council-done-agenda",
@@ -304,6 +314,17 @@ async fn after(
             render_detail(s, c, auth, id, None, Some(err), echo)
         })
         .await
+}
+
+/// [`after`] a step on an agenda item (remove, move), which has no fields of its own.
+async fn after_agenda_step(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    id: i64,
+    done: PageResult<()>,
+) -> PageResult {
+    after(s, c, auth, id, done, ("agenda", "#agenda"), Echo::default()).await
 }
 
 /// Order numbers separated by commas, spaces or new lines.
@@ -431,16 +452,7 @@ async fn agenda_remove(
         Ok(())
     }
     .await;
-    after(
-        &s,
-        &c,
-        &auth,
-        id,
-        done,
-        ("agenda", "#agenda"),
-        Echo::default(),
-    )
-    .await
+    after_agenda_step(&s, &c, &auth, id, done).await
 }
 
 /// Move an agenda item `up` or down.
@@ -473,16 +485,7 @@ async fn agenda_move(
         Ok(())
     }
     .await;
-    after(
-        &s,
-        &c,
-        &auth,
-        id,
-        done,
-        ("agenda", "#agenda"),
-        Echo::default(),
-    )
-    .await
+    after_agenda_step(&s, &c, &auth, id, done).await
 }
 
 /// A decision with its owner, due date, agenda item, orders and an optional follow-on order.

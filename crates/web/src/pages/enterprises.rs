@@ -1,7 +1,6 @@
 //! Enterprise pages: the filtered list with export links, the one-file page (一企一档), and the
 //! create/edit form with inline field errors and optimistic locking.
 
-use super::form::trimmed;
 use super::{
     Ctx, Echo, Layout, Opt, OptGroup, PageError, PageLink, PageResult, Query, messages, pager,
     query_string, see_other, with_status,
@@ -36,12 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/enterprises/{uscc}", get(detail).post(update))
         .route("/enterprises/{uscc}/edit", get(edit_form))
         .route(
-            "/enterprises/{uscc}/corrections/{id}/accept",
-            axum::routing::post(correction_accept),
-        )
-        .route(
-            "/enterprises/{uscc}/corrections/{id}/reject",
-            axum::routing::post(correction_reject),
+            "/enterprises/{uscc}/corrections/{id}/{decision}",
+            axum::routing::post(correction_decide),
         )
 }
 
@@ -156,88 +151,59 @@ pub struct ReviewRow {
     pub proposed: String,
 }
 
-/// The list's filters and page, as in its query string (also the export links').
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ListQuery {
-    q: String,
-    ecosystem: String,
-    chain: String,
-    node: String,
-    street: String,
-    park: String,
-    tag: String,
-    size: String,
-    page: Option<i64>,
-    per_page: Option<i64>,
+/// The list's filters by name (`q`, `ecosystem`, …) as in its query string (also the export
+/// links').
+const FILTERS: [&str; 8] = [
+    "q",
+    "ecosystem",
+    "chain",
+    "node",
+    "street",
+    "park",
+    "tag",
+    "size",
+];
+
+/// A filter of the list's query (one of [`FILTERS`]) as typed, empty when none.
+fn filter(m: &EnterpriseQuery, k: &str) -> String {
+    match k {
+        "q" => &m.q,
+        "ecosystem" => &m.ecosystem,
+        "chain" => &m.chain,
+        "node" => &m.node,
+        "street" => &m.street,
+        "park" => &m.park,
+        "tag" => &m.tag,
+        "size" => &m.size,
+        _ => &None,
+    }
+    .clone()
+    .unwrap_or_default()
 }
 
-impl ListQuery {
-    /// A filter by name (`q`, `ecosystem`, …) as typed.
-    fn get(&self, k: &str) -> String {
-        match k {
-            "q" => &self.q,
-            "ecosystem" => &self.ecosystem,
-            "chain" => &self.chain,
-            "node" => &self.node,
-            "street" => &self.street,
-            "park" => &self.park,
-            "tag" => &self.tag,
-            "size" => &self.size,
-            _ => "",
-        }
-        .to_string()
-    }
-
-    fn query(&self) -> EnterpriseQuery {
-        let s = |v: &String| trimmed(Some(v.clone()));
-        EnterpriseQuery {
-            q: s(&self.q),
-            ecosystem: s(&self.ecosystem),
-            chain: s(&self.chain),
-            node: s(&self.node),
-            street: s(&self.street),
-            park: s(&self.park),
-            tag: s(&self.tag),
-            size: s(&self.size),
-            page: self.page,
-            per_page: self.per_page,
-            after: None,
-        }
-    }
-
-    /// Filter parameters (without the page) as a query string, for pager and export links.
-    fn filters_qs(&self) -> String {
-        let per_page = self.per_page.map(|n| n.to_string()).unwrap_or_default();
-        let mut pairs: Vec<(&str, String)> = [
-            "q",
-            "ecosystem",
-            "chain",
-            "node",
-            "street",
-            "park",
-            "tag",
-            "size",
-        ]
-        .into_iter()
-        .map(|k| (k, self.get(k)))
-        .collect();
-        pairs.push(("per_page", per_page));
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        query_string(&pairs)
-    }
+/// Filter parameters (without the page) as a query string, for pager and export links.
+fn filters_qs(m: &EnterpriseQuery) -> String {
+    let per_page = m.per_page.map(|n| n.to_string()).unwrap_or_default();
+    let mut pairs: Vec<(&str, String)> = FILTERS.into_iter().map(|k| (k, filter(m, k))).collect();
+    pairs.push(("per_page", per_page));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    query_string(&pairs)
 }
 
 async fn list(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(m): Query<ListQuery>,
+    Query(m): Query<EnterpriseQuery>,
 ) -> PageResult {
     let t = c.t;
-    let v = |k: &str| m.get(k);
+    let v = |k: &str| filter(&m, k);
     let idx = s.app.registry_view(&auth.actor).await?;
-    let q = m.query();
+    // Pages by number here; the keyset cursor is the API's.
+    let q = EnterpriseQuery {
+        after: None,
+        ..m.clone()
+    };
     // A filter the app refuses is shown above an empty list.
     let (page, error) = match s.app.enterprise_list(&auth.actor, &q).await {
         Ok(p) => (Some(p), None),
@@ -299,7 +265,7 @@ async fn list(
         .iter()
         .map(|n| Opt::new(n.to_string(), n.to_string(), &per_page.to_string()))
         .collect();
-    let filter_qs = m.filters_qs();
+    let filter_qs = filters_qs(&m);
     let (rows, total, cur) = match &page {
         Some(p) => (p.items.iter().map(|e| row(t, e)).collect(), p.total, p.page),
         None => (Vec::new(), 0, 1),
@@ -383,10 +349,13 @@ fn row(t: T, e: &EnterpriseView) -> Row {
     }
 }
 
-async fn export(s: AppState, auth: PageAuth, m: ListQuery, xlsx: bool) -> PageResult {
-    let mut q = m.query();
-    q.page = None;
-    q.per_page = None;
+async fn export(s: AppState, auth: PageAuth, m: EnterpriseQuery, xlsx: bool) -> PageResult {
+    let q = EnterpriseQuery {
+        page: None,
+        per_page: None,
+        after: None,
+        ..m
+    };
     let bytes = s.app.enterprise_export(&auth.actor, &q, xlsx).await?;
     Ok(super::download(bytes, xlsx, "enterprises"))
 }
@@ -394,7 +363,7 @@ async fn export(s: AppState, auth: PageAuth, m: ListQuery, xlsx: bool) -> PageRe
 async fn export_csv(
     State(s): State<AppState>,
     auth: PageAuth,
-    Query(m): Query<ListQuery>,
+    Query(m): Query<EnterpriseQuery>,
 ) -> PageResult {
     export(s, auth, m, false).await
 }
@@ -402,7 +371,7 @@ async fn export_csv(
 async fn export_xlsx(
     State(s): State<AppState>,
     auth: PageAuth,
-    Query(m): Query<ListQuery>,
+    Query(m): Query<EnterpriseQuery>,
 ) -> PageResult {
     export(s, auth, m, true).await
 }
@@ -630,36 +599,27 @@ struct DecisionForm {
     reason: Option<String>,
 }
 
-/// Accept a correction from the enterprise page, then show the page again.
-async fn correction_accept(
+/// Accept or reject (a reason is required) a correction from the enterprise page, then show the
+/// page again.
+async fn correction_decide(
     State(s): State<AppState>,
-    Path((_uscc, id)): Path<(String, i64)>,
+    Path((_uscc, id, decision)): Path<(String, i64, String)>,
     Posted { auth, form, .. }: Posted<DecisionForm>,
 ) -> PageResult {
     let f = form?;
-    let x = s
-        .app
-        .correction_accept(&auth.actor, id, f.reason.as_deref())
-        .await?;
+    let (a, reason) = (&auth.actor, f.reason.as_deref());
+    let x = match decision.as_str() {
+        "accept" => s.app.correction_accept(a, id, reason).await?,
+        "reject" => s.app.correction_reject(a, id, reason).await?,
+        other => return Err(AppError::NotFound(format!("decision {other}")).into()),
+    };
+    let decided = if decision == "accept" {
+        "accepted"
+    } else {
+        "rejected"
+    };
     Ok(see_other(&format!(
-        "/enterprises/{}?decided=accepted",
-        x.row.uscc
-    )))
-}
-
-/// Reject a correction (a reason is required) from the enterprise page.
-async fn correction_reject(
-    State(s): State<AppState>,
-    Path((_uscc, id)): Path<(String, i64)>,
-    Posted { auth, form, .. }: Posted<DecisionForm>,
-) -> PageResult {
-    let f = form?;
-    let x = s
-        .app
-        .correction_reject(&auth.actor, id, f.reason.as_deref())
-        .await?;
-    Ok(see_other(&format!(
-        "/enterprises/{}?decided=rejected",
+        "/enterprises/{}?decided={decided}",
         x.row.uscc
     )))
 }

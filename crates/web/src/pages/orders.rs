@@ -6,8 +6,9 @@
 //! is shown again with 409, the new state and a notice.
 
 use super::form::decode;
+use super::query::Done;
 use super::{
-    Ctx, FormError, Layout, Opt, OrShow, PageError, PageLink, PageResult, pager, query_map,
+    Ctx, FormError, Layout, Opt, OrShow, PageError, PageLink, PageResult, Query, pager,
     query_string, see_other, with_status,
 };
 use crate::AppState;
@@ -16,7 +17,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::AppError;
 use lianshi_app::order::sla::CategoryView;
@@ -184,18 +184,35 @@ pub(super) async fn department_opts(s: &AppState, current: &str) -> Vec<Opt> {
     }
 }
 
-async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let m = query_map(&parts);
-    let g = |k: &str| m.get(k).cloned().unwrap_or_default();
+/// The order list's filters and page, as in its query string (and the pager's links).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OrderFilters {
+    state: String,
+    category: String,
+    department: String,
+    enterprise: String,
+    chain: String,
+    overdue: bool,
+    q: String,
+    page: Option<i64>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(f): Query<OrderFilters>,
+) -> PageResult {
     let q = OrderQuery {
-        state: Some(g("state")),
-        category: Some(g("category")),
-        department: Some(g("department")),
-        enterprise: Some(g("enterprise")),
-        chain: Some(g("chain")),
-        overdue: Some(g("overdue") == "1"),
-        q: Some(g("q")),
-        page: g("page").parse().ok(),
+        state: Some(f.state.clone()),
+        category: Some(f.category.clone()),
+        department: Some(f.department.clone()),
+        enterprise: Some(f.enterprise.clone()),
+        chain: Some(f.chain.clone()),
+        overdue: Some(f.overdue),
+        q: Some(f.q.clone()),
+        page: f.page,
         per_page: Some(30),
         ..Default::default()
     };
@@ -206,13 +223,13 @@ async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -
         .await
         .unwrap_or_default();
     let base = query_string(&[
-        ("state", &g("state")),
-        ("category", &g("category")),
-        ("department", &g("department")),
-        ("enterprise", &g("enterprise")),
-        ("chain", &g("chain")),
-        ("overdue", &g("overdue")),
-        ("q", &g("q")),
+        ("state", &f.state),
+        ("category", &f.category),
+        ("department", &f.department),
+        ("enterprise", &f.enterprise),
+        ("chain", &f.chain),
+        ("overdue", if f.overdue { "1" } else { "" }),
+        ("q", &f.q),
     ]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let mut rows = p.items;
@@ -226,11 +243,11 @@ async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -
         pages,
         prev,
         next,
-        states: state_opts(&c, &g("state")),
-        categories: category_opts(&c, &cats, &g("category")),
-        departments: department_opts(&s, &g("department")).await,
-        q: g("q"),
-        overdue: g("overdue") == "1",
+        states: state_opts(&c, &f.state),
+        categories: category_opts(&c, &cats, &f.category),
+        departments: department_opts(&s, &f.department).await,
+        q: f.q,
+        overdue: f.overdue,
         can_create: lianshi_app::order::perm::create_any(&auth.actor).is_ok(),
         can_configure: lianshi_app::order::perm::edit_config(&auth.actor).is_ok(),
     }))
@@ -277,13 +294,28 @@ async fn render_form(
     Ok(with_status(r, status))
 }
 
-async fn new_form(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let m = query_map(&parts);
+/// What a new order starts from: the enterprise, the order it follows up (`parent`), the visit
+/// it came from and its category.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewOrderQuery {
+    enterprise: Option<String>,
+    parent: Option<i64>,
+    visit: Option<i64>,
+    category: Option<String>,
+}
+
+async fn new_form(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(m): Query<NewOrderQuery>,
+) -> PageResult {
     let inp = OrderInput {
-        enterprise: m.get("enterprise").cloned(),
-        parent_id: m.get("parent").and_then(|p| p.parse().ok()),
-        visit_id: m.get("visit").and_then(|p| p.parse().ok()),
-        category: m.get("category").cloned(),
+        enterprise: m.enterprise,
+        parent_id: m.parent,
+        visit_id: m.visit,
+        category: m.category,
         ..Default::default()
     };
     render_form(&s, &c, &auth, &inp, None).await
@@ -449,11 +481,10 @@ async fn detail(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(id): Path<i64>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let m = query_map(&parts);
-    let notice = match m.get("done").map(String::as_str) {
+    let notice = match q.done.as_deref() {
         Some("created") => Some(c.t.get("order-done-created").to_string()),
         Some("acted") => Some(c.t.get("order-done-acted").to_string()),
         _ => None,

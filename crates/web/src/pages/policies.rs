@@ -125,54 +125,45 @@ pub struct PoliciesPage {
     pub errors: Vec<String>,
 }
 
-/// The catalogue's filters and page, and what was just done (`loaded`, `pushed`).
+/// What the catalogue says was just done: a load (`loaded` with its counts) or a push.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ListQuery {
-    q: String,
-    kind: String,
-    department: String,
-    track: String,
-    status: String,
-    ecosystem: String,
-    page: Option<i64>,
-    loaded: String,
-    pushed: String,
+struct LoadedQuery {
+    loaded: Option<String>,
+    pushed: Option<String>,
 }
 
 async fn list(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(m): Query<ListQuery>,
+    Query(m): Query<PolicyQuery>,
+    Query(d): Query<LoadedQuery>,
 ) -> PageResult {
-    let loaded = trimmed(Some(m.loaded.clone()));
-    let pushed = trimmed(Some(m.pushed.clone()));
-    let notice = loaded.map(|v| format!("{} {v}", c.t.get("policy-loaded")));
-    let notice = notice.or_else(|| pushed.map(|v| format!("{} {v}", c.t.get("policy-pushed"))));
+    let notice = d
+        .loaded
+        .map(|v| format!("{} {v}", c.t.get("policy-loaded")));
+    let notice = notice.or_else(|| {
+        d.pushed
+            .map(|v| format!("{} {v}", c.t.get("policy-pushed")))
+    });
     render_list(&s, &c, &auth, &m, notice, None).await
 }
 
+/// The catalogue with the filters and page of `m`.
 async fn render_list(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    m: &ListQuery,
+    m: &PolicyQuery,
     notice: Option<String>,
     mut error: Option<FormError>,
 ) -> PageResult {
     let t = c.t;
     let a = &auth.actor;
-    let opt = |v: &String| trimmed(Some(v.clone()));
     let q = PolicyQuery {
-        q: opt(&m.q),
-        kind: opt(&m.kind),
-        department: opt(&m.department),
-        track: opt(&m.track),
-        status: opt(&m.status),
-        ecosystem: opt(&m.ecosystem),
-        page: m.page,
         per_page: Some(50),
+        ..m.clone()
     };
     let page = match s.app.policy_list(a, &q).await {
         Ok(p) => p,
@@ -197,6 +188,7 @@ async fn render_list(
             _ => &m.ecosystem,
         }
         .clone()
+        .unwrap_or_default()
     };
     let departments = idx
         .of_kind(RegistryKind::Department)
@@ -342,7 +334,7 @@ async fn load(State(s): State<AppState>, c: Ctx, auth: PageAuth, mut mp: Multipa
         )))
     }
     .await;
-    let none = ListQuery::default();
+    let none = PolicyQuery::default();
     done.or_show(&c, |err| render_list(&s, &c, &auth, &none, None, Some(err)))
         .await
 }
@@ -501,8 +493,8 @@ pub struct ExplainPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ExplainQuery {
-    enterprise: String,
-    enterprise_id: String,
+    enterprise: Option<String>,
+    enterprise_id: Option<String>,
     on: Option<Date>,
 }
 
@@ -514,8 +506,9 @@ async fn explain(
     Query(m): Query<ExplainQuery>,
 ) -> PageResult {
     let a = &auth.actor;
-    let enterprise = trimmed(Some(m.enterprise))
-        .or_else(|| trimmed(Some(m.enterprise_id)))
+    let enterprise = m
+        .enterprise
+        .or(m.enterprise_id)
         .or_else(|| a.enterprise_id.map(|e| e.to_string()))
         .unwrap_or_default();
     let on = m.on.map(|d| d.0);

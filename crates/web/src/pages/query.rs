@@ -1,7 +1,9 @@
 //! Query strings of page requests as typed structs, decoded like posted forms
 //! ([`super::form::decode`]): numbers, `Option<_>` empty = none, checkboxes `bool`, dates
-//! [`super::Date`]. A value that does not parse is a 400 naming its field by its label, never a
-//! silent default; keys the struct does not name (`lang`, `done`, …) are ignored.
+//! [`super::Date`]. Values are trimmed first, so a filter is `Option<String>` (`None` when
+//! empty) and needs no trimming of its own. A value that does not parse is a 400 naming its
+//! field by its label, never a silent default; keys the struct does not name (`lang`, `done`, …)
+//! are ignored, so a handler may take two queries (its filters and what was just done).
 
 use super::error::{FormError, PageError};
 use super::form::decode;
@@ -27,9 +29,13 @@ impl<S: Send + Sync, Q: DeserializeOwned> FromRequestParts<S> for Query<Q> {
 /// Decode the query string of `parts` into `Q` (see [`Query`]).
 pub fn query<Q: DeserializeOwned>(parts: &Parts) -> Result<Q, PageError> {
     let t = T::new(lang_of(parts));
-    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
-        .map(|q| q.0)
-        .map_err(|e| FormError::bad_request(e.body_text()))?;
+    let pairs: Vec<(String, String)> =
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|e| FormError::bad_request(e.body_text()))?
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, v.trim().to_string()))
+            .collect();
     decode::<Q>(&pairs)
         .map_err(|bad| FormError::bad_request(bad.message(t)))
         .map_err(PageError::from)

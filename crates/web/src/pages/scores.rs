@@ -156,7 +156,7 @@ pub struct BankPage {
 /// The score list's filters and what was just done (`done=run&n=` enterprises scored).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ListQuery {
+struct ScoreFilters {
     stage: String,
     q: String,
     min: Option<f64>,
@@ -169,7 +169,7 @@ async fn list(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(m): Query<ListQuery>,
+    Query(m): Query<ScoreFilters>,
 ) -> PageResult {
     match auth.actor.role {
         Role::Finance => return Ok(see_other("/scores/bank")),

@@ -5,16 +5,16 @@
 //!
 //! Each form carries a request key rendered with the page, so a double submit files or pays once.
 
+use super::query::Done;
 use super::{
-    Ctx, Echo, Layout, Opt, OrShow, PageLink, PageResult, Shown, Yuan, pager, query_map,
-    query_string, see_other, with_status,
+    Ctx, Echo, Layout, Opt, OrShow, PageLink, PageResult, Query, Shown, Yuan, pager, query_string,
+    see_other, with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::subsidy::{
     ApplyInput, BudgetInput, LedgerQuery, SubsidyDetail, SubsidyQuery, perm,
@@ -248,29 +248,45 @@ fn state_opts(c: &Ctx, current: &str) -> Vec<Opt> {
         .collect()
 }
 
+/// The application list's filters and page, and what was just done (`paid`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AppFilters {
+    policy: String,
+    state: String,
+    year: Option<i64>,
+    enterprise: String,
+    page: Option<i64>,
+    done: Option<String>,
+}
+
+/// A year filter as typed in its field (empty for all years).
+fn year_text(year: Option<i64>) -> String {
+    year.map(|y| y.to_string()).unwrap_or_default()
+}
+
 async fn render_list(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    parts: &Parts,
+    f: &AppFilters,
     shown: Shown,
 ) -> PageResult {
-    let m = query_map(parts);
-    let g = |k: &str| m.get(k).cloned().unwrap_or_default();
     let q = SubsidyQuery {
-        policy: Some(g("policy")),
-        state: Some(g("state")),
-        year: g("year").trim().parse().ok(),
-        enterprise: Some(g("enterprise")),
-        page: g("page").parse().ok(),
+        policy: Some(f.policy.clone()),
+        state: Some(f.state.clone()),
+        year: f.year,
+        enterprise: Some(f.enterprise.clone()),
+        page: f.page,
         per_page: Some(30),
     };
     let p = s.app.subsidy_list(&auth.actor, &q).await?;
+    let year = year_text(f.year);
     let base = query_string(&[
-        ("policy", &g("policy")),
-        ("state", &g("state")),
-        ("year", &g("year")),
-        ("enterprise", &g("enterprise")),
+        ("policy", &f.policy),
+        ("state", &f.state),
+        ("year", &year),
+        ("enterprise", &f.enterprise),
     ]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let rows = p
@@ -302,9 +318,9 @@ async fn render_list(
         pages,
         prev,
         next,
-        policies: policy_opts(s, auth, &g("policy")).await,
-        states: state_opts(c, &g("state")),
-        year: g("year"),
+        policies: policy_opts(s, auth, &f.policy).await,
+        states: state_opts(c, &f.state),
+        year,
         can_apply: perm::browse(&auth.actor).is_ok(),
         is_enterprise: role == Role::Enterprise,
         can_ledger: perm::ledger(&auth.actor).is_ok(),
@@ -317,12 +333,15 @@ async fn render_list(
     Ok(with_status(r, status))
 }
 
-async fn list(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let notice = query_map(&parts)
-        .get("done")
-        .filter(|d| d.as_str() == "paid")
-        .map(|_| c.t.get("subsidy-done-paid").to_string());
-    render_list(&s, &c, &auth, &parts, Shown::notice(notice)).await
+async fn list(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(f): Query<AppFilters>,
+) -> PageResult {
+    let notice =
+        (f.done.as_deref() == Some("paid")).then(|| c.t.get("subsidy-done-paid").to_string());
+    render_list(&s, &c, &auth, &f, Shown::notice(notice)).await
 }
 
 /// An application for a subsidy. The amount is in 元; an empty year is the current one.
@@ -339,7 +358,7 @@ struct ApplyForm {
 async fn apply(
     State(s): State<AppState>,
     c: Ctx,
-    parts: Parts,
+    Query(filters): Query<AppFilters>,
     Posted { auth, form, echo }: Posted<ApplyForm>,
 ) -> PageResult {
     let done: PageResult = async {
@@ -357,8 +376,10 @@ async fn apply(
         Ok(see_other(&format!("/subsidies/{}?done=applied", a.row.id)))
     }
     .await;
-    done.or_refuse(&c, echo, |shown| render_list(&s, &c, &auth, &parts, shown))
-        .await
+    done.or_refuse(&c, echo, |shown| {
+        render_list(&s, &c, &auth, &filters, shown)
+    })
+    .await
 }
 
 async fn render_detail(
@@ -396,10 +417,10 @@ async fn detail(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(id): Path<i64>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let notice = match query_map(&parts).get("done").map(String::as_str) {
+    let notice = match q.done.as_deref() {
         Some("applied") => Some(c.t.get("subsidy-done-applied").to_string()),
         Some("acted") => Some(c.t.get("subsidy-done-acted").to_string()),
         Some("paid") => Some(c.t.get("subsidy-done-paid").to_string()),
@@ -460,33 +481,44 @@ async fn act(
         .await
 }
 
+/// The ledger's filters and page, and what was just done (`reversed`, `budget`, `payout` of
+/// `paid` applications).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LedgerFilters {
+    year: Option<i64>,
+    policy: String,
+    department: String,
+    page: Option<i64>,
+    done: Option<String>,
+    paid: Option<u64>,
+}
+
 async fn render_ledger(
     s: &AppState,
     c: &Ctx,
     auth: &PageAuth,
-    parts: &Parts,
+    f: &LedgerFilters,
     shown: Shown,
 ) -> PageResult {
-    let m = query_map(parts);
-    let g = |k: &str| m.get(k).cloned().unwrap_or_default();
-    let year = g("year").trim().parse::<i64>().ok();
     let q = LedgerQuery {
-        year,
-        policy: Some(g("policy")),
-        department: Some(g("department")),
-        page: g("page").parse().ok(),
+        year: f.year,
+        policy: Some(f.policy.clone()),
+        department: Some(f.department.clone()),
+        page: f.page,
         per_page: Some(50),
     };
     let p = s.app.subsidy_ledger(&auth.actor, &q).await?;
     let budgets = s
         .app
-        .subsidy_budgets(&auth.actor, year)
+        .subsidy_budgets(&auth.actor, f.year)
         .await
         .unwrap_or_default();
+    let year = year_text(f.year);
     let base = query_string(&[
-        ("year", &g("year")),
-        ("policy", &g("policy")),
-        ("department", &g("department")),
+        ("year", &year),
+        ("policy", &f.policy),
+        ("department", &f.department),
     ]);
     let (pages, prev, next) = pager(&base, p.page, p.per_page, p.total);
     let admin = perm::reverse(&auth.actor).is_ok();
@@ -498,9 +530,9 @@ async fn render_ledger(
         pages,
         prev,
         next,
-        year: g("year"),
-        policies: policy_opts(s, auth, &g("policy")).await,
-        departments: super::orders::department_opts(s, &g("department")).await,
+        year,
+        policies: policy_opts(s, auth, &f.policy).await,
+        departments: super::orders::department_opts(s, &f.department).await,
         total_amount: yuan(p.total_fen),
         total_fen: p.total_fen,
         by_policy: p.by_policy.iter().map(total_line).collect(),
@@ -527,19 +559,35 @@ fn ledger_overflow(p: &lianshi_app::subsidy::LedgerPage) -> bool {
         || p.by_department.iter().any(|r| clamped(r.fen))
 }
 
-async fn ledger(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let m = query_map(&parts);
-    let notice = match m.get("done").map(String::as_str) {
+async fn ledger(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(f): Query<LedgerFilters>,
+) -> PageResult {
+    let notice = match f.done.as_deref() {
         Some("reversed") => Some(c.t.get("subsidy-done-reversed").to_string()),
         Some("budget") => Some(c.t.get("subsidy-done-budget").to_string()),
         Some("payout") => Some(format!(
             "{} {}",
             c.t.get("subsidy-done-payout"),
-            m.get("paid").cloned().unwrap_or_default()
+            f.paid.map(|n| n.to_string()).unwrap_or_default()
         )),
         _ => None,
     };
-    render_ledger(&s, &c, &auth, &parts, Shown::notice(notice)).await
+    render_ledger(&s, &c, &auth, &f, Shown::notice(notice)).await
+}
+
+/// After a form on the ledger: where `done` leads, or the ledger again (with the filters of
+/// `f`) showing the refusal and the text of the form `echo` names.
+async fn ledger_or_refuse(
+    (s, c, auth): (&AppState, &Ctx, &PageAuth),
+    f: &LedgerFilters,
+    done: PageResult,
+    echo: Echo,
+) -> PageResult {
+    done.or_refuse(c, echo, |shown| render_ledger(s, c, auth, f, shown))
+        .await
 }
 
 /// Reverse a ledger entry (administrators), with a reason.
@@ -553,8 +601,8 @@ struct ReverseForm {
 async fn reverse(
     State(s): State<AppState>,
     c: Ctx,
-    parts: Parts,
     Path(id): Path<i64>,
+    Query(filters): Query<LedgerFilters>,
     Posted { auth, form, echo }: Posted<ReverseForm>,
 ) -> PageResult {
     let done: PageResult = async {
@@ -565,10 +613,7 @@ async fn reverse(
         Ok(see_other("/subsidies/ledger?done=reversed"))
     }
     .await;
-    done.or_refuse(&c, echo.named("reverse"), |shown| {
-        render_ledger(&s, &c, &auth, &parts, shown)
-    })
-    .await
+    ledger_or_refuse((&s, &c, &auth), &filters, done, echo.named("reverse")).await
 }
 
 /// A policy's budget for a year, with an optional per-enterprise cap, both in 元.
@@ -583,7 +628,7 @@ struct BudgetForm {
 async fn budget(
     State(s): State<AppState>,
     c: Ctx,
-    parts: Parts,
+    Query(filters): Query<LedgerFilters>,
     Posted { auth, form, echo }: Posted<BudgetForm>,
 ) -> PageResult {
     let done: PageResult = async {
@@ -602,10 +647,7 @@ async fn budget(
         )))
     }
     .await;
-    done.or_refuse(&c, echo.named("budget"), |shown| {
-        render_ledger(&s, &c, &auth, &parts, shown)
-    })
-    .await
+    ledger_or_refuse((&s, &c, &auth), &filters, done, echo.named("budget")).await
 }
 
 /// Pay out the approved applications of a year (all years when empty).
@@ -617,7 +659,7 @@ struct PayoutForm {
 async fn payout(
     State(s): State<AppState>,
     c: Ctx,
-    parts: Parts,
+    Query(filters): Query<LedgerFilters>,
     Posted { auth, form, echo }: Posted<PayoutForm>,
 ) -> PageResult {
     let done: PageResult = async {
@@ -629,8 +671,5 @@ async fn payout(
         )))
     }
     .await;
-    done.or_refuse(&c, echo.named("payout"), |shown| {
-        render_ledger(&s, &c, &auth, &parts, shown)
-    })
-    .await
+    ledger_or_refuse((&s, &c, &auth), &filters, done, echo.named("payout")).await
 }

@@ -5,15 +5,14 @@
 
 use super::form::trimmed;
 use super::{
-    Ctx, FormError, Layout, Opt, OptGroup, OrShow, PageLink, PageResult, pager, query_map,
-    see_other, with_status,
+    Ctx, FormError, Layout, Opt, OptGroup, OrShow, PageLink, PageResult, Query, pager, see_other,
+    with_status,
 };
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::RegistryIndex;
 use lianshi_app::enterprise::EnterpriseQuery;
@@ -246,20 +245,34 @@ async fn render_team(
     Ok(with_status(r, status))
 }
 
-fn notice(c: &Ctx, q: &std::collections::HashMap<String, String>) -> Option<String> {
-    match q.get("done").map(String::as_str) {
+/// A team page's page of enterprises and what was just done (`created`, `saved`, `assigned`
+/// with the counts of the assignment).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TeamQuery {
+    page: Option<i64>,
+    done: Option<String>,
+    matched: Option<u64>,
+    assigned: Option<u64>,
+    moved: Option<u64>,
+    skipped: Option<u64>,
+}
+
+fn notice(c: &Ctx, q: &TeamQuery) -> Option<String> {
+    let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+    match q.done.as_deref() {
         Some("created") => Some(c.t.get("team-created").to_string()),
         Some("saved") => Some(c.t.get("saved").to_string()),
         Some("assigned") => Some(format!(
             "{} {}：{} {}，{} {}，{} {}",
             c.t.get("team-assign-done"),
-            q.get("matched").cloned().unwrap_or_default(),
+            n(q.matched),
             c.t.get("team-assign-new"),
-            q.get("assigned").cloned().unwrap_or_default(),
+            n(q.assigned),
             c.t.get("team-assign-moved"),
-            q.get("moved").cloned().unwrap_or_default(),
+            n(q.moved),
             c.t.get("team-assign-skipped"),
-            q.get("skipped").cloned().unwrap_or_default(),
+            n(q.skipped),
         )),
         _ => None,
     }
@@ -269,12 +282,21 @@ async fn detail(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(id): Path<i64>,
+    Query(q): Query<TeamQuery>,
 ) -> PageResult {
-    let q = query_map(&parts);
-    let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let page = q.page.unwrap_or(1);
     render_team(&s, &c, &auth, id, page, notice(&c, &q), None).await
+}
+
+/// After a form on team `id`: where `done` leads, or the team's page with the refusal.
+async fn team_or_show(
+    (s, c, auth): (&AppState, &Ctx, &PageAuth),
+    id: i64,
+    done: PageResult,
+) -> PageResult {
+    done.or_show(c, |err| render_team(s, c, auth, id, 1, None, Some(err)))
+        .await
 }
 
 async fn update(
@@ -297,8 +319,7 @@ async fn update(
         Ok(see_other(&format!("/teams/{id}?done=saved")))
     }
     .await;
-    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
-        .await
+    team_or_show((&s, &c, &auth), id, done).await
 }
 
 /// Assign enterprises to a team: listed credit codes and/or a filter (chain, street, park, tag).
@@ -355,8 +376,7 @@ async fn assign(
         )))
     }
     .await;
-    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
-        .await
+    team_or_show((&s, &c, &auth), id, done).await
 }
 
 /// One enterprise's contact, or its removal from the team (`remove=1`).
@@ -390,6 +410,5 @@ async fn assign_one(
         Ok(see_other(&format!("/teams/{id}?done=saved")))
     }
     .await;
-    done.or_show(&c, |err| render_team(&s, &c, &auth, id, 1, None, Some(err)))
-        .await
+    team_or_show((&s, &c, &auth), id, done).await
 }

@@ -1,14 +1,14 @@
 //! 账号管理 (administrators): the accounts, a create form and per-account actions
 //! (activate/deactivate, reset password, clear the sign-in back-off).
 
-use super::{Ctx, FormError, Layout, Opt, OrShow, PageResult, see_other, with_status};
+use super::query::Done;
+use super::{Ctx, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, with_status};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::AppError;
 use lianshi_app::user::UserInput;
@@ -125,10 +125,14 @@ async fn render_page(
     Ok(with_status(r, status))
 }
 
-async fn page(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
+async fn page(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<Done>,
+) -> PageResult {
     lianshi_app::user::perm::manage(&auth.actor)?;
-    let q = super::query_map(&parts);
-    let notice = match q.get("done").map(String::as_str) {
+    let notice = match q.done.as_deref() {
         Some("created") => Some(c.t.get("user-created")),
         Some("updated") => Some(c.t.get("user-updated")),
         Some("password") => Some(c.t.get("user-password-reset")),

@@ -4,8 +4,9 @@
 //! platform's write-off queue with the ledger check. Every handler calls the app; the app decides
 //! who may do what (403 through the error page).
 
+use super::query::Done;
 use super::{
-    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Shown, Yuan, query_map, see_other,
+    Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, Shown, Yuan, see_other,
     with_status,
 };
 use crate::AppState;
@@ -14,7 +15,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::{get, post};
 use lianshi_app::App;
 use lianshi_app::voucher::{
@@ -239,11 +239,13 @@ fn parse_rules(c: &Ctx, text: &str) -> Result<SchemeRules, FormError> {
     })
 }
 
-async fn index(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q
-        .get("done")
-        .map(|_| c.t.get("voucher-done-scheme").to_string());
+async fn index(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<Done>,
+) -> PageResult {
+    let notice = q.notice(c.t, "voucher-done-scheme");
     let form = SchemeForm {
         kind: "innovation".into(),
         rules_json: rules_template(),
@@ -508,11 +510,10 @@ async fn scheme(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    parts: Parts,
     Path(code): Path<String>,
+    Query(q): Query<Done>,
 ) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q.get("done").map(|d| match d.as_str() {
+    let notice = q.done.map(|d| match d.as_str() {
         "round" => c.t.get("voucher-done-round").to_string(),
         "scheme" => c.t.get("voucher-done-scheme").to_string(),
         "rules" => c.t.get("voucher-done-rules").to_string(),
@@ -525,6 +526,24 @@ async fn scheme(
         ..Default::default()
     };
     render_scheme(&s, &c, &auth, &code, shown).await
+}
+
+/// After a form on scheme `code`: back to the scheme saying what was done (`rules`, `round`,
+/// …), or the scheme again with the refusal and the text of the form `echo` names.
+async fn scheme_or_refuse(
+    (s, c, auth): (&AppState, &Ctx, &PageAuth),
+    code: &str,
+    done: PageResult<&str>,
+    echo: Echo,
+) -> PageResult {
+    done.map(|what| {
+        see_other(&format!(
+            "/vouchers/schemes/{}?done={what}",
+            super::url_escape(code)
+        ))
+    })
+    .or_refuse(c, echo, |shown| render_scheme(s, c, auth, code, shown))
+    .await
 }
 
 /// The scheme's rules (JSON) and status.
@@ -541,22 +560,16 @@ async fn scheme_rules(
     Path(code): Path<String>,
     Posted { auth, form, echo }: Posted<RulesForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         let rules = parse_rules(&c, &f.rules_json)?;
         s.app
             .voucher_scheme_rules(&auth.actor, &code, &rules, f.status.as_deref())
             .await?;
-        Ok(see_other(&format!(
-            "/vouchers/schemes/{}?done=rules",
-            super::url_escape(&code)
-        )))
+        Ok("rules")
     }
     .await;
-    done.or_refuse(&c, echo.named("rules"), |shown| {
-        render_scheme(&s, &c, &auth, &code, shown)
-    })
-    .await
+    scheme_or_refuse((&s, &c, &auth), &code, done, echo.named("rules")).await
 }
 
 /// A new round of a scheme. An empty year is the year of `opens_on`.
@@ -577,7 +590,7 @@ async fn round_create(
     Path(code): Path<String>,
     Posted { auth, form, echo }: Posted<RoundForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         let inp = RoundInput {
             name: f.name,
@@ -589,16 +602,10 @@ async fn round_create(
             valid_until: f.valid_until.map(|d| d.text()),
         };
         s.app.voucher_round_create(&auth.actor, &code, &inp).await?;
-        Ok(see_other(&format!(
-            "/vouchers/schemes/{}?done=round",
-            super::url_escape(&code)
-        )))
+        Ok("round")
     }
     .await;
-    done.or_refuse(&c, echo.named("round"), |shown| {
-        render_scheme(&s, &c, &auth, &code, shown)
-    })
-    .await
+    scheme_or_refuse((&s, &c, &auth), &code, done, echo.named("round")).await
 }
 
 /// Correct a round's pool (`do=pool`) or close it (`do=close`); the round comes as `year:id`.
@@ -632,7 +639,7 @@ async fn round_fix(
     Path(code): Path<String>,
     Posted { auth, form, echo }: Posted<RoundFixForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         let (year, id) = picked_round(&c, &f.round)?;
         let actor = &auth.actor;
@@ -648,24 +655,16 @@ async fn round_fix(
                 .voucher_round_set_pool(actor, &code, year, Some(id), &pool, &f.reason)
                 .await?;
         }
-        Ok(see_other(&format!(
-            "/vouchers/schemes/{}?done={}",
-            super::url_escape(&code),
-            if close { "close" } else { "pool" }
-        )))
+        Ok(if close { "close" } else { "pool" })
     }
     .await;
-    done.or_refuse(&c, echo.named("fix"), |shown| {
-        render_scheme(&s, &c, &auth, &code, shown)
-    })
-    .await
+    scheme_or_refuse((&s, &c, &auth), &code, done, echo.named("fix")).await
 }
 
-/// Grant quota of a round to an enterprise.
+/// Grant quota of a round to an enterprise. The form's `scheme` (the page to come back to) is
+/// read as sent, so a refusal of another field still knows it.
 #[derive(Deserialize)]
 struct GrantForm {
-    #[serde(default)]
-    scheme: String,
     round_id: i64,
     #[serde(default)]
     enterprise: String,
@@ -677,9 +676,8 @@ async fn grant(
     c: Ctx,
     Posted { auth, form, echo }: Posted<GrantForm>,
 ) -> PageResult {
-    // The page to come back to, even when another field did not parse.
     let code = echo.val("scheme");
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         let inp = GrantInput {
             round_id: f.round_id,
@@ -687,16 +685,10 @@ async fn grant(
             amount_yuan: f.amount_yuan.0,
         };
         s.app.voucher_grant(&auth.actor, &inp, App::today()).await?;
-        Ok(see_other(&format!(
-            "/vouchers/schemes/{}?done=grant",
-            super::url_escape(&f.scheme)
-        )))
+        Ok("grant")
     }
     .await;
-    done.or_refuse(&c, echo.named("grant"), |shown| {
-        render_scheme(&s, &c, &auth, &code, shown)
-    })
-    .await
+    scheme_or_refuse((&s, &c, &auth), &code, done, echo.named("grant")).await
 }
 
 #[derive(Template)]
@@ -754,9 +746,13 @@ async fn render_provider(
     Ok(with_status(r, status))
 }
 
-async fn provider(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q.get("done").map(|d| {
+async fn provider(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<Done>,
+) -> PageResult {
+    let notice = q.done.map(|d| {
         if d == "replayed" {
             c.t.get("voucher-done-replayed").to_string()
         } else {
@@ -826,12 +822,22 @@ pub struct MinePage {
     pub error: Option<String>,
 }
 
-async fn mine(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q
-        .get("done")
-        .map(|_| c.t.get("voucher-done-step").to_string());
-    render_mine(&s, &c, &auth, q.get("enterprise").cloned(), notice, None).await
+/// Whose vouchers to show (an enterprise's own user needs none) and what was just done.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MineQuery {
+    enterprise: Option<String>,
+    done: Option<String>,
+}
+
+async fn mine(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<MineQuery>,
+) -> PageResult {
+    let notice = q.done.map(|_| c.t.get("voucher-done-step").to_string());
+    render_mine(&s, &c, &auth, q.enterprise, notice, None).await
 }
 
 async fn render_mine(
@@ -872,12 +878,24 @@ pub struct QueuePage {
     pub error: Option<String>,
 }
 
-async fn queue(State(s): State<AppState>, c: Ctx, auth: PageAuth, parts: Parts) -> PageResult {
-    let q = query_map(&parts);
-    let notice = q
-        .get("done")
-        .map(|_| c.t.get("voucher-done-step").to_string());
-    render_queue(&s, &c, &auth, notice, None).await
+async fn queue(
+    State(s): State<AppState>,
+    c: Ctx,
+    auth: PageAuth,
+    Query(q): Query<Done>,
+) -> PageResult {
+    render_queue(&s, &c, &auth, q.notice(c.t, "voucher-done-step"), None).await
+}
+
+/// After a form on the write-off queue: back to it saying what was done (`provider`,
+/// `related`), or the queue again with the refusal.
+async fn queue_or_show(
+    (s, c, auth): (&AppState, &Ctx, &PageAuth),
+    done: PageResult<&str>,
+) -> PageResult {
+    done.map(|what| see_other(&format!("/vouchers/queue?done={what}")))
+        .or_show(c, |err| render_queue(s, c, auth, None, Some(err)))
+        .await
 }
 
 async fn render_queue(
@@ -979,7 +997,7 @@ async fn provider_register(
     c: Ctx,
     Posted { auth, form, .. }: Posted<ProviderForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         let inp = ProviderInput {
             username: f.username,
@@ -988,11 +1006,10 @@ async fn provider_register(
             kinds: f.kinds,
         };
         s.app.voucher_provider_register(&auth.actor, &inp).await?;
-        Ok(see_other("/vouchers/queue?done=provider"))
+        Ok("provider")
     }
     .await;
-    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
-        .await
+    queue_or_show((&s, &c, &auth), done).await
 }
 
 /// A related party of a provider (an enterprise it may not redeem for).
@@ -1010,16 +1027,15 @@ async fn related_add(
     c: Ctx,
     Posted { auth, form, .. }: Posted<RelatedForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         s.app
             .voucher_related_add(&auth.actor, &f.provider, &f.enterprise, &f.note)
             .await?;
-        Ok(see_other("/vouchers/queue?done=related"))
+        Ok("related")
     }
     .await;
-    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
-        .await
+    queue_or_show((&s, &c, &auth), done).await
 }
 
 async fn related_remove(
@@ -1027,16 +1043,15 @@ async fn related_remove(
     c: Ctx,
     Posted { auth, form, .. }: Posted<RelatedForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         s.app
             .voucher_related_remove(&auth.actor, &f.provider, &f.enterprise)
             .await?;
-        Ok(see_other("/vouchers/queue?done=related"))
+        Ok("related")
     }
     .await;
-    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
-        .await
+    queue_or_show((&s, &c, &auth), done).await
 }
 
 /// Activate (`active=1`) or deactivate (`active=0`) a provider.
@@ -1052,14 +1067,13 @@ async fn provider_active(
     Path(uscc): Path<String>,
     Posted { auth, form, .. }: Posted<ActiveForm>,
 ) -> PageResult {
-    let done: PageResult = async {
+    let done: PageResult<&str> = async {
         let f = form?;
         s.app
             .voucher_provider_set_active(&auth.actor, &uscc, f.active)
             .await?;
-        Ok(see_other("/vouchers/queue?done=provider"))
+        Ok("provider")
     }
     .await;
-    done.or_show(&c, |err| render_queue(&s, &c, &auth, None, Some(err)))
-        .await
+    queue_or_show((&s, &c, &auth), done).await
 }
