@@ -257,10 +257,12 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
-/// A signed-in browser user with the session's CSRF token.
+/// A signed-in browser user with the session's CSRF token and the teams they belong to (which
+/// decide, with the role, what the menu offers).
 pub struct PageAuth {
     pub actor: Actor,
     pub csrf: String,
+    pub teams: Vec<i64>,
 }
 
 /// Rejection of page extractors: go to the login page, or show an error.
@@ -294,7 +296,14 @@ impl FromRequestParts<AppState> for PageAuth {
             return Err(PageReject::Login(next));
         };
         match state.app.authenticate(&t).await {
-            Ok((actor, csrf)) => Ok(PageAuth { actor, csrf }),
+            Ok((actor, csrf)) => {
+                let teams = state
+                    .app
+                    .my_teams(&actor)
+                    .await
+                    .map_err(PageReject::Error)?;
+                Ok(PageAuth { actor, csrf, teams })
+            }
             Err(AppError::Unauthenticated) => Err(PageReject::Login(next)),
             Err(e) => Err(PageReject::Error(e)),
         }

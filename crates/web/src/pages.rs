@@ -102,6 +102,78 @@ pub fn lang_of(parts: &Parts) -> Lang {
     }
 }
 
+/// One entry of the main navigation.
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub href: &'static str,
+    /// The navigation key pages name as active (and the message id `nav-<key>`).
+    pub key: &'static str,
+    pub label: String,
+}
+
+/// The main navigation of `a` (who belongs to `teams`): each page the role may open, decided by
+/// the same app perm function its handler calls, so no entry answers 403.
+pub fn menu(t: T, a: &Actor, teams: &[i64]) -> Vec<MenuItem> {
+    use lianshi_app::{
+        audit, council, order, policy, score, service_figures, subsidy, team, user, voucher, zone,
+    };
+    let entries: [(&'static str, &'static str, bool); 16] = [
+        ("/", "home", true),
+        (
+            "/enterprises",
+            "enterprises",
+            enterprise_perm::browse_enterprises(a).is_ok(),
+        ),
+        (
+            "/enterprises/import",
+            "import",
+            enterprise_perm::import_enterprises(a).is_ok(),
+        ),
+        ("/teams", "teams", team::perm::open_teams(a, teams).is_ok()),
+        (
+            "/visits",
+            "visits",
+            team::perm::team_scope(a, teams).is_ok(),
+        ),
+        (
+            "/orders",
+            "orders",
+            order::perm::list_scope(a, teams).is_ok(),
+        ),
+        ("/councils", "councils", council::perm::view(a).is_ok()),
+        (
+            "/service",
+            "service",
+            service_figures::perm::view(a).is_ok(),
+        ),
+        ("/scores", "scores", score::perm::view_any_score(a).is_ok()),
+        ("/subsidies", "subsidies", subsidy::perm::browse(a).is_ok()),
+        (
+            "/vouchers",
+            "vouchers",
+            voucher::perm::view_schemes(a).is_ok(),
+        ),
+        ("/policies", "policies", policy::perm::read(a).is_ok()),
+        (
+            "/policies/mine",
+            "policies-mine",
+            policy::perm::read(a).is_ok(),
+        ),
+        ("/registry", "registry", zone::perm::view(a).is_ok()),
+        ("/users", "users", user::perm::manage(a).is_ok()),
+        ("/audit", "audit", audit::perm::read(a).is_ok()),
+    ];
+    entries
+        .into_iter()
+        .filter(|(_, _, open)| *open)
+        .map(|(href, key, _)| MenuItem {
+            href,
+            key,
+            label: t.get(&format!("nav-{key}")).to_string(),
+        })
+        .collect()
+}
+
 /// The frame around every signed-in page.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -111,12 +183,8 @@ pub struct Layout {
     pub nav: &'static str,
     pub user: String,
     pub role_label: String,
-    pub is_admin: bool,
-    /// Whether the navigation offers the enterprise list and the import page.
-    pub can_browse: bool,
-    pub can_import: bool,
-    /// Whether the navigation offers 惠企兑付 (subsidy applications).
-    pub can_subsidies: bool,
+    /// The main navigation: only what this user may open ([`menu`]).
+    pub menu: Vec<MenuItem>,
     pub csrf: String,
     pub zone_name: String,
     /// Path of this page, for the language switch link.
@@ -142,10 +210,7 @@ impl Layout {
             } else {
                 a.role.label_zh().into()
             },
-            is_admin: a.role == lianshi_domain::Role::Admin,
-            can_browse: enterprise_perm::browse_enterprises(a).is_ok(),
-            can_import: enterprise_perm::import_enterprises(a).is_ok(),
-            can_subsidies: lianshi_app::subsidy::perm::browse(a).is_ok(),
+            menu: menu(t, a, &auth.teams),
             csrf: auth.csrf.clone(),
             zone_name,
             path: String::new(),
@@ -316,21 +381,56 @@ struct ErrorPage {
     t: T,
     status: u16,
     code: String,
+    title: String,
     message: String,
 }
 
-/// An error as an HTML page with the right status.
+/// An error as an HTML page with the right status: a title and a sentence in the reader's
+/// language only (never the bilingual API message or a code), a link to the workbench and,
+/// with JavaScript, back.
 pub fn error_page(e: &AppError, lang: Option<Lang>) -> Response {
     let status = crate::error::status(e);
+    let t = T::new(lang.unwrap_or(Lang::Zh));
+    let pick = |zh: &str, en: &str| if t.is_en() { en } else { zh }.to_string();
+    let (title, message) = match e {
+        AppError::Forbidden => (
+            t.get("error-forbidden-title"),
+            t.get("error-forbidden").into(),
+        ),
+        AppError::NotFound(_) => (
+            t.get("error-not-found-title"),
+            t.get("error-not-found").into(),
+        ),
+        AppError::Unauthenticated => (t.get("error-title"), t.get("error-unauthenticated").into()),
+        AppError::Conflict(_) => (t.get("error-title"), t.get("error-conflict").into()),
+        AppError::Throttled { .. } => (t.get("error-title"), t.get("error-throttled").into()),
+        AppError::Internal(_) => (t.get("error-title"), t.get("error-internal").into()),
+        AppError::Refused { zh, en, .. } => (t.get("error-title"), pick(zh, en)),
+        AppError::Invalid(_) | AppError::BadRequest { .. } => {
+            (t.get("error-title"), error::messages_in(t, e))
+        }
+    };
     let p = ErrorPage {
-        t: T::new(lang.unwrap_or(Lang::Zh)),
+        t,
         status: status.as_u16(),
         code: e.code().into(),
-        message: e.message(),
+        title: title.into(),
+        message,
     };
     let mut r = render(&p);
     *r.status_mut() = status;
     r
+}
+
+/// The answer to a path no route serves: the JSON API's `not_found` under `/api/`, else the
+/// not-found page in the reader's language.
+pub async fn not_found(parts: Parts) -> Response {
+    let path = parts.uri.path();
+    let e = AppError::NotFound(path.to_string());
+    if path == "/api" || path.starts_with("/api/") {
+        return crate::error::ApiError(e).into_response();
+    }
+    error_page(&e, Some(lang_of(&parts)))
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@
 //! | read every team, task and visit                    | admin, department |
 //! | read and act for a team's enterprises, tasks, visits | members and the leader of that team |
 //! | see an enterprise's team and contact person        | the above; an enterprise user for its own enterprise |
+//! | open the teams page                                | whoever reads some team; an enterprise user (its own team) |
 //! | record yearly indicators                           | admin, department |
 //!
 //! Membership, not the role, gives a person their team: a department officer seconded to a
@@ -43,6 +44,15 @@ pub fn team_scope(a: &Actor, my_teams: &[i64]) -> AppResult<Option<Vec<i64>>> {
         return Err(AppError::Forbidden);
     }
     Ok(Some(my_teams.to_vec()))
+}
+
+/// May `a` open the teams page: the teams it reads ([`team_scope`]), or, as an enterprise user,
+/// its own enterprise's team and contact person?
+pub fn open_teams(a: &Actor, my_teams: &[i64]) -> AppResult<()> {
+    if a.role == Role::Enterprise {
+        return allow(a.enterprise_id.is_some());
+    }
+    team_scope(a, my_teams).map(|_| ())
 }
 
 /// May `a` read the team `team_id` (its members, enterprises, tasks and visits)?
@@ -179,6 +189,19 @@ mod tests {
         check("view visit rules", &in_the_loop, |a, t| {
             view_visit_rules(a, t).is_ok()
         });
+        check(
+            "open the teams page",
+            &[
+                (Admin, [Y, Y, Y]),
+                (Department, [Y, Y, Y]),
+                (Team, [Y, Y, N]),
+                (PartySecretary, [Y, Y, N]),
+                (Enterprise, [Y, Y, N]),
+                (Finance, [Y, Y, N]),
+                (Provider, [N, N, N]),
+            ],
+            |a, t| open_teams(a, t).is_ok(),
+        );
         check(
             "see an enterprise's team",
             &[
