@@ -1218,17 +1218,7 @@ impl App {
             None => None,
         };
         let department_id = match trimmed(&q.department) {
-            Some(d) => Some(
-                idx.find(RegistryKind::Department, &d)
-                    .map(|x| x.id)
-                    .ok_or_else(|| {
-                        bad(
-                            "department_unknown",
-                            format!("未找到部门“{d}”"),
-                            format!("no department '{d}'"),
-                        )
-                    })?,
-            ),
+            Some(d) => Some(Self::department_of(&idx, &d)?),
             None => None,
         };
         let today = Self::today().to_string();

@@ -1103,16 +1103,7 @@ impl App {
             .filter(|d| !d.is_empty())
         {
             let idx = self.registry().await?;
-            let item = idx
-                .find(lianshi_domain::zone::RegistryKind::Department, d)
-                .ok_or_else(|| {
-                    bad(
-                        "department_unknown",
-                        format!("未找到部门“{d}”"),
-                        format!("no department '{d}'"),
-                    )
-                })?;
-            f.department_id = Some(item.id);
+            f.department_id = Some(Self::department_of(&idx, d)?);
         }
         let (items, total) = self.db.subsidy_ledger_list(&f).await?;
         let totals = self.db.subsidy_totals(q.year, f.department_id).await?;

@@ -13,7 +13,6 @@ use crate::enterprise::EnterpriseQuery;
 use crate::zone::{entry, json};
 use crate::{Actor, App, AppError, AppResult};
 use lianshi_domain::Role;
-use lianshi_domain::zone::RegistryKind;
 use lianshi_store::audit::audit_append;
 use lianshi_store::enterprise::Slice;
 pub use lianshi_store::team::AssignmentHistoryRow;
@@ -319,17 +318,7 @@ impl App {
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
             {
-                Some(d) => Some(
-                    idx.find(RegistryKind::Department, d)
-                        .ok_or_else(|| {
-                            AppError::bad(
-                                "department_unknown",
-                                format!("未找到部门“{d}”"),
-                                format!("no department '{d}'"),
-                            )
-                        })?
-                        .id,
-                ),
+                Some(d) => Some(Self::department_of(&idx, d)?),
                 None => u.department_id,
             };
             if out.iter().any(|w| w.user_id == u.id) {

@@ -20,12 +20,12 @@ use lianshi_domain::Role;
 use lianshi_domain::calendar::Calendar;
 use lianshi_domain::order::{
     ActionKind, ClockEffect, EventKind, ExtensionStatus, OrderAction, OrderSnapshot, OrderState,
-    Satisfaction, Urgency, allowed_actions, apply,
+    Satisfaction, Transition, Urgency, allowed_actions, apply,
 };
 use lianshi_domain::sla::SlaClock;
 use lianshi_domain::zone::RegistryKind;
 use lianshi_store::Tx;
-use lianshi_store::audit::audit_append;
+use lianshi_store::audit::{AuditEntry, audit_append};
 use lianshi_store::order::{
     CallbackRow, EventRow, NewOrder, OrderFilter, OrderRow, OrderStateWrite, PauseRow,
     council_propose, order_callback_insert, order_cohandlers_set, order_event_insert, order_insert,
@@ -300,6 +300,43 @@ pub(crate) fn snapshot(row: &OrderRow, idx: &RegistryIndex) -> OrderSnapshot {
 }
 
 /// Payload of an action worth keeping in the history (texts, reasons, departments, levels).
+/// The history entry and the audit entry of step `t` (`action`) taken by `actor` on order
+/// `row`, which already holds the new state; `version_before` is its version before the step
+/// (the step makes it one more). The SLA scan's supervisions and every other step share them.
+pub(crate) fn step_records(
+    actor: &Actor,
+    row: &OrderRow,
+    before: &OrderSnapshot,
+    action: &OrderAction,
+    t: &Transition,
+    at_text: &str,
+    version_before: i64,
+) -> (EventRow, AuditEntry) {
+    let p = payload(action);
+    let event = EventRow {
+        order_id: row.id,
+        actor_id: actor.user_id,
+        actor_name: actor.display_name.clone(),
+        from_state: Some(before.state.as_str().into()),
+        to_state: row.state.clone(),
+        event: t.event.as_str().into(),
+        payload_json: p.to_string(),
+        at: at_text.to_string(),
+        ..Default::default()
+    };
+    let audit = entry(
+        actor,
+        &format!("order.{}", action.kind().as_str()),
+        "order",
+        Some(order_ref(row.id)),
+        Some(serde_json::json!({"state": before.state, "version": version_before})),
+        Some(
+            serde_json::json!({"state": row.state, "event": t.event, "payload": p, "version": version_before + 1}),
+        ),
+    );
+    (event, audit)
+}
+
 pub(crate) fn payload(action: &OrderAction) -> serde_json::Value {
     let mut v = serde_json::to_value(action).unwrap_or_default();
     if let Some(m) = v.as_object_mut() {
@@ -458,8 +495,9 @@ impl App {
         }
     }
 
-    /// Resolve a department reference (code, name or id).
-    fn department_of(idx: &RegistryIndex, key: &str) -> AppResult<i64> {
+    /// Resolve a department reference (code, name or id); an unknown one is a 400
+    /// `department_unknown` naming it. Every feature's department filter and input uses it.
+    pub(crate) fn department_of(idx: &RegistryIndex, key: &str) -> AppResult<i64> {
         idx.find(RegistryKind::Department, key)
             .map(|d| d.id)
             .ok_or_else(|| {
@@ -1140,22 +1178,9 @@ impl App {
             Err(lianshi_store::StoreError::Conflict(_)) => return Err(conflict(row)),
             Err(e) => return Err(e.into()),
         };
-        let p = payload(&action);
-        order_event_insert(
-            tx.conn(),
-            &EventRow {
-                order_id: row.id,
-                actor_id: actor.user_id,
-                actor_name: actor.display_name.clone(),
-                from_state: Some(before.state.as_str().into()),
-                to_state: row.state.clone(),
-                event: t.event.as_str().into(),
-                payload_json: p.to_string(),
-                at: at_text.clone(),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let (event, audit_entry) =
+            step_records(actor, row, &before, &action, &t, &at_text, row.version - 1);
+        order_event_insert(tx.conn(), &event).await?;
         if matches!(action, OrderAction::Supervise { .. })
             && s.state.is_open()
             && let Some(p) = crate::order::sla::council_proposal(row, &at_text)
@@ -1182,18 +1207,7 @@ impl App {
             .await?;
         }
         if audit {
-            audit_append(
-                tx.conn(),
-                &entry(
-                    actor,
-                    &format!("order.{}", action.kind().as_str()),
-                    "order",
-                    Some(order_ref(row.id)),
-                    Some(serde_json::json!({"state": before.state, "version": row.version - 1})),
-                    Some(serde_json::json!({"state": row.state, "event": t.event, "payload": p, "version": row.version})),
-                ),
-            )
-            .await?;
+            audit_append(tx.conn(), &audit_entry).await?;
         }
         Ok(t.event)
     }

@@ -13,7 +13,7 @@
 //!   officer's manual supervision to that level proposes the order in the same step).
 //!   Running the scan twice at the same moment changes nothing the second time.
 
-use crate::order::{job_actor, order_ref, payload, perm, snapshot};
+use crate::order::{job_actor, order_ref, perm, snapshot, step_records};
 use crate::zone::entry;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -341,17 +341,7 @@ impl App {
         let idx = self.registry().await?;
         let department_id = match inp.department.as_deref().map(str::trim) {
             Some("") => None,
-            Some(d) => Some(
-                idx.find(RegistryKind::Department, d)
-                    .ok_or_else(|| {
-                        AppError::bad(
-                            "department_unknown",
-                            format!("未找到部门“{d}”"),
-                            format!("no department '{d}'"),
-                        )
-                    })?
-                    .id,
-            ),
+            Some(d) => Some(Self::department_of(&idx, d)?),
             None => existing.as_ref().and_then(|c| c.department_id),
         };
         let row = CategoryRow {
@@ -556,29 +546,15 @@ impl App {
                     due_at: row.due_at.clone(),
                     previous_due_at,
                 });
-                let p = payload(&action);
-                let event = EventRow {
-                    order_id: row.id,
-                    actor_id: job.user_id,
-                    actor_name: job.display_name.clone(),
-                    from_state: Some(before.state.as_str().into()),
-                    to_state: row.state.clone(),
-                    event: t.event.as_str().into(),
-                    payload_json: p.to_string(),
-                    at: at_text.clone(),
-                    ..Default::default()
-                };
-                let audit = entry(
+                step = Some(step_records(
                     &job,
-                    &format!("order.{}", action.kind().as_str()),
-                    "order",
-                    Some(order_ref(row.id)),
-                    Some(serde_json::json!({"state": before.state, "version": row.version})),
-                    Some(
-                        serde_json::json!({"state": row.state, "event": t.event, "payload": p, "version": row.version + 1}),
-                    ),
-                );
-                step = Some((event, audit));
+                    &row,
+                    &before,
+                    &action,
+                    &t,
+                    &at_text,
+                    row.version,
+                ));
             }
             decided.push((row, cand.proposed, step));
         }
