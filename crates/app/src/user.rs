@@ -14,6 +14,7 @@ pub use lianshi_store::user::UserRow;
 use lianshi_store::user::{
     NewUser, login_unlock, user_clear_lock, user_insert, user_set_role, user_update,
 };
+use std::collections::HashMap;
 
 /// Input to create a user.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -47,6 +48,23 @@ fn valid_username(u: &str) -> AppResult<String> {
         ));
     }
     Ok(u.to_string())
+}
+
+/// An account as the admin list shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub role_zh: String,
+    pub role_en: String,
+    pub enterprise_uscc: Option<String>,
+    pub enterprise_name: Option<String>,
+    pub department: Option<String>,
+    pub active: bool,
+    pub locked_until: Option<String>,
+    pub created_at: String,
 }
 
 /// Who may manage accounts (create, activate, reset, unlock, see back-offs): administrators.
@@ -349,5 +367,44 @@ impl App {
             self.sessions.forget_user(u.id);
         }
         Ok(cleared)
+    }
+
+    /// All accounts with their bound enterprise and department spelled out (administrators).
+    pub async fn user_overview(&self, actor: &Actor) -> AppResult<Vec<UserView>> {
+        let users = self.user_list(actor).await?;
+        let idx = self.registry().await?;
+        let ids: Vec<i64> = users.iter().filter_map(|u| u.enterprise_id).collect();
+        let names: HashMap<i64, (String, String)> = self
+            .db
+            .enterprise_names(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, uscc, name)| (id, (uscc, name)))
+            .collect();
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let role = Role::parse(&u.role).ok();
+                let ent = u.enterprise_id.and_then(|id| names.get(&id));
+                UserView {
+                    id: u.id,
+                    username: u.username,
+                    display_name: u.display_name,
+                    role_zh: role
+                        .map(|r| r.label_zh().to_string())
+                        .unwrap_or_else(|| u.role.clone()),
+                    role_en: role
+                        .map(|r| r.label_en().to_string())
+                        .unwrap_or_else(|| u.role.clone()),
+                    role: u.role,
+                    enterprise_uscc: ent.map(|e| e.0.clone()),
+                    enterprise_name: ent.map(|e| e.1.clone()),
+                    department: idx.name(u.department_id).map(str::to_string),
+                    active: u.active,
+                    locked_until: u.locked_until,
+                    created_at: u.created_at,
+                }
+            })
+            .collect())
     }
 }

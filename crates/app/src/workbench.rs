@@ -1,5 +1,5 @@
-//! Figures of the workbench (工作台, the page every role opens on) and small read models of the
-//! admin pages. Every enterprise figure is a SQL aggregate over the records, scoped like the
+//! Figures of the workbench (工作台, the page every role opens on) and the enterprise counts of
+//! the zone page. Every enterprise figure is a SQL aggregate over the records, scoped like the
 //! enterprise list, and carries the filter value under which the list shows exactly the records
 //! behind it. Roles whose scope holds only some enterprises by purpose (finance, party
 //! secretaries) get no enterprise figures, so counts do not reveal what their lists hide.
@@ -38,23 +38,6 @@ pub struct WorkbenchFigures {
     pub by_street: Vec<Bar>,
     pub by_size: Vec<Bar>,
     pub top_tags: Vec<Bar>,
-}
-
-/// An account as the admin list shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub role_zh: String,
-    pub role_en: String,
-    pub enterprise_uscc: Option<String>,
-    pub enterprise_name: Option<String>,
-    pub department: Option<String>,
-    pub active: bool,
-    pub locked_until: Option<String>,
-    pub created_at: String,
 }
 
 /// Scope of the enterprise figures: `None` = all, `Some(id)` = one enterprise.
@@ -191,44 +174,5 @@ impl App {
             out.extend(self.counts_by_id(dim, only).await?);
         }
         Ok(out)
-    }
-
-    /// All accounts with their bound enterprise and department spelled out (administrators).
-    pub async fn user_overview(&self, actor: &Actor) -> AppResult<Vec<UserView>> {
-        let users = self.user_list(actor).await?;
-        let idx = self.registry().await?;
-        let ids: Vec<i64> = users.iter().filter_map(|u| u.enterprise_id).collect();
-        let names: HashMap<i64, (String, String)> = self
-            .db
-            .enterprise_names(&ids)
-            .await?
-            .into_iter()
-            .map(|(id, uscc, name)| (id, (uscc, name)))
-            .collect();
-        Ok(users
-            .into_iter()
-            .map(|u| {
-                let role = Role::parse(&u.role).ok();
-                let ent = u.enterprise_id.and_then(|id| names.get(&id));
-                UserView {
-                    id: u.id,
-                    username: u.username,
-                    display_name: u.display_name,
-                    role_zh: role
-                        .map(|r| r.label_zh().to_string())
-                        .unwrap_or_else(|| u.role.clone()),
-                    role_en: role
-                        .map(|r| r.label_en().to_string())
-                        .unwrap_or_else(|| u.role.clone()),
-                    role: u.role,
-                    enterprise_uscc: ent.map(|e| e.0.clone()),
-                    enterprise_name: ent.map(|e| e.1.clone()),
-                    department: idx.name(u.department_id).map(str::to_string),
-                    active: u.active,
-                    locked_until: u.locked_until,
-                    created_at: u.created_at,
-                }
-            })
-            .collect())
     }
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use lianshi_app::AppError;
 use lianshi_app::user::UserInput;
-use lianshi_app::workbench::UserView;
+use lianshi_app::user::UserView;
 use lianshi_domain::Role;
 use lianshi_domain::zone::RegistryKind;
 use serde::Deserialize;
