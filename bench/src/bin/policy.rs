@@ -73,30 +73,9 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The demo zone's policy files, as the app ships them (`crates/app/demo/policies`).
 fn load_defs() -> anyhow::Result<Vec<PolicyDef>> {
-    let dir = root().join("crates/app/demo/policies");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    let mut defs = Vec::new();
-    for f in files {
-        let src = std::fs::read_to_string(&f)?;
-        let d = lianshi_rules::parse_file(&src).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {}",
-                f.display(),
-                e.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })?;
-        defs.extend(d);
-    }
-    Ok(defs)
+    lianshi_app::demo::policies::demo_defs().map_err(|e| anyhow::anyhow!("{}", e.message()))
 }
 
 fn to_rules(defs: &[PolicyDef]) -> anyhow::Result<Vec<Rule>> {

@@ -1237,13 +1237,7 @@ impl App {
         tx.commit().await?;
         // Visit tasks for enterprises with a service team (the hook's own transactions).
         if !hooks.is_empty() {
-            let assigned: HashSet<i64> = self
-                .db
-                .assignment_pairs()
-                .await?
-                .into_iter()
-                .map(|(e, _)| e)
-                .collect();
+            let assigned = self.assigned_enterprises().await?;
             // One visit per enterprise and run covers all its new policies: the task names the
             // policy whose window closes first (the most urgent), so a team gets one task, not
             // one per policy, for the same call.

@@ -166,6 +166,17 @@ fn bad_name() -> AppError {
 }
 
 impl App {
+    /// The enterprises assigned to a service team (包联).
+    pub(crate) async fn assigned_enterprises(&self) -> AppResult<std::collections::HashSet<i64>> {
+        Ok(self
+            .db
+            .assignment_pairs()
+            .await?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect())
+    }
+
     /// Ids of the teams the actor leads or belongs to (empty for system actors).
     pub async fn my_teams(&self, actor: &Actor) -> AppResult<Vec<i64>> {
         match actor.user_id {

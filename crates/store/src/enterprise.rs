@@ -800,22 +800,14 @@ async fn insert_tag_rows(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> Resu
 /// Count one more enterprise-writing transaction and return the new value. Every app use case
 /// that writes enterprises calls this exactly once, inside its transaction.
 pub async fn enterprise_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
-    let r = sqlx::query(
-        "UPDATE change_counters SET value = value + 1 WHERE name = 'enterprises' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.try_get("value")?)
+    crate::counters::bump(conn, "enterprises").await
 }
 
 impl Db {
     /// How many enterprise-writing transactions have committed (see
     /// [`enterprise_generation_bump`]).
     pub async fn enterprise_generation(&self) -> Result<i64> {
-        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'enterprises'")
-            .fetch_one(self.reader())
-            .await?;
-        Ok(r.try_get("value")?)
+        self.counter("enterprises").await
     }
 }
 

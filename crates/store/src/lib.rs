@@ -21,6 +21,7 @@ pub mod audit;
 pub mod bounds;
 pub mod calendar;
 pub mod council;
+mod counters;
 pub mod dialect;
 pub mod enterprise;
 pub mod migrations;

@@ -256,7 +256,7 @@ fn event(r: &AnyRow) -> Result<EventRow> {
     })
 }
 
-fn pause(r: &AnyRow) -> Result<PauseRow> {
+pub(crate) fn pause(r: &AnyRow) -> Result<PauseRow> {
     Ok(PauseRow {
         id: r.try_get("id")?,
         order_id: r.try_get("order_id")?,
@@ -856,12 +856,7 @@ pub async fn council_propose(conn: &mut AnyConnection, p: &ProposalRow) -> Resul
 /// reload just the rows written since it last looked (the counter row also orders concurrent
 /// writers on PostgreSQL: a later writer waits for the earlier one's commit).
 pub async fn order_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
-    let r = sqlx::query(
-        "UPDATE change_counters SET value = value + 1 WHERE name = 'orders' RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.try_get("value")?)
+    crate::counters::bump(conn, "orders").await
 }
 
 /// An open order the SLA scan must look at closely, with what its due time needs.
@@ -891,10 +886,7 @@ const BATCH: usize = 500;
 impl Db {
     /// How many order-writing transactions have committed (see [`order_generation_bump`]).
     pub async fn order_generation(&self) -> Result<i64> {
-        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'orders'")
-            .fetch_one(self.reader())
-            .await?;
-        Ok(r.try_get("value")?)
+        self.counter("orders").await
     }
 
     /// Whether an order was proposed to its chain's council.

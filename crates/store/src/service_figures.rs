@@ -387,15 +387,7 @@ impl Db {
         .await?;
         let pauses = rows
             .iter()
-            .map(|r| {
-                Ok(PauseRow {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    from_at: r.try_get("from_at")?,
-                    to_at: r.try_get("to_at")?,
-                    reason: r.try_get("reason")?,
-                })
-            })
+            .map(crate::order::pause)
             .collect::<Result<Vec<_>>>()?;
         Ok((orders, callbacks, pauses))
     }

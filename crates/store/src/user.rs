@@ -183,13 +183,7 @@ impl Db {
     /// How many writes that can change what a session resolves to have committed (see
     /// [`user_generation_bump`]); 0 before the first.
     pub async fn user_generation(&self) -> Result<i64> {
-        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'users'")
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(match r {
-            Some(r) => r.try_get("value")?,
-            None => 0,
-        })
+        self.counter("users").await
     }
 }
 
@@ -200,13 +194,7 @@ impl Db {
 /// cache) can tell with one key lookup whether any process changed users since. The row is
 /// created by the first write (no migration: `change_counters` exists since 0006).
 pub async fn user_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
-    let r = sqlx::query(
-        "INSERT INTO change_counters (name, value) VALUES ('users', 1) \
-         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.try_get("value")?)
+    crate::counters::bump(conn, "users").await
 }
 
 pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {

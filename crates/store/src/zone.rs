@@ -115,26 +115,14 @@ impl Db {
 /// tell, with one key lookup, whether any process wrote since. The row is created by the first
 /// write (no migration: `change_counters` exists since 0006).
 pub async fn registry_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
-    let r = sqlx::query(
-        "INSERT INTO change_counters (name, value) VALUES ('registry', 1) \
-         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(r.try_get("value")?)
+    crate::counters::bump(conn, "registry").await
 }
 
 impl Db {
     /// How many registry writes have committed (see [`registry_generation_bump`]); 0 before the
     /// first.
     pub async fn registry_generation(&self) -> Result<i64> {
-        let r = sqlx::query("SELECT value FROM change_counters WHERE name = 'registry'")
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(match r {
-            Some(r) => r.try_get("value")?,
-            None => 0,
-        })
+        self.counter("registry").await
     }
 }
 

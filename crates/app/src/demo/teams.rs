@@ -143,13 +143,7 @@ impl App {
             .map(|(c, t)| (c.id, *t))
             .collect();
         // 包联: each enterprise goes to the team of its first chain, others spread by id.
-        let assigned_before: std::collections::HashSet<i64> = self
-            .db
-            .assignment_pairs()
-            .await?
-            .into_iter()
-            .map(|(e, _)| e)
-            .collect();
+        let assigned_before = self.assigned_enterprises().await?;
         let mut plan: Vec<(i64, i64, Option<String>)> = Vec::new();
         let mut after = None;
         let mut seen = 0i64;

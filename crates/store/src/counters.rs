@@ -1,0 +1,35 @@
+//! Change counters (`change_counters`, migration 0006): one row per kind of record a process
+//! caches — `enterprises`, `orders`, `registry`, `users`. Every write transaction of that kind
+//! bumps its counter on its own connection, so the count commits or rolls back with the write,
+//! and a process holding a copy in memory can tell with one key lookup whether any process
+//! wrote since it last looked.
+
+use crate::{Db, Result};
+use sqlx::{AnyConnection, Row};
+
+/// Count one more write of `name` inside the caller's transaction and return the new value.
+/// Creates the row on first use (counters added after 0006 have no seeded row).
+pub(crate) async fn bump(conn: &mut AnyConnection, name: &str) -> Result<i64> {
+    let r = sqlx::query(
+        "INSERT INTO change_counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(r.try_get("value")?)
+}
+
+impl Db {
+    /// How many writes of `name` have committed; 0 before the first.
+    pub(crate) async fn counter(&self, name: &str) -> Result<i64> {
+        let r = sqlx::query("SELECT value FROM change_counters WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(match r {
+            Some(r) => r.try_get("value")?,
+            None => 0,
+        })
+    }
+}
