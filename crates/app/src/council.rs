@@ -56,6 +56,43 @@ pub fn rotating_host(institutions: &[i64], chain_pos: usize, number: i64) -> Opt
     institutions.get(i).copied()
 }
 
+/// Minutes written for a held meeting: who met when, the agenda items heard and the decisions
+/// taken. A meeting without agenda items or decisions says so plainly (never "0项议题" or a
+/// "决议如下" with nothing after it).
+pub fn minutes_text(
+    title: &str,
+    held_on: NaiveDate,
+    host: Option<&str>,
+    items: &[String],
+    decisions: &[String],
+) -> String {
+    let mut out = match host.map(str::trim).filter(|h| !h.is_empty()) {
+        Some(h) => format!("{title}于{held_on}召开，轮值主办单位{h}主持。"),
+        None => format!("{title}于{held_on}召开。"),
+    };
+    if items.is_empty() {
+        out.push_str("本次会议未列入议题。");
+    } else {
+        out.push_str(&format!("会议听取了{}项议题：", items.len()));
+        for (i, t) in items.iter().enumerate() {
+            out.push_str(&format!("\n{}. {t}", i + 1));
+        }
+    }
+    if decisions.is_empty() {
+        out.push_str(if items.is_empty() {
+            ""
+        } else {
+            "\n本次会议未形成决议。"
+        });
+    } else {
+        out.push_str("\n会议形成决议如下，由责任部门按期推进：");
+        for (i, d) in decisions.iter().enumerate() {
+            out.push_str(&format!("\n{}. {d}", i + 1));
+        }
+    }
+    out
+}
+
 /// The default date of the `seq`-th quarterly meeting: the first working day on or after the
 /// 15th of the quarter's last month.
 pub fn quarter_date(cal: &Calendar, year: i32, seq: u32) -> Option<NaiveDate> {
@@ -1269,6 +1306,25 @@ mod tests {
         assert_eq!(
             quarter_date(&cal, 2025, 2).unwrap(),
             NaiveDate::from_ymd_opt(2025, 6, 16).unwrap()
+        );
+    }
+
+    #[test]
+    fn minutes_of_a_meeting_without_agenda_say_so_and_list_no_empty_decisions() {
+        let on = NaiveDate::from_ymd_opt(2025, 6, 16).unwrap();
+        let m = minutes_text("链上议事会", on, Some("某协会"), &[], &[]);
+        assert!(m.contains("本次会议未列入议题。"), "{m}");
+        assert!(!m.contains("0项议题"), "{m}");
+        assert!(!m.contains("决议如下"), "{m}");
+        let items = vec!["融资难".to_string(), "用地".to_string()];
+        let m = minutes_text("链上议事会", on, None, &items, &[]);
+        assert!(m.contains("会议听取了2项议题：\n1. 融资难\n2. 用地"), "{m}");
+        assert!(m.contains("本次会议未形成决议。"), "{m}");
+        assert!(!m.contains("决议如下"), "{m}");
+        let m = minutes_text("链上议事会", on, None, &items, &["由A牵头".to_string()]);
+        assert!(
+            m.ends_with("会议形成决议如下，由责任部门按期推进：\n1. 由A牵头"),
+            "{m}"
         );
     }
 

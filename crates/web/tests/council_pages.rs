@@ -197,3 +197,48 @@ async fn a_decision_posted_through_the_form_appears_as_an_action_item_and_withou
             .contains("人才公寓供给（页面测试）")
     );
 }
+
+/// All `href="…"` values of a page.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(unescape)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_link_on_the_council_pages_opens_for_each_role_that_may_read_councils() {
+    let (r, _app) = setup().await;
+    let mut order_links = 0;
+    for user in ["secretary", "dept", "team", "admin"] {
+        let b = Browser::login(&r, user).await;
+        let list = b.get("/councils").await;
+        assert_eq!(list.status, StatusCode::OK, "{user}: {}", list.body);
+        let councils: Vec<String> = hrefs(&list.body)
+            .into_iter()
+            .filter(|h| h.starts_with("/councils/") && h[10..].parse::<i64>().is_ok())
+            .collect();
+        assert!(!councils.is_empty(), "{user}");
+        let mut seen = std::collections::HashSet::new();
+        for c in &councils {
+            let page = b.get(c).await;
+            assert_eq!(page.status, StatusCode::OK, "{user} {c}");
+            for h in hrefs(&page.body) {
+                if h.starts_with('/') && !h.starts_with("/static") && seen.insert(h.clone()) {
+                    if h.starts_with("/orders/") {
+                        order_links += 1;
+                    }
+                    let got = b.get(&h).await;
+                    assert_ne!(got.status, StatusCode::FORBIDDEN, "{user} on {c}: {h}");
+                    assert_ne!(got.status, StatusCode::NOT_FOUND, "{user} on {c}: {h}");
+                }
+            }
+            if user == "secretary" {
+                assert!(!page.body.contains("href=\"/orders/"), "{c}");
+            }
+        }
+    }
+    // The administrator still gets the links.
+    assert!(order_links > 0);
+}

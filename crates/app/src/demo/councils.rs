@@ -90,35 +90,9 @@ impl App {
                     }
                 }
                 attendees.extend(ents.iter().map(|u| format!("enterprise:{u}")));
-                let titles: Vec<String> = view
-                    .agenda
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| format!("{}. {}", i + 1, a.title))
-                    .collect();
-                let minutes = format!(
-                    "{}于{}召开，轮值主办单位{}主持。会议听取了{}项议题：\n{}\n会议形成决议如下，由责任部门按期推进。",
-                    m.title,
-                    on,
-                    m.host.clone().unwrap_or_default(),
-                    view.agenda.len(),
-                    titles.join("\n")
-                );
-                self.council_update(
-                    actor,
-                    m.id,
-                    &CouncilInput {
-                        status: Some("held".into()),
-                        held_on: Some(on.to_string()),
-                        minutes: Some(minutes),
-                        // Registry attendees by id, which the resolver accepts.
-                        attendees: Some(attendees),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                s.held += 1;
-                let age = (today - on).num_days();
+                let titles: Vec<String> = view.agenda.iter().map(|a| a.title.clone()).collect();
+                // Decisions on the first three items, planned first so the minutes list them.
+                let mut planned = Vec::new();
                 for item in view.agenda.iter().take(3) {
                     n += 1;
                     let r = mix(seed, n);
@@ -142,6 +116,32 @@ impl App {
                     let decision = DECISIONS[(r >> 8) as usize % DECISIONS.len()]
                         .replace("{d}", &owner_name)
                         .replace("{n}", &due.to_string());
+                    planned.push((item, r, owner, due, decision));
+                }
+                let decisions: Vec<String> = planned.iter().map(|p| p.4.clone()).collect();
+                let minutes = crate::council::minutes_text(
+                    &m.title,
+                    on,
+                    m.host.as_deref(),
+                    &titles,
+                    &decisions,
+                );
+                self.council_update(
+                    actor,
+                    m.id,
+                    &CouncilInput {
+                        status: Some("held".into()),
+                        held_on: Some(on.to_string()),
+                        minutes: Some(minutes),
+                        // Registry attendees by id, which the resolver accepts.
+                        attendees: Some(attendees),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                s.held += 1;
+                let age = (today - on).num_days();
+                for (item, r, owner, due, decision) in planned {
                     let follow_on =
                         (!follow_on_done && !item.orders.is_empty()).then(|| FollowOnInput {
                             title: format!(

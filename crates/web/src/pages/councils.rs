@@ -83,6 +83,8 @@ pub struct CouncilPage {
     pub v: CouncilView,
     pub agenda: Vec<AgendaLine>,
     pub actions: Vec<ActionLine>,
+    /// The orders of the agenda and actions the reader may open (the others are shown unlinked).
+    pub openable: Vec<i64>,
     pub can_manage: bool,
     pub departments: Vec<Opt>,
     pub statuses: Vec<Opt>,
@@ -92,6 +94,12 @@ pub struct CouncilPage {
     pub error: Option<String>,
     /// The refused form's fields as typed (`minutes`, `draft`, `agenda`, `decide`, `progress`).
     pub echo: Echo,
+}
+
+impl CouncilPage {
+    fn opens(&self, id: &i64) -> bool {
+        self.openable.contains(id)
+    }
 }
 
 async fn render_list(
@@ -229,6 +237,13 @@ async fn render_detail(
         .map(|x| format!("{}:{}", x.kind, x.code))
         .collect::<Vec<_>>()
         .join("\n");
+    let order_ids: Vec<i64> = v
+        .agenda
+        .iter()
+        .flat_map(|i| i.orders.iter().map(|o| o.id))
+        .chain(v.actions.iter().flat_map(|x| x.orders.iter().map(|o| o.id)))
+        .collect();
+    let openable = s.app.orders_openable(a, &order_ids).await?;
     let n = v.agenda.len();
     let agenda = std::mem::take(&mut v.agenda)
         .into_iter()
@@ -265,6 +280,7 @@ async fn render_detail(
         l: c.layout(auth, v.council.title.clone(), "councils"),
         agenda,
         actions,
+        openable,
         can_manage,
         departments,
         statuses,
