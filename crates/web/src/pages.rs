@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod charts;
+pub mod confirm;
 pub mod councils;
 pub mod download;
 pub mod enterprises;

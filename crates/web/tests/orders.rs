@@ -375,7 +375,12 @@ async fn an_officer_files_an_order_in_the_form_acts_on_it_and_a_stale_form_shows
         &r,
         &session,
         "/orders",
-        &[("_csrf", &csrf), ("enterprise", &u1), ("title", " ")],
+        &[
+            ("_csrf", &csrf),
+            ("enterprise", &u1),
+            ("category", "land"),
+            ("title", " "),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);

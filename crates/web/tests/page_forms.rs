@@ -131,7 +131,7 @@ async fn a_grant_of_abc_yuan_answers_400_naming_the_amount_and_keeps_it() {
     let page = admin.get("/vouchers/schemes/HZ-SLQ").await;
     let round = between(
         &page.body,
-        r#"<select name="round_id" required><option value=""#,
+        r#"<select name="round_id" required><option value="">请选择</option><option value=""#,
         "\"",
     )
     .unwrap()

@@ -591,7 +591,10 @@ async fn an_administrator_creates_deactivates_and_resets_an_account_and_the_log_
         .unwrap()
         .to_string();
     let off = admin
-        .post(&format!("/users/{id}/active"), &[("active", "0")])
+        .post(
+            &format!("/users/{id}/active"),
+            &[("active", "0"), ("confirm", "1")],
+        )
         .await;
     assert_eq!(off.status, StatusCode::SEE_OTHER);
     let row = admin.get("/users").await.body;

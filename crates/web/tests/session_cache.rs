@@ -71,7 +71,7 @@ both_backends!(
             &r,
             &admin,
             &format!("/users/{id}/active"),
-            &[("_csrf", &csrf), ("active", "false")],
+            &[("_csrf", &csrf), ("active", "false"), ("confirm", "1")],
         )
         .await;
         assert_eq!(s, StatusCode::SEE_OTHER);

@@ -248,9 +248,13 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
     );
     assert!(detail.contains(r#"action="/vouchers/grant""#));
     // A bad grant amount comes back on the page with its code.
-    let round = between(&detail, r#"<option value=""#, "\"")
-        .unwrap()
-        .to_string();
+    let round = between(
+        &detail,
+        r#"<select name="round_id" required><option value="">请选择</option><option value=""#,
+        "\"",
+    )
+    .unwrap()
+    .to_string();
     let ent_uscc = {
         let tok = token(&r, "ent").await;
         voucher_holder_uscc(&r, &tok).await
@@ -333,7 +337,11 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
         &r,
         &ent,
         &format!("/vouchers/redemptions/{id}/confirm"),
-        &[("_csrf", &ent_csrf), ("back", "/vouchers/mine")],
+        &[
+            ("_csrf", &ent_csrf),
+            ("back", "/vouchers/mine"),
+            ("confirm", "1"),
+        ],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -354,7 +362,7 @@ async fn each_role_uses_its_voucher_page_from_submission_to_write_off() {
         &r,
         &adm,
         &format!("/vouchers/redemptions/{id}/write_off"),
-        &[("_csrf", &adm_csrf)],
+        &[("_csrf", &adm_csrf), ("confirm", "1")],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);

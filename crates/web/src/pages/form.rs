@@ -83,6 +83,15 @@ pub struct BadField {
 }
 
 impl BadField {
+    /// A required field left empty (a select still at 请选择).
+    pub fn required(field: &str) -> BadField {
+        BadField {
+            field: field.to_string(),
+            text: String::new(),
+            expected: "required".into(),
+        }
+    }
+
     /// The field's label in the UI language: `field-<name>` from the message files, else the
     /// name itself.
     pub fn label(&self, t: T) -> String {

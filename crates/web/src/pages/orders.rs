@@ -64,12 +64,24 @@ pub struct HistoryItem {
     pub notes: Vec<String>,
 }
 
-fn history_item(h: &EventView) -> HistoryItem {
-    let notes = ["text", "reason", "department", "comment", "channel"]
-        .iter()
-        .filter_map(|k| h.payload.get(*k).and_then(|v| v.as_str()))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
+/// `en`: labels (the callback's rating) in English.
+fn history_item(h: &EventView, en: bool) -> HistoryItem {
+    // A callback's rating (满意/基本满意/不满意) comes first, then its comment.
+    let rating = h
+        .payload
+        .get("rating")
+        .and_then(|v| v.as_str())
+        .and_then(|r| Satisfaction::parse(r).ok())
+        .map(|r| if en { r.label_en() } else { r.label_zh() }.to_string());
+    let notes = rating
+        .into_iter()
+        .chain(
+            ["text", "reason", "department", "comment", "channel"]
+                .iter()
+                .filter_map(|k| h.payload.get(*k).and_then(|v| v.as_str()))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        )
         .collect();
     HistoryItem {
         at: super::cst(&h.at),
@@ -408,6 +420,15 @@ async fn create(
             return render_form(&s, &c, &auth, &inp, Some(err)).await;
         }
     };
+    if inp.category.as_deref().is_none_or(|x| x.trim().is_empty()) {
+        // The category starts at 请选择: none is taken for granted.
+        let t = c.t;
+        let err = FormError::bad_request(
+            t.get("form-bad-required")
+                .replace("{label}", t.get("order-category")),
+        );
+        return render_form(&s, &c, &auth, &inp, Some(err)).await;
+    }
     let done: PageResult = s
         .app
         .order_create(&auth.actor, &inp)
@@ -447,7 +468,7 @@ async fn render_detail(
         .collect();
     let history = std::mem::take(&mut d.history)
         .iter()
-        .map(history_item)
+        .map(|h| history_item(h, c.t.is_en()))
         .collect();
     for cb in &mut d.callbacks {
         cb.at = super::cst(&cb.at);

@@ -1,7 +1,8 @@
 //! 账号管理 (administrators): the accounts, a create form and per-account actions
 //! (activate/deactivate, reset password, clear the sign-in back-off).
 
-use super::query::Done;
+use super::confirm::{Ask, ask};
+use super::form::BadField;
 use super::{Ctx, FormError, Layout, Opt, OrShow, PageResult, Query, see_other, with_status};
 use crate::AppState;
 use crate::auth::{PageAuth, Posted};
@@ -43,7 +44,7 @@ pub struct UsersPage {
     pub roles: Vec<Opt>,
     pub departments: Vec<Opt>,
     pub error: Option<String>,
-    pub notice: Option<&'static str>,
+    pub notice: Option<String>,
     /// Values of the create form after a refusal.
     pub username: String,
     pub display_name: String,
@@ -68,7 +69,7 @@ async fn render_page(
     auth: &PageAuth,
     d: Draft,
     error: Option<FormError>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 ) -> PageResult {
     let t = c.t;
     let users = s.app.user_overview(&auth.actor).await?;
@@ -125,20 +126,61 @@ async fn render_page(
     Ok(with_status(r, status))
 }
 
+/// What was just done (after a redirect), and to which account.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: Option<String>,
+    id: Option<i64>,
+}
+
+/// An account as named in a message: "张三（zhangsan）", or the username alone.
+fn account_name(u: &lianshi_app::user::UserRow) -> String {
+    if u.display_name.trim().is_empty() || u.display_name == u.username {
+        u.username.clone()
+    } else {
+        format!("{}（{}）", u.display_name, u.username)
+    }
+}
+
+/// Account `id`, if the actor may manage accounts.
+async fn account(
+    s: &AppState,
+    auth: &PageAuth,
+    id: i64,
+) -> Result<lianshi_app::user::UserRow, AppError> {
+    s.app
+        .user_list(&auth.actor)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("user {id}")))
+}
+
 async fn page(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<Done>,
+    Query(q): Query<DoneQuery>,
 ) -> PageResult {
     lianshi_app::user::perm::manage(&auth.actor)?;
-    let notice = match q.done.as_deref() {
-        Some("created") => Some(c.t.get("user-created")),
-        Some("updated") => Some(c.t.get("user-updated")),
-        Some("password") => Some(c.t.get("user-password-reset")),
-        Some("unlocked") => Some(c.t.get("user-unlocked")),
+    let named = match q.id {
+        Some(id) => account(&s, &auth, id).await.ok().map(|u| account_name(&u)),
+        None => None,
+    };
+    let key = match q.done.as_deref() {
+        Some("created") => Some("user-created"),
+        Some("updated") => Some("user-updated"),
+        Some("activated") => Some("user-activated"),
+        Some("deactivated") => Some("user-deactivated"),
+        Some("password") => Some("user-password-reset"),
+        Some("unlocked") => Some("user-unlocked"),
         _ => None,
     };
+    let notice = key.map(|k| {
+        c.t.get(k)
+            .replace("{account}", named.as_deref().unwrap_or(""))
+    });
     render_page(&s, &c, &auth, Draft::default(), None, notice).await
 }
 
@@ -148,6 +190,15 @@ async fn create(
     Posted { auth, form, .. }: Posted<Draft>,
 ) -> PageResult {
     let d = form?;
+    if d.role.trim().is_empty() {
+        // The role starts at 请选择: none is taken for granted.
+        let err = FormError::bad_request(BadField::required("role").message(c.t));
+        let kept = Draft {
+            password: String::new(),
+            ..d
+        };
+        return render_page(&s, &c, &auth, kept, Some(err), None).await;
+    }
     let some = |x: &str| Some(x.to_string()).filter(|x| !x.trim().is_empty());
     let inp = UserInput {
         username: d.username.clone(),
@@ -166,17 +217,20 @@ async fn create(
         .app
         .user_create(&auth.actor, &inp)
         .await
-        .map(|_| see_other("/users?done=created"))
+        .map(|uid| see_other(&format!("/users?done=created&id={uid}")))
         .map_err(Into::into);
     done.or_show(&c, |err| render_page(&s, &c, &auth, kept, Some(err), None))
         .await
 }
 
-/// Activate (`active=1`) or deactivate (`active=0`) an account.
+/// Activate (`active=1`) or deactivate (`active=0`) an account; deactivating asks first
+/// (done only with `confirm=1`).
 #[derive(Deserialize)]
 struct ActiveForm {
     #[serde(default)]
     active: bool,
+    #[serde(default)]
+    confirm: bool,
 }
 
 async fn set_active(
@@ -187,10 +241,30 @@ async fn set_active(
 ) -> PageResult {
     let done: PageResult = async {
         let f = form?;
+        let u = account(&s, &auth, id).await?;
+        if !f.active && !f.confirm {
+            let t = c.t;
+            return Ok(ask(
+                &c,
+                &auth,
+                Ask {
+                    title: t.get("nav-users"),
+                    nav: "users",
+                    statement: t
+                        .get("user-deactivate-ask")
+                        .replace("{account}", &account_name(&u)),
+                    action: format!("/users/{id}/active"),
+                    fields: vec![("active".into(), "0".into())],
+                    button: t.get("user-deactivate"),
+                    cancel: "/users",
+                },
+            ));
+        }
         s.app
             .user_edit(&auth.actor, id, None, Some(f.active), None)
             .await?;
-        Ok(see_other("/users?done=updated"))
+        let what = if f.active { "activated" } else { "deactivated" };
+        Ok(see_other(&format!("/users?done={what}&id={id}")))
     }
     .await;
     done.or_show(&c, |err| {
@@ -217,7 +291,7 @@ async fn reset_password(
         s.app
             .user_edit(&auth.actor, id, None, None, Some(&f.password))
             .await?;
-        Ok(see_other("/users?done=password"))
+        Ok(see_other(&format!("/users?done=password&id={id}")))
     }
     .await;
     done.or_show(&c, |err| {
@@ -245,7 +319,7 @@ async fn unlock(
         .app
         .user_unlock(actor, &user.username)
         .await
-        .map(|_| see_other("/users?done=unlocked"))
+        .map(|_| see_other(&format!("/users?done=unlocked&id={id}")))
         .map_err(Into::into);
     done.or_show(&c, |err| {
         render_page(&s, &c, &auth, Draft::default(), Some(err), None)

@@ -4,6 +4,7 @@
 //! platform's write-off queue with the ledger check. Every handler calls the app; the app decides
 //! who may do what (403 through the error page).
 
+use super::confirm::{Ask, ask};
 use super::query::Done;
 use super::{
     Ctx, Date, Echo, FormError, Layout, Opt, OrShow, PageResult, Query, Shown, Yuan, see_other,
@@ -783,6 +784,15 @@ async fn redeem(
 ) -> PageResult {
     let done: PageResult = async {
         let f = form?;
+        if f.scheme.trim().is_empty() {
+            // The scheme starts at 请选择: none is taken for granted.
+            let t = c.t;
+            return Err(FormError::bad_request(
+                t.get("form-bad-required")
+                    .replace("{label}", t.get("voucher-scheme")),
+            )
+            .into());
+        }
         let inp = RedemptionInput {
             enterprise: f.enterprise,
             scheme: f.scheme,
@@ -828,6 +838,8 @@ pub struct MinePage {
 struct MineQuery {
     enterprise: Option<String>,
     done: Option<String>,
+    /// The redemption the step was taken on.
+    id: Option<i64>,
 }
 
 async fn mine(
@@ -836,7 +848,7 @@ async fn mine(
     auth: PageAuth,
     Query(q): Query<MineQuery>,
 ) -> PageResult {
-    let notice = q.done.map(|_| c.t.get("voucher-done-step").to_string());
+    let notice = step_notice(&s, &c, &auth, q.done.as_deref(), q.id).await;
     render_mine(&s, &c, &auth, q.enterprise, notice, None).await
 }
 
@@ -878,13 +890,55 @@ pub struct QueuePage {
     pub error: Option<String>,
 }
 
+/// What was just done on the write-off queue, and to which redemption.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct QueueQuery {
+    done: Option<String>,
+    id: Option<i64>,
+}
+
 async fn queue(
     State(s): State<AppState>,
     c: Ctx,
     auth: PageAuth,
-    Query(q): Query<Done>,
+    Query(q): Query<QueueQuery>,
 ) -> PageResult {
-    render_queue(&s, &c, &auth, q.notice(c.t, "voucher-done-step"), None).await
+    let notice = step_notice(&s, &c, &auth, q.done.as_deref(), q.id).await;
+    render_queue(&s, &c, &auth, notice, None).await
+}
+
+/// A redemption as named in messages: "某某公司 创新券 12.50 万元（服务商 某某，合同 HT-1）".
+fn red_what(c: &Ctx, r: &RedemptionView) -> String {
+    c.t.get("voucher-what")
+        .replace("{enterprise}", &r.r.enterprise_name)
+        .replace("{scheme}", &r.r.scheme_name)
+        .replace("{amount}", &y(r.r.amount_fen))
+        .replace("{provider}", &r.r.provider_name)
+        .replace("{contract}", &r.r.contract_no)
+}
+
+/// The notice after a step on a redemption (`?done=write_off&id=12`), naming it; a step of
+/// another form (`provider`, `related`) or an unknown redemption says only that it was done.
+async fn step_notice(
+    s: &AppState,
+    c: &Ctx,
+    auth: &PageAuth,
+    done: Option<&str>,
+    id: Option<i64>,
+) -> Option<String> {
+    let done = done?;
+    let named = match (RedemptionAction::parse(done), id) {
+        (Some(_), Some(id)) => s.app.voucher_redemption(&auth.actor, id).await.ok(),
+        _ => None,
+    };
+    Some(match named {
+        Some(r) => {
+            c.t.get(&format!("voucher-done-{done}"))
+                .replace("{what}", &red_what(c, &r))
+        }
+        None => c.t.get("voucher-done-step").to_string(),
+    })
 }
 
 /// After a form on the write-off queue: back to it saying what was done (`provider`,
@@ -943,10 +997,13 @@ async fn render_queue(
 }
 
 /// A step on a redemption with its reason (reject, withdraw); `back` names the page to come
-/// back to, read from the fields as sent.
+/// back to, read from the fields as sent. Without `confirm=1` nothing is done: the answer is the
+/// confirmation page naming the redemption.
 #[derive(Deserialize)]
 struct ActForm {
     reason: Option<String>,
+    #[serde(default)]
+    confirm: bool,
 }
 
 async fn act(
@@ -964,10 +1021,54 @@ async fn act(
     };
     let done: PageResult = async {
         let f = form?;
+        if !f.confirm {
+            let t = c.t;
+            let reason = f.reason.as_deref().map(str::trim).unwrap_or("");
+            if act == RedemptionAction::Reject && reason.is_empty() {
+                return Err(FormError::bad_request(
+                    t.get("form-bad-required")
+                        .replace("{label}", t.get("voucher-reason")),
+                )
+                .into());
+            }
+            let r = s.app.voucher_redemption(&auth.actor, id).await?;
+            let (key, button) = match (act, back) {
+                (RedemptionAction::Confirm, _) => ("voucher-ask-confirm", "voucher-confirm"),
+                (RedemptionAction::WriteOff, _) => ("voucher-ask-write_off", "voucher-write-off"),
+                (RedemptionAction::Reject, "/vouchers/mine") => {
+                    ("voucher-ask-reject", "voucher-decline")
+                }
+                (RedemptionAction::Reject, _) => ("voucher-ask-reject", "voucher-reject"),
+            };
+            let mut fields = vec![("back".to_string(), back.to_string())];
+            if !reason.is_empty() {
+                fields.push(("reason".into(), reason.to_string()));
+            }
+            return Ok(ask(
+                &c,
+                &auth,
+                Ask {
+                    title: t.get(if back == "/vouchers/mine" {
+                        "voucher-mine-title"
+                    } else {
+                        "voucher-queue-title"
+                    }),
+                    nav: "vouchers",
+                    statement: t
+                        .get(key)
+                        .replace("{what}", &red_what(&c, &r))
+                        .replace("{reason}", reason),
+                    action: format!("/vouchers/redemptions/{id}/{action}"),
+                    fields,
+                    button: t.get(button),
+                    cancel: back,
+                },
+            ));
+        }
         s.app
             .voucher_redemption_act(&auth.actor, id, act, f.reason.as_deref(), App::today())
             .await?;
-        Ok(see_other(&format!("{back}?done={action}")))
+        Ok(see_other(&format!("{back}?done={action}&id={id}")))
     }
     .await;
     done.or_show(&c, |err| async {
