@@ -423,6 +423,13 @@ both_backends!(
         assert_eq!(form.status, StatusCode::OK);
         assert_eq!(form.body.matches(r#"name="pp_title""#).count(), 3);
         assert!(form.body.contains(r#"<option value="supply_chain""#));
+        // Each row's category starts at 请选择 (issue 18).
+        assert_eq!(
+            form.body
+                .matches(r#"<select name="pp_category"><option value="">请选择</option>"#)
+                .count(),
+            3
+        );
         let today = App::today().to_string();
         let mut fields = vec![
             ("enterprise", uscc.as_str()),
@@ -454,6 +461,19 @@ both_backends!(
         let refused = member.post("/visits", &bad).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert!(refused.body.contains("堵点2"), "row number in the error");
+        assert!(refused.body.contains(r#"value="厂房扩租""#), "rows kept");
+        // A filled row left at 请选择 is refused, naming the row and the field.
+        let no_category: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|&(k, v)| if v == "land" { (k, "") } else { (k, v) })
+            .collect();
+        let refused = member.post("/visits", &no_category).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused.body.contains("请填写「堵点2 诉求分类」"),
+            "{}",
+            refused.body
+        );
         assert!(refused.body.contains(r#"value="厂房扩租""#), "rows kept");
         let ok = member.post("/visits", &fields).await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);

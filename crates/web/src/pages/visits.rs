@@ -432,6 +432,20 @@ async fn record(
             attachments: split_list(&f.attachments),
             task_id: f.task_id,
         };
+        // A filled pain point's category starts at 请选择: none is taken for granted.
+        if let Some(i) = inp.pain_points.iter().position(|p| p.category.is_none()) {
+            let t = c.t;
+            let label = format!(
+                "{}{} {}",
+                t.get("visit-pain-point-title"),
+                i + 1,
+                t.get("order-category")
+            );
+            return Err(FormError::bad_request(
+                t.get("form-bad-required").replace("{label}", &label),
+            )
+            .into());
+        }
         let v = s.app.visit_record_orders(&auth.actor, &inp).await?;
         Ok(if v.order_ids.is_empty() {
             see_other(&format!(
