@@ -46,6 +46,7 @@ pub fn router_with(app: App, web: auth::WebConfig) -> Router {
         .route("/static/app.js", get(js))
         .merge(api::routes())
         .merge(pages::routes())
+        .method_not_allowed_fallback(pages::error::method_not_allowed)
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(security_headers))

@@ -8,6 +8,7 @@ use super::{Ctx, error_page, lang_of};
 use crate::i18n::{Lang, T};
 use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lianshi_app::AppError;
@@ -227,4 +228,35 @@ impl OrShow for PageResult {
     {
         self.or_show(c, |err| show(Shown::refused(err, echo))).await
     }
+}
+
+/// The answer to a path served for other methods only (`GET /logout`): still 405 (with axum's
+/// `Allow` header), as the same error frame as the 403/404 pages in the reader's language, or
+/// under `/api/` the JSON error `method_not_allowed`.
+pub async fn method_not_allowed(parts: Parts) -> Response {
+    const CODE: &str = "method_not_allowed";
+    let (zh, en) = (
+        "此地址不支持这种请求方式，请从页面上的链接或按钮进入。",
+        "This address does not take this kind of request; please use the links and buttons on the pages.",
+    );
+    let path = parts.uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        let body = crate::error::ErrorBody {
+            code: CODE.into(),
+            message: format!("{zh} / {en}"),
+            fields: None,
+        };
+        return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    }
+    let t = T::new(lang_of(&parts));
+    let p = super::ErrorPage {
+        t,
+        status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+        code: CODE.into(),
+        title: t.get("error-title").into(),
+        message: if t.is_en() { en } else { zh }.into(),
+    };
+    let mut r = super::render(&p);
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
 }
