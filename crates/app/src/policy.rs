@@ -516,6 +516,40 @@ fn period_of(row: &PolicyRow, on: NaiveDate) -> String {
         .unwrap_or_else(|| on.year().to_string())
 }
 
+/// The status a policy is shown with on `on`: `draft` and `closed` as stored; an `active` one is
+/// `upcoming` before its window opens, `ended` after its window's last day, else `active`.
+pub fn shown_status(row: &PolicyRow, on: NaiveDate) -> &'static str {
+    status_on(
+        &row.status,
+        row.window_from.as_deref(),
+        row.window_to.as_deref(),
+        on,
+    )
+}
+
+/// [`shown_status`] from the stored status and the window's dates (`YYYY-MM-DD`).
+pub fn status_on(
+    status: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    on: NaiveDate,
+) -> &'static str {
+    match status {
+        "active" => {
+            let d = on.format("%Y-%m-%d").to_string();
+            if to.is_some_and(|t| t < d.as_str()) {
+                "ended"
+            } else if from.is_some_and(|f| f > d.as_str()) {
+                "upcoming"
+            } else {
+                "active"
+            }
+        }
+        "draft" => "draft",
+        _ => "closed",
+    }
+}
+
 fn in_window(row: &PolicyRow, on: NaiveDate) -> bool {
     let d = on.format("%Y-%m-%d").to_string();
     row.window_from.as_deref().is_none_or(|f| f <= d.as_str())
@@ -1450,5 +1484,26 @@ impl App {
             )
             .await?;
         Ok(json(&view))
+    }
+}
+
+#[cfg(test)]
+mod shown_status_tests {
+    use super::status_on;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn an_active_policy_is_shown_by_its_window_relative_to_the_day() {
+        let on = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let w = (Some("2025-01-01"), Some("2025-12-31"));
+        assert_eq!(status_on("active", w.0, w.1, on), "ended");
+        let last_day = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        assert_eq!(status_on("active", w.0, w.1, last_day), "active");
+        let before = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+        assert_eq!(status_on("active", w.0, w.1, before), "upcoming");
+        assert_eq!(status_on("active", None, None, on), "active");
+        assert_eq!(status_on("active", None, Some("2026-03-01"), on), "active");
+        assert_eq!(status_on("draft", w.0, w.1, on), "draft");
+        assert_eq!(status_on("closed", None, None, on), "closed");
     }
 }

@@ -90,3 +90,30 @@ async fn a_wrong_method_is_a_405_in_the_error_frame_or_json_under_the_api() {
     let missing = with_method(&r, "GET", "/no-such-page", "zh-CN").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_policy_whose_window_ended_is_shown_as_ended_not_active() {
+    let (r, app) = setup().await;
+    // The small demo has no policies: load the demo's 2025 AI policy file.
+    app.policy_load_named(
+        &lianshi_app::Actor::system(lianshi_app::Source::Demo),
+        "ai2025.toml",
+        include_str!("../../app/demo/policies/ai2025.toml"),
+    )
+    .await
+    .unwrap();
+    let admin = Browser::login(&r, "admin").await;
+    // The demo's 2025 AI policy runs 2025-01-01 ~ 2025-12-31; today is later.
+    assert!(App::today() > chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+    let page = admin.get("/policies/BJ-AI-2025-01").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<dd>已结束</dd>"), "{}", page.body);
+    assert!(!page.body.contains("<dd>生效中</dd>"));
+    let list = admin.get("/policies?q=BJ-AI-2025-01").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let row = between(&list.body, r#"href="/policies/BJ-AI-2025-01">"#, "</tr>").unwrap();
+    assert!(
+        row.contains(r#"<span class="badge">已结束</span>"#),
+        "{row}"
+    );
+}

@@ -60,9 +60,17 @@ fn track_label(c: &Ctx, track: &str) -> String {
 fn status_key(status: &str) -> &'static str {
     match status {
         "active" => "policy-status-active",
+        "upcoming" => "policy-status-upcoming",
+        "ended" => "policy-status-ended",
         "draft" => "policy-status-draft",
         _ => "policy-status-closed",
     }
+}
+
+/// The label of a policy's status as of today (an active policy whose window has ended is 已结束).
+fn shown_status_label(c: &Ctx, p: &PolicyRow) -> String {
+    let status = lianshi_app::policy::shown_status(p, lianshi_app::App::today());
+    c.t.get(status_key(status)).to_string()
 }
 
 fn kind_key(kind: &str) -> &'static str {
@@ -85,7 +93,7 @@ fn line(c: &Ctx, p: PolicyRow) -> PolicyLine {
     PolicyLine {
         kind: c.t.get(kind_key(&p.kind)).to_string(),
         track: track_label(c, &p.track),
-        status: c.t.get(status_key(&p.status)).to_string(),
+        status: shown_status_label(c, &p),
         window: window_text(&p),
         p,
     }
@@ -381,7 +389,7 @@ async fn detail(
         l: c.layout(&auth, v.row.title.clone(), "policies"),
         kind: c.t.get(kind_key(&v.row.kind)).to_string(),
         track: track_label(&c, &v.row.track),
-        status: c.t.get(status_key(&v.row.status)).to_string(),
+        status: shown_status_label(&c, &v.row),
         window: window_text(&v.row),
         updated: super::cst(&v.row.updated_at),
         can_manage: perm::manage(a, v.row.department_id).is_ok(),
