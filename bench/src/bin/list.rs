@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use lianshi_app::import::ImportOptions;
 use lianshi_app::{Actor, App, Source};
+use lianshi_bench::server::form_escape as esc;
 use lianshi_bench::{Scratch, Table, arg, fresh_zone, ms, open_app, percentile, sqlite_url};
 use lianshi_domain::zone::RegistryKind;
 use sqlx::Row;
@@ -35,19 +36,6 @@ struct Kind {
 enum FloorArg {
     I(i64),
     S(String),
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn cache_path(n: usize) -> PathBuf {

@@ -441,17 +441,7 @@ impl Db {
         .bind(&p.to_ts)
         .fetch_all(self.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PauseRow {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    from_at: r.try_get("from_at")?,
-                    to_at: r.try_get("to_at")?,
-                    reason: r.try_get("reason")?,
-                })
-            })
-            .collect()
+        rows.iter().map(crate::order::pause).collect()
     }
 
     /// The records behind one figure of one group (`key` as in [`Db::figure_counts`]), newest
