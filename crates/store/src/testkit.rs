@@ -47,15 +47,31 @@ pub async fn sqlite() -> TestDb {
     t
 }
 
-/// A database not yet migrated (no tables at all) on `backend`: a fresh SQLite file or a fresh
-/// PostgreSQL schema.
-pub async fn empty(backend: Backend) -> TestDb {
+/// A fresh, empty database that several `Db`s can connect to (as several processes would): its
+/// URL, and the SQLite folder removed when this is dropped.
+pub struct FreshUrl {
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for FreshUrl {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// A fresh SQLite file in a new temporary folder, or a fresh PostgreSQL schema, not connected.
+pub async fn fresh_url(backend: Backend) -> FreshUrl {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique("lianshi_test"));
             let url = format!("sqlite://{}/t.db", dir.display());
-            let db = Db::connect(&url).await.expect("open sqlite");
-            TestDb { db, dir: Some(dir) }
+            FreshUrl {
+                url,
+                dir: Some(dir),
+            }
         }
         Backend::Postgres => {
             let base = pg_url();
@@ -69,10 +85,24 @@ pub async fn empty(backend: Backend) -> TestDb {
                 admin.close().await;
             }
             let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-            let db = Db::connect(&url).await.expect("connect postgres schema");
-            TestDb { db, dir: None }
+            FreshUrl {
+                url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                dir: None,
+            }
         }
+    }
+}
+
+/// A database not yet migrated (no tables at all) on `backend`: a fresh SQLite file or a fresh
+/// PostgreSQL schema.
+pub async fn empty(backend: Backend) -> TestDb {
+    let mut fresh = fresh_url(backend).await;
+    let db = Db::connect(&fresh.url)
+        .await
+        .expect("open the test database");
+    TestDb {
+        db,
+        dir: fresh.dir.take(),
     }
 }
 

@@ -5,66 +5,8 @@
 
 use lianshi_store::migrations::{MIGRATIONS, Migration, PG_LOCK_CLASS, checksum};
 use lianshi_store::{Backend, Db, StoreError, both_backends, testkit};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// A fresh, empty database that several `Db`s (as several processes would) can connect to: its
-/// URL, and the SQLite folder to remove afterwards.
-struct Fresh {
-    url: String,
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if let Some(d) = &self.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}_{}_{nanos}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-async fn fresh(backend: Backend) -> Fresh {
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(unique("lianshi_migr"));
-            let url = format!("sqlite://{}/t.db", dir.display());
-            Fresh {
-                url,
-                dir: Some(dir),
-            }
-        }
-        Backend::Postgres => {
-            let base = testkit::pg_url();
-            let schema = unique("m");
-            let admin = Db::connect(&base).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(admin.writer())
-                .await
-                .unwrap();
-            admin.close().await;
-            let sep = if base.contains('?') { '&' } else { '?' };
-            Fresh {
-                url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                dir: None,
-            }
-        }
-    }
-}
 
 fn all_names() -> Vec<String> {
     MIGRATIONS.iter().map(|m| m.name.to_string()).collect()
@@ -99,7 +41,7 @@ async fn concurrent_starts_apply_each_migration_once(backend: Backend) {
     };
     let expected_schema = reference.db.schema().await.unwrap();
     for round in 0..8 {
-        let f = fresh(backend).await;
+        let f = testkit::fresh_url(backend).await;
         // Odd rounds: an upgrade from 0008.
         let upgrade = round % 2 == 1;
         if upgrade {
@@ -143,7 +85,7 @@ async fn concurrent_starts_apply_each_migration_once(backend: Backend) {
 
 /// Hold the migration lock from another connection: `migrate` waits for it, then runs.
 async fn a_start_waits_for_the_migration_lock(backend: Backend) {
-    let f = fresh(backend).await;
+    let f = testkit::fresh_url(backend).await;
     let holder = Db::connect(&f.url).await.unwrap();
     let db = Db::connect(&f.url).await.unwrap();
     // SQLite: the write lock (an open `BEGIN IMMEDIATE`); PostgreSQL: the advisory lock.
