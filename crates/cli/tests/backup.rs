@@ -6,45 +6,10 @@
 use lianshi_store::Db;
 use lianshi_store::transfer::{self, TableSum};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn bin() -> PathBuf {
-    std::env::var_os("LIANSHI_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_lianshi")))
-}
-
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(tag: &str) -> Tmp {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!(
-            "lianshi_backup_{tag}_{}_{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn sqlite(&self, name: &str) -> String {
-        format!("sqlite://{}", self.path(name).display())
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{Tmp, bin};
 
 fn lianshi(db: &str, args: &[&str]) -> Output {
     Command::new(bin())
