@@ -170,7 +170,7 @@ fn main() -> anyhow::Result<()> {
         let rt = tokio::runtime::Runtime::new()?;
         rt.block_on(async {
             let admin = lianshi_store::Db::connect(&pg).await?;
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            lianshi_store::sql::query(&format!("CREATE SCHEMA {schema}"))
                 .execute(admin.writer())
                 .await?;
             admin.close().await;
@@ -183,7 +183,7 @@ fn main() -> anyhow::Result<()> {
         drop(server);
         rt.block_on(async {
             let admin = lianshi_store::Db::connect(&pg).await?;
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            lianshi_store::sql::query(&format!("DROP SCHEMA {schema} CASCADE"))
                 .execute(admin.writer())
                 .await?;
             admin.close().await;

@@ -11,7 +11,6 @@ use lianshi_app::import::ImportOptions;
 use lianshi_app::{Actor, App, Source};
 use lianshi_bench::{Scratch, Table, arg, demo_drafts, fresh_zone, write_demo_csv};
 use lianshi_store::enterprise::EnterpriseWrite;
-use sqlx::Row;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ const BARE_INSERT: &str = "INSERT INTO enterprises (uscc, name, industry_code, r
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)";
 
 async fn count(app: &App, table: &str) -> anyhow::Result<i64> {
-    let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+    let r = lianshi_store::sql::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
         .fetch_one(app.db.reader())
         .await?;
     Ok(r.try_get("n")?)
@@ -38,9 +37,9 @@ async fn bare(path: &Path, rows: &[EnterpriseWrite]) -> anyhow::Result<Duration>
     let app = fresh_zone(path).await?;
     let now = lianshi_store::now_text();
     let t = Instant::now();
-    let mut tx = app.db.writer().begin().await?;
+    let mut tx = app.db.begin().await?;
     for w in rows {
-        sqlx::query(BARE_INSERT)
+        lianshi_store::sql::query(BARE_INSERT)
             .bind(w.uscc.as_str())
             .bind(w.name.as_str())
             .bind(w.industry_code.as_deref())
@@ -59,7 +58,7 @@ async fn bare(path: &Path, rows: &[EnterpriseWrite]) -> anyhow::Result<Duration>
             .bind(w.contact_name.as_deref())
             .bind(w.contact_phone.as_deref())
             .bind(now.as_str())
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
     }
     tx.commit().await?;

@@ -16,7 +16,6 @@ use lianshi_app::{Actor, App, Source};
 use lianshi_bench::server::form_escape as esc;
 use lianshi_bench::{Scratch, Table, arg, fresh_zone, ms, open_app, percentile, sqlite_url};
 use lianshi_domain::zone::RegistryKind;
-use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -72,7 +71,9 @@ async fn build_cache(path: &Path, n: usize) -> anyhow::Result<()> {
     if !r.written || r.created != rows {
         bail!("cache import wrote {} of {rows} rows", r.created);
     }
-    sqlx::query("ANALYZE").execute(app.db.writer()).await?;
+    lianshi_store::sql::query("ANALYZE")
+        .execute(app.db.writer())
+        .await?;
     app.db.close().await;
     std::fs::rename(&part, path)?;
     println!("built in {:.0} s", t.elapsed().as_secs_f64());
@@ -101,7 +102,7 @@ async fn kinds(app: &App) -> anyhow::Result<Vec<Kind>> {
     // A common name word and a rare one (the name of an enterprise late in the stream).
     let common = "智能".to_string();
     let rare = {
-        let r = sqlx::query("SELECT name FROM enterprises ORDER BY id DESC LIMIT 1")
+        let r = lianshi_store::sql::query("SELECT name FROM enterprises ORDER BY id DESC LIMIT 1")
             .fetch_one(app.db.reader())
             .await?;
         let name: String = r.try_get("name")?;
@@ -244,7 +245,7 @@ async fn floor(app: &App, k: &Kind) -> anyhow::Result<Vec<i64>> {
         "SELECT {FLOOR_COLS} FROM enterprises e{w} ORDER BY e.id LIMIT 20 OFFSET {}",
         k.floor_offset
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = lianshi_store::sql::query(&sql);
     for a in &k.floor_args {
         q = match a {
             FloorArg::I(i) => q.bind(*i),
@@ -290,7 +291,7 @@ async fn main() -> anyhow::Result<()> {
         build_cache(&path, n).await?;
     }
     let app = open_app(&sqlite_url(&path)).await?;
-    let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM enterprises")
+    let count: i64 = lianshi_store::sql::query("SELECT COUNT(*) AS n FROM enterprises")
         .fetch_one(app.db.reader())
         .await?
         .try_get("n")?;
@@ -377,7 +378,7 @@ async fn main() -> anyhow::Result<()> {
             format!(" WHERE {}", k.floor_where)
         };
         let count_sql = format!("SELECT COUNT(*) AS n FROM enterprises e{w}");
-        let mut cq = sqlx::query(&count_sql);
+        let mut cq = lianshi_store::sql::query(&count_sql);
         for a in &k.floor_args {
             cq = match a {
                 FloorArg::I(i) => cq.bind(*i),

@@ -30,7 +30,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use lianshi_app::{Actor, App, Source};
 use lianshi_bench::{Scratch, Table, arg, ms, open_app, percentile, sqlite_url};
-use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -52,7 +51,7 @@ fn cache_path(orders: i64) -> PathBuf {
 }
 
 async fn exec(tx: &mut lianshi_store::Tx, sql: &str) -> anyhow::Result<u64> {
-    Ok(sqlx::query(sql)
+    Ok(lianshi_store::sql::query(sql)
         .execute(tx.conn())
         .await
         .with_context(|| sql.chars().take(120).collect::<String>())?
@@ -60,7 +59,7 @@ async fn exec(tx: &mut lianshi_store::Tx, sql: &str) -> anyhow::Result<u64> {
 }
 
 async fn scalar(app: &App, sql: &str) -> anyhow::Result<i64> {
-    Ok(sqlx::query(sql)
+    Ok(lianshi_store::sql::query(sql)
         .fetch_one(app.db.reader())
         .await?
         .try_get::<i64, _>(0)?)
@@ -120,7 +119,7 @@ async fn build(path: &Path, orders: i64, events: i64) -> anyhow::Result<()> {
         exec(&mut tx, &sql).await?;
     }
     // Drop the secondary indexes of the bulk tables; recreate them from their own SQL after.
-    let idx: Vec<(String, String)> = sqlx::query(
+    let idx: Vec<(String, String)> = lianshi_store::sql::query(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
          AND tbl_name IN ('orders','order_events','order_pauses','order_callbacks','order_cohandlers','council_proposals')",
     )
@@ -215,7 +214,7 @@ async fn build(path: &Path, orders: i64, events: i64) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     println!("  indexes recreated: {:.1} s", t2.elapsed().as_secs_f64());
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+    lianshi_store::sql::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(app.db.writer())
         .await?;
     app.db.close().await;
@@ -244,7 +243,7 @@ async fn get(
 
 /// `pages` random order pages (API and HTML) after 20 warm-up requests: the durations, sorted.
 async fn order_pages(app: &App, pages: usize) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
-    let ids: Vec<i64> = sqlx::query("SELECT id FROM orders ORDER BY id")
+    let ids: Vec<i64> = lianshi_store::sql::query("SELECT id FROM orders ORDER BY id")
         .fetch_all(app.db.reader())
         .await?
         .iter()
@@ -380,7 +379,7 @@ async fn main() -> anyhow::Result<()> {
         // cache itself, so the runs below do not repeat them on each scratch copy.
         let t = Instant::now();
         let app = open_app(&sqlite_url(&cache)).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        lianshi_store::sql::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(app.db.writer())
             .await?;
         app.db.close().await;
@@ -499,7 +498,7 @@ async fn main() -> anyhow::Result<()> {
             .context("no next working day")?;
         let day_at = utc(next.and_time(reading.time()));
         let week_at = now + chrono::Duration::days(7);
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        lianshi_store::sql::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(app.db.writer())
             .await?;
         let week = dir.path("week.db");

@@ -34,7 +34,7 @@ async fn fill(db: &Db) {
         // Edge values in demo rows: the bound, NULL, the empty string.
         "UPDATE enterprises SET revenue_fen = 100000000000000, address = NULL, contact_phone = '' WHERE id = (SELECT MAX(id) FROM enterprises)",
     ] {
-        sqlx::query(&sql.replace("$t", t))
+        lianshi_store::sql::query(&sql.replace("$t", t))
             .execute(db.writer())
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -206,13 +206,13 @@ both_backends!(
             let r = target.restore(&admin(), &b, &mut |_| {}).await.unwrap();
             b.close().await;
             assert!(r.same());
-            let parks: Vec<(i64,)> = sqlx::query_as(
+            let parks: Vec<(i64,)> = lianshi_store::sql::query_as(
                 "SELECT id FROM registry_items WHERE name LIKE '并发园区%' ORDER BY id",
             )
             .fetch_all(t.db.reader())
             .await
             .unwrap();
-            let audited: Vec<(String,)> = sqlx::query_as(
+            let audited: Vec<(String,)> = lianshi_store::sql::query_as(
                 "SELECT entity_id FROM audit_log WHERE action = 'registry.create' AND after_json LIKE '%并发园区%' ORDER BY id",
             )
             .fetch_all(t.db.reader())

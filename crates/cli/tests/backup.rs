@@ -52,7 +52,7 @@ async fn pg_schema() -> String {
         N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     let admin = Db::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+    lianshi_store::sql::query(&format!("CREATE SCHEMA {schema}"))
         .execute(admin.writer())
         .await
         .unwrap();
@@ -133,8 +133,7 @@ async fn truncated_or_newer_backups_are_refused_before_anything_is_written() {
     std::fs::write(&newer, &bytes).unwrap();
     {
         use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut c = sqlx::AnyConnection::connect(&format!("sqlite://{}", newer.display()))
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", newer.display()))
             .await
             .unwrap();
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_next', 'x')")

@@ -1,8 +1,8 @@
 //! The append-only audit log. Rows are only ever inserted; database triggers on both backends
 //! refuse UPDATE and DELETE, so not even a bug in this crate can rewrite history.
 
+use crate::sql::Conn;
 use crate::{Db, Result, now_text};
-use sqlx::{AnyConnection, Row};
 
 /// What to record for one write.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -48,8 +48,8 @@ pub struct AuditQuery {
     pub offset: i64,
 }
 
-pub async fn audit_append(conn: &mut AnyConnection, e: &AuditEntry) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn audit_append(conn: &mut Conn, e: &AuditEntry) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, before_json, after_json, source) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -94,13 +94,13 @@ impl Db {
             q.limit.clamp(1, 1000),
             q.offset.max(0)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::query(&sql);
         for a in &args {
             query = query.bind(a.as_str());
         }
         let rows = query.fetch_all(self.reader()).await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM audit_log{w}");
-        let mut cq = sqlx::query(&count_sql);
+        let mut cq = crate::sql::query(&count_sql);
         for a in &args {
             cq = cq.bind(a.as_str());
         }

@@ -11,10 +11,9 @@
 //! Invariant: a query built with [`wide_sum`] never fails on the values it sums; the caller
 //! decides what an `i128` beyond `i64` means ([`saturate`] gives the clamped value and a flag).
 
+use crate::sql::Row;
 use crate::{Db, Result};
 use lianshi_domain::Money;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// 2^32, the split point of [`wide_sum`].
 const SPLIT: i128 = 1 << 32;
@@ -29,7 +28,7 @@ pub fn wide_sum(expr: &str, alias: &str) -> String {
 }
 
 /// The exact sum selected by [`wide_sum`] under `alias`.
-pub fn wide(r: &AnyRow, alias: &str) -> Result<i128> {
+pub fn wide(r: &Row, alias: &str) -> Result<i128> {
     let hi: i64 = r.try_get(format!("{alias}_hi").as_str())?;
     let lo: i64 = r.try_get(format!("{alias}_lo").as_str())?;
     Ok(i128::from(hi) * SPLIT + i128::from(lo))
@@ -115,7 +114,7 @@ impl Db {
         let mut out = Vec::new();
         for (table, key, cols) in MONEY_COLUMNS {
             for col in *cols {
-                let rows = sqlx::query(&format!(
+                let rows = crate::sql::query(&format!(
                     "SELECT {key} AS k, {col} AS v FROM {table} WHERE {col} > $1 OR {col} < $2 ORDER BY 1"
                 ))
                 .bind(max)

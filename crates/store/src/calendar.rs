@@ -3,8 +3,8 @@
 //! year replaces the shipped one of the same year. The schedule is kept in its text form
 //! (`YearSchedule::to_text`), which the domain parses and validates.
 
+use crate::sql::Conn;
 use crate::{Db, Result};
-use sqlx::{AnyConnection, Row};
 
 /// One stored year.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -20,7 +20,7 @@ pub struct CalendarYearRow {
 impl Db {
     /// Stored years in year order.
     pub async fn calendar_years(&self) -> Result<Vec<CalendarYearRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT year, schedule, source, loaded_at, loaded_by FROM calendar_years ORDER BY year",
         )
         .fetch_all(self.reader())
@@ -40,13 +40,13 @@ impl Db {
 }
 
 /// Store (or replace) one year; returns whether a year was replaced.
-pub async fn calendar_year_put(conn: &mut AnyConnection, y: &CalendarYearRow) -> Result<bool> {
-    let existed = sqlx::query("SELECT year FROM calendar_years WHERE year = $1")
+pub async fn calendar_year_put(conn: &mut Conn, y: &CalendarYearRow) -> Result<bool> {
+    let existed = crate::sql::query("SELECT year FROM calendar_years WHERE year = $1")
         .bind(y.year)
         .fetch_optional(&mut *conn)
         .await?
         .is_some();
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO calendar_years (year, schedule, source, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule, source = excluded.source, loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by",
     )

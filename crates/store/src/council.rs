@@ -8,9 +8,8 @@
 //! be deleted (the agenda is a draft until the meeting); actions never are.
 
 use crate::order::OPEN_STATES;
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// One council meeting as stored.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -124,7 +123,7 @@ pub struct EscalatedRow {
 const COUNCIL_COLS: &str = "id, chain_id, year, seq, number, title, scheduled_on, host_id, location, status, minutes, held_on, created_at, updated_at, version";
 const ACTION_COLS: &str = "id, council_id, chain_id, item_id, decision, department_id, due_on, progress, status, closed_on, created_at, updated_at, version";
 
-fn council(r: &AnyRow) -> Result<CouncilRow> {
+fn council(r: &Row) -> Result<CouncilRow> {
     Ok(CouncilRow {
         id: r.try_get("id")?,
         chain_id: r.try_get("chain_id")?,
@@ -144,7 +143,7 @@ fn council(r: &AnyRow) -> Result<CouncilRow> {
     })
 }
 
-fn action(r: &AnyRow) -> Result<ActionRow> {
+fn action(r: &Row) -> Result<ActionRow> {
     Ok(ActionRow {
         id: r.try_get("id")?,
         council_id: r.try_get("council_id")?,
@@ -204,7 +203,7 @@ impl Db {
         } else {
             format!(" WHERE {}", w.join(" AND "))
         };
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {COUNCIL_COLS} FROM councils{w} ORDER BY scheduled_on, chain_id, id"
         ))
         .fetch_all(self.reader())
@@ -213,7 +212,7 @@ impl Db {
     }
 
     pub async fn council_get(&self, id: i64) -> Result<Option<CouncilRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {COUNCIL_COLS} FROM councils WHERE id = $1"
         ))
         .bind(id)
@@ -224,7 +223,7 @@ impl Db {
 
     /// (kind, registry or enterprise id) of a meeting's attendees.
     pub async fn council_attendees(&self, id: i64) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT kind, ref_id FROM council_attendees WHERE council_id = $1 ORDER BY kind, ref_id",
         )
         .bind(id)
@@ -237,7 +236,7 @@ impl Db {
 
     /// The agenda in order, with each item's orders.
     pub async fn council_agenda(&self, id: i64) -> Result<Vec<AgendaItemRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, council_id, sort, source, title, node_id, category, enterprises, created_at \
              FROM council_agenda_items WHERE council_id = $1 ORDER BY sort, id",
         )
@@ -259,7 +258,7 @@ impl Db {
                 order_ids: Vec::new(),
             });
         }
-        let links = sqlx::query(
+        let links = crate::sql::query(
             "SELECT a.item_id, a.order_id FROM council_agenda_orders a JOIN council_agenda_items i ON i.id = a.item_id \
              WHERE i.council_id = $1 ORDER BY a.order_id",
         )
@@ -312,7 +311,7 @@ impl Db {
             format!(" WHERE {}", w.join(" AND "))
         };
         let sql = format!("SELECT {ACTION_COLS} FROM council_actions{w} ORDER BY due_on, id");
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for a in &args {
             q = q.bind(a.as_str());
         }
@@ -327,7 +326,7 @@ impl Db {
             return Ok(());
         }
         let ids: Vec<i64> = out.iter().map(|a| a.id).collect();
-        let links = sqlx::query(&format!(
+        let links = crate::sql::query(&format!(
             "SELECT action_id, order_id, relation FROM council_action_orders WHERE action_id IN ({}) ORDER BY order_id",
             id_list(&ids)
         ))
@@ -344,7 +343,7 @@ impl Db {
     }
 
     pub async fn council_action_get(&self, id: i64) -> Result<Option<ActionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {ACTION_COLS} FROM council_actions WHERE id = $1"
         ))
         .bind(id)
@@ -358,7 +357,7 @@ impl Db {
 
     /// Progress reports of an action, oldest first.
     pub async fn council_action_updates(&self, action_id: i64) -> Result<Vec<ActionUpdateRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, action_id, progress, note, actor_name, at FROM council_action_updates WHERE action_id = $1 ORDER BY id",
         )
         .bind(action_id)
@@ -380,7 +379,7 @@ impl Db {
 
     /// Actions that answer or follow on from an order (for the order's council links).
     pub async fn council_actions_of_order(&self, order_id: i64) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT action_id FROM council_action_orders WHERE order_id = $1 ORDER BY action_id",
         )
         .bind(order_id)
@@ -394,7 +393,7 @@ impl Db {
     /// Orders of `chain_id` proposed to its council (by the SLA scan) before `until` that are
     /// still open and on no agenda yet, highest escalation first.
     pub async fn council_escalated(&self, chain_id: i64, until: &str) -> Result<Vec<EscalatedRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT o.id, o.title, e.name AS enterprise_name, o.node_id, o.category, p.level \
              FROM council_proposals p JOIN orders o ON o.id = p.order_id JOIN enterprises e ON e.id = o.enterprise_id \
              WHERE p.chain_id = $1 AND p.proposed_at < $2 AND o.state IN ({OPEN_STATES}) \
@@ -434,7 +433,7 @@ impl Db {
              AND (o.created_at >= $2 OR o.state IN ({OPEN_STATES})) \
              AND NOT EXISTS (SELECT 1 FROM council_action_orders x WHERE x.order_id = o.id)"
         );
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT o.node_id, o.category, COUNT(*) AS n, COUNT(DISTINCT o.enterprise_id) AS ents FROM orders o \
              WHERE {cond} GROUP BY o.node_id, o.category HAVING COUNT(*) >= $4 ORDER BY n DESC, ents DESC, o.node_id, o.category"
         ))
@@ -448,7 +447,7 @@ impl Db {
         for r in &rows {
             let node_id: i64 = r.try_get("node_id")?;
             let category: String = r.try_get("category")?;
-            let ids = sqlx::query(&format!(
+            let ids = crate::sql::query(&format!(
                 "SELECT o.id FROM orders o WHERE {cond} AND o.node_id = $4 AND o.category = $5 ORDER BY o.id"
             ))
             .bind(chain_id)
@@ -474,17 +473,18 @@ impl Db {
 }
 
 /// The highest meeting number of a chain so far (0 when none).
-pub async fn council_last_number(conn: &mut AnyConnection, chain_id: i64) -> Result<i64> {
-    let r = sqlx::query("SELECT COALESCE(MAX(number), 0) AS n FROM councils WHERE chain_id = $1")
-        .bind(chain_id)
-        .fetch_one(&mut *conn)
-        .await?;
+pub async fn council_last_number(conn: &mut Conn, chain_id: i64) -> Result<i64> {
+    let r =
+        crate::sql::query("SELECT COALESCE(MAX(number), 0) AS n FROM councils WHERE chain_id = $1")
+            .bind(chain_id)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(r.try_get("n")?)
 }
 
 /// Insert a meeting; a second meeting with the same (chain, year, seq) is a conflict.
-pub async fn council_insert(conn: &mut AnyConnection, c: &CouncilRow) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn council_insert(conn: &mut Conn, c: &CouncilRow) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO councils (chain_id, year, seq, number, title, scheduled_on, host_id, location, status, minutes, held_on, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
     )
@@ -508,12 +508,12 @@ pub async fn council_insert(conn: &mut AnyConnection, c: &CouncilRow) -> Result<
 
 /// Change a meeting if it is still at `version`; zero rows → conflict.
 pub async fn council_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     version: i64,
     w: &CouncilWrite,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE councils SET title = $1, scheduled_on = $2, host_id = $3, location = $4, status = $5, minutes = $6, held_on = $7, updated_at = $8, version = version + 1 \
          WHERE id = $9 AND version = $10",
     )
@@ -540,16 +540,16 @@ pub async fn council_update(
 
 /// Replace a meeting's attendees.
 pub async fn council_attendees_set(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     attendees: &[(String, i64)],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM council_attendees WHERE council_id = $1")
+    crate::sql::query("DELETE FROM council_attendees WHERE council_id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     for (kind, ref_id) in attendees {
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO council_attendees (council_id, kind, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(id)
@@ -562,8 +562,8 @@ pub async fn council_attendees_set(
 }
 
 /// Insert an agenda item with its orders.
-pub async fn agenda_item_insert(conn: &mut AnyConnection, i: &AgendaItemRow) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn agenda_item_insert(conn: &mut Conn, i: &AgendaItemRow) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO council_agenda_items (council_id, sort, source, title, node_id, category, enterprises, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -579,7 +579,7 @@ pub async fn agenda_item_insert(conn: &mut AnyConnection, i: &AgendaItemRow) -> 
     .await?;
     let id: i64 = r.try_get("id")?;
     for o in &i.order_ids {
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO council_agenda_orders (item_id, order_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(id)
@@ -593,7 +593,7 @@ pub async fn agenda_item_insert(conn: &mut AnyConnection, i: &AgendaItemRow) -> 
 /// Remove agenda items of a meeting: the one `item_id`, or (None) every drafted item (people's
 /// own items stay). Items an action refers to are kept. Returns how many went.
 pub async fn agenda_items_delete(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     council_id: i64,
     item_id: Option<i64>,
 ) -> Result<u64> {
@@ -603,13 +603,13 @@ pub async fn agenda_items_delete(
     };
     let keep =
         "NOT EXISTS (SELECT 1 FROM council_actions a WHERE a.item_id = council_agenda_items.id)";
-    sqlx::query(&format!(
+    crate::sql::query(&format!(
         "DELETE FROM council_agenda_orders WHERE item_id IN (SELECT id FROM council_agenda_items WHERE council_id = $1 AND {which} AND {keep})"
     ))
     .bind(council_id)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query(&format!(
+    Ok(crate::sql::query(&format!(
         "DELETE FROM council_agenda_items WHERE council_id = $1 AND {which} AND {keep}"
     ))
     .bind(council_id)
@@ -619,16 +619,18 @@ pub async fn agenda_items_delete(
 }
 
 /// Set the agenda's order: `ids` first in the given order, any others after them.
-pub async fn agenda_reorder(conn: &mut AnyConnection, council_id: i64, ids: &[i64]) -> Result<()> {
+pub async fn agenda_reorder(conn: &mut Conn, council_id: i64, ids: &[i64]) -> Result<()> {
     for (i, id) in ids.iter().enumerate() {
-        sqlx::query("UPDATE council_agenda_items SET sort = $1 WHERE id = $2 AND council_id = $3")
-            .bind(i as i64 + 1)
-            .bind(*id)
-            .bind(council_id)
-            .execute(&mut *conn)
-            .await?;
+        crate::sql::query(
+            "UPDATE council_agenda_items SET sort = $1 WHERE id = $2 AND council_id = $3",
+        )
+        .bind(i as i64 + 1)
+        .bind(*id)
+        .bind(council_id)
+        .execute(&mut *conn)
+        .await?;
     }
-    sqlx::query(&format!(
+    crate::sql::query(&format!(
         "UPDATE council_agenda_items SET sort = sort + 10000 WHERE council_id = $1 AND id NOT IN ({})",
         id_list(ids)
     ))
@@ -639,8 +641,8 @@ pub async fn agenda_reorder(conn: &mut AnyConnection, council_id: i64, ids: &[i6
 }
 
 /// Insert an action with the orders it answers.
-pub async fn action_insert(conn: &mut AnyConnection, a: &ActionRow) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn action_insert(conn: &mut Conn, a: &ActionRow) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO council_actions (council_id, chain_id, item_id, decision, department_id, due_on, progress, status, closed_on, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
     )
@@ -665,12 +667,12 @@ pub async fn action_insert(conn: &mut AnyConnection, a: &ActionRow) -> Result<i6
 
 /// Link an order to an action (`answers` or `follow_on`).
 pub async fn action_link_order(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     action_id: i64,
     order_id: i64,
     relation: &str,
 ) -> Result<()> {
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO council_action_orders (action_id, order_id, relation) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(action_id)
@@ -684,7 +686,7 @@ pub async fn action_link_order(
 /// Record progress on an action if it is still at `version`, and append the report.
 #[allow(clippy::too_many_arguments)]
 pub async fn action_progress(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     version: i64,
     progress: i64,
@@ -694,7 +696,7 @@ pub async fn action_progress(
     actor_name: &str,
     at: &str,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE council_actions SET progress = $1, status = $2, closed_on = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6",
     )
     .bind(progress)
@@ -711,7 +713,7 @@ pub async fn action_progress(
             "action {id} was changed by someone else"
         )));
     }
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO council_action_updates (action_id, progress, note, actor_name, at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)

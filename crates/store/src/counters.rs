@@ -4,13 +4,13 @@
 //! and a process holding a copy in memory can tell with one key lookup whether any process
 //! wrote since it last looked.
 
+use crate::sql::Conn;
 use crate::{Db, Result};
-use sqlx::{AnyConnection, Row};
 
 /// Count one more write of `name` inside the caller's transaction and return the new value.
 /// Creates the row on first use (counters added after 0006 have no seeded row).
-pub(crate) async fn bump(conn: &mut AnyConnection, name: &str) -> Result<i64> {
-    let r = sqlx::query(
+pub(crate) async fn bump(conn: &mut Conn, name: &str) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO change_counters (name, value) VALUES ($1, 1) \
          ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1 RETURNING value",
     )
@@ -23,7 +23,7 @@ pub(crate) async fn bump(conn: &mut AnyConnection, name: &str) -> Result<i64> {
 impl Db {
     /// How many writes of `name` have committed; 0 before the first.
     pub(crate) async fn counter(&self, name: &str) -> Result<i64> {
-        let r = sqlx::query("SELECT value FROM change_counters WHERE name = $1")
+        let r = crate::sql::query("SELECT value FROM change_counters WHERE name = $1")
             .bind(name)
             .fetch_optional(self.reader())
             .await?;

@@ -5,13 +5,19 @@
 //! through [`schema`] with types mapped to one vocabulary.
 
 use crate::{Backend, Db, Result};
-use sqlx::Row;
 
+/// A column type as the storage the store binds and reads (see [`crate::sql`]): PostgreSQL's
+/// `timestamptz`, `date` and `jsonb` are text on SQLite, its `boolean` a 0/1 integer.
 fn neutral(t: &str) -> String {
     let t = t.to_ascii_lowercase();
-    if t.contains("int") {
+    if t.contains("int") || t == "boolean" {
         "integer".into()
-    } else if t.contains("char") || t == "text" {
+    } else if t.contains("char")
+        || t == "text"
+        || t.starts_with("timestamp")
+        || t == "date"
+        || t == "jsonb"
+    {
         "text".into()
     } else {
         t
@@ -22,14 +28,14 @@ fn neutral(t: &str) -> String {
 pub async fn schema(db: &Db) -> Result<Vec<(String, String, String)>> {
     let rows = match db.backend() {
         Backend::Sqlite => {
-            sqlx::query(
+            crate::sql::query(
                 "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
             )
             .fetch_all(db.reader())
             .await?
         }
         Backend::Postgres => {
-            sqlx::query(
+            crate::sql::query(
                 "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2",
             )
             .fetch_all(db.reader())

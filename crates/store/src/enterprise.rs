@@ -4,9 +4,8 @@
 //! no request scans the whole table for a page. Writes take an open connection or transaction so
 //! that the app can put the audit entry in the same transaction.
 
+use crate::sql::{Conn, Row};
 use crate::{Backend, Db, Result, StoreError, dialect, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// An enterprise as stored.
@@ -109,7 +108,7 @@ pub struct Slice {
 
 const COLS: &str = "id, uscc, name, industry_code, registered_on, ownership, street_id, park_id, building_id, address, headcount, tech_staff, revenue_fen, rd_fen, tax_fen, size_band, contact_name, contact_phone, created_at, updated_at, version";
 
-fn row(r: &AnyRow) -> Result<EnterpriseRow> {
+fn row(r: &Row) -> Result<EnterpriseRow> {
     Ok(EnterpriseRow {
         id: r.try_get("id")?,
         uscc: r.try_get("uscc")?,
@@ -164,10 +163,7 @@ impl Where {
     }
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: &'q [Arg],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_all<'q>(mut q: crate::sql::Query<'q>, args: &'q [Arg]) -> crate::sql::Query<'q> {
     for a in args {
         q = match a {
             Arg::I(i) => q.bind(*i),
@@ -294,7 +290,7 @@ impl Db {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(",");
-            let rows = sqlx::query(&format!(
+            let rows = crate::sql::query(&format!(
                 "SELECT {COLS} FROM enterprises WHERE id IN ({list}) ORDER BY id"
             ))
             .persistent(false)
@@ -327,7 +323,7 @@ impl Db {
             // Either the next id range of a full load or the next chunk of the given ids.
             let (ents, cond) = match ids {
                 None => {
-                    let rows = sqlx::query(
+                    let rows = crate::sql::query(
                         "SELECT id, name, uscc, street_id, park_id, size_band FROM enterprises WHERE id > $1 ORDER BY id LIMIT $2",
                     )
                     .bind(after)
@@ -343,7 +339,7 @@ impl Db {
                 Some(_) => {
                     let Some(c) = chunks.get(k) else { break };
                     k += 1;
-                    let rows = sqlx::query(&format!(
+                    let rows = crate::sql::query(&format!(
                         "SELECT id, name, uscc, street_id, park_id, size_band FROM enterprises WHERE id {c} ORDER BY id"
                     ))
                     .persistent(false)
@@ -368,7 +364,7 @@ impl Db {
             drop(ents);
             let part = &mut out[base..];
             let find = |part: &[IndexRow], id: i64| part.binary_search_by_key(&id, |r| r.id).ok();
-            let nodes = sqlx::query(&format!(
+            let nodes = crate::sql::query(&format!(
                 "SELECT enterprise_id, node_id, chain_id, ecosystem_id FROM enterprise_nodes WHERE enterprise_id {cond} ORDER BY enterprise_id, node_id"
             ))
             .persistent(false)
@@ -384,7 +380,7 @@ impl Db {
                 }
             }
             drop(nodes);
-            let tags = sqlx::query(&format!(
+            let tags = crate::sql::query(&format!(
                 "SELECT enterprise_id, tag FROM enterprise_tags WHERE enterprise_id {cond} ORDER BY enterprise_id, tag"
             ))
             .persistent(false)
@@ -425,7 +421,7 @@ impl Db {
             s.limit.clamp(1, 10_000),
             offset
         );
-        let rows = bind_all(sqlx::query(&sql), &w.args)
+        let rows = bind_all(crate::sql::query(&sql), &w.args)
             .fetch_all(self.reader())
             .await?;
         let mut out: Vec<EnterpriseRow> = rows.iter().map(row).collect::<Result<_>>()?;
@@ -438,14 +434,14 @@ impl Db {
         // A single chain-position or tag filter is counted from its link table's covering index
         // alone, without visiting the enterprise rows.
         if let Some((sql, arg)) = link_only(f) {
-            let r = bind_all(sqlx::query(&sql), std::slice::from_ref(&arg))
+            let r = bind_all(crate::sql::query(&sql), std::slice::from_ref(&arg))
                 .fetch_one(self.reader())
                 .await?;
             return Ok(r.try_get("n")?);
         }
         let w = filter_where(self.backend(), f, LinkForm::In);
         let sql = format!("SELECT COUNT(*) AS n FROM enterprises e{}", w.text());
-        let r = bind_all(sqlx::query(&sql), &w.args)
+        let r = bind_all(crate::sql::query(&sql), &w.args)
             .fetch_one(self.reader())
             .await?;
         Ok(r.try_get("n")?)
@@ -477,7 +473,7 @@ impl Db {
         }
         for (sub, arg) in probes {
             let sql = format!("SELECT COUNT(*) AS n FROM ({sub} LIMIT {LARGE_LINK_SET}) s");
-            let r = bind_all(sqlx::query(&sql), std::slice::from_ref(&arg))
+            let r = bind_all(crate::sql::query(&sql), std::slice::from_ref(&arg))
                 .fetch_one(self.reader())
                 .await?;
             let n: i64 = r.try_get("n")?;
@@ -499,7 +495,7 @@ impl Db {
             pos.insert(r.id, i);
         }
         // The ids are integers from our own rows, so inlining them is safe.
-        let nodes = sqlx::query(&format!(
+        let nodes = crate::sql::query(&format!(
             "SELECT enterprise_id, node_id FROM enterprise_nodes WHERE enterprise_id IN ({list}) ORDER BY enterprise_id, node_id"
         ))
         .fetch_all(self.reader())
@@ -510,7 +506,7 @@ impl Db {
                 rows[*i].node_ids.push(n.try_get("node_id")?);
             }
         }
-        let tags = sqlx::query(&format!(
+        let tags = crate::sql::query(&format!(
             "SELECT enterprise_id, tag FROM enterprise_tags WHERE enterprise_id IN ({list}) ORDER BY enterprise_id, tag"
         ))
         .fetch_all(self.reader())
@@ -525,7 +521,7 @@ impl Db {
     }
 
     pub async fn enterprise_by_uscc(&self, uscc: &str) -> Result<Option<EnterpriseRow>> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM enterprises WHERE uscc = $1"))
+        let r = crate::sql::query(&format!("SELECT {COLS} FROM enterprises WHERE uscc = $1"))
             .bind(uscc)
             .fetch_optional(self.reader())
             .await?;
@@ -533,14 +529,14 @@ impl Db {
     }
 
     pub async fn enterprise_by_id(&self, id: i64) -> Result<Option<EnterpriseRow>> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM enterprises WHERE id = $1"))
+        let r = crate::sql::query(&format!("SELECT {COLS} FROM enterprises WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
         self.one_with_links(r).await
     }
 
-    async fn one_with_links(&self, r: Option<AnyRow>) -> Result<Option<EnterpriseRow>> {
+    async fn one_with_links(&self, r: Option<Row>) -> Result<Option<EnterpriseRow>> {
         match r {
             None => Ok(None),
             Some(r) => {
@@ -553,7 +549,7 @@ impl Db {
 
     /// Every credit code already stored, for import planning (created vs updated).
     pub async fn enterprise_usccs(&self) -> Result<std::collections::HashSet<String>> {
-        let rows = sqlx::query("SELECT uscc FROM enterprises")
+        let rows = crate::sql::query("SELECT uscc FROM enterprises")
             .fetch_all(self.reader())
             .await?;
         rows.iter()
@@ -563,7 +559,7 @@ impl Db {
 
     /// Distinct tags in use with their counts, most used first.
     pub async fn enterprise_tag_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT tag, COUNT(*) AS n FROM enterprise_tags GROUP BY tag ORDER BY n DESC, tag",
         )
         .fetch_all(self.reader())
@@ -574,10 +570,7 @@ impl Db {
     }
 }
 
-fn bind_write<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    w: &'q EnterpriseWrite,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_write<'q>(q: crate::sql::Query<'q>, w: &'q EnterpriseWrite) -> crate::sql::Query<'q> {
     q.bind(w.uscc.as_str())
         .bind(w.name.as_str())
         .bind(w.industry_code.as_deref())
@@ -603,9 +596,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 const ON_CONFLICT_UPDATE: &str = "ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, industry_code = excluded.industry_code, registered_on = excluded.registered_on, ownership = excluded.ownership, street_id = excluded.street_id, park_id = excluded.park_id, building_id = excluded.building_id, address = excluded.address, headcount = excluded.headcount, tech_staff = excluded.tech_staff, revenue_fen = excluded.revenue_fen, rd_fen = excluded.rd_fen, tax_fen = excluded.tax_fen, size_band = excluded.size_band, contact_name = excluded.contact_name, contact_phone = excluded.contact_phone, updated_at = excluded.updated_at, version = enterprises.version + 1";
 
 /// Insert a new enterprise; a used credit code is a conflict.
-pub async fn enterprise_insert(conn: &mut AnyConnection, w: &EnterpriseWrite) -> Result<i64> {
+pub async fn enterprise_insert(conn: &mut Conn, w: &EnterpriseWrite) -> Result<i64> {
     let now = now_text();
-    let r = bind_write(sqlx::query(&format!("{INSERT} RETURNING id")), w)
+    let r = bind_write(crate::sql::query(&format!("{INSERT} RETURNING id")), w)
         .bind(now)
         .fetch_one(&mut *conn)
         .await
@@ -620,7 +613,7 @@ pub async fn enterprise_insert(conn: &mut AnyConnection, w: &EnterpriseWrite) ->
 /// Insert or update by credit code (import). `known_new` skips clearing links that cannot exist.
 /// Returns the enterprise id.
 pub async fn enterprise_upsert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     w: &EnterpriseWrite,
     known_new: bool,
 ) -> Result<i64> {
@@ -641,7 +634,7 @@ const LINKS_PER_STATEMENT: usize = 200;
 /// `known_new(w)` says that `w`'s credit code cannot exist yet (its links need no clearing).
 /// Credit codes must be distinct within `rows`. Returns the ids in the order of `rows`.
 pub async fn enterprise_upsert_many(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     rows: &[EnterpriseWrite],
     known_new: impl Fn(&EnterpriseWrite) -> bool,
 ) -> Result<Vec<i64>> {
@@ -676,8 +669,8 @@ fn upsert_sql() -> &'static str {
     &SQL
 }
 
-async fn upsert_row(conn: &mut AnyConnection, w: &EnterpriseWrite) -> Result<i64> {
-    let r = bind_write(sqlx::query(upsert_sql()), w)
+async fn upsert_row(conn: &mut Conn, w: &EnterpriseWrite) -> Result<i64> {
+    let r = bind_write(crate::sql::query(upsert_sql()), w)
         .bind(now_text())
         .fetch_one(&mut *conn)
         .await?;
@@ -686,13 +679,13 @@ async fn upsert_row(conn: &mut AnyConnection, w: &EnterpriseWrite) -> Result<i64
 
 /// Update an enterprise if its version is still `expected_version` (optimistic lock).
 pub async fn enterprise_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     expected_version: i64,
     w: &EnterpriseWrite,
 ) -> Result<()> {
     let n = bind_write(
-        sqlx::query(
+        crate::sql::query(
             "UPDATE enterprises SET uscc = $1, name = $2, industry_code = $3, registered_on = $4, ownership = $5, street_id = $6, park_id = $7, building_id = $8, address = $9, headcount = $10, tech_staff = $11, revenue_fen = $12, rd_fen = $13, tax_fen = $14, size_band = $15, contact_name = $16, contact_phone = $17, updated_at = $18, version = version + 1 \
              WHERE id = $19 AND version = $20",
         ),
@@ -715,7 +708,7 @@ pub async fn enterprise_update(
 }
 
 async fn write_links(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     w: &EnterpriseWrite,
     replace: bool,
@@ -733,7 +726,7 @@ async fn write_links(
 /// Delete the chain-node and tag rows of these enterprises, and with `sources` their recorded
 /// field sources: an upsert (import, demo) replaces every field with the authority's value, so
 /// the sources of values verified by hand give way to "imported", which is what no row means.
-async fn clear_links(conn: &mut AnyConnection, ids: &[i64], sources: bool) -> Result<()> {
+async fn clear_links(conn: &mut Conn, ids: &[i64], sources: bool) -> Result<()> {
     for chunk in ids.chunks(LINKS_PER_STATEMENT) {
         // The ids are integers from our own rows, so inlining them is safe; such one-off
         // statements are not kept in the prepared-statement cache.
@@ -752,7 +745,7 @@ async fn clear_links(conn: &mut AnyConnection, ids: &[i64], sources: bool) -> Re
             &["enterprise_nodes", "enterprise_tags"]
         };
         for table in tables {
-            sqlx::query(&format!(
+            crate::sql::query(&format!(
                 "DELETE FROM {table} WHERE enterprise_id IN ({list})"
             ))
             .persistent(chunk.len() == 1)
@@ -763,13 +756,13 @@ async fn clear_links(conn: &mut AnyConnection, ids: &[i64], sources: bool) -> Re
     Ok(())
 }
 
-async fn insert_node_rows(conn: &mut AnyConnection, rows: &[(i64, NodeLink)]) -> Result<()> {
+async fn insert_node_rows(conn: &mut Conn, rows: &[(i64, NodeLink)]) -> Result<()> {
     for chunk in rows.chunks(LINKS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO enterprise_nodes (enterprise_id, node_id, chain_id, ecosystem_id) VALUES {}",
             crate::value_rows(conn, chunk.len(), 4)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for (id, n) in chunk {
             q = q
                 .bind(*id)
@@ -782,13 +775,13 @@ async fn insert_node_rows(conn: &mut AnyConnection, rows: &[(i64, NodeLink)]) ->
     Ok(())
 }
 
-async fn insert_tag_rows(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> Result<()> {
+async fn insert_tag_rows(conn: &mut Conn, rows: &[(i64, &str)]) -> Result<()> {
     for chunk in rows.chunks(LINKS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO enterprise_tags (enterprise_id, tag) VALUES {}",
             crate::value_rows(conn, chunk.len(), 2)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for (id, t) in chunk {
             q = q.bind(*id).bind(*t);
         }
@@ -799,7 +792,7 @@ async fn insert_tag_rows(conn: &mut AnyConnection, rows: &[(i64, &str)]) -> Resu
 
 /// Count one more enterprise-writing transaction and return the new value. Every app use case
 /// that writes enterprises calls this exactly once, inside its transaction.
-pub async fn enterprise_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+pub async fn enterprise_generation_bump(conn: &mut Conn) -> Result<i64> {
     crate::counters::bump(conn, "enterprises").await
 }
 
@@ -874,7 +867,7 @@ pub struct CorrectionFilter {
 const CORRECTION_COLS: &str = "c.id, c.enterprise_id, e.uscc, e.name AS enterprise_name, c.field, c.current_value, \
      c.proposed_value, c.status, c.proposed_by, c.proposed_role, c.proposed_at, c.decided_by, c.decided_at, c.reason";
 
-fn correction_row(r: &AnyRow) -> Result<CorrectionRow> {
+fn correction_row(r: &Row) -> Result<CorrectionRow> {
     Ok(CorrectionRow {
         id: r.try_get("id")?,
         enterprise_id: r.try_get("enterprise_id")?,
@@ -896,7 +889,7 @@ fn correction_row(r: &AnyRow) -> Result<CorrectionRow> {
 impl Db {
     /// The recorded sources of one enterprise's fields (fields without a row are imported).
     pub async fn field_sources(&self, enterprise_id: i64) -> Result<Vec<FieldSourceRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT enterprise_id, field, source, set_by, reported_by, set_at FROM enterprise_field_sources \
              WHERE enterprise_id = $1 ORDER BY field",
         )
@@ -908,7 +901,7 @@ impl Db {
 
     /// Every recorded source (a small table: only fields set by hand since the last import).
     pub async fn field_sources_all(&self) -> Result<Vec<FieldSourceRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT enterprise_id, field, source, set_by, reported_by, set_at FROM enterprise_field_sources \
              ORDER BY enterprise_id, field",
         )
@@ -931,7 +924,7 @@ impl Db {
         }
         let from = "enterprise_corrections c JOIN enterprises e ON e.id = c.enterprise_id";
         let count = format!("SELECT COUNT(*) AS n FROM {from}{}", w.text());
-        let total: i64 = bind_all(sqlx::query(&count), &w.args)
+        let total: i64 = bind_all(crate::sql::query(&count), &w.args)
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -941,7 +934,7 @@ impl Db {
             f.limit.clamp(1, 500),
             f.offset.max(0)
         );
-        let rows = bind_all(sqlx::query(&sql), &w.args)
+        let rows = bind_all(crate::sql::query(&sql), &w.args)
             .fetch_all(self.reader())
             .await?;
         Ok((
@@ -951,7 +944,7 @@ impl Db {
     }
 
     pub async fn correction_get(&self, id: i64) -> Result<Option<CorrectionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {CORRECTION_COLS} FROM enterprise_corrections c JOIN enterprises e ON e.id = c.enterprise_id WHERE c.id = $1"
         ))
         .bind(id)
@@ -961,7 +954,7 @@ impl Db {
     }
 }
 
-fn source_row(r: &AnyRow) -> Result<FieldSourceRow> {
+fn source_row(r: &Row) -> Result<FieldSourceRow> {
     Ok(FieldSourceRow {
         enterprise_id: r.try_get("enterprise_id")?,
         field: r.try_get("field")?,
@@ -974,14 +967,14 @@ fn source_row(r: &AnyRow) -> Result<FieldSourceRow> {
 
 /// Record where the value now in force of `field` came from.
 pub async fn field_source_set(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     enterprise_id: i64,
     field: &str,
     source: &str,
     set_by: &str,
     reported_by: Option<&str>,
 ) -> Result<()> {
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO enterprise_field_sources (enterprise_id, field, source, set_by, reported_by, set_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (enterprise_id, field) DO UPDATE SET \
          source = excluded.source, set_by = excluded.set_by, reported_by = excluded.reported_by, set_at = excluded.set_at",
@@ -999,9 +992,9 @@ pub async fn field_source_set(
 
 /// Propose a change: replaces the proposal of a pending correction of the same enterprise and
 /// field (one pending per field), or creates one. Returns its id.
-pub async fn correction_propose(conn: &mut AnyConnection, c: &NewCorrection) -> Result<i64> {
+pub async fn correction_propose(conn: &mut Conn, c: &NewCorrection) -> Result<i64> {
     let at = now_text();
-    let updated = sqlx::query(
+    let updated = crate::sql::query(
         "UPDATE enterprise_corrections SET current_value = $1, proposed_value = $2, proposed_by = $3, \
          proposed_role = $4, proposed_at = $5 WHERE enterprise_id = $6 AND field = $7 AND status = 'pending' RETURNING id",
     )
@@ -1017,7 +1010,7 @@ pub async fn correction_propose(conn: &mut AnyConnection, c: &NewCorrection) -> 
     if let Some(r) = updated {
         return Ok(r.try_get("id")?);
     }
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO enterprise_corrections (enterprise_id, field, current_value, proposed_value, status, \
          proposed_by, proposed_role, proposed_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id",
     )
@@ -1041,13 +1034,13 @@ pub async fn correction_propose(conn: &mut AnyConnection, c: &NewCorrection) -> 
 
 /// Decide a pending correction (`accepted` or `rejected`); false when it was no longer pending.
 pub async fn correction_decide(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     status: &str,
     decided_by: &str,
     reason: Option<&str>,
 ) -> Result<bool> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "UPDATE enterprise_corrections SET status = $1, decided_by = $2, decided_at = $3, reason = $4 \
          WHERE id = $5 AND status = 'pending'",
     )

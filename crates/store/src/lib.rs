@@ -1,9 +1,12 @@
 //! The store: the only place in Lianshi that speaks SQL.
 //!
 //! One [`Db`] value is chosen once at start-up from the URL (`sqlite://…` or `postgres://…`).
-//! Queries are written once with `$1` placeholders and run on both backends through sqlx's `Any`
-//! driver; where the dialects really differ, [`dialect`] says so. Timestamps are bound from Rust as
-//! RFC 3339 UTC text, booleans as 0/1 integers, money as `i64` fen.
+//! Queries are written once with `$1` placeholders and run on each backend's own sqlx driver
+//! through [`sql`] (typed pools, no `Any` driver); where the dialects really differ, [`dialect`]
+//! says so. Timestamps are passed from Rust as RFC 3339 UTC text, days as `YYYY-MM-DD`, flags as
+//! booleans or 0/1, documents as JSON text, money as `i64` fen; SQLite stores them so, and
+//! PostgreSQL stores them in its native `timestamptz`, `date`, `boolean` and `jsonb` columns,
+//! converted on binding and reading by [`sql`].
 //!
 //! SQLite runs in WAL mode with `busy_timeout`, foreign keys on, and a single writer connection;
 //! readers use a separate small pool. A write waits for the writer — this process's writer
@@ -29,6 +32,7 @@ pub mod order;
 pub mod policy;
 pub mod score;
 pub mod service_figures;
+pub mod sql;
 pub mod subsidy;
 pub mod team;
 #[cfg(feature = "testkit")]
@@ -40,8 +44,10 @@ pub mod voucher;
 pub mod workbench;
 pub mod zone;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+pub use sql::{Conn, Pool};
+use sqlx::Executor;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,11 +103,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A connected database: a reader pool and a writer pool (the same pool on PostgreSQL).
 #[derive(Clone, Debug)]
 pub struct Db {
-    read: AnyPool,
-    write: AnyPool,
+    read: Pool,
+    write: Pool,
     backend: Backend,
     /// SQLite file databases: the checkpointer's connection and its task.
-    checkpointer: Option<(AnyPool, Arc<CheckpointTask>)>,
+    checkpointer: Option<(SqlitePool, Arc<CheckpointTask>)>,
     /// The longest wait for the writer so far, in milliseconds ([`Db::longest_write_wait`]).
     longest_wait_ms: Arc<AtomicU64>,
 }
@@ -153,13 +159,13 @@ pub fn now_text() -> String {
 /// `($1, $2, $3), ($4, $5, $6)`; bare `?` on SQLite, bound in order, because SQLite treats `$n`
 /// as a named parameter and looks names up in a list, which makes binding a statement of
 /// thousands of `$n` quadratic (see the SLA scan's `Binds` in `order.rs`).
-pub(crate) fn value_rows(conn: &AnyConnection, rows: usize, cols: usize) -> String {
+pub(crate) fn value_rows(conn: &Conn, rows: usize, cols: usize) -> String {
     placeholder_rows(is_sqlite(conn), rows, cols)
 }
 
 /// Whether a connection is SQLite (for the placeholder style of long statements).
-pub(crate) fn is_sqlite(conn: &AnyConnection) -> bool {
-    conn.backend_name().eq_ignore_ascii_case("sqlite")
+pub(crate) fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend() == Backend::Sqlite
 }
 
 fn placeholder_rows(sqlite: bool, rows: usize, cols: usize) -> String {
@@ -188,7 +194,6 @@ fn placeholder_rows(sqlite: bool, rows: usize, cols: usize) -> String {
 impl Db {
     /// Connect to `url`, creating the SQLite file (and its folder) if missing.
     pub async fn connect(url: &str) -> Result<Db> {
-        sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -216,7 +221,7 @@ impl Db {
                 } else {
                     format!("{url}?mode=rwc")
                 };
-                let opts = AnyConnectOptions::from_str(&full)?;
+                let opts = SqliteConnectOptions::from_str(&full)?;
                 let write = sqlite_pool(1, opts.clone(), WRITE_WAIT).await?;
                 // Create the WAL before readers open the file.
                 let (read, checkpointer) = if memory {
@@ -230,20 +235,21 @@ impl Db {
                     )
                 };
                 Ok(Db {
-                    read,
-                    write,
+                    read: Pool::Sqlite(read),
+                    write: Pool::Sqlite(write),
                     backend,
                     checkpointer,
                     longest_wait_ms: Arc::default(),
                 })
             }
             Backend::Postgres => {
-                let opts = AnyConnectOptions::from_str(url)?;
-                let pool = AnyPoolOptions::new()
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await?;
+                let pool = Pool::Postgres(pool, Arc::default());
                 Ok(Db {
                     read: pool.clone(),
                     write: pool,
@@ -260,12 +266,12 @@ impl Db {
     }
 
     /// Pool for reads.
-    pub fn reader(&self) -> &AnyPool {
+    pub fn reader(&self) -> &Pool {
         &self.read
     }
 
     /// Pool for writes (a single connection on SQLite).
-    pub fn writer(&self) -> &AnyPool {
+    pub fn writer(&self) -> &Pool {
         &self.write
     }
 
@@ -307,7 +313,7 @@ impl Db {
     }
 }
 
-async fn checkpoint(pool: &AnyPool) -> Result<Checkpoint> {
+async fn checkpoint(pool: &SqlitePool) -> Result<Checkpoint> {
     use sqlx::Row;
     let r = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .fetch_one(pool)
@@ -320,7 +326,7 @@ async fn checkpoint(pool: &AnyPool) -> Result<Checkpoint> {
 
 /// The background checkpointer: a passive checkpoint every [`CHECKPOINT_EVERY`] (nothing to do
 /// costs one read of the log's index). Errors are logged and retried at the next tick.
-async fn checkpoint_loop(pool: AnyPool) {
+async fn checkpoint_loop(pool: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -334,8 +340,12 @@ async fn checkpoint_loop(pool: AnyPool) {
 /// How long a reader waits for a connection of its pool (readers never wait for the writer).
 const READ_WAIT: Duration = Duration::from_secs(30);
 
-async fn sqlite_pool(max: u32, opts: AnyConnectOptions, acquire: Duration) -> Result<AnyPool> {
-    Ok(AnyPoolOptions::new()
+async fn sqlite_pool(
+    max: u32,
+    opts: SqliteConnectOptions,
+    acquire: Duration,
+) -> Result<SqlitePool> {
+    Ok(SqlitePoolOptions::new()
         .max_connections(max)
         .min_connections(0)
         .acquire_timeout(acquire)
@@ -365,11 +375,11 @@ async fn sqlite_pool(max: u32, opts: AnyConnectOptions, acquire: Duration) -> Re
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls back.
-pub struct Tx(sqlx::Transaction<'static, sqlx::Any>, Option<AnyPool>);
+pub struct Tx(Conn, Option<SqlitePool>);
 
 impl Tx {
     /// The connection to pass to store write functions.
-    pub fn conn(&mut self) -> &mut AnyConnection {
+    pub fn conn(&mut self) -> &mut Conn {
         &mut self.0
     }
 
@@ -378,11 +388,14 @@ impl Tx {
         if let Some(writer) = self.1 {
             // Back to the usual page cache (frees the pages above it; the pool is the one
             // writer connection the transaction ran on).
-            sqlx::query(&cache_size(PAGE_CACHE_KIB))
-                .execute(&writer)
-                .await?;
+            writer.execute(cache_size(PAGE_CACHE_KIB).as_str()).await?;
         }
         Ok(())
+    }
+
+    /// Roll back now (dropping the transaction does the same, later).
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
     }
 }
 
@@ -401,10 +414,7 @@ impl Db {
     /// process's commit then makes unwritable (`SQLITE_BUSY_SNAPSHOT`, which no timeout retries).
     pub async fn begin(&self) -> Result<Tx> {
         let started = Instant::now();
-        let tx = match self.backend {
-            Backend::Sqlite => self.writer().begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer().begin().await?,
-        };
+        let tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
         self.waited(started.elapsed());
         Ok(Tx(tx, None))
     }
@@ -438,11 +448,11 @@ impl Db {
     pub async fn begin_large(&self, mib: u32) -> Result<Tx> {
         let mut tx = self.begin().await?;
         // A checkpointer means a SQLite file.
-        if self.checkpointer.is_some() {
-            sqlx::query(&cache_size(mib.saturating_mul(1024)))
-                .execute(&mut *tx.0)
-                .await?;
-            tx.1 = Some(self.write.clone());
+        if self.checkpointer.is_some()
+            && let Pool::Sqlite(writer) = &self.write
+        {
+            tx.0.execute(&cache_size(mib.saturating_mul(1024))).await?;
+            tx.1 = Some(writer.clone());
         }
         Ok(tx)
     }

@@ -35,9 +35,9 @@
 //! no migration may contain a statement PostgreSQL refuses inside a transaction
 //! (`CREATE INDEX CONCURRENTLY`, `VACUUM`) — as before, when each ran in its own transaction.
 
+use crate::sql::Conn;
 use crate::{Backend, Db, Result, StoreError, now_text};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Executor};
 use std::collections::BTreeMap;
 
 /// One migration: its version, file name (without `.sql`) and the text for each backend.
@@ -104,6 +104,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!("0015_login_throttle"),
     // Field sources and corrections (store/src/enterprise.rs).
     migration!("0016_enterprise_provenance"),
+    migration!("0017_native_types"),
 ];
 
 /// The first key of the PostgreSQL advisory lock migrations run under (`"LSMG"`); the second is
@@ -177,7 +178,7 @@ fn problems(backend: Backend, recorded: &BTreeMap<i64, Applied>) -> Vec<String> 
 }
 
 /// Whether `schema_migrations` has the `checksum` column (tables made before issue 11 do not).
-async fn has_checksum_column(conn: &mut AnyConnection, backend: Backend) -> Result<bool> {
+async fn has_checksum_column(conn: &mut Conn, backend: Backend) -> Result<bool> {
     let sql = match backend {
         Backend::Sqlite => {
             "SELECT COUNT(*) FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'"
@@ -186,7 +187,7 @@ async fn has_checksum_column(conn: &mut AnyConnection, backend: Backend) -> Resu
             "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'checksum'"
         }
     };
-    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *conn).await?;
+    let (n,): (i64,) = crate::sql::query_as(sql).fetch_one(&mut *conn).await?;
     Ok(n > 0)
 }
 
@@ -204,9 +205,9 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<String>> {
 }
 
 /// [`run`] inside its transaction, on its connection.
-async fn check_and_apply(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<String>> {
+async fn check_and_apply(conn: &mut Conn, backend: Backend) -> Result<Vec<String>> {
     if backend == Backend::Postgres {
-        sqlx::query(&format!(
+        crate::sql::query(&format!(
             "SELECT 1 FROM (SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(current_schema()))) AS l"
         ))
         .execute(&mut *conn)
@@ -227,7 +228,7 @@ async fn check_and_apply(conn: &mut AnyConnection, backend: Backend) -> Result<V
         conn.execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
             .await?;
     }
-    let recorded: BTreeMap<i64, Applied> = sqlx::query_as::<_, (i64, String, Option<String>)>(
+    let recorded: BTreeMap<i64, Applied> = crate::sql::query_as::<(i64, String, Option<String>)>(
         "SELECT version, name, checksum FROM schema_migrations",
     )
     .fetch_all(&mut *conn)
@@ -247,7 +248,7 @@ async fn check_and_apply(conn: &mut AnyConnection, backend: Backend) -> Result<V
         if r.checksum.is_none()
             && let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version)
         {
-            sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2")
+            crate::sql::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2")
                 .bind(checksum(m.sql(backend)))
                 .bind(*version)
                 .execute(&mut *conn)
@@ -263,7 +264,7 @@ async fn check_and_apply(conn: &mut AnyConnection, backend: Backend) -> Result<V
         conn.execute(sql)
             .await
             .map_err(|e| StoreError::Migration(format!("migration {}.sql failed: {e}", m.name)))?;
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)",
         )
         .bind(m.version)

@@ -8,9 +8,8 @@
 //! appended (a pause gets its end time once). The state machine itself lives in
 //! `lianshi_domain::order`; this module stores what it decided.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
 pub const OPEN_STATES: &str =
@@ -203,7 +202,7 @@ pub struct OrderFilter {
 
 const ORDER_COLS: &str = "o.id, o.enterprise_id, e.name AS enterprise_name, e.uscc, o.title, o.description, o.category, o.tags_json, o.urgency, o.channel, o.node_id, o.chain_id, o.visit_id, o.parent_id, o.state, o.resume_to, o.department_id, o.extension_json, o.extension_days, o.supervision_level, o.reopen_count, o.return_count, o.rating, o.sla_limit, o.sla_start, o.due_at, o.stopped_at, o.created_by, o.created_by_name, o.created_at, o.updated_at, o.closed_at, o.version";
 
-fn order(r: &AnyRow) -> Result<OrderRow> {
+fn order(r: &Row) -> Result<OrderRow> {
     let tags: String = r.try_get("tags_json")?;
     Ok(OrderRow {
         id: r.try_get("id")?,
@@ -242,7 +241,7 @@ fn order(r: &AnyRow) -> Result<OrderRow> {
     })
 }
 
-fn event(r: &AnyRow) -> Result<EventRow> {
+fn event(r: &Row) -> Result<EventRow> {
     Ok(EventRow {
         id: r.try_get("id")?,
         order_id: r.try_get("order_id")?,
@@ -256,7 +255,7 @@ fn event(r: &AnyRow) -> Result<EventRow> {
     })
 }
 
-pub(crate) fn pause(r: &AnyRow) -> Result<PauseRow> {
+pub(crate) fn pause(r: &Row) -> Result<PauseRow> {
     Ok(PauseRow {
         id: r.try_get("id")?,
         order_id: r.try_get("order_id")?,
@@ -266,7 +265,7 @@ pub(crate) fn pause(r: &AnyRow) -> Result<PauseRow> {
     })
 }
 
-fn category(r: &AnyRow) -> Result<CategoryRow> {
+fn category(r: &Row) -> Result<CategoryRow> {
     Ok(CategoryRow {
         code: r.try_get("code")?,
         name_zh: r.try_get("name_zh")?,
@@ -359,10 +358,7 @@ fn filter_where(f: &OrderFilter, like: &str) -> (String, Vec<Arg>) {
     (text, w.args)
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    args: &'q [Arg],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_all<'q>(mut q: crate::sql::Query<'q>, args: &'q [Arg]) -> crate::sql::Query<'q> {
     for a in args {
         q = match a {
             Arg::I(i) => q.bind(*i),
@@ -375,7 +371,7 @@ fn bind_all<'q>(
 impl Db {
     /// The taxonomy in display order (inactive categories included, flagged).
     pub async fn order_categories(&self) -> Result<Vec<CategoryRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT code, name_zh, name_en, department_id, sort, active, updated_at FROM order_categories ORDER BY sort, code",
         )
         .fetch_all(self.reader())
@@ -385,7 +381,7 @@ impl Db {
 
     /// The SLA table as stored.
     pub async fn sla_limits(&self) -> Result<Vec<SlaLimitRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT category, urgency, sla_limit, updated_at FROM sla_limits ORDER BY category, urgency",
         )
         .fetch_all(self.reader())
@@ -403,7 +399,7 @@ impl Db {
     }
 
     pub async fn order_get(&self, id: i64) -> Result<Option<OrderRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {ORDER_COLS} FROM orders o JOIN enterprises e ON e.id = o.enterprise_id WHERE o.id = $1"
         ))
         .bind(id)
@@ -425,11 +421,11 @@ impl Db {
             limit.clamp(1, 10_000),
             offset.max(0)
         );
-        let rows = bind_all(sqlx::query(&sql), &args)
+        let rows = bind_all(crate::sql::query(&sql), &args)
             .fetch_all(self.reader())
             .await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM orders o{w}");
-        let total: i64 = bind_all(sqlx::query(&count_sql), &args)
+        let total: i64 = bind_all(crate::sql::query(&count_sql), &args)
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -438,7 +434,7 @@ impl Db {
 
     /// Every open order (for the SLA scan), by id.
     pub async fn order_open_all(&self) -> Result<Vec<OrderRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {ORDER_COLS} FROM orders o JOIN enterprises e ON e.id = o.enterprise_id WHERE o.state IN ({OPEN_STATES}) ORDER BY o.id"
         ))
         .fetch_all(self.reader())
@@ -448,7 +444,7 @@ impl Db {
 
     /// Number of orders stored.
     pub async fn order_count(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders")
+        Ok(crate::sql::query("SELECT COUNT(*) AS n FROM orders")
             .fetch_one(self.reader())
             .await?
             .try_get("n")?)
@@ -456,7 +452,7 @@ impl Db {
 
     /// An order's history, oldest first.
     pub async fn order_events(&self, order_id: i64) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at FROM order_events WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_id)
@@ -467,7 +463,7 @@ impl Db {
 
     /// An order's pauses, oldest first.
     pub async fn order_pauses(&self, order_id: i64) -> Result<Vec<PauseRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, order_id, from_at, to_at, reason FROM order_pauses WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_id)
@@ -478,7 +474,7 @@ impl Db {
 
     /// The pauses of every open order, by order then id (one query for the SLA scan).
     pub async fn order_pauses_of_open(&self) -> Result<Vec<PauseRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT p.id, p.order_id, p.from_at, p.to_at, p.reason FROM order_pauses p JOIN orders o ON o.id = p.order_id WHERE o.state IN ({OPEN_STATES}) ORDER BY p.order_id, p.id"
         ))
         .fetch_all(self.reader())
@@ -488,7 +484,7 @@ impl Db {
 
     /// Co-handling department ids of an order.
     pub async fn order_cohandlers(&self, order_id: i64) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT department_id FROM order_cohandlers WHERE order_id = $1 ORDER BY department_id",
         )
         .bind(order_id)
@@ -501,7 +497,7 @@ impl Db {
 
     /// An order's callbacks, oldest first.
     pub async fn order_callbacks(&self, order_id: i64) -> Result<Vec<CallbackRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, order_id, rating, comment, department_id, by_id, by_name, by_role, at FROM order_callbacks WHERE order_id = $1 ORDER BY id",
         )
         .bind(order_id)
@@ -526,7 +522,7 @@ impl Db {
 
     /// Ids of an order's child (follow-on) orders.
     pub async fn order_children(&self, parent_id: i64) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT id FROM orders WHERE parent_id = $1 ORDER BY id")
+        let rows = crate::sql::query("SELECT id FROM orders WHERE parent_id = $1 ORDER BY id")
             .bind(parent_id)
             .fetch_all(self.reader())
             .await?;
@@ -538,13 +534,13 @@ impl Db {
     /// Orders proposed to councils, of one chain or all, oldest first.
     pub async fn council_proposals(&self, chain_id: Option<i64>) -> Result<Vec<ProposalRow>> {
         let rows = match chain_id {
-            Some(c) => sqlx::query(
+            Some(c) => crate::sql::query(
                 "SELECT order_id, chain_id, level, proposed_at FROM council_proposals WHERE chain_id = $1 ORDER BY proposed_at, order_id",
             )
             .bind(c)
             .fetch_all(self.reader())
             .await?,
-            None => sqlx::query(
+            None => crate::sql::query(
                 "SELECT order_id, chain_id, level, proposed_at FROM council_proposals ORDER BY proposed_at, order_id",
             )
             .fetch_all(self.reader())
@@ -564,10 +560,10 @@ impl Db {
 }
 
 /// Insert categories that are missing (an administrator's edits are never overwritten).
-pub async fn order_category_seed(conn: &mut AnyConnection, rows: &[CategoryRow]) -> Result<u64> {
+pub async fn order_category_seed(conn: &mut Conn, rows: &[CategoryRow]) -> Result<u64> {
     let mut n = 0;
     for c in rows {
-        n += sqlx::query(
+        n += crate::sql::query(
             "INSERT INTO order_categories (code, name_zh, name_en, department_id, sort, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
         )
         .bind(&c.code)
@@ -585,8 +581,8 @@ pub async fn order_category_seed(conn: &mut AnyConnection, rows: &[CategoryRow])
 }
 
 /// Create or replace one category.
-pub async fn order_category_put(conn: &mut AnyConnection, c: &CategoryRow) -> Result<()> {
-    sqlx::query(
+pub async fn order_category_put(conn: &mut Conn, c: &CategoryRow) -> Result<()> {
+    crate::sql::query(
         "INSERT INTO order_categories (code, name_zh, name_en, department_id, sort, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, department_id = excluded.department_id, sort = excluded.sort, active = excluded.active, updated_at = excluded.updated_at",
     )
@@ -603,10 +599,10 @@ pub async fn order_category_put(conn: &mut AnyConnection, c: &CategoryRow) -> Re
 }
 
 /// Insert SLA limits that are missing.
-pub async fn sla_limit_seed(conn: &mut AnyConnection, rows: &[SlaLimitRow]) -> Result<u64> {
+pub async fn sla_limit_seed(conn: &mut Conn, rows: &[SlaLimitRow]) -> Result<u64> {
     let mut n = 0;
     for r in rows {
-        n += sqlx::query(
+        n += crate::sql::query(
             "INSERT INTO sla_limits (category, urgency, sla_limit, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (category, urgency) DO NOTHING",
         )
         .bind(&r.category)
@@ -621,8 +617,8 @@ pub async fn sla_limit_seed(conn: &mut AnyConnection, rows: &[SlaLimitRow]) -> R
 }
 
 /// Set one SLA limit.
-pub async fn sla_limit_put(conn: &mut AnyConnection, r: &SlaLimitRow) -> Result<()> {
-    sqlx::query(
+pub async fn sla_limit_put(conn: &mut Conn, r: &SlaLimitRow) -> Result<()> {
+    crate::sql::query(
         "INSERT INTO sla_limits (category, urgency, sla_limit, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (category, urgency) DO UPDATE SET sla_limit = excluded.sla_limit, updated_at = excluded.updated_at",
     )
@@ -635,10 +631,10 @@ pub async fn sla_limit_put(conn: &mut AnyConnection, r: &SlaLimitRow) -> Result<
     Ok(())
 }
 
-pub async fn order_insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64> {
+pub async fn order_insert(conn: &mut Conn, o: &NewOrder) -> Result<i64> {
     let tags = serde_json::to_string(&o.tags).unwrap_or_else(|_| "[]".into());
     let rev = order_generation_bump(&mut *conn).await?;
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO orders (enterprise_id, title, description, category, tags_json, urgency, channel, node_id, chain_id, visit_id, parent_id, state, resume_to, department_id, extension_json, extension_days, supervision_level, reopen_count, return_count, rating, sla_limit, sla_start, due_at, stopped_at, created_by, created_by_name, created_at, updated_at, closed_at, version, figures_rev) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, 0, 0, 0, 0, NULL, $15, $16, $17, NULL, $18, $19, $20, $21, NULL, 1, $22) RETURNING id",
     )
@@ -672,13 +668,13 @@ pub async fn order_insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64>
 /// Write an order's new state if its version is still `expected_version`; returns the new
 /// version. Someone else acted first → [`StoreError::Conflict`].
 pub async fn order_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     expected_version: i64,
     w: &OrderStateWrite,
 ) -> Result<i64> {
     let rev = order_generation_bump(&mut *conn).await?;
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "UPDATE orders SET state = $1, resume_to = $2, department_id = $3, extension_json = $4, extension_days = $5, supervision_level = $6, reopen_count = $7, return_count = $8, rating = $9, sla_start = $10, due_at = $11, stopped_at = $12, closed_at = $13, updated_at = $14, version = version + 1, figures_rev = $17 \
          WHERE id = $15 AND version = $16",
     )
@@ -715,13 +711,13 @@ pub async fn order_update(
 /// figures read the due time. False when the row changed meanwhile (its writer computed the due
 /// time itself).
 pub async fn order_set_due(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     expected_version: i64,
     due_at: Option<&str>,
     rev: i64,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE orders SET due_at = $1, figures_rev = $2 WHERE id = $3 AND version = $4",
     )
     .bind(due_at)
@@ -735,8 +731,8 @@ pub async fn order_set_due(
 }
 
 /// Append one history entry.
-pub async fn order_event_insert(conn: &mut AnyConnection, e: &EventRow) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn order_event_insert(conn: &mut Conn, e: &EventRow) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO order_events (order_id, actor_id, actor_name, from_state, to_state, event, payload_json, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(e.order_id)
@@ -751,7 +747,7 @@ pub async fn order_event_insert(conn: &mut AnyConnection, e: &EventRow) -> Resul
     .await?;
     if e.event == "accepted" {
         // Keep the first acceptance on the row (what the response rate reads).
-        sqlx::query(
+        crate::sql::query(
             "UPDATE orders SET accepted_at = $1 WHERE id = $2 AND (accepted_at IS NULL OR accepted_at > $1)",
         )
         .bind(&e.at)
@@ -764,12 +760,12 @@ pub async fn order_event_insert(conn: &mut AnyConnection, e: &EventRow) -> Resul
 
 /// Start a pause (挂起) at `from_at`.
 pub async fn order_pause_open(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     order_id: i64,
     from_at: &str,
     reason: &str,
 ) -> Result<i64> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO order_pauses (order_id, from_at, to_at, reason) VALUES ($1, $2, NULL, $3) RETURNING id",
     )
     .bind(order_id)
@@ -781,33 +777,29 @@ pub async fn order_pause_open(
 }
 
 /// End the open pause of an order at `to_at` (no-op if none is open).
-pub async fn order_pause_close(
-    conn: &mut AnyConnection,
-    order_id: i64,
-    to_at: &str,
-) -> Result<u64> {
-    Ok(
-        sqlx::query("UPDATE order_pauses SET to_at = $1 WHERE order_id = $2 AND to_at IS NULL")
-            .bind(to_at)
-            .bind(order_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
+pub async fn order_pause_close(conn: &mut Conn, order_id: i64, to_at: &str) -> Result<u64> {
+    Ok(crate::sql::query(
+        "UPDATE order_pauses SET to_at = $1 WHERE order_id = $2 AND to_at IS NULL",
     )
+    .bind(to_at)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Replace an order's co-handling departments.
 pub async fn order_cohandlers_set(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     order_id: i64,
     department_ids: &[i64],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM order_cohandlers WHERE order_id = $1")
+    crate::sql::query("DELETE FROM order_cohandlers WHERE order_id = $1")
         .bind(order_id)
         .execute(&mut *conn)
         .await?;
     for d in department_ids {
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO order_cohandlers (order_id, department_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(order_id)
@@ -819,8 +811,8 @@ pub async fn order_cohandlers_set(
 }
 
 /// Append one callback.
-pub async fn order_callback_insert(conn: &mut AnyConnection, c: &CallbackRow) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn order_callback_insert(conn: &mut Conn, c: &CallbackRow) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO order_callbacks (order_id, rating, comment, department_id, by_id, by_name, by_role, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(c.order_id)
@@ -837,8 +829,8 @@ pub async fn order_callback_insert(conn: &mut AnyConnection, c: &CallbackRow) ->
 }
 
 /// Propose an order to its chain's council; `false` if it already was.
-pub async fn council_propose(conn: &mut AnyConnection, p: &ProposalRow) -> Result<bool> {
-    let n = sqlx::query(
+pub async fn council_propose(conn: &mut Conn, p: &ProposalRow) -> Result<bool> {
+    let n = crate::sql::query(
         "INSERT INTO council_proposals (order_id, chain_id, level, proposed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(p.order_id)
@@ -855,7 +847,7 @@ pub async fn council_propose(conn: &mut AnyConnection, p: &ProposalRow) -> Resul
 /// transaction writes. Every order write calls it, so a process holding figures in memory can
 /// reload just the rows written since it last looked (the counter row also orders concurrent
 /// writers on PostgreSQL: a later writer waits for the earlier one's commit).
-pub async fn order_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+pub async fn order_generation_bump(conn: &mut Conn) -> Result<i64> {
     crate::counters::bump(conn, "orders").await
 }
 
@@ -892,7 +884,7 @@ impl Db {
     /// Whether an order was proposed to its chain's council.
     pub async fn council_proposed(&self, order_id: i64) -> Result<bool> {
         Ok(
-            sqlx::query("SELECT 1 AS x FROM council_proposals WHERE order_id = $1")
+            crate::sql::query("SELECT 1 AS x FROM council_proposals WHERE order_id = $1")
                 .bind(order_id)
                 .fetch_optional(self.reader())
                 .await?
@@ -902,7 +894,7 @@ impl Db {
 
     /// Open orders, and open orders due before `reading` (index counts).
     pub async fn order_scan_counts(&self, reading: &str) -> Result<(i64, i64)> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES})) AS open_n, \
              (SELECT COUNT(*) FROM orders o WHERE o.state IN ({OPEN_STATES}) AND o.due_at < $1) AS late_n"
         ))
@@ -941,7 +933,7 @@ impl Db {
         let base = format!("o.state IN ({OPEN_STATES}) AND o.due_at < $1");
         let mut pauses = Vec::new();
         let mut paused_after_due = std::collections::BTreeSet::new();
-        for r in sqlx::query(&format!(
+        for r in crate::sql::query(&format!(
             "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason, o.due_at AS order_due_at \
              FROM order_pauses ps JOIN orders o ON o.id = ps.order_id WHERE {base} ORDER BY ps.order_id, ps.id"
         ))
@@ -980,7 +972,7 @@ impl Db {
         }
         let mut out: std::collections::BTreeMap<i64, ScanRow> = std::collections::BTreeMap::new();
         for (sql, with_cuts) in queries {
-            let mut q = sqlx::query(&sql).bind(reading);
+            let mut q = crate::sql::query(&sql).bind(reading);
             if with_cuts {
                 for c in cuts {
                     q = q.bind(c);
@@ -1036,7 +1028,7 @@ struct Binds {
 }
 
 impl Binds {
-    fn new(conn: &AnyConnection) -> Binds {
+    fn new(conn: &Conn) -> Binds {
         Binds {
             sqlite: crate::is_sqlite(conn),
             vals: Vec::new(),
@@ -1075,8 +1067,8 @@ impl Binds {
         format!("({})", ps.join(", "))
     }
 
-    fn query(self, sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut q = sqlx::query(sql);
+    fn query(self, sql: &str) -> crate::sql::Query<'_> {
+        let mut q = crate::sql::query(sql);
         for v in self.vals {
             q = match v {
                 Val::Int(i) => q.bind(i),
@@ -1101,7 +1093,7 @@ fn text(s: &str) -> Val {
 /// `orders` per chunk by SQLite). `due_at` is set only for rows whose due time moved, so the
 /// indexes on it are not rewritten for nothing.
 pub async fn order_supervise_batch(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     writes: &[SuperviseWrite],
     updated_at: &str,
 ) -> Result<Vec<i64>> {
@@ -1127,7 +1119,9 @@ pub async fn order_supervise_batch(
                     due_set +=
                         &format!(" WHEN {} THEN {}", b.int(w.id), b.text(w.due_at.as_deref()));
                 }
-                due_set += " END, ";
+                // `ELSE due_at` (never taken) gives the CASE the column's type on PostgreSQL,
+                // where a CASE of parameters alone is text.
+                due_set += " ELSE due_at END, ";
             }
             let upd = b.text(Some(updated_at));
             // The figures read the due time but not the level: only rows whose due time moved
@@ -1156,7 +1150,7 @@ pub async fn order_supervise_batch(
 }
 
 /// Append many history entries (multi-row inserts); see [`order_event_insert`].
-pub async fn order_event_insert_many(conn: &mut AnyConnection, events: &[EventRow]) -> Result<()> {
+pub async fn order_event_insert_many(conn: &mut Conn, events: &[EventRow]) -> Result<()> {
     for chunk in events.chunks(BATCH) {
         let mut b = Binds::new(conn);
         let values: Vec<String> = chunk
@@ -1180,7 +1174,7 @@ pub async fn order_event_insert_many(conn: &mut AnyConnection, events: &[EventRo
         );
         b.query(&sql).execute(&mut *conn).await?;
         for e in chunk.iter().filter(|e| e.event == "accepted") {
-            sqlx::query(
+            crate::sql::query(
                 "UPDATE orders SET accepted_at = $1 WHERE id = $2 AND (accepted_at IS NULL OR accepted_at > $1)",
             )
             .bind(&e.at)
@@ -1194,10 +1188,7 @@ pub async fn order_event_insert_many(conn: &mut AnyConnection, events: &[EventRo
 
 /// Append many audit entries of order steps at once (the batched SLA scan), in the shape
 /// `audit::audit_append` writes.
-pub async fn order_audit_many(
-    conn: &mut AnyConnection,
-    entries: &[crate::audit::AuditEntry],
-) -> Result<()> {
+pub async fn order_audit_many(conn: &mut Conn, entries: &[crate::audit::AuditEntry]) -> Result<()> {
     let at = crate::now_text();
     for chunk in entries.chunks(BATCH) {
         let mut b = Binds::new(conn);
@@ -1227,10 +1218,7 @@ pub async fn order_audit_many(
 }
 
 /// Propose many orders to their chains' councils; returns the ids newly proposed.
-pub async fn council_propose_many(
-    conn: &mut AnyConnection,
-    rows: &[ProposalRow],
-) -> Result<Vec<i64>> {
+pub async fn council_propose_many(conn: &mut Conn, rows: &[ProposalRow]) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for chunk in rows.chunks(BATCH) {
         let mut b = Binds::new(conn);

@@ -6,9 +6,8 @@
 //! period), so a batch run repeated — or two at once — creates nothing the second time. A notice
 //! leaves `new` exactly once (`confirmed`, `declined` or `blocked`), guarded by its state.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// Fields of a policy to write (from one rule-file entry).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -180,7 +179,7 @@ const POLICY_COLS: &str = "p.id, p.code, p.kind, p.title, p.department_id, p.dep
      p.benefit, p.source, p.version, p.created_at, p.updated_at";
 const POLICY_FROM: &str = "policies p LEFT JOIN registry_items r ON r.id = p.department_id";
 
-fn policy_row(r: &AnyRow) -> Result<PolicyRow> {
+fn policy_row(r: &Row) -> Result<PolicyRow> {
     let materials: String = r.try_get("materials")?;
     Ok(PolicyRow {
         id: r.try_get("id")?,
@@ -209,7 +208,7 @@ fn policy_row(r: &AnyRow) -> Result<PolicyRow> {
 
 const RUN_COLS: &str = "id, on_date, actor_name, started_at, finished_at, policies, enterprises, eligible, created, visit_tasks";
 
-fn run_row(r: &AnyRow) -> Result<PolicyRunRow> {
+fn run_row(r: &Row) -> Result<PolicyRunRow> {
     Ok(PolicyRunRow {
         id: r.try_get("id")?,
         on_date: r.try_get("on_date")?,
@@ -229,7 +228,7 @@ const NOTICE_COLS: &str = "n.id, n.policy_id, p.code AS policy_code, p.title AS 
      n.decided_at, n.decided_by, n.sources";
 const NOTICE_FROM: &str = "policy_notices n JOIN policies p ON p.id = n.policy_id JOIN enterprises e ON e.id = n.enterprise_id";
 
-fn notice_row(r: &AnyRow) -> Result<NoticeRow> {
+fn notice_row(r: &Row) -> Result<NoticeRow> {
     Ok(NoticeRow {
         id: r.try_get("id")?,
         policy_id: r.try_get("policy_id")?,
@@ -299,7 +298,7 @@ impl Db {
     pub async fn policy_list(&self, f: &PolicyFilter) -> Result<(Vec<PolicyRow>, i64)> {
         let (w, args) = policy_where(self, f);
         let count_sql = format!("SELECT COUNT(*) AS n FROM {POLICY_FROM}{w}");
-        let mut q = sqlx::query(&count_sql);
+        let mut q = crate::sql::query(&count_sql);
         for a in &args {
             q = q.bind(a);
         }
@@ -309,7 +308,7 @@ impl Db {
             "SELECT {POLICY_COLS} FROM {POLICY_FROM}{w} ORDER BY p.code LIMIT {limit} OFFSET {}",
             f.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for a in &args {
             q = q.bind(a);
         }
@@ -320,7 +319,7 @@ impl Db {
 
     /// Every policy, ordered by code (the catalogue is small: hundreds of entries).
     pub async fn policy_all(&self) -> Result<Vec<PolicyRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {POLICY_COLS} FROM {POLICY_FROM} ORDER BY p.code"
         ))
         .fetch_all(self.reader())
@@ -329,7 +328,7 @@ impl Db {
     }
 
     pub async fn policy_by_code(&self, code: &str) -> Result<Option<PolicyRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {POLICY_COLS} FROM {POLICY_FROM} WHERE p.code = $1"
         ))
         .bind(code)
@@ -339,7 +338,7 @@ impl Db {
     }
 
     pub async fn policy_get(&self, id: i64) -> Result<Option<PolicyRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {POLICY_COLS} FROM {POLICY_FROM} WHERE p.id = $1"
         ))
         .bind(id)
@@ -350,7 +349,7 @@ impl Db {
 
     /// Runs, newest first.
     pub async fn policy_runs(&self, limit: i64) -> Result<Vec<PolicyRunRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {RUN_COLS} FROM policy_runs ORDER BY id DESC LIMIT $1"
         ))
         .bind(limit.max(1))
@@ -381,7 +380,7 @@ impl Db {
             format!(" WHERE {}", clauses.join(" AND "))
         };
         let count_sql = format!("SELECT COUNT(*) AS n FROM {NOTICE_FROM}{w}");
-        let mut q = sqlx::query(&count_sql);
+        let mut q = crate::sql::query(&count_sql);
         if let Some(s) = state {
             q = q.bind(s);
         }
@@ -391,7 +390,7 @@ impl Db {
             "SELECT {NOTICE_COLS} FROM {NOTICE_FROM}{w} ORDER BY n.id DESC LIMIT {limit} OFFSET {}",
             f.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         if let Some(s) = state {
             q = q.bind(s);
         }
@@ -401,7 +400,7 @@ impl Db {
     }
 
     pub async fn policy_notice_get(&self, id: i64) -> Result<Option<NoticeRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {NOTICE_COLS} FROM {NOTICE_FROM} WHERE n.id = $1"
         ))
         .bind(id)
@@ -416,7 +415,7 @@ impl Db {
         policy_id: i64,
         period: &str,
     ) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT enterprise_id FROM policy_notices WHERE policy_id = $1 AND period = $2 ORDER BY enterprise_id",
         )
         .bind(policy_id)
@@ -434,7 +433,7 @@ impl Db {
         let mut out: Vec<FactRow> = Vec::new();
         let mut after = 0i64;
         loop {
-            let ents = sqlx::query(
+            let ents = crate::sql::query(
                 "SELECT id, name, uscc, industry_code, registered_on, ownership, street_id, park_id, headcount, \
                  tech_staff, revenue_fen, rd_fen, tax_fen, size_band FROM enterprises WHERE id > $1 ORDER BY id LIMIT $2",
             )
@@ -470,7 +469,7 @@ impl Db {
             drop(ents);
             let part = &mut out[base..];
             let find = |part: &[FactRow], id: i64| part.binary_search_by_key(&id, |r| r.id).ok();
-            let nodes = sqlx::query(
+            let nodes = crate::sql::query(
                 "SELECT enterprise_id, node_id, chain_id, ecosystem_id FROM enterprise_nodes \
                  WHERE enterprise_id > $1 AND enterprise_id <= $2 ORDER BY enterprise_id, node_id",
             )
@@ -488,7 +487,7 @@ impl Db {
                 }
             }
             drop(nodes);
-            let tags = sqlx::query(
+            let tags = crate::sql::query(
                 "SELECT enterprise_id, tag FROM enterprise_tags \
                  WHERE enterprise_id > $1 AND enterprise_id <= $2 ORDER BY enterprise_id, tag",
             )
@@ -507,8 +506,8 @@ impl Db {
 }
 
 /// The stored row of `code`, read inside a transaction.
-pub async fn policy_by_code_in(conn: &mut AnyConnection, code: &str) -> Result<Option<PolicyRow>> {
-    let r = sqlx::query(&format!(
+pub async fn policy_by_code_in(conn: &mut Conn, code: &str) -> Result<Option<PolicyRow>> {
+    let r = crate::sql::query(&format!(
         "SELECT {POLICY_COLS} FROM {POLICY_FROM} WHERE p.code = $1"
     ))
     .bind(code)
@@ -519,10 +518,7 @@ pub async fn policy_by_code_in(conn: &mut AnyConnection, code: &str) -> Result<O
 
 /// Insert or update by code. An unchanged entry (same fields and source) is left alone; a changed
 /// one gets `version + 1`. Returns the id, the version after and what happened.
-pub async fn policy_upsert(
-    conn: &mut AnyConnection,
-    w: &PolicyWrite,
-) -> Result<(i64, i64, Upserted)> {
+pub async fn policy_upsert(conn: &mut Conn, w: &PolicyWrite) -> Result<(i64, i64, Upserted)> {
     let now = now_text();
     let materials = serde_json::to_string(&w.materials).unwrap_or_else(|_| "[]".into());
     if let Some(old) = policy_by_code_in(conn, &w.code).await? {
@@ -544,7 +540,7 @@ pub async fn policy_upsert(
         if same {
             return Ok((old.id, old.version, Upserted::Unchanged));
         }
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "UPDATE policies SET kind = $1, title = $2, department_id = $3, department_code = $4, legal_ref = $5, \
              who = $6, track = $7, status = $8, window_from = $9, window_to = $10, materials = $11, contact = $12, \
              group_code = $13, benefit = $14, source = $15, version = version + 1, updated_at = $16 \
@@ -578,7 +574,7 @@ pub async fn policy_upsert(
         };
         return Ok((old.id, r.try_get("version")?, Upserted::Updated));
     }
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO policies (code, kind, title, department_id, department_code, legal_ref, who, track, status, \
          window_from, window_to, materials, contact, group_code, benefit, source, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17) RETURNING id",
@@ -607,12 +603,8 @@ pub async fn policy_upsert(
 }
 
 /// Start a batch run; returns its id.
-pub async fn policy_run_start(
-    conn: &mut AnyConnection,
-    on_date: &str,
-    actor_name: &str,
-) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn policy_run_start(conn: &mut Conn, on_date: &str, actor_name: &str) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO policy_runs (on_date, actor_name, started_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(on_date)
@@ -624,8 +616,8 @@ pub async fn policy_run_start(
 }
 
 /// Record a run's counts and finish time.
-pub async fn policy_run_finish(conn: &mut AnyConnection, run: &PolicyRunRow) -> Result<()> {
-    sqlx::query(
+pub async fn policy_run_finish(conn: &mut Conn, run: &PolicyRunRow) -> Result<()> {
+    crate::sql::query(
         "UPDATE policy_runs SET finished_at = $1, policies = $2, enterprises = $3, eligible = $4, created = $5, \
          visit_tasks = $6 WHERE id = $7",
     )
@@ -642,8 +634,8 @@ pub async fn policy_run_finish(conn: &mut AnyConnection, run: &PolicyRunRow) -> 
 }
 
 /// Create a notice unless one exists for (policy, enterprise, period); returns the new id.
-pub async fn policy_notice_insert(conn: &mut AnyConnection, n: &NewNotice) -> Result<Option<i64>> {
-    let r = sqlx::query(
+pub async fn policy_notice_insert(conn: &mut Conn, n: &NewNotice) -> Result<Option<i64>> {
+    let r = crate::sql::query(
         "INSERT INTO policy_notices (policy_id, enterprise_id, run_id, period, amount_fen, state, created_at, sources) \
          VALUES ($1, $2, $3, $4, $5, 'new', $6, $7) ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING id",
     )
@@ -664,7 +656,7 @@ pub async fn policy_notice_insert(conn: &mut AnyConnection, n: &NewNotice) -> Re
 /// its policy, enterprise and period is left alone. Returns `(policy id, enterprise id)` of
 /// each notice created.
 pub async fn policy_notice_insert_many(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     notices: &[NewNotice],
 ) -> Result<Vec<(i64, i64)>> {
     let at = now_text();
@@ -675,7 +667,7 @@ pub async fn policy_notice_insert_many(
              VALUES {} ON CONFLICT (policy_id, enterprise_id, period) DO NOTHING RETURNING policy_id, enterprise_id",
             crate::value_rows(conn, chunk.len(), 8)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for n in chunk {
             q = q
                 .bind(n.policy_id)
@@ -696,13 +688,13 @@ pub async fn policy_notice_insert_many(
 
 /// Move a notice out of `new` into `state` (with the reason); false when it was no longer `new`.
 pub async fn policy_notice_decide(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     state: &str,
     reason: Option<&str>,
     decided_by: &str,
 ) -> Result<bool> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "UPDATE policy_notices SET state = $1, reason = $2, decided_at = $3, decided_by = $4 \
          WHERE id = $5 AND state = 'new'",
     )

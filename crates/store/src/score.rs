@@ -7,9 +7,8 @@
 //! (enterprise, institution) and flips between granted and revoked (history in the audit log);
 //! loans are only inserted, with money in fen and the rate in basis points of a percent.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// One version of the indicator model.
@@ -136,7 +135,7 @@ pub struct LoanRow {
     pub created_by: String,
 }
 
-fn model(r: &AnyRow) -> Result<ModelRow> {
+fn model(r: &Row) -> Result<ModelRow> {
     Ok(ModelRow {
         version: r.try_get("version")?,
         name: r.try_get("name")?,
@@ -147,7 +146,7 @@ fn model(r: &AnyRow) -> Result<ModelRow> {
     })
 }
 
-fn run(r: &AnyRow) -> Result<RunRow> {
+fn run(r: &Row) -> Result<RunRow> {
     Ok(RunRow {
         id: r.try_get("id")?,
         model_version: r.try_get("model_version")?,
@@ -158,7 +157,7 @@ fn run(r: &AnyRow) -> Result<RunRow> {
     })
 }
 
-fn score(r: &AnyRow) -> Result<ScoreRow> {
+fn score(r: &Row) -> Result<ScoreRow> {
     Ok(ScoreRow {
         run_id: r.try_get("run_id")?,
         enterprise_id: r.try_get("enterprise_id")?,
@@ -172,7 +171,7 @@ fn score(r: &AnyRow) -> Result<ScoreRow> {
     })
 }
 
-fn loan(r: &AnyRow) -> Result<LoanRow> {
+fn loan(r: &Row) -> Result<LoanRow> {
     Ok(LoanRow {
         id: r.try_get("id")?,
         enterprise_id: r.try_get("enterprise_id")?,
@@ -201,7 +200,7 @@ const LOAN_SELECT: &str = "SELECT l.id, l.enterprise_id, e.uscc, e.name AS enter
 impl Db {
     /// The newest model version.
     pub async fn score_model_latest(&self) -> Result<Option<ModelRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {MODEL_COLS} FROM score_models ORDER BY version DESC LIMIT 1"
         ))
         .fetch_optional(self.reader())
@@ -211,7 +210,7 @@ impl Db {
 
     /// One model version.
     pub async fn score_model_get(&self, version: i64) -> Result<Option<ModelRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {MODEL_COLS} FROM score_models WHERE version = $1"
         ))
         .bind(version)
@@ -222,7 +221,7 @@ impl Db {
 
     /// Every model version, newest first.
     pub async fn score_model_versions(&self) -> Result<Vec<ModelRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {MODEL_COLS} FROM score_models ORDER BY version DESC"
         ))
         .fetch_all(self.reader())
@@ -232,7 +231,7 @@ impl Db {
 
     /// The facts of every enterprise, by id.
     pub async fn score_facts(&self) -> Result<Vec<FactsRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, registered_on, revenue_fen, rd_fen, tax_fen, headcount, tech_staff FROM enterprises ORDER BY id",
         )
         .fetch_all(self.reader())
@@ -253,7 +252,7 @@ impl Db {
                 ..FactsRow::default()
             });
         }
-        let tags = sqlx::query("SELECT enterprise_id, tag FROM enterprise_tags")
+        let tags = crate::sql::query("SELECT enterprise_id, tag FROM enterprise_tags")
             .fetch_all(self.reader())
             .await?;
         for r in &tags {
@@ -262,7 +261,7 @@ impl Db {
                 out[i].tags.push(r.try_get("tag")?);
             }
         }
-        let periods = sqlx::query(
+        let periods = crate::sql::query(
             "SELECT enterprise_id, period, revenue_fen, headcount FROM enterprise_indicators ORDER BY enterprise_id, period",
         )
         .fetch_all(self.reader())
@@ -282,7 +281,7 @@ impl Db {
 
     /// The latest scoring run.
     pub async fn score_run_latest(&self) -> Result<Option<RunRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {RUN_COLS} FROM score_runs ORDER BY id DESC LIMIT 1"
         ))
         .fetch_optional(self.reader())
@@ -318,7 +317,7 @@ impl Db {
         if f.consented_to.is_some() {
             n += 1;
             cond.push(format!(
-                "EXISTS (SELECT 1 FROM score_consents c WHERE c.enterprise_id = s.enterprise_id AND c.institution_id = ${n} AND c.granted = 1)"
+                "EXISTS (SELECT 1 FROM score_consents c WHERE c.enterprise_id = s.enterprise_id AND c.institution_id = ${n} AND c.granted = TRUE)"
             ));
         }
         let where_ = cond.join(" AND ");
@@ -350,10 +349,10 @@ impl Db {
                 qy
             }};
         }
-        let rows = binds!(sqlx::query(&list_sql))
+        let rows = binds!(crate::sql::query(&list_sql))
             .fetch_all(self.reader())
             .await?;
-        let total: i64 = binds!(sqlx::query(&count_sql))
+        let total: i64 = binds!(crate::sql::query(&count_sql))
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -362,7 +361,7 @@ impl Db {
 
     /// Per stage of a run: (stage, enterprises, average score ×100).
     pub async fn score_stage_counts(&self, run_id: i64) -> Result<Vec<(String, i64, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT stage, COUNT(*) AS n, CAST(AVG(score_x100) AS BIGINT) AS avg FROM enterprise_scores WHERE run_id = $1 GROUP BY stage ORDER BY stage",
         )
         .bind(run_id)
@@ -375,7 +374,7 @@ impl Db {
 
     /// An enterprise's score in the latest run.
     pub async fn score_of(&self, enterprise_id: i64) -> Result<Option<ScoreRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "{SCORE_SELECT} WHERE s.enterprise_id = $1 AND s.run_id = (SELECT MAX(id) FROM score_runs)"
         ))
         .bind(enterprise_id)
@@ -386,7 +385,7 @@ impl Db {
 
     /// A run by id.
     pub async fn score_run_get(&self, id: i64) -> Result<Option<RunRow>> {
-        let r = sqlx::query(&format!("SELECT {RUN_COLS} FROM score_runs WHERE id = $1"))
+        let r = crate::sql::query(&format!("SELECT {RUN_COLS} FROM score_runs WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -396,7 +395,7 @@ impl Db {
     /// The financial institutions (registry kind institution, attr bank or fund) with this
     /// enterprise's answer to each.
     pub async fn score_consents_of(&self, enterprise_id: i64) -> Result<Vec<ConsentRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT i.id, i.code, i.name, i.attr, c.granted, c.granted_at, c.updated_at FROM registry_items i \
              LEFT JOIN score_consents c ON c.institution_id = i.id AND c.enterprise_id = $1 \
              WHERE i.kind = 'institution' AND i.attr IN ('bank', 'fund') ORDER BY i.sort, i.id",
@@ -421,7 +420,7 @@ impl Db {
 
     /// Whether the enterprise currently consents to the institution.
     pub async fn score_consented(&self, enterprise_id: i64, institution_id: i64) -> Result<bool> {
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT granted FROM score_consents WHERE enterprise_id = $1 AND institution_id = $2",
         )
         .bind(enterprise_id)
@@ -437,8 +436,8 @@ impl Db {
     /// The enterprises that currently consent to the institution, in id order (what a finance
     /// user of that institution may read of the register).
     pub async fn score_consenting(&self, institution_id: i64) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
-            "SELECT enterprise_id FROM score_consents WHERE institution_id = $1 AND granted = 1 \
+        let rows = crate::sql::query(
+            "SELECT enterprise_id FROM score_consents WHERE institution_id = $1 AND granted = TRUE \
              ORDER BY enterprise_id",
         )
         .bind(institution_id)
@@ -471,7 +470,7 @@ impl Db {
             format!(" WHERE {}", cond.join(" AND "))
         };
         let sql = format!("{LOAN_SELECT}{where_} ORDER BY l.granted_on DESC, l.id DESC");
-        let mut qy = sqlx::query(&sql);
+        let mut qy = crate::sql::query(&sql);
         if let Some(i) = institution_id {
             qy = qy.bind(i);
         }
@@ -490,17 +489,18 @@ impl Db {
 
 /// Insert the next model version; returns it.
 pub async fn score_model_insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     name: &str,
     model_json: &str,
     note: &str,
     by: &str,
 ) -> Result<i64> {
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM score_models")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("v")?;
-    sqlx::query(
+    let next: i64 =
+        crate::sql::query("SELECT COALESCE(MAX(version), 0) + 1 AS v FROM score_models")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("v")?;
+    crate::sql::query(
         "INSERT INTO score_models (version, name, model_json, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(next)
@@ -517,13 +517,13 @@ pub async fn score_model_insert(
 
 /// Insert a run with all its scores; returns the run id.
 pub async fn score_run_insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     model_version: i64,
     scored_on: &str,
     by: &str,
     scores: &[ScoreWrite],
 ) -> Result<i64> {
-    let id: i64 = sqlx::query(
+    let id: i64 = crate::sql::query(
         "INSERT INTO score_runs (model_version, scored_on, enterprises, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(model_version)
@@ -540,7 +540,7 @@ pub async fn score_run_insert(
             "INSERT INTO enterprise_scores (run_id, enterprise_id, stage, score_x100, rank_in_stage, stage_size, explain_json) VALUES {}",
             crate::value_rows(conn, chunk.len(), 7)
         );
-        let mut qy = sqlx::query(&sql);
+        let mut qy = crate::sql::query(&sql);
         for s in chunk {
             qy = qy
                 .bind(id)
@@ -558,13 +558,13 @@ pub async fn score_run_insert(
 
 /// Grant or revoke consent; returns the previous state (`None`: never answered).
 pub async fn score_consent_set(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     enterprise_id: i64,
     institution_id: i64,
     granted: bool,
     by: &str,
 ) -> Result<Option<bool>> {
-    let before: Option<bool> = sqlx::query(
+    let before: Option<bool> = crate::sql::query(
         "SELECT granted FROM score_consents WHERE enterprise_id = $1 AND institution_id = $2",
     )
     .bind(enterprise_id)
@@ -574,10 +574,10 @@ pub async fn score_consent_set(
     .map(|r| r.try_get::<i64, _>("granted").map(|g| g != 0))
     .transpose()?;
     let now = now_text();
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO score_consents (enterprise_id, institution_id, granted, granted_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $4, $5) \
          ON CONFLICT (enterprise_id, institution_id) DO UPDATE SET granted = excluded.granted, \
-         granted_at = CASE WHEN excluded.granted = 1 AND score_consents.granted = 0 THEN excluded.granted_at ELSE score_consents.granted_at END, \
+         granted_at = CASE WHEN excluded.granted = TRUE AND score_consents.granted = FALSE THEN excluded.granted_at ELSE score_consents.granted_at END, \
          updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(enterprise_id)
@@ -591,8 +591,8 @@ pub async fn score_consent_set(
 }
 
 /// Record a loan; returns its id.
-pub async fn score_loan_insert(conn: &mut AnyConnection, l: &LoanWrite) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn score_loan_insert(conn: &mut Conn, l: &LoanWrite) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO score_loans (enterprise_id, institution_id, amount_fen, rate_bp, term_months, granted_on, score_x100, note, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )

@@ -13,7 +13,6 @@
 
 use crate::order::{OPEN_STATES, PauseRow};
 use crate::{Db, Result};
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// What the figures are grouped by.
@@ -193,7 +192,7 @@ impl Db {
     ) -> Result<BTreeMap<Option<i64>, FigureCounts>> {
         let mut out: BTreeMap<Option<i64>, FigureCounts> = BTreeMap::new();
         let (k, join) = order_key(dim);
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {k} AS k, COUNT(*) AS received, \
              SUM(CASE WHEN o.state = 'withdrawn' THEN 1 ELSE 0 END) AS withdrawn, \
              SUM(CASE WHEN o.state = 'withdrawn' AND NOT EXISTS (SELECT 1 FROM order_events ev WHERE ev.event = 'accepted' AND ev.order_id = o.id) THEN 1 ELSE 0 END) AS wba, \
@@ -220,7 +219,7 @@ impl Db {
         } else {
             k
         };
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {ck} AS k, c.rating, COUNT(*) AS n FROM order_callbacks c JOIN orders o ON o.id = c.order_id{join} \
              WHERE c.at >= $1 AND c.at < $2 GROUP BY {ck}, c.rating"
         ))
@@ -269,7 +268,7 @@ impl Db {
                 JOIN team_members m ON m.user_id = vp.user_id AND m.team_id = v.team_id \
                 WHERE v.visited_on >= $1 AND v.visited_on <= $2 AND m.department_id IS NOT NULL GROUP BY m.department_id".to_string(),
         };
-        for r in &sqlx::query(&visits_sql)
+        for r in &crate::sql::query(&visits_sql)
             .bind(&p.from_date)
             .bind(&p.to_date)
             .fetch_all(self.reader())
@@ -293,7 +292,7 @@ impl Db {
             FigureDim::Department => None,
         };
         if let Some(sql) = tasks_sql {
-            for r in &sqlx::query(&sql)
+            for r in &crate::sql::query(&sql)
                 .bind(&p.from_date)
                 .bind(&p.to_date)
                 .bind(&p.today)
@@ -311,7 +310,7 @@ impl Db {
             FigureDim::Team => None,
         };
         if let Some(ak) = ak {
-            for r in &sqlx::query(&format!(
+            for r in &crate::sql::query(&format!(
                 "SELECT {ak} AS k, COUNT(*) AS n FROM council_actions a WHERE a.status = 'done' AND a.closed_on >= $1 AND a.closed_on <= $2 GROUP BY {ak}"
             ))
             .bind(&p.from_date)
@@ -339,7 +338,7 @@ impl Db {
                 format!(" JOIN orders o ON o.id = ps.order_id WHERE o.figures_rev > {r}"),
             ),
         };
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT o.id, o.enterprise_id, o.department_id, o.chain_id, o.urgency, o.state, o.created_at, o.accepted_at, o.stopped_at, o.due_at, o.figures_rev FROM orders o{w}"
         ))
         .fetch_all(self.reader())
@@ -363,7 +362,7 @@ impl Db {
             })
             .collect::<Result<Vec<_>>>()?;
         drop(rows);
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT c.order_id, c.rating, c.department_id, c.at FROM order_callbacks c{cw}"
         ))
         .fetch_all(self.reader())
@@ -380,7 +379,7 @@ impl Db {
             })
             .collect::<Result<Vec<_>>>()?;
         drop(rows);
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps{pw} ORDER BY ps.order_id, ps.id"
         ))
         .fetch_all(self.reader())
@@ -395,7 +394,7 @@ impl Db {
     /// A stamp that changes whenever an enterprise's 包联 team changes (every assignment write
     /// appends to `team_assignment_history`).
     pub async fn figure_team_stamp(&self) -> Result<(i64, i64, i64)> {
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT (SELECT COUNT(*) FROM team_assignment_history) AS n, (SELECT COALESCE(MAX(id), 0) FROM team_assignment_history) AS m, \
              (SELECT COUNT(*) FROM team_assignments) AS a",
         )
@@ -407,7 +406,7 @@ impl Db {
     /// Orders received in `p` with their first acceptance and stop times, keyed by `dim`.
     pub async fn figure_timings(&self, dim: FigureDim, p: &Period) -> Result<Vec<OrderTiming>> {
         let (k, join) = order_key(dim);
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {k} AS k, o.id, o.urgency, o.created_at, o.state, o.stopped_at, \
              (SELECT MIN(ev.at) FROM order_events ev WHERE ev.event = 'accepted' AND ev.order_id = o.id) AS accepted_at \
              FROM orders o{join} WHERE o.created_at >= $1 AND o.created_at < $2"
@@ -433,7 +432,7 @@ impl Db {
 
     /// Pauses of the handled orders received in `p` (for the handling time).
     pub async fn figure_pauses(&self, p: &Period) -> Result<Vec<PauseRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps JOIN orders o ON o.id = ps.order_id \
              WHERE o.created_at >= $1 AND o.created_at < $2 AND o.state IN ({HANDLED_STATES}) ORDER BY ps.order_id, ps.id"
         ))
@@ -559,13 +558,13 @@ impl Db {
             .map(|(_, b)| *b)
             .collect();
         let sql = format!("SELECT {select} {from_where} ORDER BY {order} LIMIT {lim}");
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for b in &used {
             q = q.bind(*b);
         }
         let rows = q.fetch_all(self.reader()).await?;
         let count_sql = format!("SELECT COUNT(*) {from_where}");
-        let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
+        let mut cq = crate::sql::query_scalar::<i64>(&count_sql);
         for b in &used {
             cq = cq.bind(*b);
         }
@@ -587,11 +586,11 @@ impl Db {
     }
 }
 
-fn key_of(r: &sqlx::any::AnyRow) -> Result<Option<i64>> {
+fn key_of(r: &crate::sql::Row) -> Result<Option<i64>> {
     Ok(r.try_get::<Option<i64>, _>("k")?)
 }
 
 /// A SUM over no rows is NULL.
-fn opt(r: &sqlx::any::AnyRow, col: &str) -> Result<i64> {
+fn opt(r: &crate::sql::Row, col: &str) -> Result<i64> {
     Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0))
 }

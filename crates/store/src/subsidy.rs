@@ -16,9 +16,8 @@
 //!   the caller saw.
 
 use crate::bounds::{saturate, wide, wide_sum};
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// What the subsidy rules need to know about a policy (from the `policies` catalogue).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -229,7 +228,7 @@ const ENTRY_COLS: &str = "l.id, l.policy_id, p.code AS policy_code, p.title AS p
      FROM subsidy_ledger l JOIN policies p ON p.id = l.policy_id JOIN enterprises e ON e.id = l.enterprise_id \
      LEFT JOIN registry_items d ON d.id = l.department_id LEFT JOIN subsidy_ledger r ON r.reverses_id = l.id";
 
-fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
+fn app_row(r: &Row) -> Result<ApplicationRow> {
     Ok(ApplicationRow {
         id: r.try_get("id")?,
         policy_id: r.try_get("policy_id")?,
@@ -261,7 +260,7 @@ fn app_row(r: &AnyRow) -> Result<ApplicationRow> {
     })
 }
 
-fn entry_row(r: &AnyRow) -> Result<EntryRow> {
+fn entry_row(r: &Row) -> Result<EntryRow> {
     Ok(EntryRow {
         id: r.try_get("id")?,
         policy_id: r.try_get("policy_id")?,
@@ -286,7 +285,7 @@ fn entry_row(r: &AnyRow) -> Result<EntryRow> {
     })
 }
 
-fn budget_row(r: &AnyRow) -> Result<BudgetRow> {
+fn budget_row(r: &Row) -> Result<BudgetRow> {
     Ok(BudgetRow {
         policy_id: r.try_get("policy_id")?,
         policy_code: r.try_get("policy_code")?,
@@ -356,7 +355,7 @@ impl Db {
 
     /// The policy with this code.
     pub async fn subsidy_policy_by_code(&self, code: &str) -> Result<Option<SubsidyPolicy>> {
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT id, code, title, department_id, department_code, group_code, status, track FROM policies WHERE code = $1",
         )
         .bind(code)
@@ -367,7 +366,7 @@ impl Db {
 
     /// Policies that can carry money (kind `policy`), by code, for pickers.
     pub async fn subsidy_policies(&self) -> Result<Vec<SubsidyPolicy>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT id, code, title, department_id, department_code, group_code, status, track FROM policies WHERE kind = 'policy' ORDER BY code",
         )
         .fetch_all(self.reader())
@@ -388,7 +387,7 @@ impl Db {
             "SELECT {BUDGET_COLS}{} ORDER BY b.year DESC, p.code",
             w.sql()
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for v in &w.ints {
             q = q.bind(*v);
         }
@@ -402,7 +401,7 @@ impl Db {
     }
 
     pub async fn subsidy_application_by_key(&self, key: &str) -> Result<Option<ApplicationRow>> {
-        let r = sqlx::query(&format!("SELECT {APP_COLS} WHERE a.request_key = $1"))
+        let r = crate::sql::query(&format!("SELECT {APP_COLS} WHERE a.request_key = $1"))
             .bind(key)
             .fetch_optional(self.reader())
             .await?;
@@ -428,7 +427,7 @@ impl Db {
             f.limit.clamp(1, 10_000),
             f.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for v in &w.ints {
             q = q.bind(*v);
         }
@@ -436,7 +435,7 @@ impl Db {
         let csql = format!(
             "SELECT COUNT(*) AS n FROM subsidy_applications a JOIN policies p ON p.id = a.policy_id{wh}"
         );
-        let mut cq = sqlx::query(&csql);
+        let mut cq = crate::sql::query(&csql);
         for v in &w.ints {
             cq = cq.bind(*v);
         }
@@ -450,7 +449,7 @@ impl Db {
         w.int("year = ?", year);
         w.clauses.push("state = 'approved'".into());
         let sql = format!("SELECT id FROM subsidy_applications{} ORDER BY id", w.sql());
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for v in &w.ints {
             q = q.bind(*v);
         }
@@ -484,13 +483,13 @@ impl Db {
             f.limit.clamp(1, 10_000),
             f.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         for v in &w.ints {
             q = q.bind(*v);
         }
         let rows = q.fetch_all(self.reader()).await?;
         let csql = format!("SELECT COUNT(*) AS n FROM subsidy_ledger l{wh}");
-        let mut cq = sqlx::query(&csql);
+        let mut cq = crate::sql::query(&csql);
         for v in &w.ints {
             cq = cq.bind(*v);
         }
@@ -512,7 +511,7 @@ impl Db {
         let bind_all = |sql: String| {
             let ints = w.ints.clone();
             async move {
-                let mut q = sqlx::query(&sql);
+                let mut q = crate::sql::query(&sql);
                 for v in &ints {
                     q = q.bind(*v);
                 }
@@ -526,7 +525,7 @@ impl Db {
         .await?;
         // Atomic rather than a Cell: the future holding it must stay Send.
         let overflow = std::sync::atomic::AtomicBool::new(false);
-        let fen_of = |r: &AnyRow| -> Result<i64> {
+        let fen_of = |r: &Row| -> Result<i64> {
             let (v, o) = saturate(wide(r, "fen")?);
             if o {
                 overflow.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -537,7 +536,7 @@ impl Db {
             Some(r) => (fen_of(r)?, r.try_get("n")?),
             None => (0, 0),
         };
-        let line = |r: &AnyRow| -> Result<TotalRow> {
+        let line = |r: &Row| -> Result<TotalRow> {
             Ok(TotalRow {
                 id: r.try_get("id")?,
                 code: r.try_get::<Option<String>, _>("code")?.unwrap_or_default(),
@@ -576,7 +575,7 @@ impl Db {
     }
 }
 
-fn policy_row(r: &AnyRow) -> Result<SubsidyPolicy> {
+fn policy_row(r: &Row) -> Result<SubsidyPolicy> {
     Ok(SubsidyPolicy {
         id: r.try_get("id")?,
         code: r.try_get("code")?,
@@ -589,11 +588,8 @@ fn policy_row(r: &AnyRow) -> Result<SubsidyPolicy> {
     })
 }
 
-pub async fn subsidy_policy_in(
-    conn: &mut AnyConnection,
-    policy_id: i64,
-) -> Result<Option<SubsidyPolicy>> {
-    let r = sqlx::query(
+pub async fn subsidy_policy_in(conn: &mut Conn, policy_id: i64) -> Result<Option<SubsidyPolicy>> {
+    let r = crate::sql::query(
         "SELECT id, code, title, department_id, department_code, group_code, status, track FROM policies WHERE id = $1",
     )
     .bind(policy_id)
@@ -603,11 +599,11 @@ pub async fn subsidy_policy_in(
 }
 
 pub async fn subsidy_budget_in(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
 ) -> Result<Option<BudgetRow>> {
-    let r = sqlx::query(&format!(
+    let r = crate::sql::query(&format!(
         "SELECT {BUDGET_COLS} WHERE b.policy_id = $1 AND b.year = $2"
     ))
     .bind(policy_id)
@@ -621,14 +617,14 @@ pub async fn subsidy_budget_in(
 /// already paid plus reserved — one conditional statement, so a concurrent approval cannot slip
 /// under it.
 pub async fn subsidy_budget_put(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
     budget_fen: i64,
     enterprise_cap_fen: Option<i64>,
     at: &str,
 ) -> Result<()> {
-    let inserted = sqlx::query(
+    let inserted = crate::sql::query(
         "INSERT INTO subsidy_budgets (policy_id, year, budget_fen, spent_fen, committed_fen, enterprise_cap_fen, updated_at) \
          VALUES ($1, $2, $3, 0, 0, $4, $5) ON CONFLICT (policy_id, year) DO NOTHING",
     )
@@ -643,7 +639,7 @@ pub async fn subsidy_budget_put(
     if inserted == 1 {
         return Ok(());
     }
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_budgets SET budget_fen = $3, enterprise_cap_fen = $4, updated_at = $5 \
          WHERE policy_id = $1 AND year = $2 AND spent_fen + committed_fen <= $3",
     )
@@ -667,12 +663,12 @@ pub async fn subsidy_budget_put(
 /// Reserve `fen` of the budget for an approval. `false` when the budget line is missing or the
 /// money is not there (nothing changed).
 pub async fn subsidy_budget_reserve(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
     fen: i64,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_budgets SET committed_fen = committed_fen + $3 \
          WHERE policy_id = $1 AND year = $2 AND spent_fen + committed_fen + $3 <= budget_fen",
     )
@@ -689,13 +685,13 @@ pub async fn subsidy_budget_reserve(
 /// `spent + committed ≤ budget`, so a payout never exceeds the budget even if reservations were
 /// bypassed. `false` when the money is not there (nothing changed).
 pub async fn subsidy_budget_spend(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
     fen: i64,
     reserved: i64,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_budgets SET spent_fen = spent_fen + $3, committed_fen = committed_fen - $4 \
          WHERE policy_id = $1 AND year = $2 AND committed_fen >= $4 \
          AND spent_fen + $3 + committed_fen - $4 <= budget_fen",
@@ -712,12 +708,12 @@ pub async fn subsidy_budget_spend(
 
 /// Release `fen` of a reservation (an approval revoked before payment).
 pub async fn subsidy_budget_release(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
     fen: i64,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_budgets SET committed_fen = committed_fen - $3 WHERE policy_id = $1 AND year = $2 AND committed_fen >= $3",
     )
     .bind(policy_id)
@@ -737,12 +733,12 @@ pub async fn subsidy_budget_release(
 
 /// Give back `fen` paid (a reversal).
 pub async fn subsidy_budget_refund(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     year: i64,
     fen: i64,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_budgets SET spent_fen = spent_fen - $3 WHERE policy_id = $1 AND year = $2 AND spent_fen >= $3",
     )
     .bind(policy_id)
@@ -760,12 +756,12 @@ pub async fn subsidy_budget_refund(
 
 /// Net paid to one enterprise under one policy in one year (from the ledger).
 pub async fn subsidy_paid_to(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     enterprise_id: i64,
     year: i64,
 ) -> Result<i64> {
-    let r = sqlx::query(&format!(
+    let r = crate::sql::query(&format!(
         "SELECT {} FROM subsidy_ledger WHERE policy_id = $1 AND enterprise_id = $2 AND year = $3",
         wide_sum("amount_fen", "fen")
     ))
@@ -781,13 +777,13 @@ pub async fn subsidy_paid_to(
 /// Approved (reserved, not yet paid) for one enterprise under one policy in one year, excluding
 /// one application.
 pub async fn subsidy_reserved_for(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     policy_id: i64,
     enterprise_id: i64,
     year: i64,
     except_id: i64,
 ) -> Result<i64> {
-    let r = sqlx::query(&format!(
+    let r = crate::sql::query(&format!(
         "SELECT {} FROM subsidy_applications \
          WHERE policy_id = $1 AND enterprise_id = $2 AND year = $3 AND state = 'approved' AND id <> $4",
         wide_sum("approved_fen", "fen")
@@ -804,12 +800,12 @@ pub async fn subsidy_reserved_for(
 
 /// The policy that holds the claim of an exclusive group for an enterprise and year, if any.
 pub async fn subsidy_group_holder(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     group_code: &str,
     enterprise_id: i64,
     year: i64,
 ) -> Result<Option<(i64, String)>> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "SELECT c.policy_id, p.code FROM subsidy_group_claims c JOIN policies p ON p.id = c.policy_id \
          WHERE c.group_code = $1 AND c.enterprise_id = $2 AND c.year = $3",
     )
@@ -827,14 +823,14 @@ pub async fn subsidy_group_holder(
 /// Claim the group for `policy_id`; returns the holder afterwards (this policy when the claim
 /// was free or already ours). The primary key makes two concurrent claims end with one holder.
 pub async fn subsidy_group_claim(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     group_code: &str,
     enterprise_id: i64,
     year: i64,
     policy_id: i64,
     at: &str,
 ) -> Result<i64> {
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO subsidy_group_claims (group_code, enterprise_id, year, policy_id, at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (group_code, enterprise_id, year) DO NOTHING",
     )
@@ -853,13 +849,13 @@ pub async fn subsidy_group_claim(
 
 /// Free the group claim of `policy_id` (after its payouts were reversed to zero).
 pub async fn subsidy_group_release(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     group_code: &str,
     enterprise_id: i64,
     year: i64,
     policy_id: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::sql::query(
         "DELETE FROM subsidy_group_claims WHERE group_code = $1 AND enterprise_id = $2 AND year = $3 AND policy_id = $4",
     )
     .bind(group_code)
@@ -872,11 +868,8 @@ pub async fn subsidy_group_release(
 }
 
 /// Insert an application; a reused request key is a Conflict.
-pub async fn subsidy_application_insert(
-    conn: &mut AnyConnection,
-    a: &NewApplication,
-) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn subsidy_application_insert(conn: &mut Conn, a: &NewApplication) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO subsidy_applications (policy_id, enterprise_id, year, amount_fen, state, origin, request_key, note, \
          created_by, created_by_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
     )
@@ -897,11 +890,8 @@ pub async fn subsidy_application_insert(
     Ok(r.try_get("id")?)
 }
 
-pub async fn subsidy_application_in(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> Result<Option<ApplicationRow>> {
-    let r = sqlx::query(&format!("SELECT {APP_COLS} WHERE a.id = $1"))
+pub async fn subsidy_application_in(conn: &mut Conn, id: i64) -> Result<Option<ApplicationRow>> {
+    let r = crate::sql::query(&format!("SELECT {APP_COLS} WHERE a.id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -911,12 +901,12 @@ pub async fn subsidy_application_in(
 /// Move an application from `from_state` to `s.state`. `false` when it was no longer in
 /// `from_state` (someone acted first; nothing changed).
 pub async fn subsidy_application_step(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     from_state: &str,
     s: &ApplicationStep,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE subsidy_applications SET state = $3, approved_fen = COALESCE($4, approved_fen), reason = COALESCE($5, reason), \
          reviewed_by = COALESCE($6, reviewed_by), reviewed_at = CASE WHEN $6 IS NULL THEN reviewed_at ELSE $9 END, \
          decided_by = COALESCE($7, decided_by), decided_at = CASE WHEN $7 IS NULL THEN decided_at ELSE $9 END, \
@@ -940,8 +930,8 @@ pub async fn subsidy_application_step(
 
 /// Append a ledger entry. A reused request key (or a second payout of one application, or a
 /// second reversal of one entry) is a Conflict.
-pub async fn subsidy_ledger_append(conn: &mut AnyConnection, e: &NewEntry) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn subsidy_ledger_append(conn: &mut Conn, e: &NewEntry) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO subsidy_ledger (policy_id, enterprise_id, application_id, year, department_id, amount_fen, reverses_id, \
          request_key, at, actor_id, actor_name, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
@@ -963,19 +953,16 @@ pub async fn subsidy_ledger_append(conn: &mut AnyConnection, e: &NewEntry) -> Re
     Ok(r.try_get("id")?)
 }
 
-pub async fn subsidy_entry_in(conn: &mut AnyConnection, id: i64) -> Result<Option<EntryRow>> {
-    let r = sqlx::query(&format!("SELECT {ENTRY_COLS} WHERE l.id = $1"))
+pub async fn subsidy_entry_in(conn: &mut Conn, id: i64) -> Result<Option<EntryRow>> {
+    let r = crate::sql::query(&format!("SELECT {ENTRY_COLS} WHERE l.id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
     r.as_ref().map(entry_row).transpose()
 }
 
-pub async fn subsidy_entry_by_key_in(
-    conn: &mut AnyConnection,
-    key: &str,
-) -> Result<Option<EntryRow>> {
-    let r = sqlx::query(&format!("SELECT {ENTRY_COLS} WHERE l.request_key = $1"))
+pub async fn subsidy_entry_by_key_in(conn: &mut Conn, key: &str) -> Result<Option<EntryRow>> {
+    let r = crate::sql::query(&format!("SELECT {ENTRY_COLS} WHERE l.request_key = $1"))
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?;

@@ -5,9 +5,8 @@
 //! `team_assignment_history` in the same transaction, and moves the enterprise's open visit tasks
 //! to the new team, so a task is always in the queue of the team that now serves the enterprise.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// A team as stored, with its leader's display name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -93,7 +92,7 @@ pub struct AssignmentChange {
 
 const TEAM_COLS: &str = "t.id, t.name, t.leader_id, u.display_name AS leader_name, t.note, t.active, t.created_at, t.updated_at, t.version";
 
-fn team(r: &AnyRow) -> Result<TeamRow> {
+fn team(r: &Row) -> Result<TeamRow> {
     Ok(TeamRow {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
@@ -107,7 +106,7 @@ fn team(r: &AnyRow) -> Result<TeamRow> {
     })
 }
 
-fn member(r: &AnyRow) -> Result<MemberRow> {
+fn member(r: &Row) -> Result<MemberRow> {
     Ok(MemberRow {
         team_id: r.try_get("team_id")?,
         user_id: r.try_get("user_id")?,
@@ -121,7 +120,7 @@ fn member(r: &AnyRow) -> Result<MemberRow> {
 const ASSIGN_SELECT: &str = "SELECT a.enterprise_id, e.uscc, e.name AS enterprise_name, a.team_id, t.name AS team_name, a.contact_user_id, u.display_name AS contact_name, a.assigned_at, a.assigned_by \
      FROM team_assignments a JOIN enterprises e ON e.id = a.enterprise_id JOIN service_teams t ON t.id = a.team_id LEFT JOIN users u ON u.id = a.contact_user_id";
 
-fn assignment(r: &AnyRow) -> Result<AssignmentRow> {
+fn assignment(r: &Row) -> Result<AssignmentRow> {
     Ok(AssignmentRow {
         enterprise_id: r.try_get("enterprise_id")?,
         uscc: r.try_get("uscc")?,
@@ -138,7 +137,7 @@ fn assignment(r: &AnyRow) -> Result<AssignmentRow> {
 impl Db {
     /// All teams by id.
     pub async fn team_list(&self) -> Result<Vec<TeamRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {TEAM_COLS} FROM service_teams t LEFT JOIN users u ON u.id = t.leader_id ORDER BY t.id"
         ))
         .fetch_all(self.reader())
@@ -147,7 +146,7 @@ impl Db {
     }
 
     pub async fn team_get(&self, id: i64) -> Result<Option<TeamRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {TEAM_COLS} FROM service_teams t LEFT JOIN users u ON u.id = t.leader_id WHERE t.id = $1"
         ))
         .bind(id)
@@ -157,7 +156,7 @@ impl Db {
     }
 
     pub async fn team_by_name(&self, name: &str) -> Result<Option<TeamRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {TEAM_COLS} FROM service_teams t LEFT JOIN users u ON u.id = t.leader_id WHERE t.name = $1"
         ))
         .bind(name)
@@ -171,7 +170,7 @@ impl Db {
         let base = "SELECT m.team_id, m.user_id, u.username, u.display_name, u.role, m.department_id FROM team_members m JOIN users u ON u.id = m.user_id";
         let rows = match team_id {
             Some(t) => {
-                sqlx::query(&format!(
+                crate::sql::query(&format!(
                     "{base} WHERE m.team_id = $1 ORDER BY m.team_id, m.sort, m.user_id"
                 ))
                 .bind(t)
@@ -179,7 +178,7 @@ impl Db {
                 .await?
             }
             None => {
-                sqlx::query(&format!("{base} ORDER BY m.team_id, m.sort, m.user_id"))
+                crate::sql::query(&format!("{base} ORDER BY m.team_id, m.sort, m.user_id"))
                     .fetch_all(self.reader())
                     .await?
             }
@@ -189,7 +188,7 @@ impl Db {
 
     /// Ids of the teams a user leads or belongs to.
     pub async fn team_ids_of_user(&self, user_id: i64) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT team_id AS id FROM team_members WHERE user_id = $1 UNION SELECT id FROM service_teams WHERE leader_id = $1 ORDER BY 1",
         )
         .bind(user_id)
@@ -202,7 +201,7 @@ impl Db {
 
     /// (team id, number of enterprises it serves).
     pub async fn team_enterprise_counts(&self) -> Result<Vec<(i64, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT team_id, COUNT(*) AS n FROM team_assignments GROUP BY team_id ORDER BY team_id",
         )
         .fetch_all(self.reader())
@@ -219,7 +218,7 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AssignmentRow>, i64)> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "{ASSIGN_SELECT} WHERE a.team_id = $1 ORDER BY a.enterprise_id LIMIT {} OFFSET {}",
             limit.clamp(1, 10_000),
             offset.max(0)
@@ -228,7 +227,7 @@ impl Db {
         .fetch_all(self.reader())
         .await?;
         let total: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM team_assignments WHERE team_id = $1")
+            crate::sql::query("SELECT COUNT(*) AS n FROM team_assignments WHERE team_id = $1")
                 .bind(team_id)
                 .fetch_one(self.reader())
                 .await?
@@ -238,7 +237,7 @@ impl Db {
 
     /// The current team and contact of an enterprise.
     pub async fn assignment_of(&self, enterprise_id: i64) -> Result<Option<AssignmentRow>> {
-        let r = sqlx::query(&format!("{ASSIGN_SELECT} WHERE a.enterprise_id = $1"))
+        let r = crate::sql::query(&format!("{ASSIGN_SELECT} WHERE a.enterprise_id = $1"))
             .bind(enterprise_id)
             .fetch_optional(self.reader())
             .await?;
@@ -247,7 +246,7 @@ impl Db {
 
     /// Every current assignment as (enterprise id, team id), for the visit scan.
     pub async fn assignment_pairs(&self) -> Result<Vec<(i64, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT enterprise_id, team_id FROM team_assignments ORDER BY enterprise_id",
         )
         .fetch_all(self.reader())
@@ -262,7 +261,7 @@ impl Db {
         &self,
         enterprise_id: i64,
     ) -> Result<Vec<AssignmentHistoryRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT h.id, h.enterprise_id, h.from_team_id, f.name AS from_team_name, h.to_team_id, t.name AS to_team_name, \
              h.from_contact_id, h.to_contact_id, h.at, h.actor_name, h.reason \
              FROM team_assignment_history h LEFT JOIN service_teams f ON f.id = h.from_team_id LEFT JOIN service_teams t ON t.id = h.to_team_id \
@@ -292,8 +291,8 @@ impl Db {
 }
 
 /// Create a team; a used name is a conflict.
-pub async fn team_insert(conn: &mut AnyConnection, w: &TeamWrite) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn team_insert(conn: &mut Conn, w: &TeamWrite) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO service_teams (name, leader_id, note, active, created_at, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id",
     )
@@ -310,12 +309,12 @@ pub async fn team_insert(conn: &mut AnyConnection, w: &TeamWrite) -> Result<i64>
 
 /// Change a team if its version is still `expected_version` (optimistic lock).
 pub async fn team_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     expected_version: i64,
     w: &TeamWrite,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE service_teams SET name = $1, leader_id = $2, note = $3, active = $4, updated_at = $5, version = version + 1 \
          WHERE id = $6 AND version = $7",
     )
@@ -341,16 +340,16 @@ pub async fn team_update(
 
 /// Replace a team's members (in the given order).
 pub async fn team_set_members(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     team_id: i64,
     members: &[MemberWrite],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM team_members WHERE team_id = $1")
+    crate::sql::query("DELETE FROM team_members WHERE team_id = $1")
         .bind(team_id)
         .execute(&mut *conn)
         .await?;
     for (i, m) in members.iter().enumerate() {
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO team_members (team_id, user_id, department_id, sort) VALUES ($1, $2, $3, $4)",
         )
         .bind(team_id)
@@ -366,10 +365,10 @@ pub async fn team_set_members(
 
 /// Current (team, contact) of an enterprise inside a transaction.
 pub async fn assignment_current(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     enterprise_id: i64,
 ) -> Result<Option<(i64, Option<i64>)>> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "SELECT team_id, contact_user_id FROM team_assignments WHERE enterprise_id = $1",
     )
     .bind(enterprise_id)
@@ -383,7 +382,7 @@ pub async fn assignment_current(
 /// change, or `None` when nothing changed. A change appends a history row and moves the
 /// enterprise's open visit tasks to the new team.
 pub async fn assignment_set(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     enterprise_id: i64,
     team_id: Option<i64>,
     contact_user_id: Option<i64>,
@@ -402,7 +401,7 @@ pub async fn assignment_set(
     let now = now_text();
     match team_id {
         Some(t) => {
-            sqlx::query(
+            crate::sql::query(
                 "INSERT INTO team_assignments (enterprise_id, team_id, contact_user_id, assigned_at, assigned_by) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (enterprise_id) DO UPDATE SET team_id = excluded.team_id, contact_user_id = excluded.contact_user_id, assigned_at = excluded.assigned_at, assigned_by = excluded.assigned_by",
             )
@@ -415,13 +414,13 @@ pub async fn assignment_set(
             .await?;
         }
         None => {
-            sqlx::query("DELETE FROM team_assignments WHERE enterprise_id = $1")
+            crate::sql::query("DELETE FROM team_assignments WHERE enterprise_id = $1")
                 .bind(enterprise_id)
                 .execute(&mut *conn)
                 .await?;
         }
     }
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO team_assignment_history (enterprise_id, from_team_id, to_team_id, from_contact_id, to_contact_id, at, actor_name, reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -436,7 +435,7 @@ pub async fn assignment_set(
     .execute(&mut *conn)
     .await?;
     if from_team != team_id {
-        sqlx::query(
+        crate::sql::query(
             "UPDATE visit_tasks SET team_id = $1 WHERE enterprise_id = $2 AND status = 'open'",
         )
         .bind(team_id)

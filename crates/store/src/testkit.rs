@@ -78,7 +78,7 @@ pub async fn fresh_url(backend: Backend) -> FreshUrl {
             let schema = unique("t");
             {
                 let admin = Db::connect(&base).await.expect("connect postgres");
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                crate::sql::query(&format!("CREATE SCHEMA {schema}"))
                     .execute(admin.writer())
                     .await
                     .expect("create schema");

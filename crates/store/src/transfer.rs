@@ -40,10 +40,10 @@
 //! driver's value types.
 
 use crate::migrations::MIGRATIONS;
+use crate::sql::{Conn, Pool};
 use crate::{Backend, Db, StoreError, Tx, now_text, value_rows};
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -112,9 +112,15 @@ pub enum ColType {
 impl ColType {
     fn of(declared: &str) -> Option<ColType> {
         let t = declared.to_ascii_lowercase();
-        if t.contains("int") {
+        if t.contains("int") || t.contains("bool") {
             Some(ColType::Integer)
-        } else if t.contains("char") || t == "text" || t.contains("clob") {
+        } else if t.contains("char")
+            || t == "text"
+            || t.contains("clob")
+            || t.contains("timestamp")
+            || t == "date"
+            || t.contains("json")
+        {
             Some(ColType::Text)
         } else if t.contains("real") || t.contains("double") || t.contains("float") {
             Some(ColType::Real)
@@ -184,58 +190,34 @@ impl Report {
 /// moves to typed per-backend pools).
 pub mod value {
     use super::ColType;
-    use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfoKind};
-    use sqlx::query::Query;
-    use sqlx::{Any, Row, ValueRef};
+    use crate::sql::{Query, Row};
 
-    /// A column value, normalised across backends (booleans are integers).
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum Val {
-        Null,
-        Int(i64),
-        Real(f64),
-        Text(String),
-        Blob(Vec<u8>),
-    }
+    /// A column value, normalised across backends (booleans are integers; timestamps, days and
+    /// documents are their text).
+    pub use crate::sql::Value as Val;
 
     /// Column `i` of `row`, by the type of the value itself (SQLite types values, not columns).
-    pub fn read(row: &AnyRow, i: usize) -> Result<Val, sqlx::Error> {
-        let kind = {
-            let raw = row.try_get_raw(i)?;
-            if raw.is_null() {
-                return Ok(Val::Null);
-            }
-            raw.type_info().kind()
-        };
-        Ok(match kind {
-            AnyTypeInfoKind::Null => Val::Null,
-            AnyTypeInfoKind::Bool => Val::Int(i64::from(row.try_get::<bool, _>(i)?)),
-            AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
-                Val::Int(row.try_get::<i64, _>(i)?)
-            }
-            AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => Val::Real(row.try_get::<f64, _>(i)?),
-            AnyTypeInfoKind::Text => Val::Text(row.try_get::<String, _>(i)?),
-            AnyTypeInfoKind::Blob => Val::Blob(row.try_get::<Vec<u8>, _>(i)?),
-        })
+    pub fn read(row: &Row, i: usize) -> Result<Val, sqlx::Error> {
+        row.value(i)
     }
 
-    /// Bind `v` to a statement, a NULL typed as the column `ty`.
-    pub fn bind<'q>(
-        q: Query<'q, Any, AnyArguments<'q>>,
-        v: &Val,
-        ty: ColType,
-    ) -> Query<'q, Any, AnyArguments<'q>> {
-        match v {
-            Val::Null => match ty {
-                ColType::Integer => q.bind(None::<i64>),
-                ColType::Real => q.bind(None::<f64>),
-                ColType::Text => q.bind(None::<String>),
-            },
-            Val::Int(i) => q.bind(*i),
-            Val::Real(f) => q.bind(*f),
-            Val::Text(s) => q.bind(s.clone()),
-            Val::Blob(b) => q.bind(b.clone()),
+    /// Bind `v` to a statement (a NULL is typed by the statement's parameter, see
+    /// [`crate::sql`]; `_ty` is the column's type as far as copying cares).
+    pub fn bind<'q>(q: Query<'q>, v: &Val, _ty: ColType) -> Query<'q> {
+        q.bind(v.clone())
+    }
+
+    /// A document's text in one form on both backends (PostgreSQL's `jsonb` prints its own
+    /// spacing and key order): JSON objects and arrays re-serialised compactly with sorted keys;
+    /// other text as it is.
+    fn normal_text(s: &str) -> std::borrow::Cow<'_, str> {
+        let t = s.trim_start();
+        if (t.starts_with('{') || t.starts_with('['))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(s)
+        {
+            return std::borrow::Cow::Owned(v.to_string());
         }
+        std::borrow::Cow::Borrowed(s)
     }
 
     /// Append the normalised encoding of `v` (a tag byte, then the value) to `out`.
@@ -256,6 +238,7 @@ pub mod value {
                 out.extend_from_slice(&bits.to_be_bytes());
             }
             Val::Text(s) => {
+                let s = normal_text(s);
                 out.push(3);
                 out.extend_from_slice(&(s.len() as u64).to_be_bytes());
                 out.extend_from_slice(s.as_bytes());
@@ -322,26 +305,26 @@ pub async fn tables(db: &Db) -> TResult<Vec<Table>> {
     tables_on(&mut conn, db.backend()).await
 }
 
-async fn tables_on(conn: &mut AnyConnection, backend: Backend) -> TResult<Vec<Table>> {
+async fn tables_on(conn: &mut Conn, backend: Backend) -> TResult<Vec<Table>> {
     // (table, column, declared type, key position or 0)
     let cols: Vec<(String, String, String, i64)>;
     // (table, column, referenced table)
     let fks: Vec<(String, String, String)>;
     match backend {
         Backend::Sqlite => {
-            cols = sqlx::query_as(
+            cols = crate::sql::query_as(
                 "SELECT m.name, p.name, p.type, p.pk FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid",
             )
             .fetch_all(&mut *conn)
             .await?;
-            fks = sqlx::query_as(
+            fks = crate::sql::query_as(
                 "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
             )
             .fetch_all(&mut *conn)
             .await?;
         }
         Backend::Postgres => {
-            cols = sqlx::query_as(
+            cols = crate::sql::query_as(
                 "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
                  COALESCE((SELECT k.ordinal_position::bigint FROM information_schema.table_constraints t \
                    JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name \
@@ -354,7 +337,7 @@ async fn tables_on(conn: &mut AnyConnection, backend: Backend) -> TResult<Vec<Ta
             )
             .fetch_all(&mut *conn)
             .await?;
-            fks = sqlx::query_as(
+            fks = crate::sql::query_as(
                 "SELECT t.relname::text, a.attname::text, f.relname::text \
                  FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
                  JOIN pg_class f ON f.oid = c.confrelid \
@@ -449,16 +432,17 @@ async fn tables_on(conn: &mut AnyConnection, backend: Backend) -> TResult<Vec<Ta
 }
 
 /// The recorded migrations (version → name).
-async fn versions_on(conn: &mut AnyConnection) -> TResult<BTreeMap<i64, String>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT version, name FROM schema_migrations")
-        .fetch_all(&mut *conn)
-        .await?;
+async fn versions_on(conn: &mut Conn) -> TResult<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, String)> =
+        crate::sql::query_as("SELECT version, name FROM schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?;
     Ok(rows.into_iter().collect())
 }
 
 /// One page of `t`'s rows in key order, after the key `after`.
 async fn page(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     t: &Table,
     after: Option<&[Val]>,
     limit: usize,
@@ -479,7 +463,7 @@ async fn page(
         }
     }
     sql.push_str(&format!(" ORDER BY {} LIMIT {limit}", keys.join(", ")));
-    let mut query = sqlx::query(&sql);
+    let mut query = crate::sql::query(&sql);
     if let Some(after) = after {
         for (v, &i) in after.iter().zip(&t.key) {
             query = value::bind(query, v, t.columns[i].1);
@@ -502,7 +486,7 @@ fn key_of(t: &Table, row: &[Val]) -> Vec<Val> {
 }
 
 /// Row count and checksum of one table, read through `conn` (inside its transaction, if any).
-async fn sum_table(conn: &mut AnyConnection, t: &Table) -> TResult<TableSum> {
+async fn sum_table(conn: &mut Conn, t: &Table) -> TResult<TableSum> {
     let mut s = Summer::default();
     let mut after: Option<Vec<Val>> = None;
     loop {
@@ -519,14 +503,14 @@ async fn sum_table(conn: &mut AnyConnection, t: &Table) -> TResult<TableSum> {
 }
 
 /// A read transaction giving one consistent snapshot of `db`.
-async fn snapshot(db: &Db) -> TResult<sqlx::Transaction<'static, sqlx::Any>> {
+async fn snapshot(db: &Db) -> TResult<Conn> {
     Ok(match db.backend() {
         // Deferred: the snapshot is taken at the first read and kept until the end; writers
         // append to the WAL without disturbing it.
-        Backend::Sqlite => db.reader().begin().await?,
+        Backend::Sqlite => db.reader().begin_with_both("BEGIN").await?,
         Backend::Postgres => {
             db.reader()
-                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .begin_with_both("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .await?
         }
     })
@@ -552,13 +536,13 @@ pub async fn is_empty(db: &Db) -> TResult<Vec<(String, i64)>> {
     nonempty_on(&mut conn, &tables).await
 }
 
-async fn nonempty_on(conn: &mut AnyConnection, tables: &[Table]) -> TResult<Vec<(String, i64)>> {
+async fn nonempty_on(conn: &mut Conn, tables: &[Table]) -> TResult<Vec<(String, i64)>> {
     let mut out = Vec::new();
     for t in tables {
         if BOOKKEEPING.contains(&t.name.as_str()) {
             continue;
         }
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", q(&t.name)))
+        let (n,): (i64,) = crate::sql::query_as(&format!("SELECT COUNT(*) FROM {}", q(&t.name)))
             .fetch_one(&mut *conn)
             .await?;
         if n > 0 {
@@ -569,7 +553,7 @@ async fn nonempty_on(conn: &mut AnyConnection, tables: &[Table]) -> TResult<Vec<
 }
 
 /// Insert `rows` into `t` with multi-row statements.
-async fn insert(conn: &mut AnyConnection, t: &Table, rows: &[Vec<Val>]) -> TResult<()> {
+async fn insert(conn: &mut Conn, t: &Table, rows: &[Vec<Val>]) -> TResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -583,7 +567,7 @@ async fn insert(conn: &mut AnyConnection, t: &Table, rows: &[Vec<Val>]) -> TResu
             cols.join(", "),
             value_rows(conn, chunk.len(), ncols)
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::sql::query(&sql);
         for r in chunk {
             for (v, (_, ty)) in r.iter().zip(&t.columns) {
                 query = value::bind(query, v, *ty);
@@ -596,11 +580,7 @@ async fn insert(conn: &mut AnyConnection, t: &Table, rows: &[Vec<Val>]) -> TResu
 
 /// Copy `t`'s rows from `src` into `dst`, returning the source's sum. Rows of a
 /// self-referencing table whose parent has not been copied yet wait for it.
-async fn copy_table(
-    src: &mut AnyConnection,
-    dst: &mut AnyConnection,
-    t: &Table,
-) -> TResult<TableSum> {
+async fn copy_table(src: &mut Conn, dst: &mut Conn, t: &Table) -> TResult<TableSum> {
     let mut s = Summer::default();
     let mut after: Option<Vec<Val>> = None;
     let mut copied: HashSet<i64> = HashSet::new();
@@ -648,14 +628,14 @@ async fn copy_table(
 }
 
 /// Move PostgreSQL identity sequences past the copied ids.
-async fn fix_identities(conn: &mut AnyConnection) -> TResult<()> {
-    let ids: Vec<(String, String)> = sqlx::query_as(
+async fn fix_identities(conn: &mut Conn) -> TResult<()> {
+    let ids: Vec<(String, String)> = crate::sql::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND is_identity = 'YES'",
     )
     .fetch_all(&mut *conn)
     .await?;
     for (t, c) in ids {
-        sqlx::query(&format!(
+        crate::sql::query(&format!(
             "SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX({c}) FROM {t}), 0) + 1, false)",
             c = q(&c),
             t = q(&t)
@@ -752,7 +732,7 @@ async fn copy_inner(
     }
     for t in BOOKKEEPING {
         if d_tables.iter().any(|d| d.name == *t) {
-            sqlx::query(&format!("DELETE FROM {}", q(t)))
+            crate::sql::query(&format!("DELETE FROM {}", q(t)))
                 .execute(dtx.conn())
                 .await?;
         }
@@ -903,13 +883,12 @@ fn remove_sqlite(p: &Path) {
 /// temporary file a backup is written to (a failed backup is removed; the finished file is
 /// synced once before its rename). Read and write share the one connection.
 async fn file_db(path: &Path, writable: bool) -> TResult<Db> {
-    sqlx::any::install_default_drivers();
     let url = sqlite_url(path)?;
-    let opts = AnyConnectOptions::from_str(&format!(
+    let opts = SqliteConnectOptions::from_str(&format!(
         "{url}?mode={}",
         if writable { "rwc" } else { "ro" }
     ))?;
-    let pool = AnyPoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
@@ -926,8 +905,8 @@ async fn file_db(path: &Path, writable: bool) -> TResult<Db> {
         .connect_with(opts)
         .await?;
     Ok(Db {
-        read: pool.clone(),
-        write: pool,
+        read: Pool::Sqlite(pool.clone()),
+        write: Pool::Sqlite(pool),
         backend: Backend::Sqlite,
         checkpointer: None,
         longest_wait_ms: Default::default(),
@@ -945,11 +924,10 @@ async fn write_backup(
         let report = copy(src, &dst, progress).await?;
         let mut tx = dst.begin().await?;
         let c = tx.conn();
-        sqlx::raw_sql(&format!(
+        c.execute(&format!(
             "CREATE TABLE {INFO_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL); \
              CREATE TABLE {MANIFEST_TABLE} (tbl TEXT PRIMARY KEY, rows BIGINT NOT NULL, checksum TEXT NOT NULL)"
         ))
-        .execute(&mut *c)
         .await?;
         let backend = match src.backend() {
             Backend::Sqlite => "sqlite",
@@ -962,7 +940,7 @@ async fn write_backup(
             ("schema_version", report.schema_version.to_string()),
             ("lianshi_version", env!("CARGO_PKG_VERSION").to_string()),
         ] {
-            sqlx::query(&format!(
+            crate::sql::query(&format!(
                 "INSERT INTO {INFO_TABLE} (key, value) VALUES ($1, $2)"
             ))
             .bind(k)
@@ -971,7 +949,7 @@ async fn write_backup(
             .await?;
         }
         for t in &report.tables {
-            sqlx::query(&format!(
+            crate::sql::query(&format!(
                 "INSERT INTO {MANIFEST_TABLE} (tbl, rows, checksum) VALUES ($1, $2, $3)"
             ))
             .bind(t.source.table.clone())
@@ -1052,8 +1030,8 @@ pub async fn open_backup(path: &Path) -> TResult<Backup> {
 async fn check_backup(db: &Db, path: &Path) -> TResult<BackupInfo> {
     let bad = |m: String| TransferError::BadBackup(format!("{}: {m}", path.display()));
     let mut conn = db.reader().acquire().await?;
-    let check: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
-        .fetch_all(&mut *conn)
+    let check: Vec<(String,)> = crate::sql::query_as("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
         .await
         .map_err(|e| bad(format!("unreadable ({e})")))?;
     if check.len() != 1 || check[0].0 != "ok" {
@@ -1061,16 +1039,16 @@ async fn check_backup(db: &Db, path: &Path) -> TResult<BackupInfo> {
         return Err(bad(format!("damaged: {}", first.join("; "))));
     }
     let tables: Vec<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&mut *conn)
+        crate::sql::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut conn)
             .await?;
     let has = |t: &str| tables.iter().any(|(n,)| n == t);
     if !has(INFO_TABLE) || !has(MANIFEST_TABLE) || !has("schema_migrations") {
         return Err(bad("not a Lianshi backup (no manifest)".into()));
     }
     let kv: BTreeMap<String, String> =
-        sqlx::query_as::<_, (String, String)>(&format!("SELECT key, value FROM {INFO_TABLE}"))
-            .fetch_all(&mut *conn)
+        crate::sql::query_as::<(String, String)>(&format!("SELECT key, value FROM {INFO_TABLE}"))
+            .fetch_all(&mut conn)
             .await?
             .into_iter()
             .collect();
@@ -1118,10 +1096,10 @@ async fn check_backup(db: &Db, path: &Path) -> TResult<BackupInfo> {
             missing.join(", ")
         )));
     }
-    let manifest: Vec<(String, i64, String)> = sqlx::query_as(&format!(
+    let manifest: Vec<(String, i64, String)> = crate::sql::query_as(&format!(
         "SELECT tbl, rows, checksum FROM {MANIFEST_TABLE} ORDER BY tbl"
     ))
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut conn)
     .await?;
     drop(conn);
     let manifest: BTreeMap<String, TableSum> = manifest

@@ -1,8 +1,7 @@
 //! Users and their sessions/tokens. Only hashes of tokens and passwords are stored.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -45,7 +44,7 @@ pub struct SessionRow {
 
 const COLS: &str = "u.id, u.username, u.display_name, u.role, u.enterprise_id, u.department_id, u.password_hash, u.active, u.failed_logins, u.locked_until, u.created_at";
 
-fn user(r: &AnyRow) -> Result<UserRow> {
+fn user(r: &Row) -> Result<UserRow> {
     Ok(UserRow {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
@@ -63,7 +62,7 @@ fn user(r: &AnyRow) -> Result<UserRow> {
 
 impl Db {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM users u WHERE u.username = $1"))
+        let r = crate::sql::query(&format!("SELECT {COLS} FROM users u WHERE u.username = $1"))
             .bind(username)
             .fetch_optional(self.reader())
             .await?;
@@ -71,7 +70,7 @@ impl Db {
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM users u WHERE u.id = $1"))
+        let r = crate::sql::query(&format!("SELECT {COLS} FROM users u WHERE u.id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -79,14 +78,14 @@ impl Db {
     }
 
     pub async fn user_list(&self) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM users u ORDER BY u.id"))
+        let rows = crate::sql::query(&format!("SELECT {COLS} FROM users u ORDER BY u.id"))
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(user).collect()
     }
 
     pub async fn user_count(&self) -> Result<i64> {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        let r = crate::sql::query("SELECT COUNT(*) AS n FROM users")
             .fetch_one(self.reader())
             .await?;
         Ok(r.try_get("n")?)
@@ -94,7 +93,7 @@ impl Db {
 
     /// Record a failed login; lock until `lock_until` when `lock_until` is given.
     pub async fn user_login_failed(&self, id: i64, lock_until: Option<&str>) -> Result<()> {
-        sqlx::query(
+        crate::sql::query(
             "UPDATE users SET failed_logins = failed_logins + 1, locked_until = COALESCE($1, locked_until) WHERE id = $2",
         )
         .bind(lock_until)
@@ -105,7 +104,7 @@ impl Db {
     }
 
     pub async fn user_login_succeeded(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        crate::sql::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
             .execute(self.writer())
             .await?;
@@ -114,7 +113,7 @@ impl Db {
 
     /// Look a session up by token hash, if not expired at `now`.
     pub async fn session_get(&self, token_hash: &str, now: &str) -> Result<Option<SessionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT s.id AS sid, s.kind, s.csrf_token, s.expires_at, s.last_seen_at, {COLS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
         ))
         .bind(token_hash)
@@ -143,7 +142,7 @@ impl Db {
         expires_at: &str,
     ) -> Result<()> {
         let now = now_text();
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
         )
         .bind(token_hash)
@@ -161,16 +160,16 @@ impl Db {
     /// the `users` change counter: it only lengthens a session, and a process that cached the
     /// shorter expiry looks the session up again when that passes.
     pub async fn session_touch(&self, id: i64, now: &str, expires_at: &str) -> Result<bool> {
-        Ok(
-            sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
-                .bind(now)
-                .bind(expires_at)
-                .bind(id)
-                .execute(self.writer())
-                .await?
-                .rows_affected()
-                > 0,
+        Ok(crate::sql::query(
+            "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3",
         )
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .execute(self.writer())
+        .await?
+        .rows_affected()
+            > 0)
     }
 
     /// End one session or token (logout); counted like [`session_revoke`].
@@ -193,15 +192,15 @@ impl Db {
 /// commits (or rolls back) with the write, and a process caching sessions (the app's session
 /// cache) can tell with one key lookup whether any process changed users since. The row is
 /// created by the first write (no migration: `change_counters` exists since 0006).
-pub async fn user_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+pub async fn user_generation_bump(conn: &mut Conn) -> Result<i64> {
     crate::counters::bump(conn, "users").await
 }
 
-pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {
+pub async fn user_insert(conn: &mut Conn, u: &NewUser) -> Result<i64> {
     let now = now_text();
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO users (username, display_name, role, enterprise_id, department_id, password_hash, active, failed_logins, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, 0, $7, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, TRUE, 0, $7, $7) RETURNING id",
     )
     .bind(&u.username)
     .bind(&u.display_name)
@@ -218,11 +217,7 @@ pub async fn user_insert(conn: &mut AnyConnection, u: &NewUser) -> Result<i64> {
 
 /// Run an `UPDATE users … updated_at = $n WHERE id = $n+1` whose other placeholders `q` has
 /// bound: binds the time and `id`; `NotFound` when there is no such user.
-async fn update_user_row<'q>(
-    conn: &mut AnyConnection,
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    id: i64,
-) -> Result<()> {
+async fn update_user_row<'q>(conn: &mut Conn, q: crate::sql::Query<'q>, id: i64) -> Result<()> {
     let n = q
         .bind(now_text())
         .bind(id)
@@ -238,13 +233,13 @@ async fn update_user_row<'q>(
 /// Activate/deactivate a user or set a new password hash. Ends their sessions when deactivated
 /// or when the password changes.
 pub async fn user_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     active: bool,
     display_name: &str,
     password_hash: Option<&str>,
 ) -> Result<()> {
-    let q = sqlx::query(
+    let q = crate::sql::query(
         "UPDATE users SET active = $1, display_name = $2, password_hash = COALESCE($3, password_hash), updated_at = $4 WHERE id = $5",
     )
     .bind(i64::from(active))
@@ -252,7 +247,7 @@ pub async fn user_update(
     .bind(password_hash);
     update_user_row(conn, q, id).await?;
     if !active || password_hash.is_some() {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        crate::sql::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -264,13 +259,13 @@ pub async fn user_update(
 /// Give a user a new role and scope (enterprise, department). Their sessions stay; what they
 /// resolve to changes (the `users` change counter is bumped).
 pub async fn user_set_role(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     role: &str,
     enterprise_id: Option<i64>,
     department_id: Option<i64>,
 ) -> Result<()> {
-    let q = sqlx::query(
+    let q = crate::sql::query(
         "UPDATE users SET role = $1, enterprise_id = $2, department_id = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(role)
@@ -296,7 +291,7 @@ pub struct LoginState {
 const LOGIN_COLS: &str =
     "account, client, failures, last_failure_at, blocked_until, last_success_at";
 
-fn login_state(r: &AnyRow) -> Result<LoginState> {
+fn login_state(r: &Row) -> Result<LoginState> {
     Ok(LoginState {
         account: r.try_get("account")?,
         client: r.try_get("client")?,
@@ -310,7 +305,7 @@ fn login_state(r: &AnyRow) -> Result<LoginState> {
 impl Db {
     /// The account's, the client's and the pair's back-off rows (those that exist).
     pub async fn login_states(&self, account: &str, client: &str) -> Result<Vec<LoginState>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {LOGIN_COLS} FROM login_throttle WHERE (account = $1 AND client IN ('', $2)) OR (account = '' AND client = $2)"
         ))
         .bind(account)
@@ -322,7 +317,7 @@ impl Db {
 
     /// Rows of accounts and pairs with failures since `since`, for the administrators' view.
     pub async fn login_backoffs(&self, since: &str) -> Result<Vec<LoginState>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {LOGIN_COLS} FROM login_throttle WHERE account <> '' AND failures > 0 AND last_failure_at >= $1 ORDER BY account, client"
         ))
         .bind(since)
@@ -335,13 +330,13 @@ impl Db {
     /// remembers the success (a client that signed in before is trusted by the account limit).
     pub async fn login_succeeded(&self, account: &str, client: &str, now: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        crate::sql::query(
             "UPDATE login_throttle SET failures = 0, blocked_until = NULL WHERE account = $1 AND client = ''",
         )
         .bind(account)
         .execute(tx.conn())
         .await?;
-        sqlx::query(
+        crate::sql::query(
             "INSERT INTO login_throttle (account, client, failures, last_success_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT (account, client) DO UPDATE SET failures = 0, blocked_until = NULL, last_success_at = $3",
         )
@@ -357,13 +352,13 @@ impl Db {
 /// Count one failure of the row (`account`, `client`) at `now`; a count whose last failure is
 /// before `forget_before` starts again at one. The new count.
 pub async fn login_failed(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &str,
     client: &str,
     now: &str,
     forget_before: &str,
 ) -> Result<i64> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO login_throttle (account, client, failures, last_failure_at) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (account, client) DO UPDATE SET \
          failures = CASE WHEN login_throttle.last_failure_at IS NULL OR login_throttle.last_failure_at < $4 THEN 1 ELSE login_throttle.failures + 1 END, \
@@ -381,29 +376,26 @@ pub async fn login_failed(
 }
 
 /// Refuse attempts on the row until `until`.
-pub async fn login_block(
-    conn: &mut AnyConnection,
-    account: &str,
-    client: &str,
-    until: &str,
-) -> Result<()> {
-    sqlx::query("UPDATE login_throttle SET blocked_until = $1 WHERE account = $2 AND client = $3")
-        .bind(until)
-        .bind(account)
-        .bind(client)
-        .execute(&mut *conn)
-        .await?;
+pub async fn login_block(conn: &mut Conn, account: &str, client: &str, until: &str) -> Result<()> {
+    crate::sql::query(
+        "UPDATE login_throttle SET blocked_until = $1 WHERE account = $2 AND client = $3",
+    )
+    .bind(until)
+    .bind(account)
+    .bind(client)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Forget rows with no failure since `failures_before` and no success since `success_before`,
 /// so names sprayed by an attacker do not pile up.
 pub async fn login_prune(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     failures_before: &str,
     success_before: &str,
 ) -> Result<u64> {
-    Ok(sqlx::query(
+    Ok(crate::sql::query(
         "DELETE FROM login_throttle WHERE (last_failure_at IS NULL OR last_failure_at < $1) AND (last_success_at IS NULL OR last_success_at < $2)",
     )
     .bind(failures_before)
@@ -415,8 +407,8 @@ pub async fn login_prune(
 
 /// Clear every back-off of `account` (its own row and its pairs; remembered successes stay).
 /// How many rows had failures.
-pub async fn login_unlock(conn: &mut AnyConnection, account: &str) -> Result<u64> {
-    Ok(sqlx::query(
+pub async fn login_unlock(conn: &mut Conn, account: &str) -> Result<u64> {
+    Ok(crate::sql::query(
         "UPDATE login_throttle SET failures = 0, blocked_until = NULL, last_failure_at = NULL WHERE account = $1 AND failures > 0",
     )
     .bind(account)
@@ -427,8 +419,8 @@ pub async fn login_unlock(conn: &mut AnyConnection, account: &str) -> Result<u64
 
 /// Remove one session or token by its hash; whether it existed. Bumps the `users` change
 /// counter when it did, so other processes drop their cached copy within their bound.
-pub async fn session_revoke(conn: &mut AnyConnection, token_hash: &str) -> Result<bool> {
-    let gone = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+pub async fn session_revoke(conn: &mut Conn, token_hash: &str) -> Result<bool> {
+    let gone = crate::sql::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut *conn)
         .await?
@@ -441,8 +433,8 @@ pub async fn session_revoke(conn: &mut AnyConnection, token_hash: &str) -> Resul
 }
 
 /// Clear the lock columns of the users row (kept from before the back-off table).
-pub async fn user_clear_lock(conn: &mut AnyConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+pub async fn user_clear_lock(conn: &mut Conn, id: i64) -> Result<()> {
+    crate::sql::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;

@@ -6,9 +6,8 @@
 //! until a visit closes it (`done`, with the visit's id) or it is `cancelled`. Overdue is not
 //! stored: it is `open` with `due_on` before today, computed by the reader.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError, now_text};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// Figures of one enterprise for one period (`YYYY` for a year).
@@ -166,7 +165,7 @@ pub struct ScanFacts {
     pub assigned_at: String,
 }
 
-fn rule(r: &AnyRow) -> Result<VisitRuleRow> {
+fn rule(r: &Row) -> Result<VisitRuleRow> {
     Ok(VisitRuleRow {
         id: r.try_get("id")?,
         code: r.try_get("code")?,
@@ -189,7 +188,7 @@ const TASK_SELECT: &str = "SELECT k.id, k.enterprise_id, e.uscc, e.name AS enter
      k.created_at, k.created_by, k.closed_at, k.visit_id \
      FROM visit_tasks k JOIN enterprises e ON e.id = k.enterprise_id JOIN visit_rules r ON r.id = k.rule_id LEFT JOIN service_teams t ON t.id = k.team_id";
 
-fn task(r: &AnyRow) -> Result<VisitTaskRow> {
+fn task(r: &Row) -> Result<VisitTaskRow> {
     Ok(VisitTaskRow {
         id: r.try_get("id")?,
         enterprise_id: r.try_get("enterprise_id")?,
@@ -246,10 +245,7 @@ impl Clauses {
         }
     }
 
-    fn bind<'q>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind<'q>(&'q self, mut q: crate::sql::Query<'q>) -> crate::sql::Query<'q> {
         for a in &self.args {
             q = q.bind(a.as_str());
         }
@@ -298,7 +294,7 @@ fn visit_where(f: &VisitFilter) -> Clauses {
 impl Db {
     /// Figures of one enterprise, oldest period first.
     pub async fn indicators_of(&self, enterprise_id: i64) -> Result<Vec<IndicatorRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT enterprise_id, period, revenue_fen, headcount, tax_fen, updated_at FROM enterprise_indicators WHERE enterprise_id = $1 ORDER BY period",
         )
         .bind(enterprise_id)
@@ -309,7 +305,7 @@ impl Db {
 
     /// Figures of every assigned enterprise, by enterprise then period, for the scan.
     pub async fn indicators_assigned(&self) -> Result<Vec<IndicatorRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT i.enterprise_id, i.period, i.revenue_fen, i.headcount, i.tax_fen, i.updated_at FROM enterprise_indicators i \
              JOIN team_assignments a ON a.enterprise_id = i.enterprise_id ORDER BY i.enterprise_id, i.period",
         )
@@ -320,7 +316,7 @@ impl Db {
 
     /// Every rule in display order.
     pub async fn visit_rules(&self) -> Result<Vec<VisitRuleRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {RULE_COLS} FROM visit_rules ORDER BY sort, id"
         ))
         .fetch_all(self.reader())
@@ -329,7 +325,7 @@ impl Db {
     }
 
     pub async fn visit_rule_by_code(&self, code: &str) -> Result<Option<VisitRuleRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {RULE_COLS} FROM visit_rules WHERE code = $1"
         ))
         .bind(code)
@@ -352,10 +348,13 @@ impl Db {
             limit.clamp(1, 10_000),
             offset.max(0)
         );
-        let rows = w.bind(sqlx::query(&sql)).fetch_all(self.reader()).await?;
+        let rows = w
+            .bind(crate::sql::query(&sql))
+            .fetch_all(self.reader())
+            .await?;
         let count = format!("SELECT COUNT(*) AS n FROM visit_tasks k{}", w.text());
         let total: i64 = w
-            .bind(sqlx::query(&count))
+            .bind(crate::sql::query(&count))
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -363,7 +362,7 @@ impl Db {
     }
 
     pub async fn visit_task_get(&self, id: i64) -> Result<Option<VisitTaskRow>> {
-        let r = sqlx::query(&format!("{TASK_SELECT} WHERE k.id = $1"))
+        let r = crate::sql::query(&format!("{TASK_SELECT} WHERE k.id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -372,7 +371,7 @@ impl Db {
 
     /// Per team: (team id, open tasks, of which overdue on `today`, visits in total).
     pub async fn visit_team_counts(&self, today: &str) -> Result<Vec<(i64, i64, i64, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT t.id, \
              (SELECT COUNT(*) FROM visit_tasks k WHERE k.team_id = t.id AND k.status = 'open') AS open_n, \
              (SELECT COUNT(*) FROM visit_tasks k WHERE k.team_id = t.id AND k.status = 'open' AND k.due_on < $1) AS overdue_n, \
@@ -400,7 +399,7 @@ impl Db {
         ids: &[i64],
         today: &str,
     ) -> Result<HashMap<i64, (i64, i64)>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT enterprise_id, COUNT(*) AS n, SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END) AS late FROM visit_tasks \
              WHERE status = 'open' AND enterprise_id IN ({}) GROUP BY enterprise_id",
             id_list(ids)
@@ -432,12 +431,15 @@ impl Db {
             limit.clamp(1, 10_000),
             offset.max(0)
         );
-        let rows = w.bind(sqlx::query(&sql)).fetch_all(self.reader()).await?;
+        let rows = w
+            .bind(crate::sql::query(&sql))
+            .fetch_all(self.reader())
+            .await?;
         let mut out: Vec<VisitRow> = rows.iter().map(visit).collect::<Result<_>>()?;
         self.fill_visits(&mut out).await?;
         let count = format!("SELECT COUNT(*) AS n FROM visits v{}", w.text());
         let total: i64 = w
-            .bind(sqlx::query(&count))
+            .bind(crate::sql::query(&count))
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -445,7 +447,7 @@ impl Db {
     }
 
     pub async fn visit_get(&self, id: i64) -> Result<Option<VisitRow>> {
-        let r = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1"))
+        let r = crate::sql::query(&format!("{VISIT_SELECT} WHERE v.id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -465,7 +467,7 @@ impl Db {
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let pos: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-        let people = sqlx::query(&format!(
+        let people = crate::sql::query(&format!(
             "SELECT p.visit_id, p.user_id, u.display_name FROM visit_participants p JOIN users u ON u.id = p.user_id \
              WHERE p.visit_id IN ({}) ORDER BY p.visit_id, p.user_id",
             id_list(&ids)
@@ -480,7 +482,7 @@ impl Db {
                     .push((p.try_get("user_id")?, p.try_get("display_name")?));
             }
         }
-        let tasks = sqlx::query(&format!(
+        let tasks = crate::sql::query(&format!(
             "SELECT visit_id, id FROM visit_tasks WHERE visit_id IN ({}) ORDER BY visit_id, id",
             id_list(&ids)
         ))
@@ -497,7 +499,7 @@ impl Db {
 
     /// Facts of every assigned enterprise for the rule evaluator, by enterprise id.
     pub async fn visit_scan_facts(&self) -> Result<Vec<ScanFacts>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT a.enterprise_id, a.team_id, a.assigned_at, e.registered_on, e.created_at, \
              (SELECT MAX(v.visited_on) FROM visits v WHERE v.enterprise_id = a.enterprise_id) AS last_visit_on \
              FROM team_assignments a JOIN enterprises e ON e.id = a.enterprise_id ORDER BY a.enterprise_id",
@@ -519,7 +521,7 @@ impl Db {
     }
 }
 
-fn indicator(r: &AnyRow) -> Result<IndicatorRow> {
+fn indicator(r: &Row) -> Result<IndicatorRow> {
     Ok(IndicatorRow {
         enterprise_id: r.try_get("enterprise_id")?,
         period: r.try_get("period")?,
@@ -534,7 +536,7 @@ const VISIT_SELECT: &str = "SELECT v.id, v.enterprise_id, e.uscc, e.name AS ente
      v.attachments_json, v.recorded_by_name, v.created_at \
      FROM visits v JOIN enterprises e ON e.id = v.enterprise_id LEFT JOIN service_teams t ON t.id = v.team_id";
 
-fn visit(r: &AnyRow) -> Result<VisitRow> {
+fn visit(r: &Row) -> Result<VisitRow> {
     let attachments: String = r.try_get("attachments_json")?;
     Ok(VisitRow {
         id: r.try_get("id")?,
@@ -554,8 +556,8 @@ fn visit(r: &AnyRow) -> Result<VisitRow> {
 }
 
 /// Record a period's figures (insert or replace).
-pub async fn indicator_upsert(conn: &mut AnyConnection, i: &IndicatorRow) -> Result<()> {
-    sqlx::query(
+pub async fn indicator_upsert(conn: &mut Conn, i: &IndicatorRow) -> Result<()> {
+    crate::sql::query(
         "INSERT INTO enterprise_indicators (enterprise_id, period, revenue_fen, headcount, tax_fen, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (enterprise_id, period) DO UPDATE SET revenue_fen = excluded.revenue_fen, headcount = excluded.headcount, tax_fen = excluded.tax_fen, updated_at = excluded.updated_at",
     )
@@ -572,8 +574,8 @@ pub async fn indicator_upsert(conn: &mut AnyConnection, i: &IndicatorRow) -> Res
 
 /// Insert a rule unless its code exists; true when inserted. Seeding never overwrites an
 /// administrator's edits.
-pub async fn visit_rule_seed(conn: &mut AnyConnection, w: &VisitRuleWrite) -> Result<bool> {
-    let r = sqlx::query(
+pub async fn visit_rule_seed(conn: &mut Conn, w: &VisitRuleWrite) -> Result<bool> {
+    let r = crate::sql::query(
         "INSERT INTO visit_rules (code, name_zh, name_en, trigger_kind, trigger_json, deadline_workdays, active, sort, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) ON CONFLICT (code) DO NOTHING RETURNING id",
     )
@@ -594,14 +596,14 @@ pub async fn visit_rule_seed(conn: &mut AnyConnection, w: &VisitRuleWrite) -> Re
 /// Change a rule's deadline, trigger parameters and active flag if its version is still
 /// `expected_version`.
 pub async fn visit_rule_update(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: i64,
     expected_version: i64,
     deadline_workdays: i64,
     active: bool,
     trigger_json: &str,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE visit_rules SET deadline_workdays = $1, active = $2, trigger_json = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6",
     )
     .bind(deadline_workdays)
@@ -624,8 +626,8 @@ pub async fn visit_rule_update(
 
 /// Create a task unless the same (enterprise, rule, trigger instance) exists. Returns the new
 /// id, or `None` when it existed (so a scan is idempotent).
-pub async fn visit_task_insert(conn: &mut AnyConnection, t: &NewVisitTask) -> Result<Option<i64>> {
-    let r = sqlx::query(
+pub async fn visit_task_insert(conn: &mut Conn, t: &NewVisitTask) -> Result<Option<i64>> {
+    let r = crate::sql::query(
         "INSERT INTO visit_tasks (enterprise_id, team_id, rule_id, trigger_key, status, triggered_on, due_on, reason_zh, reason_en, calendar_note, created_at, created_by) \
          VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (enterprise_id, rule_id, trigger_key) DO NOTHING RETURNING id",
     )
@@ -646,9 +648,9 @@ pub async fn visit_task_insert(conn: &mut AnyConnection, t: &NewVisitTask) -> Re
 }
 
 /// Record a visit with its participants; returns its id.
-pub async fn visit_insert(conn: &mut AnyConnection, v: &NewVisit) -> Result<i64> {
+pub async fn visit_insert(conn: &mut Conn, v: &NewVisit) -> Result<i64> {
     let attachments = serde_json::to_string(&v.attachments).unwrap_or_else(|_| "[]".into());
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO visits (enterprise_id, team_id, visited_on, summary, attachments_json, recorded_by, recorded_by_name, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -669,7 +671,7 @@ pub async fn visit_insert(conn: &mut AnyConnection, v: &NewVisit) -> Result<i64>
             continue;
         }
         seen.push(*u);
-        sqlx::query("INSERT INTO visit_participants (visit_id, user_id) VALUES ($1, $2)")
+        crate::sql::query("INSERT INTO visit_participants (visit_id, user_id) VALUES ($1, $2)")
             .bind(id)
             .bind(*u)
             .execute(&mut *conn)
@@ -681,7 +683,7 @@ pub async fn visit_insert(conn: &mut AnyConnection, v: &NewVisit) -> Result<i64>
 /// Close open tasks of an enterprise with a visit: the one task `task_id`, or every open task
 /// triggered on or before the visit date. Returns the ids closed.
 pub async fn visit_tasks_close(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     enterprise_id: i64,
     task_id: Option<i64>,
     visit_id: i64,
@@ -689,7 +691,7 @@ pub async fn visit_tasks_close(
 ) -> Result<Vec<i64>> {
     let rows = match task_id {
         Some(t) => {
-            sqlx::query(
+            crate::sql::query(
                 "UPDATE visit_tasks SET status = 'done', closed_at = $1, visit_id = $2 \
                  WHERE id = $3 AND enterprise_id = $4 AND status = 'open' RETURNING id",
             )
@@ -701,7 +703,7 @@ pub async fn visit_tasks_close(
             .await?
         }
         None => {
-            sqlx::query(
+            crate::sql::query(
                 "UPDATE visit_tasks SET status = 'done', closed_at = $1, visit_id = $2 \
                  WHERE enterprise_id = $3 AND status = 'open' AND triggered_on <= $4 RETURNING id",
             )

@@ -11,10 +11,9 @@
 //! - one live redemption per provider and contract (`contract_key` is NULL once rejected), one
 //!   per provider and request key (UNIQUE indexes).
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, now_text};
 use lianshi_domain::voucher::Figures;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// A scheme as stored; `rules_json` is a `lianshi_domain::voucher::SchemeRules`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -199,7 +198,7 @@ pub struct SchemeFigures {
     pub overflow: bool,
 }
 
-fn scheme(r: &AnyRow) -> Result<SchemeRow> {
+fn scheme(r: &Row) -> Result<SchemeRow> {
     Ok(SchemeRow {
         id: r.try_get("id")?,
         code: r.try_get("code")?,
@@ -213,7 +212,7 @@ fn scheme(r: &AnyRow) -> Result<SchemeRow> {
     })
 }
 
-fn round(r: &AnyRow) -> Result<RoundRow> {
+fn round(r: &Row) -> Result<RoundRow> {
     Ok(RoundRow {
         id: r.try_get("id")?,
         scheme_id: r.try_get("scheme_id")?,
@@ -228,7 +227,7 @@ fn round(r: &AnyRow) -> Result<RoundRow> {
     })
 }
 
-fn provider(r: &AnyRow) -> Result<ProviderRow> {
+fn provider(r: &Row) -> Result<ProviderRow> {
     Ok(ProviderRow {
         id: r.try_get("id")?,
         user_id: r.try_get("user_id")?,
@@ -242,7 +241,7 @@ fn provider(r: &AnyRow) -> Result<ProviderRow> {
 const VOUCHER_COLS: &str = "v.id, v.round_id, v.scheme_id, v.enterprise_id, e.name AS enterprise_name, e.uscc AS enterprise_uscc, e.size_band, s.code AS scheme_code, s.name AS scheme_name, s.kind AS scheme_kind, r.name AS round_name, r.year, v.amount_fen, v.held_fen, v.redeemed_fen, v.expired_fen, v.valid_until, v.status, v.granted_at";
 const VOUCHER_FROM: &str = "vouchers v JOIN enterprises e ON e.id = v.enterprise_id JOIN voucher_schemes s ON s.id = v.scheme_id JOIN voucher_rounds r ON r.id = v.round_id";
 
-fn voucher(r: &AnyRow) -> Result<VoucherRow> {
+fn voucher(r: &Row) -> Result<VoucherRow> {
     Ok(VoucherRow {
         id: r.try_get("id")?,
         round_id: r.try_get("round_id")?,
@@ -269,7 +268,7 @@ fn voucher(r: &AnyRow) -> Result<VoucherRow> {
 const REDEMPTION_COLS: &str = "d.id, d.voucher_id, d.scheme_id, s.name AS scheme_name, d.enterprise_id, e.name AS enterprise_name, d.provider_id, p.name AS provider_name, d.request_key, d.contract_no, d.invoice_fen, d.compute, d.service_type, d.tier, d.rate_bp, d.amount_fen, d.explain, d.year, d.status, d.reason, d.submitted_at, d.confirmed_at, d.written_off_at, d.rejected_at";
 const REDEMPTION_FROM: &str = "voucher_redemptions d JOIN voucher_schemes s ON s.id = d.scheme_id JOIN enterprises e ON e.id = d.enterprise_id JOIN voucher_providers p ON p.id = d.provider_id";
 
-fn redemption(r: &AnyRow) -> Result<RedemptionRow> {
+fn redemption(r: &Row) -> Result<RedemptionRow> {
     Ok(RedemptionRow {
         id: r.try_get("id")?,
         voucher_id: r.try_get("voucher_id")?,
@@ -298,9 +297,9 @@ fn redemption(r: &AnyRow) -> Result<RedemptionRow> {
     })
 }
 
-pub async fn voucher_scheme_insert(c: &mut AnyConnection, w: &SchemeWrite) -> Result<i64> {
+pub async fn voucher_scheme_insert(c: &mut Conn, w: &SchemeWrite) -> Result<i64> {
     let now = now_text();
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO voucher_schemes (code, kind, name, issuer, legal_ref, rules_json, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
     )
@@ -320,12 +319,12 @@ pub async fn voucher_scheme_insert(c: &mut AnyConnection, w: &SchemeWrite) -> Re
 
 /// Replace a scheme's rules and status (name and kind stay).
 pub async fn voucher_scheme_update(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     id: i64,
     rules_json: &str,
     status: &str,
 ) -> Result<()> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE voucher_schemes SET rules_json = $1, status = $2, updated_at = $3 WHERE id = $4",
     )
     .bind(rules_json)
@@ -341,8 +340,8 @@ pub async fn voucher_scheme_update(
     Ok(())
 }
 
-pub async fn voucher_round_insert(c: &mut AnyConnection, w: &RoundWrite) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn voucher_round_insert(c: &mut Conn, w: &RoundWrite) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO voucher_rounds (scheme_id, name, year, pool_fen, opens_on, closes_on, valid_until, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -361,12 +360,8 @@ pub async fn voucher_round_insert(c: &mut AnyConnection, w: &RoundWrite) -> Resu
 
 /// Set a round's pool; false when the new pool would not cover the quota already committed
 /// (`issued − expired`), which the CHECK constraint would refuse anyway.
-pub async fn voucher_round_set_pool(
-    c: &mut AnyConnection,
-    round_id: i64,
-    pool_fen: i64,
-) -> Result<bool> {
-    let n = sqlx::query(
+pub async fn voucher_round_set_pool(c: &mut Conn, round_id: i64, pool_fen: i64) -> Result<bool> {
+    let n = crate::sql::query(
         "UPDATE voucher_rounds SET pool_fen = $1 WHERE id = $2 AND issued_fen - expired_fen <= $1",
     )
     .bind(pool_fen)
@@ -381,11 +376,11 @@ pub async fn voucher_round_set_pool(
 /// later) and its pool shrinks to the quota committed (`issued − expired`), releasing the rest.
 /// Returns the round as it now is, `None` when there is no such round.
 pub async fn voucher_round_close(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     round_id: i64,
     last_day: &str,
 ) -> Result<Option<RoundRow>> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "UPDATE voucher_rounds SET \
          opens_on = CASE WHEN opens_on > $1 THEN $1 ELSE opens_on END, \
          closes_on = CASE WHEN closes_on > $1 THEN $1 ELSE closes_on END, \
@@ -399,12 +394,8 @@ pub async fn voucher_round_close(
 }
 
 /// Take `amount` from a round's pool; false when the pool (net of expired quota) is too small.
-pub async fn voucher_round_issue(
-    c: &mut AnyConnection,
-    round_id: i64,
-    amount: i64,
-) -> Result<bool> {
-    let n = sqlx::query(
+pub async fn voucher_round_issue(c: &mut Conn, round_id: i64, amount: i64) -> Result<bool> {
+    let n = crate::sql::query(
         "UPDATE voucher_rounds SET issued_fen = issued_fen + $1 \
          WHERE id = $2 AND issued_fen - expired_fen + $1 <= pool_fen",
     )
@@ -417,8 +408,8 @@ pub async fn voucher_round_issue(
 }
 
 /// Grant a voucher; a second grant in the same round to the same enterprise is a conflict.
-pub async fn voucher_insert(c: &mut AnyConnection, w: &VoucherWrite) -> Result<i64> {
-    let r = sqlx::query(
+pub async fn voucher_insert(c: &mut Conn, w: &VoucherWrite) -> Result<i64> {
+    let r = crate::sql::query(
         "INSERT INTO vouchers (round_id, scheme_id, enterprise_id, amount_fen, valid_until, status, granted_at) \
          VALUES ($1, $2, $3, $4, $5, 'active', $6) RETURNING id",
     )
@@ -435,15 +426,15 @@ pub async fn voucher_insert(c: &mut AnyConnection, w: &VoucherWrite) -> Result<i
 }
 
 pub async fn voucher_provider_insert(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     user_id: Option<i64>,
     name: &str,
     uscc: &str,
     kinds: &str,
 ) -> Result<i64> {
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO voucher_providers (user_id, name, uscc, kinds, active, created_at) \
-         VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
     )
     .bind(user_id)
     .bind(name)
@@ -457,12 +448,12 @@ pub async fn voucher_provider_insert(
 }
 
 pub async fn voucher_related_insert(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     provider_id: i64,
     enterprise_id: i64,
     note: &str,
 ) -> Result<()> {
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO voucher_related_parties (provider_id, enterprise_id, note, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (provider_id, enterprise_id) DO UPDATE SET note = excluded.note",
     )
@@ -477,11 +468,11 @@ pub async fn voucher_related_insert(
 
 /// Remove a related-party record; false when there was none.
 pub async fn voucher_related_remove(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     provider_id: i64,
     enterprise_id: i64,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "DELETE FROM voucher_related_parties WHERE provider_id = $1 AND enterprise_id = $2",
     )
     .bind(provider_id)
@@ -494,29 +485,31 @@ pub async fn voucher_related_remove(
 
 /// Activate or deactivate a provider; false when it already was in that state.
 pub async fn voucher_provider_set_active(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     provider_id: i64,
     active: bool,
 ) -> Result<bool> {
-    let n = sqlx::query("UPDATE voucher_providers SET active = $1 WHERE id = $2 AND active <> $1")
-        .bind(i64::from(active))
-        .bind(provider_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
+    let n = crate::sql::query(
+        "UPDATE voucher_providers SET active = $1 WHERE id = $2 AND active <> $1",
+    )
+    .bind(i64::from(active))
+    .bind(provider_id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
     Ok(n == 1)
 }
 
 /// Lock (creating if needed) the usage row of an enterprise in a scheme and year, adding
 /// `contracts` to its declared total; returns (contracts before, used before).
 pub async fn voucher_usage_lock(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     enterprise_id: i64,
     scheme_id: i64,
     year: i64,
     contracts: i64,
 ) -> Result<(i64, i64)> {
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO voucher_usage (enterprise_id, scheme_id, year, contracts_fen, used_fen) VALUES ($1, $2, $3, 0, 0) \
          ON CONFLICT (enterprise_id, scheme_id, year) DO NOTHING",
     )
@@ -525,7 +518,7 @@ pub async fn voucher_usage_lock(
     .bind(year)
     .execute(&mut *c)
     .await?;
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "UPDATE voucher_usage SET contracts_fen = contracts_fen + $1 \
          WHERE enterprise_id = $2 AND scheme_id = $3 AND year = $4 RETURNING contracts_fen, used_fen",
     )
@@ -542,13 +535,13 @@ pub async fn voucher_usage_lock(
 /// Quota granted (net of expiry) to an enterprise in a scheme's rounds of `year`, read on the
 /// caller's connection (after [`voucher_usage_lock`], so concurrent grants see each other).
 pub async fn voucher_granted_in_year(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     scheme_id: i64,
     enterprise_id: i64,
     year: i64,
 ) -> Result<i64> {
     use crate::bounds::{saturate, wide, wide_sum};
-    let r = sqlx::query(&format!(
+    let r = crate::sql::query(&format!(
         "SELECT {}, {} FROM vouchers v \
          JOIN voucher_rounds r ON r.id = v.round_id WHERE v.scheme_id = $1 AND v.enterprise_id = $2 AND r.year = $3",
         wide_sum("v.amount_fen", "amount"),
@@ -565,14 +558,14 @@ pub async fn voucher_granted_in_year(
 
 /// Add `amount` to the year's used total unless it would pass `cap`; false when it would.
 pub async fn voucher_usage_use(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     enterprise_id: i64,
     scheme_id: i64,
     year: i64,
     amount: i64,
     cap: Option<i64>,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE voucher_usage SET used_fen = used_fen + $1 \
          WHERE enterprise_id = $2 AND scheme_id = $3 AND year = $4 AND ($5 < 0 OR used_fen + $1 <= $5)",
     )
@@ -589,14 +582,14 @@ pub async fn voucher_usage_use(
 
 /// Give back a rejected redemption's contract and amount to the year's usage.
 pub async fn voucher_usage_release(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     enterprise_id: i64,
     scheme_id: i64,
     year: i64,
     contracts: i64,
     amount: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::sql::query(
         "UPDATE voucher_usage SET contracts_fen = contracts_fen - $1, used_fen = used_fen - $2 \
          WHERE enterprise_id = $3 AND scheme_id = $4 AND year = $5",
     )
@@ -612,13 +605,8 @@ pub async fn voucher_usage_release(
 
 /// Hold `amount` on an active voucher valid on `on`; false when the free balance is too small,
 /// the voucher expired, or it is past its date.
-pub async fn voucher_hold(
-    c: &mut AnyConnection,
-    voucher_id: i64,
-    amount: i64,
-    on: &str,
-) -> Result<bool> {
-    let n = sqlx::query(
+pub async fn voucher_hold(c: &mut Conn, voucher_id: i64, amount: i64, on: &str) -> Result<bool> {
+    let n = crate::sql::query(
         "UPDATE vouchers SET held_fen = held_fen + $1 \
          WHERE id = $2 AND status = 'active' AND valid_until >= $3 \
          AND amount_fen - held_fen - redeemed_fen - expired_fen >= $1",
@@ -633,8 +621,8 @@ pub async fn voucher_hold(
 }
 
 /// Release a hold; on an expired voucher the released amount expires (back to the pool).
-pub async fn voucher_release(c: &mut AnyConnection, voucher_id: i64, amount: i64) -> Result<()> {
-    sqlx::query(
+pub async fn voucher_release(c: &mut Conn, voucher_id: i64, amount: i64) -> Result<()> {
+    crate::sql::query(
         "UPDATE vouchers SET held_fen = held_fen - $1, \
          expired_fen = expired_fen + CASE WHEN status = 'expired' THEN $1 ELSE 0 END WHERE id = $2",
     )
@@ -642,7 +630,7 @@ pub async fn voucher_release(c: &mut AnyConnection, voucher_id: i64, amount: i64
     .bind(voucher_id)
     .execute(&mut *c)
     .await?;
-    sqlx::query(
+    crate::sql::query(
         "UPDATE voucher_rounds SET expired_fen = expired_fen + $1 \
          WHERE id = (SELECT round_id FROM vouchers WHERE id = $2 AND status = 'expired')",
     )
@@ -654,8 +642,8 @@ pub async fn voucher_release(c: &mut AnyConnection, voucher_id: i64, amount: i64
 }
 
 /// Move a held amount to redeemed (write-off).
-pub async fn voucher_redeem(c: &mut AnyConnection, voucher_id: i64, amount: i64) -> Result<()> {
-    sqlx::query(
+pub async fn voucher_redeem(c: &mut Conn, voucher_id: i64, amount: i64) -> Result<()> {
+    crate::sql::query(
         "UPDATE vouchers SET held_fen = held_fen - $1, redeemed_fen = redeemed_fen + $1 WHERE id = $2",
     )
     .bind(amount)
@@ -667,12 +655,8 @@ pub async fn voucher_redeem(c: &mut AnyConnection, voucher_id: i64, amount: i64)
 
 /// Expire one active voucher: its free balance expires and returns to the round's pool.
 /// Returns the expired amount, or `None` when the voucher was not active.
-pub async fn voucher_expire(
-    c: &mut AnyConnection,
-    voucher_id: i64,
-    at: &str,
-) -> Result<Option<i64>> {
-    let r = sqlx::query(
+pub async fn voucher_expire(c: &mut Conn, voucher_id: i64, at: &str) -> Result<Option<i64>> {
+    let r = crate::sql::query(
         "UPDATE vouchers SET status = 'expired', expired_at = $1, \
          expired_fen = amount_fen - held_fen - redeemed_fen \
          WHERE id = $2 AND status = 'active' RETURNING expired_fen, round_id",
@@ -684,7 +668,7 @@ pub async fn voucher_expire(
     let Some(r) = r else { return Ok(None) };
     let amount: i64 = r.try_get("expired_fen")?;
     let round_id: i64 = r.try_get("round_id")?;
-    sqlx::query("UPDATE voucher_rounds SET expired_fen = expired_fen + $1 WHERE id = $2")
+    crate::sql::query("UPDATE voucher_rounds SET expired_fen = expired_fen + $1 WHERE id = $2")
         .bind(amount)
         .bind(round_id)
         .execute(&mut *c)
@@ -692,9 +676,9 @@ pub async fn voucher_expire(
     Ok(Some(amount))
 }
 
-pub async fn voucher_redemption_insert(c: &mut AnyConnection, w: &RedemptionWrite) -> Result<i64> {
+pub async fn voucher_redemption_insert(c: &mut Conn, w: &RedemptionWrite) -> Result<i64> {
     let now = now_text();
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO voucher_redemptions (voucher_id, scheme_id, enterprise_id, provider_id, request_key, contract_no, contract_key, \
          invoice_fen, compute, service_type, tier, rate_bp, amount_fen, explain, year, status, submitted_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'submitted', $15, $15) RETURNING id",
@@ -723,7 +707,7 @@ pub async fn voucher_redemption_insert(c: &mut AnyConnection, w: &RedemptionWrit
 /// Move a redemption from `from` to `to`, stamping the state's time column; false when it was
 /// no longer in `from` (someone acted first). A rejection frees the contract number.
 pub async fn voucher_redemption_step(
-    c: &mut AnyConnection,
+    c: &mut Conn,
     id: i64,
     from: &str,
     to: &str,
@@ -740,7 +724,7 @@ pub async fn voucher_redemption_step(
         ""
     };
     let now = now_text();
-    let n = sqlx::query(&format!(
+    let n = crate::sql::query(&format!(
         "UPDATE voucher_redemptions SET status = $1, {col} = $2, updated_at = $2, reason = COALESCE($3, reason){free} \
          WHERE id = $4 AND status = $5"
     ))
@@ -756,11 +740,8 @@ pub async fn voucher_redemption_step(
 }
 
 /// Ids of the live (submitted or confirmed) redemptions on a voucher.
-pub async fn voucher_redemptions_live(
-    c: &mut AnyConnection,
-    voucher_id: i64,
-) -> Result<Vec<(i64, String)>> {
-    let rows = sqlx::query(
+pub async fn voucher_redemptions_live(c: &mut Conn, voucher_id: i64) -> Result<Vec<(i64, String)>> {
+    let rows = crate::sql::query(
         "SELECT id, status FROM voucher_redemptions WHERE voucher_id = $1 AND status IN ('submitted', 'confirmed') ORDER BY id",
     )
     .bind(voucher_id)
@@ -772,8 +753,8 @@ pub async fn voucher_redemptions_live(
 }
 
 /// Ids of active vouchers whose validity ended before `on` (YYYY-MM-DD).
-pub async fn voucher_due_to_expire(c: &mut AnyConnection, on: &str) -> Result<Vec<i64>> {
-    let rows = sqlx::query(
+pub async fn voucher_due_to_expire(c: &mut Conn, on: &str) -> Result<Vec<i64>> {
+    let rows = crate::sql::query(
         "SELECT id FROM vouchers WHERE status = 'active' AND valid_until < $1 ORDER BY id",
     )
     .bind(on)
@@ -784,14 +765,14 @@ pub async fn voucher_due_to_expire(c: &mut AnyConnection, on: &str) -> Result<Ve
 
 impl Db {
     pub async fn voucher_schemes(&self) -> Result<Vec<SchemeRow>> {
-        let rows = sqlx::query("SELECT * FROM voucher_schemes ORDER BY id")
+        let rows = crate::sql::query("SELECT * FROM voucher_schemes ORDER BY id")
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(scheme).collect()
     }
 
     pub async fn voucher_scheme_get(&self, id: i64) -> Result<Option<SchemeRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_schemes WHERE id = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_schemes WHERE id = $1")
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -799,7 +780,7 @@ impl Db {
     }
 
     pub async fn voucher_scheme_by_code(&self, code: &str) -> Result<Option<SchemeRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_schemes WHERE code = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_schemes WHERE code = $1")
             .bind(code)
             .fetch_optional(self.reader())
             .await?;
@@ -808,7 +789,7 @@ impl Db {
 
     /// Rounds of a scheme (all schemes when `None`), newest first.
     pub async fn voucher_rounds(&self, scheme_id: Option<i64>) -> Result<Vec<RoundRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT * FROM voucher_rounds WHERE ($1 < 0 OR scheme_id = $1) ORDER BY year DESC, id DESC",
         )
         .bind(scheme_id.unwrap_or(-1))
@@ -818,7 +799,7 @@ impl Db {
     }
 
     pub async fn voucher_round_get(&self, id: i64) -> Result<Option<RoundRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_rounds WHERE id = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_rounds WHERE id = $1")
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -826,14 +807,14 @@ impl Db {
     }
 
     pub async fn voucher_providers(&self) -> Result<Vec<ProviderRow>> {
-        let rows = sqlx::query("SELECT * FROM voucher_providers ORDER BY id")
+        let rows = crate::sql::query("SELECT * FROM voucher_providers ORDER BY id")
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(provider).collect()
     }
 
     pub async fn voucher_provider_get(&self, id: i64) -> Result<Option<ProviderRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_providers WHERE id = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_providers WHERE id = $1")
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -841,7 +822,7 @@ impl Db {
     }
 
     pub async fn voucher_provider_of_user(&self, user_id: i64) -> Result<Option<ProviderRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_providers WHERE user_id = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_providers WHERE user_id = $1")
             .bind(user_id)
             .fetch_optional(self.reader())
             .await?;
@@ -849,7 +830,7 @@ impl Db {
     }
 
     pub async fn voucher_provider_by_uscc(&self, uscc: &str) -> Result<Option<ProviderRow>> {
-        let r = sqlx::query("SELECT * FROM voucher_providers WHERE uscc = $1")
+        let r = crate::sql::query("SELECT * FROM voucher_providers WHERE uscc = $1")
             .bind(uscc)
             .fetch_optional(self.reader())
             .await?;
@@ -858,7 +839,7 @@ impl Db {
 
     /// Every related-party record, by provider then enterprise.
     pub async fn voucher_related_all(&self) -> Result<Vec<RelatedRow>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT p.uscc AS provider_uscc, p.name AS provider_name, e.uscc AS enterprise_uscc, e.name AS enterprise_name, r.note, r.created_at \
              FROM voucher_related_parties r JOIN voucher_providers p ON p.id = r.provider_id JOIN enterprises e ON e.id = r.enterprise_id \
              ORDER BY p.uscc, e.uscc",
@@ -881,7 +862,7 @@ impl Db {
 
     /// Whether a provider is recorded as related to an enterprise.
     pub async fn voucher_related(&self, provider_id: i64, enterprise_id: i64) -> Result<bool> {
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT 1 AS x FROM voucher_related_parties WHERE provider_id = $1 AND enterprise_id = $2",
         )
         .bind(provider_id)
@@ -892,7 +873,7 @@ impl Db {
     }
 
     pub async fn voucher_get(&self, id: i64) -> Result<Option<VoucherRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {VOUCHER_COLS} FROM {VOUCHER_FROM} WHERE v.id = $1"
         ))
         .bind(id)
@@ -908,7 +889,7 @@ impl Db {
         enterprise_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<VoucherRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {VOUCHER_COLS} FROM {VOUCHER_FROM} WHERE ($1 < 0 OR v.scheme_id = $1) AND ($2 < 0 OR v.enterprise_id = $2) \
              ORDER BY v.id DESC LIMIT $3"
         ))
@@ -921,7 +902,7 @@ impl Db {
     }
 
     pub async fn voucher_redemption_get(&self, id: i64) -> Result<Option<RedemptionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {REDEMPTION_COLS} FROM {REDEMPTION_FROM} WHERE d.id = $1"
         ))
         .bind(id)
@@ -936,7 +917,7 @@ impl Db {
         provider_id: i64,
         key: &str,
     ) -> Result<Option<RedemptionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {REDEMPTION_COLS} FROM {REDEMPTION_FROM} WHERE d.provider_id = $1 AND d.request_key = $2"
         ))
         .bind(provider_id)
@@ -952,7 +933,7 @@ impl Db {
         provider_id: i64,
         contract_no: &str,
     ) -> Result<Option<RedemptionRow>> {
-        let r = sqlx::query(&format!(
+        let r = crate::sql::query(&format!(
             "SELECT {REDEMPTION_COLS} FROM {REDEMPTION_FROM} WHERE d.provider_id = $1 AND d.contract_key = $2"
         ))
         .bind(provider_id)
@@ -963,7 +944,7 @@ impl Db {
     }
 
     pub async fn voucher_redemptions(&self, f: &RedemptionFilter) -> Result<Vec<RedemptionRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {REDEMPTION_COLS} FROM {REDEMPTION_FROM} WHERE ($1 < 0 OR d.provider_id = $1) AND ($2 < 0 OR d.enterprise_id = $2) \
              AND ($3 < 0 OR d.scheme_id = $3) AND ($4 = '' OR d.status = $4) ORDER BY d.id DESC LIMIT $5"
         ))
@@ -997,7 +978,7 @@ impl Db {
             held: i128,
         }
         let mut acc: HashMap<i64, Acc> = HashMap::new();
-        let rounds = sqlx::query(&format!(
+        let rounds = crate::sql::query(&format!(
             "SELECT scheme_id, {}, {} FROM voucher_rounds GROUP BY scheme_id",
             wide_sum("pool_fen", "pool"),
             wide_sum("issued_fen", "issued"),
@@ -1009,7 +990,7 @@ impl Db {
             a.pool = wide(r, "pool")?;
             a.round_issued = wide(r, "issued")?;
         }
-        let vouchers = sqlx::query(&format!(
+        let vouchers = crate::sql::query(&format!(
             "SELECT scheme_id, {}, {}, {}, {} FROM vouchers GROUP BY scheme_id",
             wide_sum("amount_fen", "amount"),
             wide_sum("expired_fen", "expired"),
@@ -1025,7 +1006,7 @@ impl Db {
             a.v_redeemed = wide(r, "redeemed")?;
             a.v_held = wide(r, "held")?;
         }
-        let redemptions = sqlx::query(&format!(
+        let redemptions = crate::sql::query(&format!(
             "SELECT scheme_id, CASE WHEN status = 'written_off' THEN 1 ELSE 0 END AS done, {} \
              FROM voucher_redemptions WHERE status IN ('submitted', 'confirmed', 'written_off') \
              GROUP BY scheme_id, CASE WHEN status = 'written_off' THEN 1 ELSE 0 END",
@@ -1042,7 +1023,7 @@ impl Db {
                 a.held = wide(r, "amount")?;
             }
         }
-        let ids = sqlx::query("SELECT id FROM voucher_schemes ORDER BY id")
+        let ids = crate::sql::query("SELECT id FROM voucher_schemes ORDER BY id")
             .fetch_all(self.reader())
             .await?;
         let mut out = Vec::with_capacity(ids.len());

@@ -2,7 +2,6 @@
 //! conditions the enterprise list filters on, so a figure and the list it links to agree.
 
 use crate::{Db, Result};
-use sqlx::Row;
 
 /// A dimension enterprises are counted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +71,7 @@ impl Db {
         let sql = format!(
             "SELECT {col} AS k, COUNT(DISTINCT {eid}) AS n FROM {table} WHERE {col} IS NOT NULL{scope} GROUP BY {col} ORDER BY n DESC, k"
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::sql::query(&sql);
         if let Some(id) = only_id {
             q = q.bind(id);
         }
@@ -93,13 +92,13 @@ impl Db {
     pub async fn enterprise_total(&self, only_id: Option<i64>) -> Result<i64> {
         let r = match only_id {
             Some(id) => {
-                sqlx::query("SELECT COUNT(*) AS n FROM enterprises WHERE id = $1")
+                crate::sql::query("SELECT COUNT(*) AS n FROM enterprises WHERE id = $1")
                     .bind(id)
                     .fetch_one(self.reader())
                     .await?
             }
             None => {
-                sqlx::query("SELECT COUNT(*) AS n FROM enterprises")
+                crate::sql::query("SELECT COUNT(*) AS n FROM enterprises")
                     .fetch_one(self.reader())
                     .await?
             }
@@ -109,7 +108,7 @@ impl Db {
 
     /// Number of registry entries per kind.
     pub async fn registry_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::sql::query(
             "SELECT kind, COUNT(*) AS n FROM registry_items GROUP BY kind ORDER BY kind",
         )
         .fetch_all(self.reader())
@@ -126,7 +125,7 @@ impl Db {
         }
         // Integers from our own rows: safe to inline.
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT id, uscc, name FROM enterprises WHERE id IN ({list}) ORDER BY id"
         ))
         .fetch_all(self.reader())

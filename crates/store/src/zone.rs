@@ -1,10 +1,9 @@
 //! The zone and its registry entries (ecosystems, chains, chain nodes, departments, institutions,
 //! streets, parks, buildings, communities) in one `registry_items` table keyed by kind.
 
+use crate::sql::{Conn, Row};
 use crate::{Db, Result, StoreError, now_text};
 use lianshi_domain::zone::RegistryKind;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 /// The zone itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -38,7 +37,7 @@ pub struct RegistryWrite {
     pub sort: i64,
 }
 
-fn row(r: &AnyRow) -> Result<RegistryRow> {
+fn row(r: &Row) -> Result<RegistryRow> {
     Ok(RegistryRow {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
@@ -54,7 +53,7 @@ const COLS: &str = "id, kind, code, name, parent_id, attr, sort";
 
 impl Db {
     pub async fn zone_get(&self) -> Result<Option<ZoneRow>> {
-        let r = sqlx::query("SELECT name, division_code FROM zone WHERE id = 1")
+        let r = crate::sql::query("SELECT name, division_code FROM zone WHERE id = 1")
             .fetch_optional(self.reader())
             .await?;
         r.map(|r| {
@@ -68,7 +67,7 @@ impl Db {
 
     /// All entries of a kind, in display order (by parent, then sort, then id).
     pub async fn registry_list(&self, kind: RegistryKind) -> Result<Vec<RegistryRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {COLS} FROM registry_items WHERE kind = $1 ORDER BY parent_id, sort, id"
         ))
         .bind(kind.as_str())
@@ -79,7 +78,7 @@ impl Db {
 
     /// Every entry of every kind (the registry is small: hundreds of rows).
     pub async fn registry_all(&self) -> Result<Vec<RegistryRow>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::sql::query(&format!(
             "SELECT {COLS} FROM registry_items ORDER BY kind, parent_id, sort, id"
         ))
         .fetch_all(self.reader())
@@ -88,7 +87,7 @@ impl Db {
     }
 
     pub async fn registry_get(&self, id: i64) -> Result<RegistryRow> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM registry_items WHERE id = $1"))
+        let r = crate::sql::query(&format!("SELECT {COLS} FROM registry_items WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?
@@ -98,7 +97,7 @@ impl Db {
 
     /// Number of enterprises that reference an entry (street, park, building or chain node).
     pub async fn registry_usage(&self, id: i64) -> Result<i64> {
-        let r = sqlx::query(
+        let r = crate::sql::query(
             "SELECT (SELECT COUNT(*) FROM enterprises WHERE street_id = $1 OR park_id = $1 OR building_id = $1) \
              + (SELECT COUNT(*) FROM enterprise_nodes WHERE node_id = $1 OR chain_id = $1 OR ecosystem_id = $1) AS n",
         )
@@ -114,7 +113,7 @@ impl Db {
 /// with the write, and a process holding a copy of the registry (the app's `RegistryIndex`) can
 /// tell, with one key lookup, whether any process wrote since. The row is created by the first
 /// write (no migration: `change_counters` exists since 0006).
-pub async fn registry_generation_bump(conn: &mut AnyConnection) -> Result<i64> {
+pub async fn registry_generation_bump(conn: &mut Conn) -> Result<i64> {
     crate::counters::bump(conn, "registry").await
 }
 
@@ -126,9 +125,9 @@ impl Db {
     }
 }
 
-pub async fn zone_put(conn: &mut AnyConnection, z: &ZoneRow) -> Result<()> {
+pub async fn zone_put(conn: &mut Conn, z: &ZoneRow) -> Result<()> {
     registry_generation_bump(&mut *conn).await?;
-    sqlx::query(
+    crate::sql::query(
         "INSERT INTO zone (id, name, division_code, updated_at) VALUES (1, $1, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, division_code = excluded.division_code, updated_at = excluded.updated_at",
     )
@@ -141,12 +140,12 @@ pub async fn zone_put(conn: &mut AnyConnection, z: &ZoneRow) -> Result<()> {
 }
 
 pub async fn registry_insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     kind: RegistryKind,
     w: &RegistryWrite,
 ) -> Result<i64> {
     registry_generation_bump(&mut *conn).await?;
-    let r = sqlx::query(
+    let r = crate::sql::query(
         "INSERT INTO registry_items (kind, code, name, parent_id, attr, sort, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -163,9 +162,9 @@ pub async fn registry_insert(
     Ok(r.try_get("id")?)
 }
 
-pub async fn registry_update(conn: &mut AnyConnection, id: i64, w: &RegistryWrite) -> Result<()> {
+pub async fn registry_update(conn: &mut Conn, id: i64, w: &RegistryWrite) -> Result<()> {
     registry_generation_bump(&mut *conn).await?;
-    let n = sqlx::query(
+    let n = crate::sql::query(
         "UPDATE registry_items SET code = $1, name = $2, parent_id = $3, attr = $4, sort = $5, updated_at = $6 WHERE id = $7",
     )
     .bind(&w.code)

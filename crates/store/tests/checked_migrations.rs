@@ -13,10 +13,12 @@ fn all_names() -> Vec<String> {
 }
 
 async fn recorded(db: &Db) -> Vec<(i64, String, Option<String>)> {
-    sqlx::query_as("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .fetch_all(db.reader())
-        .await
-        .unwrap()
+    lianshi_store::sql::query_as(
+        "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap()
 }
 
 /// The refusal's message; panics if `migrate` did not refuse with [`StoreError::Migration`].
@@ -95,10 +97,10 @@ async fn a_start_waits_for_the_migration_lock(backend: Backend) {
         Backend::Sqlite => tx = Some(holder.begin().await.unwrap()),
         Backend::Postgres => {
             let mut conn = holder.writer().acquire().await.unwrap();
-            sqlx::query(&format!(
+            lianshi_store::sql::query(&format!(
                 "SELECT 1 FROM (SELECT pg_advisory_lock({PG_LOCK_CLASS}, hashtext(current_schema()))) AS l"
             ))
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await
             .unwrap();
             pg = Some(conn);
@@ -114,10 +116,10 @@ async fn a_start_waits_for_the_migration_lock(backend: Backend) {
         drop(tx);
     }
     if let Some(mut conn) = pg {
-        sqlx::query(&format!(
+        lianshi_store::sql::query(&format!(
             "SELECT 1 FROM (SELECT pg_advisory_unlock({PG_LOCK_CLASS}, hashtext(current_schema()))) AS l"
         ))
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await
         .unwrap();
     }
@@ -134,19 +136,18 @@ async fn a_start_waits_for_the_migration_lock(backend: Backend) {
 /// A bookkeeping table as code before issue 11 made it (no checksum column), with the migrations
 /// up to version `upto` applied and recorded.
 async fn old_format(db: &Db, upto: i64) {
-    sqlx::raw_sql(
+    lianshi_store::sql::raw_sql(
         "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        db.writer(),
     )
-    .execute(db.writer())
     .await
     .unwrap();
     let list: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version <= upto).collect();
     for m in list {
-        sqlx::raw_sql(m.sql(db.backend()))
-            .execute(db.writer())
+        lianshi_store::sql::raw_sql(m.sql(db.backend()), db.writer())
             .await
             .unwrap();
-        sqlx::query(
+        lianshi_store::sql::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         )
         .bind(m.version)
@@ -183,7 +184,7 @@ async fn an_old_bookkeeping_table_is_upgraded_then_checked(backend: Backend) {
     }
     assert!(t.db.migrate().await.unwrap().is_empty());
 
-    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 3")
+    lianshi_store::sql::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 3")
         .bind(checksum("-- not what was applied"))
         .execute(t.db.writer())
         .await
@@ -200,7 +201,7 @@ async fn an_old_bookkeeping_table_is_upgraded_then_checked(backend: Backend) {
 async fn a_refused_start_changes_nothing(backend: Backend) {
     let t = testkit::empty(backend).await;
     old_format(&t.db, 8).await;
-    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_a_newer_version', '2030-01-01T00:00:00Z')")
+    lianshi_store::sql::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_a_newer_version', '2030-01-01T00:00:00Z')")
         .execute(t.db.writer())
         .await
         .unwrap();
@@ -213,7 +214,7 @@ async fn a_refused_start_changes_nothing(backend: Backend) {
         "not even the checksum column"
     );
     let versions: Vec<(i64,)> =
-        sqlx::query_as("SELECT version FROM schema_migrations ORDER BY version")
+        lianshi_store::sql::query_as("SELECT version FROM schema_migrations ORDER BY version")
             .fetch_all(t.db.reader())
             .await
             .unwrap();
@@ -239,7 +240,7 @@ both_backends!(
 both_backends!(
     a_changed_migration_is_refused_naming_its_file,
     |db: Db| async move {
-        sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 7")
+        lianshi_store::sql::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 7")
             .bind(checksum("-- an earlier text of 0007"))
             .execute(db.writer())
             .await
@@ -259,7 +260,7 @@ both_backends!(
 both_backends!(
     an_unknown_applied_migration_is_refused_naming_it,
     |db: Db| async move {
-        sqlx::query(
+        lianshi_store::sql::query(
             "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (9999, '9999_from_a_newer_version', '2030-01-01T00:00:00Z', 'abc')",
         )
         .execute(db.writer())
@@ -278,10 +279,12 @@ both_backends!(
 both_backends!(
     a_renamed_applied_migration_is_refused_naming_both,
     |db: Db| async move {
-        sqlx::query("UPDATE schema_migrations SET name = '0009_grants' WHERE version = 9")
-            .execute(db.writer())
-            .await
-            .unwrap();
+        lianshi_store::sql::query(
+            "UPDATE schema_migrations SET name = '0009_grants' WHERE version = 9",
+        )
+        .execute(db.writer())
+        .await
+        .unwrap();
         let msg = refusal(&db).await;
         assert!(msg.contains("migration 0009_grants.sql"), "{msg}");
         assert!(msg.contains("0009_subsidies.sql"), "{msg}");

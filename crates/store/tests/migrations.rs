@@ -7,10 +7,10 @@ use lianshi_store::{Backend, Db, testkit};
 /// Apply `list` the way the runner before the single list did: in the given order, each with its
 /// `schema_migrations` row (the applied time increasing with the order).
 async fn apply_as_before(db: &Db, list: &[&Migration]) {
-    sqlx::raw_sql(
+    lianshi_store::sql::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        db.writer(),
     )
-    .execute(db.writer())
     .await
     .unwrap();
     for (i, m) in list.iter().enumerate() {
@@ -18,8 +18,8 @@ async fn apply_as_before(db: &Db, list: &[&Migration]) {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,
         };
-        sqlx::raw_sql(sql).execute(db.writer()).await.unwrap();
-        sqlx::query(
+        lianshi_store::sql::raw_sql(sql, db.writer()).await.unwrap();
+        lianshi_store::sql::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         )
         .bind(m.version)
@@ -32,10 +32,12 @@ async fn apply_as_before(db: &Db, list: &[&Migration]) {
 }
 
 async fn recorded(db: &Db) -> Vec<(i64, String, String)> {
-    sqlx::query_as("SELECT version, name, applied_at FROM schema_migrations ORDER BY applied_at")
-        .fetch_all(db.reader())
-        .await
-        .unwrap()
+    lianshi_store::sql::query_as(
+        "SELECT version, name, applied_at FROM schema_migrations ORDER BY applied_at",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap()
 }
 
 /// The old order: everything, with 0010 applied before 0009.

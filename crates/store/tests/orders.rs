@@ -487,7 +487,7 @@ both_backends!(
         tx.commit().await.unwrap();
         // Levels as an earlier version left them (supervised by hand, never proposed).
         for (id, level) in [(left, 2), (done, 3), (low, 1)] {
-            sqlx::query("UPDATE orders SET supervision_level = $1 WHERE id = $2")
+            lianshi_store::sql::query("UPDATE orders SET supervision_level = $1 WHERE id = $2")
                 .bind(level)
                 .bind(id)
                 .execute(db.writer())
@@ -495,7 +495,7 @@ both_backends!(
                 .unwrap();
         }
         // Run 0013 again over these rows, as on a database from before it.
-        sqlx::query("DELETE FROM schema_migrations WHERE version = 13")
+        lianshi_store::sql::query("DELETE FROM schema_migrations WHERE version = 13")
             .execute(db.writer())
             .await
             .unwrap();
@@ -510,7 +510,7 @@ both_backends!(
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].level, 2);
         // Once more: nothing twice.
-        sqlx::query("DELETE FROM schema_migrations WHERE version = 13")
+        lianshi_store::sql::query("DELETE FROM schema_migrations WHERE version = 13")
             .execute(db.writer())
             .await
             .unwrap();

@@ -566,11 +566,11 @@ both_backends!(
                 .1,
             0
         );
-        let upd = sqlx::query("UPDATE audit_log SET actor_name = 'x'")
+        let upd = lianshi_store::sql::query("UPDATE audit_log SET actor_name = 'x'")
             .execute(db.writer())
             .await;
         assert!(upd.is_err(), "update must be refused");
-        let del = sqlx::query("DELETE FROM audit_log")
+        let del = lianshi_store::sql::query("DELETE FROM audit_log")
             .execute(db.writer())
             .await;
         assert!(del.is_err(), "delete must be refused");
@@ -600,12 +600,12 @@ async fn sqlite_checkpoints_in_the_background() {
         .unwrap()
         .expect("a file database checkpoints");
     assert_eq!(first.log, first.copied, "nothing else reads: all copied");
-    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+    let auto: i64 = lianshi_store::sql::query_scalar("PRAGMA wal_autocheckpoint")
         .fetch_one(db.writer())
         .await
         .unwrap();
     assert_eq!(auto, i64::from(lianshi_store::WAL_BACKSTOP_PAGES));
-    let usual: i64 = sqlx::query_scalar("PRAGMA cache_size")
+    let usual: i64 = lianshi_store::sql::query_scalar("PRAGMA cache_size")
         .fetch_one(db.writer())
         .await
         .unwrap();
@@ -613,23 +613,23 @@ async fn sqlite_checkpoints_in_the_background() {
 
     // About 2 MB in one transaction: ~500 pages, far below the backstop.
     let mut tx = db.begin_large(32).await.unwrap();
-    let large: i64 = sqlx::query_scalar("PRAGMA cache_size")
+    let large: i64 = lianshi_store::sql::query_scalar("PRAGMA cache_size")
         .fetch_one(&mut *tx.conn())
         .await
         .unwrap();
     assert_eq!(large, -32 * 1024);
-    sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
+    lianshi_store::sql::query("CREATE TABLE filler (b BLOB NOT NULL)")
         .execute(&mut *tx.conn())
         .await
         .unwrap();
     for _ in 0..2 {
-        sqlx::query("INSERT INTO filler (b) VALUES (zeroblob(1000000))")
+        lianshi_store::sql::query("INSERT INTO filler (b) VALUES (zeroblob(1000000))")
             .execute(&mut *tx.conn())
             .await
             .unwrap();
     }
     tx.commit().await.unwrap();
-    let after: i64 = sqlx::query_scalar("PRAGMA cache_size")
+    let after: i64 = lianshi_store::sql::query_scalar("PRAGMA cache_size")
         .fetch_one(db.writer())
         .await
         .unwrap();

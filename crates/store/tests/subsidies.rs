@@ -154,12 +154,12 @@ both_backends!(the_ledger_refuses_update_and_delete, |db: Db| async move {
     let id = append(&db, &entry(s.p1, s.e1, a, 2025, s.kjj, 500, "k1"))
         .await
         .unwrap();
-    let upd = sqlx::query("UPDATE subsidy_ledger SET amount_fen = 1 WHERE id = $1")
+    let upd = lianshi_store::sql::query("UPDATE subsidy_ledger SET amount_fen = 1 WHERE id = $1")
         .bind(id)
         .execute(db.writer())
         .await;
     assert!(upd.is_err(), "an UPDATE of the ledger must be refused");
-    let del = sqlx::query("DELETE FROM subsidy_ledger WHERE id = $1")
+    let del = lianshi_store::sql::query("DELETE FROM subsidy_ledger WHERE id = $1")
         .bind(id)
         .execute(db.writer())
         .await;

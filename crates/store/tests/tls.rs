@@ -18,7 +18,7 @@ fn server() -> (String, String) {
 /// Whether the pool's connection to the server is encrypted, as the server sees it.
 async fn encrypted(db: &Db) -> bool {
     let (ssl,): (bool,) =
-        sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        lianshi_store::sql::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
             .fetch_one(db.reader())
             .await
             .unwrap();

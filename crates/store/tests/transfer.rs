@@ -29,18 +29,20 @@ async fn seed(db: &Db) {
     let mut tx = db.begin().await.unwrap();
     let c = tx.conn();
     let now = "2026-01-02T03:04:05.678Z";
-    sqlx::query("INSERT INTO zone (id, name, division_code, updated_at) VALUES (1, $1, '', $2)")
-        .bind("滨江区（示例）")
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    lianshi_store::sql::query(
+        "INSERT INTO zone (id, name, division_code, updated_at) VALUES (1, $1, '', $2)",
+    )
+    .bind("滨江区（示例）")
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .unwrap();
     for (id, parent, name, code) in [
         (9_i64, None, "街道九", Some("s9")),
         (5, Some(9_i64), "园区五（子在父前）", None),
         (12, Some(5), "", Some("")),
     ] {
-        sqlx::query(
+        lianshi_store::sql::query(
             "INSERT INTO registry_items (id, kind, code, name, parent_id, attr, sort, updated_at) VALUES ($1, 'street', $2, $3, $4, NULL, -7, $5)",
         )
         .bind(id)
@@ -65,7 +67,7 @@ async fn seed(db: &Db) {
         ),
     ];
     for (id, name, revenue, tax, address) in ents {
-        sqlx::query(
+        lianshi_store::sql::query(
             "INSERT INTO enterprises (id, uscc, name, street_id, revenue_fen, tax_fen, address, created_at, updated_at) VALUES ($1, $2, $3, 5, $4, $5, $6, $7, $7)",
         )
         .bind(id)
@@ -80,20 +82,25 @@ async fn seed(db: &Db) {
         .unwrap();
     }
     for tag in ["高新技术企业", "", "专精特新 "] {
-        sqlx::query("INSERT INTO enterprise_tags (enterprise_id, tag) VALUES (1, $1)")
-            .bind(tag)
-            .execute(&mut *c)
-            .await
-            .unwrap();
+        lianshi_store::sql::query(
+            "INSERT INTO enterprise_tags (enterprise_id, tag) VALUES (1, $1)",
+        )
+        .bind(tag)
+        .execute(&mut *c)
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
 }
 
 async fn one<T>(db: &Db, sql: &str) -> T
 where
-    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+    T: lianshi_store::sql::FromCol,
 {
-    let (v,): (T,) = sqlx::query_as(sql).fetch_one(db.reader()).await.unwrap();
+    let (v,): (T,) = lianshi_store::sql::query_as(sql)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
     v
 }
 
@@ -156,15 +163,15 @@ async fn edge_values_copy_exactly_between_every_pair_of_backends() {
                 1
             );
             // New rows get ids past the copied ones (PostgreSQL identities were moved on).
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO registry_items (kind, name, sort, updated_at) VALUES ('park', 'new', 0, 'x') RETURNING id",
+            let (id,): (i64,) = lianshi_store::sql::query_as(
+                "INSERT INTO registry_items (kind, name, sort, updated_at) VALUES ('park', 'new', 0, '2026-01-01T00:00:00.000Z') RETURNING id",
             )
             .fetch_one(d.writer())
             .await
             .unwrap();
             assert!(id > 12, "{from:?} -> {to:?}: new id {id}");
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO enterprises (uscc, name, created_at, updated_at) VALUES ('x', 'y', 'z', 'z') RETURNING id",
+            let (id,): (i64,) = lianshi_store::sql::query_as(
+                "INSERT INTO enterprises (uscc, name, created_at, updated_at) VALUES ('x', 'y', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z') RETURNING id",
             )
             .fetch_one(d.writer())
             .await
@@ -184,9 +191,11 @@ async fn a_change_after_copying_is_caught_by_the_verification_and_nothing_is_com
             let dst = fresh(to).await;
             let e = transfer::copy_tampered(&src.db, &dst.db, |tx| {
                 Box::pin(async move {
-                    sqlx::query("UPDATE enterprises SET tax_fen = tax_fen - 1 WHERE id = 1")
-                        .execute(tx.conn())
-                        .await?;
+                    lianshi_store::sql::query(
+                        "UPDATE enterprises SET tax_fen = tax_fen - 1 WHERE id = 1",
+                    )
+                    .execute(tx.conn())
+                    .await?;
                     Ok(())
                 })
             })
@@ -200,7 +209,7 @@ async fn a_change_after_copying_is_caught_by_the_verification_and_nothing_is_com
             // One dropped row.
             let e = transfer::copy_tampered(&src.db, &dst.db, |tx| {
                 Box::pin(async move {
-                    sqlx::query("DELETE FROM enterprise_tags WHERE tag = ''")
+                    lianshi_store::sql::query("DELETE FROM enterprise_tags WHERE tag = ''")
                         .execute(tx.conn())
                         .await?;
                     Ok(())
@@ -225,8 +234,8 @@ both_backends!(
         let other = testkit::sqlite().await;
         for (d, order) in [(&db, [1_i64, 2, 3]), (&other.db, [3, 1, 2])] {
             for id in order {
-                sqlx::query(
-                    "INSERT INTO registry_items (id, kind, code, name, attr, sort, updated_at) VALUES ($3, 'park', $1, $2, '', 0, 't')",
+                lianshi_store::sql::query(
+                    "INSERT INTO registry_items (id, kind, code, name, attr, sort, updated_at) VALUES ($3, 'park', $1, $2, '', 0, '2026-01-01T00:00:00.000Z')",
                 )
                 .bind(format!("c{id}"))
                 .bind(format!("类别{id}"))
@@ -246,7 +255,7 @@ both_backends!(
         assert_eq!(a, b);
         assert_eq!(a.rows, 3);
         // '' and NULL differ.
-        sqlx::query("UPDATE registry_items SET attr = NULL WHERE code = 'c2'")
+        lianshi_store::sql::query("UPDATE registry_items SET attr = NULL WHERE code = 'c2'")
             .execute(other.db.writer())
             .await
             .unwrap();
@@ -262,7 +271,7 @@ both_backends!(
         seed(&db).await;
         for to in BACKENDS {
             let dst = fresh(to).await;
-            sqlx::query("INSERT INTO zone (id, name, division_code, updated_at) VALUES (7, '别的园区', '1', 't')")
+            lianshi_store::sql::query("INSERT INTO zone (id, name, division_code, updated_at) VALUES (7, '别的园区', '1', '2026-01-01T00:00:00.000Z')")
                 .execute(dst.db.writer())
                 .await
                 .unwrap();
@@ -304,8 +313,7 @@ impl Drop for Dir {
 /// Change a backup file through a plain connection (as someone editing it would).
 async fn edit(path: &std::path::Path, sql: &str) {
     use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut c = sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display()))
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
     sqlx::raw_sql(sql).execute(&mut c).await.unwrap();

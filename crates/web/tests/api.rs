@@ -257,7 +257,7 @@ both_backends!(tokens_and_scope_are_enforced, |db: Db| async move {
     assert_error(s, &v, StatusCode::FORBIDDEN);
     // An expired token is refused like an unknown one.
     let l = app.login("dept", "Lianshi@2026", "x", "api").await.unwrap();
-    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'")
+    lianshi_store::sql::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'")
         .execute(app.db.writer())
         .await
         .unwrap();
