@@ -212,12 +212,17 @@ both_backends!(
             .fetch_all(t.db.reader())
             .await
             .unwrap();
-            let audited: Vec<(String,)> = lianshi_store::sql::query_as(
-                "SELECT entity_id FROM audit_log WHERE action = 'registry.create' AND after_json LIKE '%并发园区%' ORDER BY id",
+            let audited: Vec<(String, String)> = lianshi_store::sql::query_as(
+                "SELECT entity_id, after_json FROM audit_log WHERE action = 'registry.create' ORDER BY id",
             )
             .fetch_all(t.db.reader())
             .await
             .unwrap();
+            let audited: Vec<(String,)> = audited
+                .into_iter()
+                .filter(|(_, after)| after.contains("并发园区"))
+                .map(|(id, _)| (id,))
+                .collect();
             // One moment: every park with its audit entry, none without; some parks were written
             // before it and some after.
             let ids: Vec<String> = parks.iter().map(|(i,)| i.to_string()).collect();

@@ -281,8 +281,28 @@ impl Db {
     /// the order they were once applied in does not matter (0010 ran before 0009 until the list
     /// was put in order). A changed, renamed or unknown applied migration is refused with
     /// [`StoreError::Migration`] naming its file. Returns the names applied now.
+    ///
+    /// Migrations run when the database is opened, before any other statement: a migration that
+    /// changes a column's type leaves the statements other connections of this `Db` prepared
+    /// before it with the old types (PostgreSQL fixes a prepared statement's parameter types).
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        migrations::run(self).await
+        migrations::run(self, None).await
+    }
+
+    /// [`Db::migrate`], but only the migrations up to and including `version`: a database as an
+    /// older release left it, to rehearse an upgrade (the upgrade tests fill one with today's
+    /// code, then migrate the rest).
+    pub async fn migrate_to(&self, version: i64) -> Result<Vec<String>> {
+        migrations::run(self, Some(version)).await
+    }
+
+    /// Forget the parameter types PostgreSQL was asked for (after a schema change).
+    pub(crate) fn forget_param_types(&self) {
+        for p in [&self.read, &self.write] {
+            if let Pool::Postgres(_, t) = p {
+                t.forget();
+            }
+        }
     }
 
     /// Tables and their columns with a backend-neutral type name, for the schema-parity test.

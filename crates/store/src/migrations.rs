@@ -194,18 +194,26 @@ async fn has_checksum_column(conn: &mut Conn, backend: Backend) -> Result<bool> 
 /// The runner behind [`Db::migrate`]: take the lock, check the records, record the checksums
 /// missing from older databases, apply the pending migrations; all in one transaction (see the
 /// module documentation). Returns the names applied now.
-pub(crate) async fn run(db: &Db) -> Result<Vec<String>> {
+pub(crate) async fn run(db: &Db, upto: Option<i64>) -> Result<Vec<String>> {
     let backend = db.backend();
     // SQLite: `Db::begin` is `BEGIN IMMEDIATE`, the write lock, waited for up to `WRITE_WAIT`.
     let mut tx = db.begin().await?;
     // On an error the transaction is dropped: rolled back, with the lock.
-    let applied = check_and_apply(tx.conn(), backend).await?;
+    let applied = check_and_apply(tx.conn(), backend, upto).await?;
     tx.commit().await?;
+    if !applied.is_empty() {
+        // Column types may have changed: ask PostgreSQL for parameter types anew.
+        db.forget_param_types();
+    }
     Ok(applied)
 }
 
 /// [`run`] inside its transaction, on its connection.
-async fn check_and_apply(conn: &mut Conn, backend: Backend) -> Result<Vec<String>> {
+async fn check_and_apply(
+    conn: &mut Conn,
+    backend: Backend,
+    upto: Option<i64>,
+) -> Result<Vec<String>> {
     if backend == Backend::Postgres {
         crate::sql::query(&format!(
             "SELECT 1 FROM (SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(current_schema()))) AS l"
@@ -257,7 +265,7 @@ async fn check_and_apply(conn: &mut Conn, backend: Backend) -> Result<Vec<String
     }
     let mut applied = Vec::new();
     for m in MIGRATIONS {
-        if recorded.contains_key(&m.version) {
+        if recorded.contains_key(&m.version) || upto.is_some_and(|v| m.version > v) {
             continue;
         }
         let sql = m.sql(backend);

@@ -315,9 +315,12 @@ impl Db {
             cond.push(format!("s.score_x100 >= ${n}"));
         }
         if f.consented_to.is_some() {
-            n += 1;
+            n += 2;
+            // The flag is bound, not written as TRUE: the statement then runs on the boolean
+            // column and on the integer one of databases not yet migrated (0017).
             cond.push(format!(
-                "EXISTS (SELECT 1 FROM score_consents c WHERE c.enterprise_id = s.enterprise_id AND c.institution_id = ${n} AND c.granted = TRUE)"
+                "EXISTS (SELECT 1 FROM score_consents c WHERE c.enterprise_id = s.enterprise_id AND c.institution_id = ${} AND c.granted = ${n})",
+                n - 1
             ));
         }
         let where_ = cond.join(" AND ");
@@ -344,7 +347,7 @@ impl Db {
                     qy = qy.bind(m);
                 }
                 if let Some(i) = f.consented_to {
-                    qy = qy.bind(i);
+                    qy = qy.bind(i).bind(true);
                 }
                 qy
             }};
@@ -437,10 +440,11 @@ impl Db {
     /// user of that institution may read of the register).
     pub async fn score_consenting(&self, institution_id: i64) -> Result<Vec<i64>> {
         let rows = crate::sql::query(
-            "SELECT enterprise_id FROM score_consents WHERE institution_id = $1 AND granted = TRUE \
+            "SELECT enterprise_id FROM score_consents WHERE institution_id = $1 AND granted = $2 \
              ORDER BY enterprise_id",
         )
         .bind(institution_id)
+        .bind(true)
         .fetch_all(self.reader())
         .await?;
         rows.iter()
@@ -577,14 +581,16 @@ pub async fn score_consent_set(
     crate::sql::query(
         "INSERT INTO score_consents (enterprise_id, institution_id, granted, granted_at, updated_at, updated_by) VALUES ($1, $2, $3, $4, $4, $5) \
          ON CONFLICT (enterprise_id, institution_id) DO UPDATE SET granted = excluded.granted, \
-         granted_at = CASE WHEN excluded.granted = TRUE AND score_consents.granted = FALSE THEN excluded.granted_at ELSE score_consents.granted_at END, \
+         granted_at = CASE WHEN excluded.granted = $6 AND score_consents.granted = $7 THEN excluded.granted_at ELSE score_consents.granted_at END, \
          updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(enterprise_id)
     .bind(institution_id)
-    .bind(i64::from(granted))
+    .bind(granted)
     .bind(now)
     .bind(by)
+    .bind(true)
+    .bind(false)
     .execute(&mut *conn)
     .await?;
     Ok(before)

@@ -200,7 +200,7 @@ pub async fn user_insert(conn: &mut Conn, u: &NewUser) -> Result<i64> {
     let now = now_text();
     let r = crate::sql::query(
         "INSERT INTO users (username, display_name, role, enterprise_id, department_id, password_hash, active, failed_logins, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, TRUE, 0, $7, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, $7) RETURNING id",
     )
     .bind(&u.username)
     .bind(&u.display_name)
@@ -209,6 +209,7 @@ pub async fn user_insert(conn: &mut Conn, u: &NewUser) -> Result<i64> {
     .bind(u.department_id)
     .bind(&u.password_hash)
     .bind(now)
+    .bind(true)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| StoreError::from_write(e, "用户名已存在 / username already exists"))?;

@@ -434,13 +434,14 @@ pub async fn voucher_provider_insert(
 ) -> Result<i64> {
     let r = crate::sql::query(
         "INSERT INTO voucher_providers (user_id, name, uscc, kinds, active, created_at) \
-         VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
     )
     .bind(user_id)
     .bind(name)
     .bind(uscc)
     .bind(kinds)
     .bind(now_text())
+    .bind(true)
     .fetch_one(&mut *c)
     .await
     .map_err(|e| crate::StoreError::from_write(e, "provider or its user already registered"))?;
