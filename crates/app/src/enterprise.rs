@@ -761,11 +761,60 @@ impl App {
     }
 
     /// One enterprise by credit code, with the fields the actor's scope shows. Unknown → 404.
+    /// Served from the record cache ([`RecordCache`]) when no enterprise, source or correction
+    /// was written since it was read.
     pub async fn enterprise_get(&self, actor: &Actor, uscc: &str) -> AppResult<EnterpriseView> {
-        let (row, scope) = self.load_scoped(actor, uscc).await?;
+        perm::browse_enterprises(actor)?;
+        let scope = self.enterprise_scope(actor).await?;
+        let code = uscc.trim().to_ascii_uppercase();
+        let not_found = || AppError::NotFound(format!("enterprise {code}"));
+        let rec = self.enterprise_record(&code).await?.ok_or_else(not_found)?;
+        perm::view_enterprise(actor, rec.row.id).map_err(|e| hide_forbidden(e, &code))?;
+        if !scope.contains(rec.row.id) {
+            return Err(not_found());
+        }
         let idx = self.registry().await?;
-        let v = scope.shape(view(&idx, &row, perm::sees_full_phone(actor)));
-        self.with_provenance(actor, v).await
+        let mut v = scope.shape(view(&idx, &rec.row, perm::sees_full_phone(actor)));
+        v.sources = sources_map(&rec.sources);
+        if perm::list_corrections(actor).is_ok() {
+            v.pending_corrections = rec.pending.iter().cloned().map(correction_view).collect();
+        }
+        Ok(v)
+    }
+
+    /// The stored record of one enterprise (by upper-case credit code) with its sources and
+    /// pending corrections, from the cache while the `enterprises` and `provenance` change
+    /// counters are those it was read at (see [`crate::generations`]).
+    async fn enterprise_record(&self, code: &str) -> AppResult<Option<Arc<Record>>> {
+        let gens = self.generations.current(&self.db).await?;
+        let tag = (
+            crate::generations::of(&gens, "enterprises"),
+            crate::generations::of(&gens, lianshi_store::enterprise::PROVENANCE),
+        );
+        if let Some(r) = self.records.get(code, tag) {
+            return Ok(Some(r));
+        }
+        let Some(row) = self.db.enterprise_by_uscc(code).await? else {
+            return Ok(None);
+        };
+        let sources = self.db.field_sources(row.id).await?;
+        let (pending, _) = self
+            .db
+            .correction_list(&CorrectionFilter {
+                status: Some("pending".into()),
+                enterprise_id: Some(row.id),
+                limit: 100,
+                offset: 0,
+            })
+            .await?;
+        let rec = Arc::new(Record {
+            tag,
+            row,
+            sources,
+            pending,
+        });
+        self.records.put(code, rec.clone());
+        Ok(Some(rec))
     }
 
     /// Fill the sources and pending corrections of a single-enterprise view.
@@ -1350,5 +1399,45 @@ fn merge(idx: &RegistryIndex, r: &EnterpriseRow, inp: &EnterpriseInput) -> Enter
         tags: pick(&inp.tags, base.tags),
         contact_name: pick(&inp.contact_name, base.contact_name),
         contact_phone: pick(&inp.contact_phone, base.contact_phone),
+    }
+}
+
+/// One enterprise as stored, with its field sources and pending corrections, tagged with the
+/// change counters (`enterprises`, `provenance`) read before it was.
+#[derive(Debug)]
+pub(crate) struct Record {
+    tag: (i64, i64),
+    row: EnterpriseRow,
+    sources: Vec<FieldSourceRow>,
+    pending: Vec<CorrectionRow>,
+}
+
+/// Records by upper-case credit code ([`App::enterprise_get`]); an entry is used only while the
+/// counters are those it was read at, so any enterprise write makes every entry stale (writes
+/// are rare beside reads; an import changes many at once anyway).
+#[derive(Debug, Default)]
+pub struct RecordCache {
+    map: std::sync::RwLock<std::collections::HashMap<String, Arc<Record>>>,
+}
+
+/// Records kept at most; past it the cache is emptied and refilled by the reads that follow.
+const RECORDS_MAX: usize = 20_000;
+
+impl RecordCache {
+    fn get(&self, code: &str, tag: (i64, i64)) -> Option<Arc<Record>> {
+        let m = self.map.read().ok()?;
+        m.get(code).filter(|r| r.tag == tag).cloned()
+    }
+
+    fn put(&self, code: &str, rec: Arc<Record>) {
+        if let Ok(mut m) = self.map.write() {
+            if m.len() >= RECORDS_MAX {
+                m.retain(|_, r| r.tag == rec.tag);
+                if m.len() >= RECORDS_MAX {
+                    m.clear();
+                }
+            }
+            m.insert(code.to_string(), rec);
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod council;
 pub mod demo;
 pub mod enterprise;
+pub mod generations;
 pub mod import;
 pub mod order;
 pub mod perm;
@@ -227,6 +228,8 @@ pub struct App {
     list_index: Arc<enterprise::ListIndex>,
     policy_cache: Arc<policy::PolicyCache>,
     figures: Arc<service_figures::FiguresCache>,
+    generations: Arc<generations::Generations>,
+    records: Arc<enterprise::RecordCache>,
 }
 
 impl App {
@@ -239,7 +242,17 @@ impl App {
             list_index: Arc::default(),
             policy_cache: Arc::default(),
             figures: Arc::default(),
+            generations: Arc::default(),
+            records: Arc::default(),
         }
+    }
+
+    /// Set how long a write by another process may take to reach this process's caches that
+    /// key on change counters (default [`generations::CHANGE_BOUND`]); for tests, which set
+    /// zero (read the counters on every use) or an hour (never within the test).
+    #[doc(hidden)]
+    pub fn set_change_bound(&self, bound: std::time::Duration) {
+        self.generations.set_bound(bound);
     }
 
     /// Today in China Standard Time (UTC+8), the zone's civil date.

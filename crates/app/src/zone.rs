@@ -223,7 +223,8 @@ impl App {
     /// One key lookup per call tells whether any process (another server, the CLI) committed a
     /// registry write since; then the index is read again.
     pub async fn registry(&self) -> AppResult<Arc<RegistryIndex>> {
-        let generation = self.db.registry_generation().await?;
+        let generation =
+            crate::generations::of(&*self.generations.current(&self.db).await?, "registry");
         if let Ok(g) = self.registry.read()
             && let Some((at, r)) = g.as_ref()
             && *at == generation

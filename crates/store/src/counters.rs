@@ -1,5 +1,6 @@
 //! Change counters (`change_counters`, migration 0006): one row per kind of record a process
-//! caches — `enterprises`, `orders`, `registry`, `users`. Every write transaction of that kind
+//! caches — `enterprises`, `orders`, `registry`, `users`, `provenance` (field sources and
+//! corrections of enterprises). Every write transaction of that kind
 //! bumps its counter on its own connection, so the count commits or rolls back with the write,
 //! and a process holding a copy in memory can tell with one key lookup whether any process
 //! wrote since it last looked.
@@ -20,7 +21,20 @@ pub(crate) async fn bump(conn: &mut Conn, name: &str) -> Result<i64> {
     Ok(r.try_get("value")?)
 }
 
+/// Every change counter, by name.
+pub type Counters = std::collections::HashMap<String, i64>;
+
 impl Db {
+    /// All change counters in one read (a handful of rows).
+    pub async fn change_counters(&self) -> Result<Counters> {
+        let rows = crate::sql::query("SELECT name, value FROM change_counters")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("value")?)))
+            .collect()
+    }
+
     /// How many writes of `name` have committed; 0 before the first.
     pub(crate) async fn counter(&self, name: &str) -> Result<i64> {
         let r = crate::sql::query("SELECT value FROM change_counters WHERE name = $1")

@@ -965,6 +965,9 @@ fn source_row(r: &Row) -> Result<FieldSourceRow> {
     })
 }
 
+/// The change counter of field sources and corrections.
+pub const PROVENANCE: &str = "provenance";
+
 /// Record where the value now in force of `field` came from.
 pub async fn field_source_set(
     conn: &mut Conn,
@@ -974,6 +977,8 @@ pub async fn field_source_set(
     set_by: &str,
     reported_by: Option<&str>,
 ) -> Result<()> {
+    // Cached single-enterprise views show sources and pending corrections.
+    crate::counters::bump(&mut *conn, PROVENANCE).await?;
     crate::sql::query(
         "INSERT INTO enterprise_field_sources (enterprise_id, field, source, set_by, reported_by, set_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (enterprise_id, field) DO UPDATE SET \
@@ -993,6 +998,8 @@ pub async fn field_source_set(
 /// Propose a change: replaces the proposal of a pending correction of the same enterprise and
 /// field (one pending per field), or creates one. Returns its id.
 pub async fn correction_propose(conn: &mut Conn, c: &NewCorrection) -> Result<i64> {
+    // Cached single-enterprise views show sources and pending corrections.
+    crate::counters::bump(&mut *conn, PROVENANCE).await?;
     let at = now_text();
     let updated = crate::sql::query(
         "UPDATE enterprise_corrections SET current_value = $1, proposed_value = $2, proposed_by = $3, \
@@ -1040,6 +1047,8 @@ pub async fn correction_decide(
     decided_by: &str,
     reason: Option<&str>,
 ) -> Result<bool> {
+    // Cached single-enterprise views show sources and pending corrections.
+    crate::counters::bump(&mut *conn, PROVENANCE).await?;
     let r = crate::sql::query(
         "UPDATE enterprise_corrections SET status = $1, decided_by = $2, decided_at = $3, reason = $4 \
          WHERE id = $5 AND status = 'pending'",

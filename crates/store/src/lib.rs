@@ -25,6 +25,7 @@ pub mod bounds;
 pub mod calendar;
 pub mod council;
 mod counters;
+pub use counters::Counters;
 pub mod dialect;
 pub mod enterprise;
 pub mod migrations;
@@ -110,6 +111,10 @@ pub struct Db {
     checkpointer: Option<(SqlitePool, Arc<CheckpointTask>)>,
     /// The longest wait for the writer so far, in milliseconds ([`Db::longest_write_wait`]).
     longest_wait_ms: Arc<AtomicU64>,
+    /// Write transactions committed through this `Db` and its clones ([`Db::local_commits`]).
+    commits: Arc<AtomicU64>,
+    /// The URL it was opened with ([`Db::reopen`]).
+    url: Arc<str>,
 }
 
 /// Pages (4 KiB) in SQLite's write-ahead log past which a writer runs the checkpoint itself at
@@ -240,6 +245,8 @@ impl Db {
                     backend,
                     checkpointer,
                     longest_wait_ms: Arc::default(),
+                    commits: Arc::default(),
+                    url: url.into(),
                 })
             }
             Backend::Postgres => {
@@ -256,6 +263,8 @@ impl Db {
                     backend,
                     checkpointer: None,
                     longest_wait_ms: Arc::default(),
+                    commits: Arc::default(),
+                    url: url.into(),
                 })
             }
         }
@@ -263,6 +272,13 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Open the same database again, with pools, caches and counters of its own: what another
+    /// process would have (tests of what two processes see; an in-memory SQLite database is a
+    /// new, empty one).
+    pub async fn reopen(&self) -> Result<Db> {
+        Db::connect(&self.url).await
     }
 
     /// Pool for reads.
@@ -395,7 +411,7 @@ async fn sqlite_pool(
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls back.
-pub struct Tx(Conn, Option<SqlitePool>);
+pub struct Tx(Conn, Option<SqlitePool>, Arc<AtomicU64>);
 
 impl Tx {
     /// The connection to pass to store write functions.
@@ -405,6 +421,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         self.0.commit().await?;
+        self.2.fetch_add(1, Ordering::SeqCst);
         if let Some(writer) = self.1 {
             // Back to the usual page cache (frees the pages above it; the pool is the one
             // writer connection the transaction ran on).
@@ -436,7 +453,7 @@ impl Db {
         let started = Instant::now();
         let tx = self.writer().begin_with("BEGIN IMMEDIATE").await?;
         self.waited(started.elapsed());
-        Ok(Tx(tx, None))
+        Ok(Tx(tx, None, self.commits.clone()))
     }
 
     /// Record (and above [`WRITE_WAIT_WARN`], log) how long a write waited for the writer.
@@ -450,6 +467,13 @@ impl Db {
                 wait.as_secs_f64()
             );
         }
+    }
+
+    /// How many write transactions this `Db` and its clones have committed: a cache in this
+    /// process that keys on change counters reads them again when this moved, so a write made
+    /// here is seen by the next read at once.
+    pub fn local_commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
     }
 
     /// The longest time a write transaction of this `Db` (and its clones) waited for the writer

@@ -910,6 +910,8 @@ async fn file_db(path: &Path, writable: bool) -> TResult<Db> {
         backend: Backend::Sqlite,
         checkpointer: None,
         longest_wait_ms: Default::default(),
+        commits: Default::default(),
+        url: url.as_str().into(),
     })
 }
 
