@@ -29,7 +29,7 @@ use lianshi_store::enterprise::{
     FieldSourceRow, IndexRow, NewCorrection, Slice, correction_decide, correction_propose,
     enterprise_generation_bump, enterprise_insert, enterprise_update, field_source_set,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Who may do what with enterprise records, and which of them each role reads.
@@ -608,10 +608,13 @@ impl App {
     /// The current list index: built from the store on first use, patched with the enterprises
     /// written since, or rebuilt after a bulk write.
     pub async fn list_index(&self) -> AppResult<Arc<Index>> {
-        // One cheap read tells whether anyone (this process or another, e.g. a CLI import while
-        // the server runs) committed enterprise writes since the index was read.
-        let db_gen = self.db.enterprise_generation().await?;
-        if let Some(ix) = self.list_index.lock().fresh(db_gen) {
+        // The change counters tell whether anyone (this process or another, e.g. a CLI import
+        // while the server runs) committed enterprise writes since the index was read: read
+        // again after any commit of this process, and otherwise at most once per
+        // `generations::CHANGE_BOUND` (see `crate::generations`).
+        let seen =
+            crate::generations::of(&*self.generations.current(&self.db).await?, "enterprises");
+        if let Some(ix) = self.list_index.lock().fresh(seen) {
             return Ok(ix);
         }
         let _one = self.list_index.build.lock().await;
@@ -697,7 +700,7 @@ impl App {
             per_page as usize,
             slice.after,
         );
-        let rows = self.db.enterprise_by_ids(&hits.ids).await?;
+        let rows = self.enterprise_rows(&hits.ids).await?;
         let total = hits.total as i64;
         let full = perm::sees_full_phone(actor);
         let next_after = (rows.len() as i64 == per_page)
@@ -780,6 +783,37 @@ impl App {
             v.pending_corrections = rec.pending.iter().cloned().map(correction_view).collect();
         }
         Ok(v)
+    }
+
+    /// These enterprises as stored (ids from the list index, in id order), from the record
+    /// cache's rows while the `enterprises` change counter is the one they were read at; the
+    /// others in one read.
+    async fn enterprise_rows(&self, ids: &[i64]) -> AppResult<Vec<Arc<EnterpriseRow>>> {
+        let gens = self.generations.current(&self.db).await?;
+        let tag = crate::generations::of(&gens, "enterprises");
+        let mut found = self.records.rows(ids, tag);
+        let missing: Vec<i64> = ids
+            .iter()
+            .zip(&found)
+            .filter(|(_, r)| r.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if !missing.is_empty() {
+            let read: HashMap<i64, Arc<EnterpriseRow>> = self
+                .db
+                .enterprise_by_ids(&missing)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, Arc::new(r)))
+                .collect();
+            self.records.put_rows(tag, read.values().cloned());
+            for (id, slot) in ids.iter().zip(found.iter_mut()) {
+                if slot.is_none() {
+                    *slot = read.get(id).cloned();
+                }
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// The stored record of one enterprise (by upper-case credit code) with its sources and
@@ -1417,7 +1451,9 @@ pub(crate) struct Record {
 /// are rare beside reads; an import changes many at once anyway).
 #[derive(Debug, Default)]
 pub struct RecordCache {
-    map: std::sync::RwLock<std::collections::HashMap<String, Arc<Record>>>,
+    map: std::sync::RwLock<HashMap<String, Arc<Record>>>,
+    /// List rows by id, with the `enterprises` counter each was read at.
+    rows: std::sync::RwLock<HashMap<i64, (i64, Arc<EnterpriseRow>)>>,
 }
 
 /// Records kept at most; past it the cache is emptied and refilled by the reads that follow.
@@ -1427,6 +1463,30 @@ impl RecordCache {
     fn get(&self, code: &str, tag: (i64, i64)) -> Option<Arc<Record>> {
         let m = self.map.read().ok()?;
         m.get(code).filter(|r| r.tag == tag).cloned()
+    }
+
+    /// The cached rows of `ids` read at `tag`, in the order of `ids` (`None` where missing).
+    fn rows(&self, ids: &[i64], tag: i64) -> Vec<Option<Arc<EnterpriseRow>>> {
+        let Ok(m) = self.rows.read() else {
+            return vec![None; ids.len()];
+        };
+        ids.iter()
+            .map(|id| m.get(id).filter(|(t, _)| *t == tag).map(|(_, r)| r.clone()))
+            .collect()
+    }
+
+    fn put_rows(&self, tag: i64, rows: impl Iterator<Item = Arc<EnterpriseRow>>) {
+        if let Ok(mut m) = self.rows.write() {
+            if m.len() >= RECORDS_MAX {
+                m.retain(|_, (t, _)| *t == tag);
+                if m.len() >= RECORDS_MAX {
+                    m.clear();
+                }
+            }
+            for r in rows {
+                m.insert(r.id, (tag, r));
+            }
+        }
     }
 
     fn put(&self, code: &str, rec: Arc<Record>) {
