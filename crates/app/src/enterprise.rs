@@ -832,15 +832,7 @@ impl App {
             return Ok(None);
         };
         let sources = self.db.field_sources(row.id).await?;
-        let (pending, _) = self
-            .db
-            .correction_list(&CorrectionFilter {
-                status: Some("pending".into()),
-                enterprise_id: Some(row.id),
-                limit: 100,
-                offset: 0,
-            })
-            .await?;
+        let pending = self.pending_corrections(row.id).await?;
         let rec = Arc::new(Record {
             tag,
             row,
@@ -851,6 +843,20 @@ impl App {
         Ok(Some(rec))
     }
 
+    /// The corrections of one enterprise waiting for review (the first 100).
+    async fn pending_corrections(&self, enterprise_id: i64) -> AppResult<Vec<CorrectionRow>> {
+        let (rows, _) = self
+            .db
+            .correction_list(&CorrectionFilter {
+                status: Some("pending".into()),
+                enterprise_id: Some(enterprise_id),
+                limit: 100,
+                offset: 0,
+            })
+            .await?;
+        Ok(rows)
+    }
+
     /// Fill the sources and pending corrections of a single-enterprise view.
     async fn with_provenance(
         &self,
@@ -859,15 +865,7 @@ impl App {
     ) -> AppResult<EnterpriseView> {
         v.sources = sources_map(&self.db.field_sources(v.id).await?);
         if perm::list_corrections(actor).is_ok() {
-            let (rows, _) = self
-                .db
-                .correction_list(&CorrectionFilter {
-                    status: Some("pending".into()),
-                    enterprise_id: Some(v.id),
-                    limit: 100,
-                    offset: 0,
-                })
-                .await?;
+            let rows = self.pending_corrections(v.id).await?;
             v.pending_corrections = rows.into_iter().map(correction_view).collect();
         }
         Ok(v)
