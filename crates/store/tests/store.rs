@@ -5,7 +5,7 @@ use lianshi_store::audit::{AuditEntry, AuditQuery, audit_append};
 use lianshi_store::both_backends;
 use lianshi_store::enterprise::{
     EnterpriseFilter, EnterpriseWrite, NodeLink, Slice, enterprise_insert, enterprise_update,
-    enterprise_upsert,
+    enterprise_upsert, enterprise_upsert_many,
 };
 use lianshi_store::user::{NewUser, user_insert, user_update};
 use lianshi_store::zone::{RegistryWrite, ZoneRow, registry_insert, registry_update, zone_put};
@@ -653,3 +653,55 @@ async fn sqlite_checkpoints_in_the_background() {
     db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both_backends!(
+    a_bulk_upsert_in_multi_row_statements_matches_ids_to_rows_and_updates_existing_ones,
+    |db: Db| async move {
+        let (n1, n2, _, _) = seed(&db).await;
+        // Codes need not be valid for the store; distinct is what counts.
+        let code = |i: usize| format!("TEST{i:014}");
+        // 120 exist already (with a tag and a node), 130 are new: 250 rows span three
+        // statements, and existing and new rows are mixed inside each.
+        let mut tx = db.begin().await.unwrap();
+        let mut old_ids = std::collections::HashMap::new();
+        for i in (0..250).filter(|i| i % 2 == 0).take(120) {
+            let mut w = ent(&code(i), "旧名");
+            w.tags = vec!["旧标签".into()];
+            w.nodes = vec![n1];
+            old_ids.insert(code(i), enterprise_insert(tx.conn(), &w).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+        let rows: Vec<EnterpriseWrite> = (0..250)
+            .map(|i| {
+                let mut w = ent(&code(i), &format!("企业{i}"));
+                w.headcount = Some(i as i64);
+                w.tags = vec![format!("标签{}", i % 3)];
+                w.nodes = vec![n2];
+                w
+            })
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        let ids = enterprise_upsert_many(tx.conn(), &rows, |w| !old_ids.contains_key(&w.uscc))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids.len(), 250);
+        let distinct: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), 250, "one id per row");
+        for (i, (w, id)) in rows.iter().zip(&ids).enumerate() {
+            let e = db.enterprise_by_uscc(&w.uscc).await.unwrap().unwrap();
+            assert_eq!(e.id, *id, "row {i}: the id returned is the row's own");
+            assert_eq!(e.name, w.name);
+            assert_eq!(e.headcount, Some(i as i64));
+            assert_eq!(e.tags, w.tags, "row {i}: links replaced, not added to");
+            assert_eq!(e.node_ids, vec![n2.node_id]);
+            match old_ids.get(&w.uscc) {
+                Some(old) => {
+                    assert_eq!(old, id, "an existing enterprise keeps its id");
+                    assert_eq!(e.version, 2, "and its version moves on");
+                }
+                None => assert_eq!(e.version, 1),
+            }
+        }
+    }
+);
