@@ -308,6 +308,13 @@ impl Db {
     /// The list-index columns of every enterprise (`ids = None`) or of these ids, in id order.
     /// Read in id ranges so that a full load of 1 M enterprises never holds all driver rows.
     pub async fn enterprise_index_rows(&self, ids: Option<&[i64]>) -> Result<Vec<IndexRow>> {
+        // A full load of a SQLite file: one snapshot through SQLite's C API (`bulk`), the link
+        // rows merged in as they come (both in enterprise order).
+        if ids.is_none()
+            && let Some(rows) = self.sqlite_bulk(index_rows_sqlite).await?
+        {
+            return Ok(rows);
+        }
         const CHUNK: i64 = 50_000;
         let mut out: Vec<IndexRow> = Vec::new();
         let mut chunks: Vec<String> = Vec::new();
@@ -1113,4 +1120,58 @@ pub async fn correction_decide(
     .execute(&mut *conn)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// [`Db::enterprise_index_rows`] of every enterprise, on a SQLite connection of SQLite's C API.
+fn index_rows_sqlite(c: &rusqlite::Connection) -> rusqlite::Result<Vec<IndexRow>> {
+    let mut out: Vec<IndexRow> = Vec::new();
+    let mut st = c.prepare(
+        "SELECT id, name, uscc, street_id, park_id, size_band FROM enterprises ORDER BY id",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        out.push(IndexRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            uscc: r.get(2)?,
+            street_id: r.get(3)?,
+            park_id: r.get(4)?,
+            size_band: r.get(5)?,
+            nodes: Vec::new(),
+            tags: Vec::new(),
+        });
+    }
+    // Link rows come in enterprise order: walk the enterprises alongside.
+    let mut i = 0usize;
+    let mut st = c.prepare(
+        "SELECT enterprise_id, node_id, chain_id, ecosystem_id FROM enterprise_nodes ORDER BY enterprise_id, node_id",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let e: i64 = r.get(0)?;
+        while i < out.len() && out[i].id < e {
+            i += 1;
+        }
+        if let Some(row) = out.get_mut(i).filter(|row| row.id == e) {
+            row.nodes.push(NodeLink {
+                node_id: r.get(1)?,
+                chain_id: r.get(2)?,
+                ecosystem_id: r.get(3)?,
+            });
+        }
+    }
+    let mut i = 0usize;
+    let mut st =
+        c.prepare("SELECT enterprise_id, tag FROM enterprise_tags ORDER BY enterprise_id, tag")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let e: i64 = r.get(0)?;
+        while i < out.len() && out[i].id < e {
+            i += 1;
+        }
+        if let Some(row) = out.get_mut(i).filter(|row| row.id == e) {
+            row.tags.push(r.get(1)?);
+        }
+    }
+    Ok(out)
 }

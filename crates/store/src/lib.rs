@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod bounds;
+mod bulk;
 pub mod calendar;
 pub mod council;
 mod counters;
@@ -115,6 +116,8 @@ pub struct Db {
     commits: Arc<AtomicU64>,
     /// The URL it was opened with ([`Db::reopen`]).
     url: Arc<str>,
+    /// The file of a SQLite file database, for bulk reads through SQLite's C API ([`bulk`]).
+    sqlite_file: Option<Arc<std::path::Path>>,
 }
 
 /// Pages (4 KiB) in SQLite's write-ahead log past which a writer runs the checkpoint itself at
@@ -247,6 +250,7 @@ impl Db {
                     longest_wait_ms: Arc::default(),
                     commits: Arc::default(),
                     url: url.into(),
+                    sqlite_file: (!memory).then(|| Arc::from(std::path::Path::new(path))),
                 })
             }
             Backend::Postgres => {
@@ -265,6 +269,7 @@ impl Db {
                     longest_wait_ms: Arc::default(),
                     commits: Arc::default(),
                     url: url.into(),
+                    sqlite_file: None,
                 })
             }
         }

@@ -338,11 +338,69 @@ impl Db {
                 format!(" JOIN orders o ON o.id = ps.order_id WHERE o.figures_rev > {r}"),
             ),
         };
-        let rows = crate::sql::query(&format!(
+        let order_sql = format!(
             "SELECT o.id, o.enterprise_id, o.department_id, o.chain_id, o.urgency, o.state, o.created_at, o.accepted_at, o.stopped_at, o.due_at, o.figures_rev FROM orders o{w}"
-        ))
-        .fetch_all(self.reader())
-        .await?;
+        );
+        let callback_sql = format!(
+            "SELECT c.order_id, c.rating, c.department_id, c.at FROM order_callbacks c{cw}"
+        );
+        let pause_sql = format!(
+            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps{pw} ORDER BY ps.order_id, ps.id"
+        );
+        // A SQLite file: all three in one snapshot through SQLite's C API (`bulk`).
+        let (os, cs, ps) = (order_sql.clone(), callback_sql.clone(), pause_sql.clone());
+        if let Some(facts) = self
+            .sqlite_bulk(move |c| {
+                let mut st = c.prepare(&os)?;
+                let orders = st
+                    .query_map([], |r| {
+                        Ok(FigureOrderFact {
+                            id: r.get(0)?,
+                            enterprise_id: r.get(1)?,
+                            department_id: r.get(2)?,
+                            chain_id: r.get(3)?,
+                            urgency: r.get(4)?,
+                            state: r.get(5)?,
+                            created_at: r.get(6)?,
+                            accepted_at: r.get(7)?,
+                            stopped_at: r.get(8)?,
+                            due_at: r.get(9)?,
+                            rev: r.get(10)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut st = c.prepare(&cs)?;
+                let callbacks = st
+                    .query_map([], |r| {
+                        Ok(FigureCallbackFact {
+                            order_id: r.get(0)?,
+                            rating: r.get(1)?,
+                            department_id: r.get(2)?,
+                            at: r.get(3)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut st = c.prepare(&ps)?;
+                let pauses = st
+                    .query_map([], |r| {
+                        Ok(PauseRow {
+                            id: r.get(0)?,
+                            order_id: r.get(1)?,
+                            from_at: r.get(2)?,
+                            to_at: r.get(3)?,
+                            reason: r.get(4)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok((orders, callbacks, pauses))
+            })
+            .await?
+        {
+            return Ok(facts);
+        }
+        let rows = crate::sql::query(&order_sql)
+            .fetch_all(self.reader())
+            .await?;
         let orders = rows
             .iter()
             .map(|r| {
@@ -362,11 +420,9 @@ impl Db {
             })
             .collect::<Result<Vec<_>>>()?;
         drop(rows);
-        let rows = crate::sql::query(&format!(
-            "SELECT c.order_id, c.rating, c.department_id, c.at FROM order_callbacks c{cw}"
-        ))
-        .fetch_all(self.reader())
-        .await?;
+        let rows = crate::sql::query(&callback_sql)
+            .fetch_all(self.reader())
+            .await?;
         let callbacks = rows
             .iter()
             .map(|r| {
@@ -379,11 +435,9 @@ impl Db {
             })
             .collect::<Result<Vec<_>>>()?;
         drop(rows);
-        let rows = crate::sql::query(&format!(
-            "SELECT ps.id, ps.order_id, ps.from_at, ps.to_at, ps.reason FROM order_pauses ps{pw} ORDER BY ps.order_id, ps.id"
-        ))
-        .fetch_all(self.reader())
-        .await?;
+        let rows = crate::sql::query(&pause_sql)
+            .fetch_all(self.reader())
+            .await?;
         let pauses = rows
             .iter()
             .map(crate::order::pause)

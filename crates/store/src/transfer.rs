@@ -912,6 +912,7 @@ async fn file_db(path: &Path, writable: bool) -> TResult<Db> {
         longest_wait_ms: Default::default(),
         commits: Default::default(),
         url: url.as_str().into(),
+        sqlite_file: None,
     })
 }
 
