@@ -699,24 +699,8 @@ async fn upsert_rows(conn: &mut Conn, rows: &[EnterpriseWrite], now: &str) -> Re
     if rows.len() == 1 {
         return Ok(vec![upsert_row(conn, &rows[0]).await?]);
     }
-    const COLS: usize = 19;
-    let sqlite = crate::is_sqlite(conn);
-    let mut values = String::with_capacity(rows.len() * COLS * 5);
-    for r in 0..rows.len() {
-        values.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..COLS {
-            if c > 0 {
-                values.push_str(", ");
-            }
-            if sqlite {
-                values.push('?');
-            } else {
-                values.push('$');
-                values.push_str(&(r * COLS + c + 1).to_string());
-            }
-        }
-        values.push_str(", 1)");
-    }
+    // 19 bound values and the version, 1.
+    let values = crate::value_rows_with(conn, rows.len(), 19, ", 1");
     let head = INSERT.split(" VALUES ").next().unwrap_or(INSERT);
     let sql = format!("{head} VALUES {values} {ON_CONFLICT_UPDATE} RETURNING id, uscc");
     let mut q = crate::sql::query(&sql);
@@ -1122,6 +1106,29 @@ pub async fn correction_decide(
     Ok(r.rows_affected() == 1)
 }
 
+/// Add the link rows of `sql` (enterprise id first, in enterprise order) to the rows of `out`
+/// (in id order) with `add`, walking both in step.
+fn merge_links(
+    c: &rusqlite::Connection,
+    out: &mut [IndexRow],
+    sql: &str,
+    mut add: impl FnMut(&mut IndexRow, &rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut i = 0usize;
+    let mut st = c.prepare(sql)?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let e: i64 = r.get(0)?;
+        while i < out.len() && out[i].id < e {
+            i += 1;
+        }
+        if let Some(row) = out.get_mut(i).filter(|row| row.id == e) {
+            add(row, r)?;
+        }
+    }
+    Ok(())
+}
+
 /// [`Db::enterprise_index_rows`] of every enterprise, on a SQLite connection of SQLite's C API.
 fn index_rows_sqlite(c: &rusqlite::Connection) -> rusqlite::Result<Vec<IndexRow>> {
     let mut out: Vec<IndexRow> = Vec::new();
@@ -1142,36 +1149,27 @@ fn index_rows_sqlite(c: &rusqlite::Connection) -> rusqlite::Result<Vec<IndexRow>
         });
     }
     // Link rows come in enterprise order: walk the enterprises alongside.
-    let mut i = 0usize;
-    let mut st = c.prepare(
+    merge_links(
+        c,
+        &mut out,
         "SELECT enterprise_id, node_id, chain_id, ecosystem_id FROM enterprise_nodes ORDER BY enterprise_id, node_id",
-    )?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let e: i64 = r.get(0)?;
-        while i < out.len() && out[i].id < e {
-            i += 1;
-        }
-        if let Some(row) = out.get_mut(i).filter(|row| row.id == e) {
+        |row, r| {
             row.nodes.push(NodeLink {
                 node_id: r.get(1)?,
                 chain_id: r.get(2)?,
                 ecosystem_id: r.get(3)?,
             });
-        }
-    }
-    let mut i = 0usize;
-    let mut st =
-        c.prepare("SELECT enterprise_id, tag FROM enterprise_tags ORDER BY enterprise_id, tag")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let e: i64 = r.get(0)?;
-        while i < out.len() && out[i].id < e {
-            i += 1;
-        }
-        if let Some(row) = out.get_mut(i).filter(|row| row.id == e) {
+            Ok(())
+        },
+    )?;
+    merge_links(
+        c,
+        &mut out,
+        "SELECT enterprise_id, tag FROM enterprise_tags ORDER BY enterprise_id, tag",
+        |row, r| {
             row.tags.push(r.get(1)?);
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(out)
 }

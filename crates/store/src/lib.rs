@@ -168,7 +168,12 @@ pub fn now_text() -> String {
 /// as a named parameter and looks names up in a list, which makes binding a statement of
 /// thousands of `$n` quadratic (see the SLA scan's `Binds` in `order.rs`).
 pub(crate) fn value_rows(conn: &Conn, rows: usize, cols: usize) -> String {
-    placeholder_rows(is_sqlite(conn), rows, cols)
+    placeholder_rows(is_sqlite(conn), rows, cols, "")
+}
+
+/// [`value_rows`] with `tail` (e.g. `, 1`, a constant column) closing each row.
+pub(crate) fn value_rows_with(conn: &Conn, rows: usize, cols: usize, tail: &str) -> String {
+    placeholder_rows(is_sqlite(conn), rows, cols, tail)
 }
 
 /// Whether a connection is SQLite (for the placeholder style of long statements).
@@ -176,7 +181,7 @@ pub(crate) fn is_sqlite(conn: &Conn) -> bool {
     conn.backend() == Backend::Sqlite
 }
 
-fn placeholder_rows(sqlite: bool, rows: usize, cols: usize) -> String {
+fn placeholder_rows(sqlite: bool, rows: usize, cols: usize, tail: &str) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -194,6 +199,7 @@ fn placeholder_rows(sqlite: bool, rows: usize, cols: usize) -> String {
                 out.push_str(&(r * cols + c + 1).to_string());
             }
         }
+        out.push_str(tail);
         out.push(')');
     }
     out
@@ -513,8 +519,12 @@ mod tests {
 
     #[test]
     fn placeholder_rows_number_in_order_on_postgres_and_are_bare_on_sqlite() {
-        assert_eq!(placeholder_rows(false, 2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(placeholder_rows(false, 0, 4), "");
-        assert_eq!(placeholder_rows(true, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(
+            placeholder_rows(false, 2, 3, ""),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(placeholder_rows(false, 0, 4, ""), "");
+        assert_eq!(placeholder_rows(true, 2, 2, ""), "(?, ?), (?, ?)");
+        assert_eq!(placeholder_rows(false, 2, 1, ", 1"), "($1, 1), ($2, 1)");
     }
 }
