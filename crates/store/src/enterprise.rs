@@ -4,7 +4,7 @@
 //! no request scans the whole table for a page. Writes take an open connection or transaction so
 //! that the app can put the audit entry in the same transaction.
 
-use crate::sql::{Conn, Row};
+use crate::sql::{Arg, Conn, Row, Where};
 use crate::{Backend, Db, Result, StoreError, dialect, now_text};
 use std::collections::HashMap;
 
@@ -136,43 +136,6 @@ fn row(r: &Row) -> Result<EnterpriseRow> {
     })
 }
 
-/// Arguments of a dynamically built query, bound in order.
-enum Arg {
-    I(i64),
-    S(String),
-}
-
-struct Where {
-    sql: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Where {
-    fn push(&mut self, clause: impl FnOnce(usize) -> String, arg: Arg) {
-        self.args.push(arg);
-        let n = self.args.len();
-        self.sql.push(clause(n));
-    }
-
-    fn text(&self) -> String {
-        if self.sql.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.sql.join(" AND "))
-        }
-    }
-}
-
-fn bind_all<'q>(mut q: crate::sql::Query<'q>, args: &'q [Arg]) -> crate::sql::Query<'q> {
-    for a in args {
-        q = match a {
-            Arg::I(i) => q.bind(*i),
-            Arg::S(s) => q.bind(s.as_str()),
-        };
-    }
-    q
-}
-
 /// How the chain-position and tag filters are written: `IN (SELECT …)` (best when the linked set
 /// is small: the set drives the lookup) or a correlated `EXISTS` (best when it is large: the
 /// list walks enterprises in id order and stops after one page).
@@ -186,20 +149,17 @@ enum LinkForm {
 const LARGE_LINK_SET: i64 = 5000;
 
 fn filter_where(backend: Backend, f: &EnterpriseFilter, form: LinkForm) -> Where {
-    let mut w = Where {
-        sql: Vec::new(),
-        args: Vec::new(),
-    };
+    let mut w = Where::default();
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let like = dialect::ilike(backend);
         let pat = format!("%{}%", q.replace(['%', '_'], ""));
         w.push(
             |n| format!("(e.name {like} ${n} OR e.uscc LIKE ${n})"),
-            Arg::S(pat),
+            Arg::Text(pat),
         );
     }
     if let Some(id) = f.only_id {
-        w.push(|n| format!("e.id = ${n}"), Arg::I(id));
+        w.push(|n| format!("e.id = ${n}"), Arg::I64(id));
     }
     for (col, v) in [
         ("ecosystem_id", f.ecosystem_id),
@@ -216,15 +176,15 @@ fn filter_where(backend: Backend, f: &EnterpriseFilter, form: LinkForm) -> Where
                         "EXISTS (SELECT 1 FROM enterprise_nodes l WHERE l.enterprise_id = e.id AND l.{col} = ${n})"
                     ),
                 },
-                Arg::I(v),
+                Arg::I64(v),
             );
         }
     }
     if let Some(v) = f.street_id {
-        w.push(|n| format!("e.street_id = ${n}"), Arg::I(v));
+        w.push(|n| format!("e.street_id = ${n}"), Arg::I64(v));
     }
     if let Some(v) = f.park_id {
-        w.push(|n| format!("e.park_id = ${n}"), Arg::I(v));
+        w.push(|n| format!("e.park_id = ${n}"), Arg::I64(v));
     }
     if let Some(t) = &f.tag {
         w.push(
@@ -236,11 +196,11 @@ fn filter_where(backend: Backend, f: &EnterpriseFilter, form: LinkForm) -> Where
                     "EXISTS (SELECT 1 FROM enterprise_tags l WHERE l.enterprise_id = e.id AND l.tag = ${n})"
                 ),
             },
-            Arg::S(t.clone()),
+            Arg::Text(t.clone()),
         );
     }
     if let Some(s) = &f.size_band {
-        w.push(|n| format!("e.size_band = ${n}"), Arg::S(s.clone()));
+        w.push(|n| format!("e.size_band = ${n}"), Arg::Text(s.clone()));
     }
     w
 }
@@ -259,20 +219,20 @@ fn link_only(f: &EnterpriseFilter) -> Option<(String, Arg)> {
         // An enterprise has several nodes, possibly in one chain: count it once.
         (Some(v), None, None, None) => Some((
             "SELECT COUNT(DISTINCT enterprise_id) AS n FROM enterprise_nodes WHERE ecosystem_id = $1".into(),
-            Arg::I(v),
+            Arg::I64(v),
         )),
         (None, Some(v), None, None) => Some((
             "SELECT COUNT(DISTINCT enterprise_id) AS n FROM enterprise_nodes WHERE chain_id = $1".into(),
-            Arg::I(v),
+            Arg::I64(v),
         )),
         // (enterprise_id, node_id) and (enterprise_id, tag) are primary keys.
         (None, None, Some(v), None) => Some((
             "SELECT COUNT(*) AS n FROM enterprise_nodes WHERE node_id = $1".into(),
-            Arg::I(v),
+            Arg::I64(v),
         )),
         (None, None, None, Some(t)) => Some((
             "SELECT COUNT(*) AS n FROM enterprise_tags WHERE tag = $1".into(),
-            Arg::S(t.clone()),
+            Arg::Text(t.clone()),
         )),
         _ => None,
     }
@@ -411,7 +371,7 @@ impl Db {
         let form = self.link_form(f).await?;
         let mut w = filter_where(self.backend(), f, form);
         if let Some(a) = s.after {
-            w.push(|n| format!("e.id > ${n}"), Arg::I(a));
+            w.push(|n| format!("e.id > ${n}"), Arg::I64(a));
         }
         let offset = if s.after.is_some() {
             0
@@ -428,7 +388,8 @@ impl Db {
             s.limit.clamp(1, 10_000),
             offset
         );
-        let rows = bind_all(crate::sql::query(&sql), &w.args)
+        let rows = crate::sql::query(&sql)
+            .bind_all(&w.args)
             .fetch_all(self.reader())
             .await?;
         let mut out: Vec<EnterpriseRow> = rows.iter().map(row).collect::<Result<_>>()?;
@@ -441,14 +402,16 @@ impl Db {
         // A single chain-position or tag filter is counted from its link table's covering index
         // alone, without visiting the enterprise rows.
         if let Some((sql, arg)) = link_only(f) {
-            let r = bind_all(crate::sql::query(&sql), std::slice::from_ref(&arg))
+            let r = crate::sql::query(&sql)
+                .bind(arg.clone())
                 .fetch_one(self.reader())
                 .await?;
             return Ok(r.try_get("n")?);
         }
         let w = filter_where(self.backend(), f, LinkForm::In);
         let sql = format!("SELECT COUNT(*) AS n FROM enterprises e{}", w.text());
-        let r = bind_all(crate::sql::query(&sql), &w.args)
+        let r = crate::sql::query(&sql)
+            .bind_all(&w.args)
             .fetch_one(self.reader())
             .await?;
         Ok(r.try_get("n")?)
@@ -465,14 +428,14 @@ impl Db {
             if let Some(v) = v {
                 probes.push((
                     format!("SELECT enterprise_id FROM enterprise_nodes WHERE {col} = $1"),
-                    Arg::I(v),
+                    Arg::I64(v),
                 ));
             }
         }
         if let Some(t) = &f.tag {
             probes.push((
                 "SELECT enterprise_id FROM enterprise_tags WHERE tag = $1".into(),
-                Arg::S(t.clone()),
+                Arg::Text(t.clone()),
             ));
         }
         if probes.is_empty() || f.only_id.is_some() {
@@ -480,7 +443,8 @@ impl Db {
         }
         for (sub, arg) in probes {
             let sql = format!("SELECT COUNT(*) AS n FROM ({sub} LIMIT {LARGE_LINK_SET}) s");
-            let r = bind_all(crate::sql::query(&sql), std::slice::from_ref(&arg))
+            let r = crate::sql::query(&sql)
+                .bind(arg.clone())
                 .fetch_one(self.reader())
                 .await?;
             let n: i64 = r.try_get("n")?;
@@ -955,19 +919,17 @@ impl Db {
 
     /// Corrections matching `f`, newest first, and the total count.
     pub async fn correction_list(&self, f: &CorrectionFilter) -> Result<(Vec<CorrectionRow>, i64)> {
-        let mut w = Where {
-            sql: Vec::new(),
-            args: Vec::new(),
-        };
+        let mut w = Where::default();
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            w.push(|n| format!("c.status = ${n}"), Arg::S(s.to_string()));
+            w.push(|n| format!("c.status = ${n}"), Arg::Text(s.to_string()));
         }
         if let Some(e) = f.enterprise_id {
-            w.push(|n| format!("c.enterprise_id = ${n}"), Arg::I(e));
+            w.push(|n| format!("c.enterprise_id = ${n}"), Arg::I64(e));
         }
         let from = "enterprise_corrections c JOIN enterprises e ON e.id = c.enterprise_id";
         let count = format!("SELECT COUNT(*) AS n FROM {from}{}", w.text());
-        let total: i64 = bind_all(crate::sql::query(&count), &w.args)
+        let total: i64 = crate::sql::query(&count)
+            .bind_all(&w.args)
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -977,7 +939,8 @@ impl Db {
             f.limit.clamp(1, 500),
             f.offset.max(0)
         );
-        let rows = bind_all(crate::sql::query(&sql), &w.args)
+        let rows = crate::sql::query(&sql)
+            .bind_all(&w.args)
             .fetch_all(self.reader())
             .await?;
         Ok((

@@ -8,7 +8,7 @@
 //! appended (a pause gets its end time once). The state machine itself lives in
 //! `lianshi_domain::order`; this module stores what it decided.
 
-use crate::sql::{Conn, Row};
+use crate::sql::{Arg, Conn, Row, Where};
 use crate::{Db, Result, StoreError};
 
 /// Open states as stored (`OrderState::is_open`), for SQL `IN` lists.
@@ -277,36 +277,16 @@ fn category(r: &Row) -> Result<CategoryRow> {
     })
 }
 
-enum Arg {
-    I(i64),
-    S(String),
-}
-
-struct Where {
-    sql: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Where {
-    fn push(&mut self, clause: impl Fn(usize) -> String, a: Arg) {
-        self.args.push(a);
-        self.sql.push(clause(self.args.len()));
-    }
-}
-
 fn filter_where(f: &OrderFilter, like: &str) -> (String, Vec<Arg>) {
-    let mut w = Where {
-        sql: Vec::new(),
-        args: Vec::new(),
-    };
+    let mut w = Where::default();
     match &f.scope {
         OrderScope::All => {}
         OrderScope::Nothing => w.sql.push("1 = 0".into()),
         OrderScope::Department(d) => w.push(
             |n| format!("(o.department_id = ${n} OR o.id IN (SELECT order_id FROM order_cohandlers WHERE department_id = ${n}))"),
-            Arg::I(*d),
+            Arg::I64(*d),
         ),
-        OrderScope::Enterprise(e) => w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I(*e)),
+        OrderScope::Enterprise(e) => w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I64(*e)),
         OrderScope::Teams(ids) => {
             // Ids are integers from the database, safe to inline.
             let list = if ids.is_empty() {
@@ -323,32 +303,32 @@ fn filter_where(f: &OrderFilter, like: &str) -> (String, Vec<Arg>) {
         w.sql.push(format!("o.state IN ({OPEN_STATES})"));
     }
     if let Some(s) = &f.state {
-        w.push(|n| format!("o.state = ${n}"), Arg::S(s.clone()));
+        w.push(|n| format!("o.state = ${n}"), Arg::Text(s.clone()));
     }
     if let Some(c) = &f.category {
-        w.push(|n| format!("o.category = ${n}"), Arg::S(c.clone()));
+        w.push(|n| format!("o.category = ${n}"), Arg::Text(c.clone()));
     }
     if let Some(d) = f.department_id {
-        w.push(|n| format!("o.department_id = ${n}"), Arg::I(d));
+        w.push(|n| format!("o.department_id = ${n}"), Arg::I64(d));
     }
     if let Some(e) = f.enterprise_id {
-        w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I(e));
+        w.push(|n| format!("o.enterprise_id = ${n}"), Arg::I64(e));
     }
     if let Some(c) = f.chain_id {
-        w.push(|n| format!("o.chain_id = ${n}"), Arg::I(c));
+        w.push(|n| format!("o.chain_id = ${n}"), Arg::I64(c));
     }
     if let Some(p) = f.parent_id {
-        w.push(|n| format!("o.parent_id = ${n}"), Arg::I(p));
+        w.push(|n| format!("o.parent_id = ${n}"), Arg::I64(p));
     }
     if let Some(now) = &f.overdue_at {
         w.push(
             |n| format!("o.state IN ({OPEN_STATES}) AND o.due_at IS NOT NULL AND o.due_at < ${n}"),
-            Arg::S(now.clone()),
+            Arg::Text(now.clone()),
         );
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pat = format!("%{}%", q.replace(['%', '_'], ""));
-        w.push(|n| format!("o.title {like} ${n}"), Arg::S(pat));
+        w.push(|n| format!("o.title {like} ${n}"), Arg::Text(pat));
     }
     let text = if w.sql.is_empty() {
         String::new()
@@ -356,16 +336,6 @@ fn filter_where(f: &OrderFilter, like: &str) -> (String, Vec<Arg>) {
         format!(" WHERE {}", w.sql.join(" AND "))
     };
     (text, w.args)
-}
-
-fn bind_all<'q>(mut q: crate::sql::Query<'q>, args: &'q [Arg]) -> crate::sql::Query<'q> {
-    for a in args {
-        q = match a {
-            Arg::I(i) => q.bind(*i),
-            Arg::S(s) => q.bind(s.as_str()),
-        };
-    }
-    q
 }
 
 impl Db {
@@ -421,11 +391,13 @@ impl Db {
             limit.clamp(1, 10_000),
             offset.max(0)
         );
-        let rows = bind_all(crate::sql::query(&sql), &args)
+        let rows = crate::sql::query(&sql)
+            .bind_all(&args)
             .fetch_all(self.reader())
             .await?;
         let count_sql = format!("SELECT COUNT(*) AS n FROM orders o{w}");
-        let total: i64 = bind_all(crate::sql::query(&count_sql), &args)
+        let total: i64 = crate::sql::query(&count_sql)
+            .bind_all(&args)
             .fetch_one(self.reader())
             .await?
             .try_get("n")?;
@@ -1011,11 +983,6 @@ impl Db {
 }
 
 /// A value bound to a multi-row statement.
-enum Val {
-    Int(Option<i64>),
-    Text(Option<String>),
-}
-
 /// The values of one multi-row statement with its placeholders, written in bind order: bare `?`
 /// on SQLite, `$n` on PostgreSQL. SQLite keeps named parameters (`$n` is a name to it) in a list
 /// that it searches linearly for each one when it parses the statement and again, through
@@ -1024,7 +991,7 @@ enum Val {
 /// Anonymous `?` are numbered in order without that list.
 struct Binds {
     sqlite: bool,
-    vals: Vec<Val>,
+    vals: Vec<Arg>,
 }
 
 impl Binds {
@@ -1045,18 +1012,18 @@ impl Binds {
 
     /// Bind an integer; returns its placeholder.
     fn int(&mut self, v: impl Into<Option<i64>>) -> String {
-        self.vals.push(Val::Int(v.into()));
+        self.vals.push(v.into().into());
         self.placeholder()
     }
 
     /// Bind a text; returns its placeholder.
     fn text(&mut self, v: Option<&str>) -> String {
-        self.vals.push(Val::Text(v.map(str::to_string)));
+        self.vals.push(v.into());
         self.placeholder()
     }
 
     /// `(p1, p2, …)` of one row.
-    fn row(&mut self, vals: impl IntoIterator<Item = Val>) -> String {
+    fn row(&mut self, vals: impl IntoIterator<Item = Arg>) -> String {
         let ps: Vec<String> = vals
             .into_iter()
             .map(|v| {
@@ -1068,19 +1035,12 @@ impl Binds {
     }
 
     fn query(self, sql: &str) -> crate::sql::Query<'_> {
-        let mut q = crate::sql::query(sql);
-        for v in self.vals {
-            q = match v {
-                Val::Int(i) => q.bind(i),
-                Val::Text(t) => q.bind(t),
-            };
-        }
-        q
+        crate::sql::query(sql).bind_all(&self.vals)
     }
 }
 
-fn text(s: &str) -> Val {
-    Val::Text(Some(s.to_string()))
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_string())
 }
 
 /// Raise the supervision level of many orders at once (the SLA scan), each only if its version
@@ -1157,10 +1117,10 @@ pub async fn order_event_insert_many(conn: &mut Conn, events: &[EventRow]) -> Re
             .iter()
             .map(|e| {
                 b.row([
-                    Val::Int(Some(e.order_id)),
-                    Val::Int(e.actor_id),
+                    Arg::I64(e.order_id),
+                    Arg::from(e.actor_id),
                     text(&e.actor_name),
-                    Val::Text(e.from_state.clone()),
+                    Arg::from(e.from_state.clone()),
                     text(&e.to_state),
                     text(&e.event),
                     text(&e.payload_json),
@@ -1197,13 +1157,13 @@ pub async fn order_audit_many(conn: &mut Conn, entries: &[crate::audit::AuditEnt
             .map(|e| {
                 b.row([
                     text(&at),
-                    Val::Int(e.actor_id),
+                    Arg::from(e.actor_id),
                     text(&e.actor_name),
                     text(&e.action),
                     text(&e.entity),
-                    Val::Text(e.entity_id.clone()),
-                    Val::Text(e.before.as_ref().map(|v| v.to_string())),
-                    Val::Text(e.after.as_ref().map(|v| v.to_string())),
+                    Arg::from(e.entity_id.clone()),
+                    Arg::from(e.before.as_ref().map(|v| v.to_string())),
+                    Arg::from(e.after.as_ref().map(|v| v.to_string())),
                     text(&e.source),
                 ])
             })
@@ -1226,9 +1186,9 @@ pub async fn council_propose_many(conn: &mut Conn, rows: &[ProposalRow]) -> Resu
             .iter()
             .map(|p| {
                 b.row([
-                    Val::Int(Some(p.order_id)),
-                    Val::Int(p.chain_id),
-                    Val::Int(Some(p.level)),
+                    Arg::I64(p.order_id),
+                    Arg::from(p.chain_id),
+                    Arg::I64(p.level),
                     text(&p.proposed_at),
                 ])
             })

@@ -354,6 +354,31 @@ impl Done {
     }
 }
 
+/// The `WHERE` of a dynamically built query: clauses with their arguments, numbered in order.
+#[derive(Debug, Default)]
+pub(crate) struct Where {
+    pub sql: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Where {
+    /// Add `arg` and the clause `clause(n)` that uses it as `$n`.
+    pub fn push(&mut self, clause: impl FnOnce(usize) -> String, arg: Arg) {
+        self.args.push(arg);
+        let n = self.args.len();
+        self.sql.push(clause(n));
+    }
+
+    /// ` WHERE a AND b …`, or nothing.
+    pub fn text(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.sql.join(" AND "))
+        }
+    }
+}
+
 /// A statement with its arguments (see the module documentation).
 #[derive(Debug, Clone)]
 #[must_use = "a query does nothing until it is executed or fetched"]
@@ -547,6 +572,12 @@ fn bind_pg<'q>(
 impl<'q> Query<'q> {
     pub fn bind<T: Into<Arg>>(mut self, v: T) -> Self {
         self.args.push(v.into());
+        self
+    }
+
+    /// Bind each of `args` in order.
+    pub fn bind_all(mut self, args: &[Arg]) -> Self {
+        self.args.extend(args.iter().cloned());
         self
     }
 
